@@ -1,0 +1,186 @@
+//! Typed errors. Every fallible function of the core returns [`Error`]; none panics.
+//!
+//! Early stopping, divergence and stalls are *outcomes* of training ([`crate::StopReason`]),
+//! not errors.
+
+use core::fmt;
+
+/// Which value of a sample was wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Field {
+    /// The input (feature) with this index.
+    Input(usize),
+    /// The target (output) with this index.
+    Target(usize),
+}
+
+/// One of the three parts of a data split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SplitPart {
+    /// The samples the weights are fitted on.
+    Train,
+    /// The samples early stopping and model selection look at.
+    Validation,
+    /// The samples evaluated once, at the end.
+    Test,
+}
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Error {
+    /// There are no samples.
+    EmptyData,
+    /// The input or target slice does not hold a whole number of samples, or the two disagree.
+    DataShape {
+        /// Number of input values given.
+        inputs: usize,
+        /// Number of target values given.
+        targets: usize,
+        /// Inputs per sample.
+        n_in: usize,
+        /// Targets per sample.
+        n_out: usize,
+    },
+    /// A sample holds NaN or an infinity.
+    NonFinite {
+        /// Index of the sample in the data set (0-based).
+        sample: usize,
+        /// The offending value.
+        field: Field,
+    },
+    /// A parameter (weight or bias) is NaN or infinite.
+    NonFiniteParameter {
+        /// Its index among all parameters.
+        index: usize,
+    },
+    /// The batch size is zero.
+    BatchSizeZero,
+    /// The learning rate is zero, negative, NaN or infinite.
+    InvalidLearningRate,
+    /// A hyperparameter is outside its valid range.
+    InvalidHyperparameter {
+        /// The name of the hyperparameter (as in [`crate::Config`]).
+        name: &'static str,
+    },
+    /// A split fraction is negative, NaN, or the fractions add up to 1 or more.
+    InvalidFraction,
+    /// The fractions leave a part of the split with no sample.
+    EmptySplit {
+        /// The part left empty.
+        part: SplitPart,
+    },
+    /// The list of layer widths is unusable: fewer than two widths, a zero width, or too large.
+    InvalidWidths,
+    /// The network's widths do not match the data, a model or a buffer.
+    WidthMismatch {
+        /// The width expected.
+        expected: usize,
+        /// The width found.
+        found: usize,
+    },
+    /// A caller-provided buffer has the wrong length.
+    BufferSize {
+        /// The length needed (see the `*_len` functions in [`crate::shape`]).
+        needed: usize,
+        /// The length given.
+        found: usize,
+    },
+    /// More samples or values than a fixed capacity allows.
+    CapacityExceeded {
+        /// The capacity.
+        capacity: usize,
+    },
+    /// Training already finished; the trainer takes no more steps.
+    Finished,
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::Input(i) => write!(f, "input {i}"),
+            Field::Target(i) => write!(f, "target {i}"),
+        }
+    }
+}
+
+impl fmt::Display for SplitPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SplitPart::Train => "training",
+            SplitPart::Validation => "validation",
+            SplitPart::Test => "test",
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Error::EmptyData => f.write_str("the data set has no samples"),
+            Error::DataShape {
+                inputs,
+                targets,
+                n_in,
+                n_out,
+            } => write!(
+                f,
+                "{inputs} input values and {targets} target values do not make whole samples of \
+                 {n_in} inputs and {n_out} targets"
+            ),
+            Error::NonFinite { sample, field } => {
+                write!(f, "sample {sample}: {field} is NaN or infinite")
+            }
+            Error::NonFiniteParameter { index } => {
+                write!(f, "parameter {index} is NaN or infinite")
+            }
+            Error::BatchSizeZero => f.write_str("the batch size must be at least 1"),
+            Error::InvalidLearningRate => {
+                f.write_str("the learning rate must be a finite number greater than 0")
+            }
+            Error::InvalidHyperparameter { name } => write!(f, "`{name}` is out of range"),
+            Error::InvalidFraction => {
+                f.write_str("split fractions must be finite, at least 0, and add up to less than 1")
+            }
+            Error::EmptySplit { part } => write!(f, "the split leaves the {part} set empty"),
+            Error::InvalidWidths => f.write_str(
+                "layer widths must list at least an input and an output width, all greater than 0",
+            ),
+            Error::WidthMismatch { expected, found } => {
+                write!(f, "width mismatch: expected {expected}, found {found}")
+            }
+            Error::BufferSize { needed, found } => {
+                write!(f, "buffer holds {found} values, {needed} are needed")
+            }
+            Error::CapacityExceeded { capacity } => {
+                write!(f, "more than the capacity of {capacity}")
+            }
+            Error::Finished => f.write_str("training has finished"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::string::ToString;
+
+    #[test]
+    fn messages_name_the_location() {
+        let e = Error::NonFinite {
+            sample: 7,
+            field: Field::Target(0),
+        };
+        assert_eq!(e.to_string(), "sample 7: target 0 is NaN or infinite");
+        let e = Error::EmptySplit {
+            part: SplitPart::Validation,
+        };
+        assert_eq!(e.to_string(), "the split leaves the validation set empty");
+    }
+}

@@ -1,0 +1,258 @@
+//! The whole network: dense layers, ReLU between them, a linear output.
+//!
+//! These functions work on caller-provided slices laid out as [`crate::shape`] describes: all
+//! layers' parameters one after the other, and for back-propagation all activations of one
+//! sample one after the other (`[x | h1 | h2 | … | y]`). Lengths are checked once by the types
+//! that own the buffers ([`crate::Trainer`], [`crate::Model`]); here a short slice only shortens
+//! the work (the kernels zip), it never panics.
+
+use crate::{dense, shape, Lcg};
+
+/// The shape of one layer and where its parameters and activations start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layer {
+    /// Inputs of the layer.
+    pub fan_in: usize,
+    /// Outputs of the layer.
+    pub fan_out: usize,
+    /// Offset of its weights in the parameter slice (its biases follow the weights).
+    pub params_at: usize,
+    /// Offset of its input in the activation slice (its output follows the input).
+    pub acts_at: usize,
+    /// Whether ReLU follows (every layer but the last).
+    pub relu: bool,
+}
+
+impl Layer {
+    /// Number of weights (biases not counted).
+    pub const fn weights(&self) -> usize {
+        self.fan_in.saturating_mul(self.fan_out)
+    }
+}
+
+/// The layers of a network, input side first; `.rev()` walks them output side first.
+///
+/// ```
+/// use tinytrain_core::mlp::layers;
+/// let shapes: Vec<_> = layers(&[2, 3, 1]).map(|l| (l.fan_in, l.fan_out, l.params_at)).collect();
+/// assert_eq!(shapes, [(2, 3, 0), (3, 1, 9)]);
+/// ```
+pub fn layers(widths: &[usize]) -> Layers<'_> {
+    Layers {
+        widths,
+        front: 0,
+        back: widths.len().saturating_sub(1),
+    }
+}
+
+/// Iterator returned by [`layers`].
+#[derive(Debug, Clone)]
+pub struct Layers<'a> {
+    widths: &'a [usize],
+    front: usize,
+    back: usize,
+}
+
+impl Layers<'_> {
+    fn layer(&self, k: usize) -> Layer {
+        let (fan_in, fan_out) = match self.widths.get(k..k.saturating_add(2)) {
+            Some([a, b]) => (*a, *b),
+            _ => (0, 0),
+        };
+        Layer {
+            fan_in,
+            fan_out,
+            params_at: shape::param_len(self.widths.get(..=k).unwrap_or(&[])),
+            acts_at: shape::activation_len(self.widths.get(..k).unwrap_or(&[])),
+            relu: k.saturating_add(2) < self.widths.len(),
+        }
+    }
+}
+
+impl Iterator for Layers<'_> {
+    type Item = Layer;
+    fn next(&mut self) -> Option<Layer> {
+        (self.front < self.back).then(|| {
+            self.front += 1;
+            self.layer(self.front - 1)
+        })
+    }
+}
+
+impl DoubleEndedIterator for Layers<'_> {
+    fn next_back(&mut self) -> Option<Layer> {
+        (self.front < self.back).then(|| {
+            self.back -= 1;
+            self.layer(self.back)
+        })
+    }
+}
+
+/// The weights and biases of `layer` within `params`.
+fn layer_params<'p>(params: &'p [f32], layer: &Layer) -> (&'p [f32], &'p [f32]) {
+    let rest = params.get(layer.params_at..).unwrap_or(&[]);
+    let (w, rest) = rest.split_at(layer.weights().min(rest.len()));
+    (w, rest.get(..layer.fan_out).unwrap_or(rest))
+}
+
+/// Mutable weights and biases of `layer` within `params`.
+fn layer_params_mut<'p>(params: &'p mut [f32], layer: &Layer) -> (&'p mut [f32], &'p mut [f32]) {
+    let rest = params.get_mut(layer.params_at..).unwrap_or(&mut []);
+    let n = layer.weights().min(rest.len());
+    let (w, rest) = rest.split_at_mut(n);
+    let n = layer.fan_out.min(rest.len());
+    (w, rest.split_at_mut(n).0)
+}
+
+/// The input and (mutable) output of `layer` within the activations of one sample.
+fn layer_acts<'a>(acts: &'a mut [f32], layer: &Layer) -> (&'a [f32], &'a mut [f32]) {
+    let rest = acts.get_mut(layer.acts_at..).unwrap_or(&mut []);
+    let n = layer.fan_in.min(rest.len());
+    let (x, rest) = rest.split_at_mut(n);
+    let n = layer.fan_out.min(rest.len());
+    (x, rest.split_at_mut(n).0)
+}
+
+/// He (Kaiming) uniform initialisation: weights from `U(-√(6/fan_in), √(6/fan_in))`, drawn layer by
+/// layer and row by row from `rng`; biases zero.
+pub fn init_he(widths: &[usize], params: &mut [f32], rng: &mut Lcg) {
+    for layer in layers(widths) {
+        let bound = libm::sqrtf(6.0 / layer.fan_in as f32);
+        let (w, b) = layer_params_mut(params, &layer);
+        w.iter_mut().for_each(|v| *v = rng.uniform(-bound, bound));
+        b.iter_mut().for_each(|v| *v = 0.0);
+    }
+}
+
+/// Forward pass of one sample, keeping every activation for [`backward`].
+///
+/// `acts` starts with the input (written by the caller) and ends with the output.
+pub fn forward_keep(widths: &[usize], params: &[f32], acts: &mut [f32]) {
+    for layer in layers(widths) {
+        let (w, b) = layer_params(params, &layer);
+        let (x, y) = layer_acts(acts, &layer);
+        dense::forward(w, b, x, y, layer.relu);
+    }
+}
+
+/// Back-propagation of one sample; adds its gradient to `grads`.
+///
+/// `acts` holds the activations from [`forward_keep`]; `deltas` holds two vectors of
+/// [`shape::max_layer_width`], the first of which starts with ∂loss/∂output.
+pub fn backward(
+    widths: &[usize],
+    params: &[f32],
+    acts: &[f32],
+    grads: &mut [f32],
+    deltas: &mut [f32],
+) {
+    let half = deltas.len() / 2;
+    let (mut dy, mut dx) = deltas.split_at_mut(half);
+    for layer in layers(widths).rev() {
+        let (w, _) = layer_params(params, &layer);
+        let x = acts
+            .get(layer.acts_at..layer.acts_at.saturating_add(layer.fan_in))
+            .unwrap_or(&[]);
+        let (gw, gb) = layer_params_mut(grads, &layer);
+        let d = dy.get(..layer.fan_out).unwrap_or(&[]);
+        let first = layer.acts_at == 0;
+        let prev = if first {
+            None
+        } else {
+            dx.get_mut(..layer.fan_in)
+        };
+        dense::backward(w, x, d, gw, gb, prev);
+        core::mem::swap(&mut dy, &mut dx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shape::{activation_len, param_len, scratch_len};
+    use proptest::prelude::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    fn loss_of(widths: &[usize], params: &[f32], x: &[f32], t: &[f32]) -> f64 {
+        let mut acts = vec![0.0; activation_len(widths)];
+        acts[..x.len()].copy_from_slice(x);
+        forward_keep(widths, params, &mut acts);
+        acts[acts.len() - t.len()..]
+            .iter()
+            .zip(t)
+            .map(|(y, t)| f64::from(y - t).powi(2))
+            .sum::<f64>()
+    }
+
+    #[test]
+    fn layers_walk_both_ways() {
+        let w = [3, 4, 2, 1];
+        let fwd: Vec<Layer> = layers(&w).collect();
+        let mut back: Vec<Layer> = layers(&w).rev().collect();
+        back.reverse();
+        assert_eq!(fwd, back);
+        assert_eq!(fwd.len(), 3);
+        assert_eq!(fwd[2].params_at, 3 * 4 + 4 + 4 * 2 + 2);
+        assert_eq!(fwd[2].acts_at, 3 + 4);
+        assert!(fwd[1].relu && !fwd[2].relu);
+    }
+
+    proptest! {
+        /// Back-propagation agrees with central finite differences of the loss Σ(y - t)².
+        #[test]
+        fn gradients_match_finite_differences(
+            widths in proptest::collection::vec(1usize..5, 2..5),
+            seed: u64,
+            x in proptest::collection::vec(-2.0f32..2.0, 4),
+            t in proptest::collection::vec(-2.0f32..2.0, 4),
+        ) {
+            let n_in = widths[0];
+            let n_out = *widths.last().unwrap();
+            let (x, t) = (&x[..n_in.min(4)], &t[..n_out.min(4)]);
+            prop_assume!(x.len() == n_in && t.len() == n_out);
+            let mut params = vec![0.0; param_len(&widths)];
+            let mut rng = Lcg::new(seed);
+            init_he(&widths, &mut params, &mut rng);
+            for p in params.iter_mut() { *p += rng.uniform(-0.1, 0.1); }
+
+            let mut scratch = vec![0.0; scratch_len(&widths)];
+            let (acts, deltas) = scratch.split_at_mut(activation_len(&widths));
+            acts[..n_in].copy_from_slice(x);
+            forward_keep(&widths, &params, acts);
+            let y = &acts[acts.len() - n_out..];
+            for (k, (y, t)) in y.iter().zip(t).enumerate() { deltas[k] = 2.0 * (y - t); }
+            let mut grads = vec![0.0; params.len()];
+            backward(&widths, &params, acts, &mut grads, deltas);
+
+            let h = 1e-2f32;
+            for k in 0..params.len() {
+                let mut p = params.clone();
+                p[k] = params[k] + h;
+                let up = loss_of(&widths, &p, x, t);
+                p[k] = params[k] - h;
+                let down = loss_of(&widths, &p, x, t);
+                // A kink of a ReLU inside [p - h, p + h] makes the difference meaningless.
+                let mut mid = params.clone();
+                let mut kinks = false;
+                for s in [-1.0f32, 1.0] {
+                    mid[k] = params[k] + s * h;
+                    let mut a = vec![0.0; activation_len(&widths)];
+                    a[..n_in].copy_from_slice(x);
+                    forward_keep(&widths, &mid, &mut a);
+                    let mut b = vec![0.0; activation_len(&widths)];
+                    b[..n_in].copy_from_slice(x);
+                    forward_keep(&widths, &params, &mut b);
+                    kinks |= a.iter().zip(&b).any(|(u, v)| (*u > 0.0) != (*v > 0.0));
+                }
+                if kinks { continue; }
+                let numeric = (up - down) / (2.0 * f64::from(h));
+                let analytic = f64::from(grads[k]);
+                prop_assert!(
+                    (numeric - analytic).abs() <= 1e-2 * (1.0 + numeric.abs()),
+                    "param {}: numeric {} analytic {}", k, numeric, analytic
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! A trained network ready to predict: widths, parameters and standardisation statistics.
+
+use crate::{mlp, scaler, shape, Dataset, Error};
+
+/// A network and its standardisation, borrowed from caller storage.
+///
+/// Predictions take inputs in the data's original units and return outputs in the targets'
+/// original units.
+///
+/// ```
+/// use tinytrain_core::{shape, Model};
+/// const W: [usize; 2] = [1, 1];
+/// // y = 2x + 1, no standardisation (mean 0, deviation 1).
+/// let params = [2.0, 1.0];
+/// let stats = [0.0, 1.0, 0.0, 1.0];
+/// let model = Model::new(&W, &params, &stats)?;
+/// let mut scratch = [0.0; shape::predict_scratch_len(&W)];
+/// let mut y = [0.0];
+/// model.predict(&[3.0], &mut scratch, &mut y)?;
+/// assert_eq!(y, [7.0]);
+/// # Ok::<(), tinytrain_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Model<'a> {
+    widths: &'a [usize],
+    params: &'a [f32],
+    stats: &'a [f32],
+}
+
+impl<'a> Model<'a> {
+    /// Wraps parameters ([`shape::param_len`]) and statistics ([`shape::scaler_len`]).
+    pub fn new(widths: &'a [usize], params: &'a [f32], stats: &'a [f32]) -> Result<Self, Error> {
+        shape::check(widths)?;
+        expect_len(params.len(), shape::param_len(widths))?;
+        expect_len(stats.len(), shape::scaler_len(widths))?;
+        Ok(Self {
+            widths,
+            params,
+            stats,
+        })
+    }
+
+    /// Wraps slices whose lengths the caller already checked.
+    pub(crate) fn from_parts(widths: &'a [usize], params: &'a [f32], stats: &'a [f32]) -> Self {
+        Self {
+            widths,
+            params,
+            stats,
+        }
+    }
+
+    /// The layer widths, input first.
+    pub fn widths(&self) -> &'a [usize] {
+        self.widths
+    }
+
+    /// All weights and biases, layer after layer.
+    pub fn params(&self) -> &'a [f32] {
+        self.params
+    }
+
+    /// The standardisation statistics (see [`crate::scaler`]).
+    pub fn stats(&self) -> &'a [f32] {
+        self.stats
+    }
+
+    /// Predicts the outputs of one sample. `scratch` holds [`shape::predict_scratch_len`] values.
+    pub fn predict(
+        &self,
+        input: &[f32],
+        scratch: &mut [f32],
+        output: &mut [f32],
+    ) -> Result<(), Error> {
+        expect_width(input.len(), shape::input_width(self.widths))?;
+        expect_width(output.len(), shape::output_width(self.widths))?;
+        expect_len(scratch.len(), shape::predict_scratch_len(self.widths))?;
+        let y = run(self.widths, self.params, self.stats, input, scratch);
+        copy_prefix(output, y);
+        Ok(())
+    }
+
+    /// Mean squared error over the samples of `data` at `indices`, in the targets' units.
+    pub fn mse(
+        &self,
+        data: &Dataset<'_>,
+        indices: &[u32],
+        scratch: &mut [f32],
+    ) -> Result<f32, Error> {
+        expect_width(data.n_in(), shape::input_width(self.widths))?;
+        expect_width(data.n_out(), shape::output_width(self.widths))?;
+        expect_len(scratch.len(), shape::predict_scratch_len(self.widths))?;
+        Ok(mse(
+            self.widths,
+            self.params,
+            self.stats,
+            data,
+            indices,
+            scratch,
+        ))
+    }
+}
+
+/// Scales `input`, runs the network in `acts` and returns the unscaled output (a tail of `acts`).
+pub(crate) fn run<'s>(
+    widths: &[usize],
+    params: &[f32],
+    stats: &[f32],
+    input: &[f32],
+    acts: &'s mut [f32],
+) -> &'s [f32] {
+    scaler::scale_inputs(stats, input, acts);
+    mlp::forward_keep(widths, params, acts);
+    let n_out = shape::output_width(widths);
+    let at = acts.len().saturating_sub(n_out);
+    let y = acts.get_mut(at..).unwrap_or(&mut []);
+    scaler::unscale_outputs(stats, input.len(), y);
+    y
+}
+
+/// MSE over `indices` in original units; 0 for no indices. Sums run in index order.
+pub(crate) fn mse(
+    widths: &[usize],
+    params: &[f32],
+    stats: &[f32],
+    data: &Dataset<'_>,
+    indices: &[u32],
+    acts: &mut [f32],
+) -> f32 {
+    let mut sum = 0.0;
+    let mut count = 0usize;
+    for (x, t) in data.select(indices) {
+        let y = run(widths, params, stats, x, acts);
+        sum += crate::loss::squared_error(y, t);
+        count += t.len();
+    }
+    if count == 0 {
+        0.0
+    } else {
+        sum / count as f32
+    }
+}
+
+pub(crate) fn expect_len(found: usize, needed: usize) -> Result<(), Error> {
+    if found == needed {
+        Ok(())
+    } else {
+        Err(Error::BufferSize { needed, found })
+    }
+}
+
+pub(crate) fn expect_width(found: usize, expected: usize) -> Result<(), Error> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(Error::WidthMismatch { expected, found })
+    }
+}
+
+/// Copies the common prefix of two slices (no panic on a length mismatch).
+pub(crate) fn copy_prefix(dst: &mut [f32], src: &[f32]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_sizes_are_errors() {
+        let w = [2, 1];
+        let params = [1.0, 1.0, 0.0];
+        let stats = [0.0, 0.0, 1.0, 1.0, 0.0, 1.0];
+        assert_eq!(
+            Model::new(&w, &params[..2], &stats).unwrap_err(),
+            Error::BufferSize {
+                needed: 3,
+                found: 2
+            }
+        );
+        let m = Model::new(&w, &params, &stats).unwrap();
+        let mut scratch = [0.0; 3];
+        let mut y = [0.0];
+        assert_eq!(
+            m.predict(&[1.0], &mut scratch, &mut y).unwrap_err(),
+            Error::WidthMismatch {
+                expected: 2,
+                found: 1
+            }
+        );
+        m.predict(&[1.0, 2.0], &mut scratch, &mut y).unwrap();
+        assert_eq!(y, [3.0]);
+    }
+}

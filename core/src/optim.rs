@@ -1,0 +1,214 @@
+//! Step 3, "find the best function": the update rules of gradient descent.
+//!
+//! The trainer sums the gradient of every sample of a mini-batch, then calls [`Optimizer::update`]
+//! once with the batch's mean gradient `g = Σ g_s / B`:
+//!
+//! - **SGD**: `w ← w - lr·g`
+//! - **Momentum** (heavy ball, as PyTorch): `v ← β·v + g`, `w ← w - lr·v`
+//! - **Adam**: `m ← β₁m + (1-β₁)g`, `v ← β₂v + (1-β₂)g²`,
+//!   `w ← w - lr · (m / (1-β₁ᵗ)) / (√(v / (1-β₂ᵗ)) + ε)`
+//!
+//! Optimizers are kept apart from the layers: they see flat slices of parameters, gradients and
+//! their own state ([`Optimizer::state_per_param`] values per parameter).
+
+use crate::Error;
+
+/// An update rule and its hyperparameters (the learning rate lives in [`crate::Config`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Optimizer {
+    /// Plain (mini-batch) stochastic gradient descent.
+    Sgd,
+    /// SGD with heavy-ball momentum.
+    Momentum {
+        /// Fraction of the previous velocity kept, in `[0, 1)`.
+        beta: f32,
+    },
+    /// Adam (Kingma & Ba, 2015).
+    Adam {
+        /// Decay of the first moment, in `[0, 1)`.
+        beta1: f32,
+        /// Decay of the second moment, in `[0, 1)`.
+        beta2: f32,
+        /// Added to the denominator, > 0.
+        epsilon: f32,
+    },
+}
+
+/// Step counters of Adam's bias correction: `β₁ᵗ` and `β₂ᵗ`, kept as running products.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Powers {
+    beta1_t: f32,
+    beta2_t: f32,
+}
+
+impl Powers {
+    /// Before the first step (`t = 0`).
+    pub const fn new() -> Self {
+        Self {
+            beta1_t: 1.0,
+            beta2_t: 1.0,
+        }
+    }
+}
+
+impl Default for Powers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Optimizer {
+    /// Plain SGD.
+    pub const SGD: Self = Optimizer::Sgd;
+    /// Momentum with `β = 0.9`.
+    pub const MOMENTUM: Self = Optimizer::Momentum { beta: 0.9 };
+    /// Adam with the usual `β₁ = 0.9, β₂ = 0.999, ε = 1e-8`.
+    pub const ADAM: Self = Optimizer::Adam {
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-8,
+    };
+
+    /// Values of state this rule keeps per parameter: 0 (SGD), 1 (momentum) or 2 (Adam).
+    pub const fn state_per_param(&self) -> usize {
+        match self {
+            Optimizer::Sgd => 0,
+            Optimizer::Momentum { .. } => 1,
+            Optimizer::Adam { .. } => 2,
+        }
+    }
+
+    /// Checks the hyperparameters.
+    pub fn validate(&self) -> Result<(), Error> {
+        let unit = |x: f32| (0.0..1.0).contains(&x);
+        match *self {
+            Optimizer::Sgd => Ok(()),
+            Optimizer::Momentum { beta } if unit(beta) => Ok(()),
+            Optimizer::Momentum { .. } => Err(Error::InvalidHyperparameter { name: "beta" }),
+            Optimizer::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            } => {
+                if !unit(beta1) {
+                    Err(Error::InvalidHyperparameter { name: "beta1" })
+                } else if !unit(beta2) {
+                    Err(Error::InvalidHyperparameter { name: "beta2" })
+                } else if !(epsilon > 0.0 && epsilon.is_finite()) {
+                    Err(Error::InvalidHyperparameter { name: "epsilon" })
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// One update of `params` from `grad_sum` (the gradient summed over a batch) times `scale`
+    /// (`1/B`, possibly reduced further by gradient clipping).
+    ///
+    /// `state` holds [`Self::state_per_param`] × `params.len()` values, zero before the first step.
+    pub fn update(
+        &self,
+        params: &mut [f32],
+        grad_sum: &[f32],
+        state: &mut [f32],
+        learning_rate: f32,
+        scale: f32,
+        powers: &mut Powers,
+    ) {
+        match *self {
+            Optimizer::Sgd => {
+                for (p, g) in params.iter_mut().zip(grad_sum) {
+                    *p -= learning_rate * (*g * scale);
+                }
+            }
+            Optimizer::Momentum { beta } => {
+                for ((p, g), v) in params.iter_mut().zip(grad_sum).zip(state.iter_mut()) {
+                    *v = beta * *v + *g * scale;
+                    *p -= learning_rate * *v;
+                }
+            }
+            Optimizer::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            } => {
+                powers.beta1_t *= beta1;
+                powers.beta2_t *= beta2;
+                let correct1 = 1.0 / (1.0 - powers.beta1_t);
+                let correct2 = 1.0 / (1.0 - powers.beta2_t);
+                let (ms, vs) = state.split_at_mut(state.len() / 2);
+                for (((p, g), m), v) in params.iter_mut().zip(grad_sum).zip(ms).zip(vs) {
+                    let g = *g * scale;
+                    *m = beta1 * *m + (1.0 - beta1) * g;
+                    *v = beta2 * *v + (1.0 - beta2) * (g * g);
+                    *p -= learning_rate * (*m * correct1) / (sqrt(*v * correct2) + epsilon);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(feature = "fast-math"))]
+#[inline(always)]
+fn sqrt(x: f32) -> f32 {
+    libm::sqrtf(x)
+}
+
+#[cfg(feature = "fast-math")]
+#[inline(always)]
+fn sqrt(x: f32) -> f32 {
+    micromath::F32Ext::sqrt(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sgd_steps_against_the_gradient() {
+        let mut p = [1.0, -1.0];
+        Optimizer::SGD.update(&mut p, &[4.0, -2.0], &mut [], 0.5, 0.5, &mut Powers::new());
+        assert_eq!(p, [0.0, -0.5]);
+    }
+
+    #[test]
+    fn momentum_accumulates_velocity() {
+        let mut p = [0.0];
+        let mut v = [0.0];
+        let opt = Optimizer::Momentum { beta: 0.5 };
+        opt.update(&mut p, &[1.0], &mut v, 1.0, 1.0, &mut Powers::new());
+        opt.update(&mut p, &[1.0], &mut v, 1.0, 1.0, &mut Powers::new());
+        assert_eq!(v, [1.5]);
+        assert_eq!(p, [-2.5]);
+    }
+
+    #[test]
+    fn adam_first_step_is_learning_rate_sized() {
+        // With bias correction the first step is lr · g/|g| (up to ε).
+        let mut p = [0.0, 0.0];
+        let mut s = [0.0; 4];
+        Optimizer::ADAM.update(&mut p, &[3.0, -0.01], &mut s, 0.1, 1.0, &mut Powers::new());
+        assert!(
+            (p[0] + 0.1).abs() < 1e-5 && (p[1] - 0.1).abs() < 1e-4,
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn bad_hyperparameters_are_named() {
+        let bad = Optimizer::Adam {
+            beta1: 1.0,
+            beta2: 0.9,
+            epsilon: 1e-8,
+        };
+        assert_eq!(
+            bad.validate(),
+            Err(Error::InvalidHyperparameter { name: "beta1" })
+        );
+        let bad = Optimizer::Momentum { beta: f32::NAN };
+        assert!(bad.validate().is_err());
+    }
+}

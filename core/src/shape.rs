@@ -1,0 +1,150 @@
+//! Buffer sizes for a list of layer widths, as `const fn`s.
+//!
+//! A network is described by its widths, input first: `[1, 16, 16, 1]` is one input, two hidden
+//! ReLU layers of 16 units and one linear output; `[n_in, n_out]` is the linear model. Every buffer
+//! the core works on is a caller-provided `f32` slice whose length comes from these functions, so
+//! firmware can declare `static` storage of exactly the right size:
+//!
+//! ```
+//! use tinytrain_core::{shape, Optimizer};
+//! const WIDTHS: [usize; 4] = [1, 16, 16, 1];
+//! const PARAMS: usize = shape::param_len(&WIDTHS);
+//! assert_eq!(PARAMS, (1 * 16 + 16) + (16 * 16 + 16) + (16 * 1 + 1));
+//! static ARENA: [f32; shape::train_arena_len(&WIDTHS, Optimizer::SGD)] =
+//!     [0.0; shape::train_arena_len(&WIDTHS, Optimizer::SGD)];
+//! assert_eq!(ARENA.len(), 3 * PARAMS + 34 + 2 * 16 + 4);
+//! ```
+//!
+//! All arithmetic saturates, so absurd widths give a huge length that no buffer matches (an
+//! error later), never an overflow.
+
+use crate::{Error, Optimizer};
+
+/// Parameters (weights and biases) of the network: per layer `fan_in × fan_out + fan_out`.
+pub const fn param_len(widths: &[usize]) -> usize {
+    let mut total: usize = 0;
+    let mut rest = widths;
+    while let [fan_in, tail @ ..] = rest {
+        if let [fan_out, ..] = tail {
+            total = total.saturating_add(fan_in.saturating_mul(*fan_out).saturating_add(*fan_out));
+        }
+        rest = tail;
+    }
+    total
+}
+
+/// Activations kept for back-propagation of one sample: the sum of all widths.
+pub const fn activation_len(widths: &[usize]) -> usize {
+    let mut total: usize = 0;
+    let mut rest = widths;
+    while let [w, tail @ ..] = rest {
+        total = total.saturating_add(*w);
+        rest = tail;
+    }
+    total
+}
+
+/// The widest layer after the input: the size of one back-propagated error vector.
+pub const fn max_layer_width(widths: &[usize]) -> usize {
+    let mut max = 0;
+    if let [_, rest @ ..] = widths {
+        let mut rest = rest;
+        while let [w, tail @ ..] = rest {
+            if *w > max {
+                max = *w;
+            }
+            rest = tail;
+        }
+    }
+    max
+}
+
+/// The input width (0 for an empty list).
+pub const fn input_width(widths: &[usize]) -> usize {
+    match widths {
+        [first, ..] => *first,
+        [] => 0,
+    }
+}
+
+/// The output width (0 for an empty list).
+pub const fn output_width(widths: &[usize]) -> usize {
+    match widths {
+        [.., last] => *last,
+        [] => 0,
+    }
+}
+
+/// Standardisation statistics: mean and standard deviation of every input and every output.
+pub const fn scaler_len(widths: &[usize]) -> usize {
+    2usize.saturating_mul(input_width(widths).saturating_add(output_width(widths)))
+}
+
+/// Scratch for back-propagation: activations of one sample and two error vectors.
+pub const fn scratch_len(widths: &[usize]) -> usize {
+    activation_len(widths).saturating_add(2usize.saturating_mul(max_layer_width(widths)))
+}
+
+/// Scratch for [`crate::Model::predict`]: the activations of one sample.
+pub const fn predict_scratch_len(widths: &[usize]) -> usize {
+    activation_len(widths)
+}
+
+/// The whole arena [`crate::Trainer`] needs: parameters, gradients, optimizer state, the copy of
+/// the best weights for early stopping, back-propagation scratch and standardisation statistics.
+pub const fn train_arena_len(widths: &[usize], optimizer: Optimizer) -> usize {
+    let p = param_len(widths);
+    p.saturating_mul(3 + optimizer.state_per_param())
+        .saturating_add(scratch_len(widths))
+        .saturating_add(scaler_len(widths))
+}
+
+/// The arena of a trained [`crate::Model`]: parameters and standardisation statistics.
+pub const fn model_len(widths: &[usize]) -> usize {
+    param_len(widths).saturating_add(scaler_len(widths))
+}
+
+/// The largest parameter count accepted, so every length above stays far from overflow.
+pub const MAX_PARAMS: usize = 1 << 28;
+
+/// Checks that `widths` describe a usable network.
+///
+/// ```
+/// use tinytrain_core::shape::check;
+/// assert!(check(&[2, 8, 1]).is_ok());
+/// assert!(check(&[2]).is_err());
+/// assert!(check(&[2, 0, 1]).is_err());
+/// ```
+pub fn check(widths: &[usize]) -> Result<(), Error> {
+    if widths.len() < 2 || widths.contains(&0) || param_len(widths) > MAX_PARAMS {
+        return Err(Error::InvalidWidths);
+    }
+    if activation_len(widths) > MAX_PARAMS {
+        return Err(Error::InvalidWidths);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_of_a_small_net() {
+        let w = [2, 3, 1];
+        assert_eq!(param_len(&w), 2 * 3 + 3 + 3 + 1);
+        assert_eq!(activation_len(&w), 6);
+        assert_eq!(max_layer_width(&w), 3);
+        assert_eq!(scaler_len(&w), 6);
+        assert_eq!(scratch_len(&w), 6 + 6);
+        assert_eq!(train_arena_len(&w, Optimizer::ADAM), 13 * 5 + 12 + 6);
+    }
+
+    #[test]
+    fn absurd_widths_saturate_and_are_rejected() {
+        let w = [usize::MAX, usize::MAX, 3];
+        assert_eq!(param_len(&w), usize::MAX);
+        assert_eq!(check(&w), Err(Error::InvalidWidths));
+        assert_eq!(check(&[]), Err(Error::InvalidWidths));
+    }
+}
