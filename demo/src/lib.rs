@@ -1,0 +1,2 @@
+//! The on-device learning demo (placeholder until written).
+#![no_std]

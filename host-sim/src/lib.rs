@@ -1,0 +1,1 @@
+//! tinytrain on the desktop (placeholder until written).

@@ -1,0 +1,1 @@
+//! Learning works end to end (placeholder until written).

@@ -1,0 +1,3 @@
+//! Cross-crate tests: one test binary, one module per area.
+
+mod learning;
