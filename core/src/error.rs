@@ -96,6 +96,27 @@ pub enum Error {
     },
     /// Training already finished; the trainer takes no more steps.
     Finished,
+    /// A model blob does not start with the format's magic bytes.
+    BadMagic,
+    /// A model blob has a format version this build cannot read.
+    UnsupportedVersion {
+        /// The version in the blob.
+        version: u16,
+    },
+    /// A model blob ends before its declared length.
+    Truncated {
+        /// Bytes the blob needs.
+        needed: usize,
+        /// Bytes given.
+        found: usize,
+    },
+    /// A model blob's CRC-32 does not match its contents.
+    CrcMismatch {
+        /// The CRC stored in the blob.
+        stored: u32,
+        /// The CRC of the contents.
+        computed: u32,
+    },
 }
 
 impl fmt::Display for Field {
@@ -159,6 +180,17 @@ impl fmt::Display for Error {
                 write!(f, "more than the capacity of {capacity}")
             }
             Error::Finished => f.write_str("training has finished"),
+            Error::BadMagic => f.write_str("not a tinytrain model (bad magic bytes)"),
+            Error::UnsupportedVersion { version } => {
+                write!(f, "model format version {version} is not supported")
+            }
+            Error::Truncated { needed, found } => {
+                write!(f, "model is truncated: {found} bytes of {needed}")
+            }
+            Error::CrcMismatch { stored, computed } => write!(
+                f,
+                "model is corrupt: CRC-32 {computed:#010x} does not match the stored {stored:#010x}"
+            ),
         }
     }
 }

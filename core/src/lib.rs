@@ -48,10 +48,14 @@
     )
 )]
 
+pub mod brute;
 pub mod config;
+pub mod crc;
 pub mod data;
 pub mod dense;
+pub mod diagnose;
 pub mod error;
+pub mod format;
 pub mod loss;
 pub mod mlp;
 pub mod model;
