@@ -89,6 +89,13 @@ pub enum Error {
         /// The length given.
         found: usize,
     },
+    /// A sample index is not below the number of samples.
+    IndexOutOfRange {
+        /// The index given.
+        index: usize,
+        /// The number of samples.
+        len: usize,
+    },
     /// More samples or values than a fixed capacity allows.
     CapacityExceeded {
         /// The capacity.
@@ -175,6 +182,9 @@ impl fmt::Display for Error {
             }
             Error::BufferSize { needed, found } => {
                 write!(f, "buffer holds {found} values, {needed} are needed")
+            }
+            Error::IndexOutOfRange { index, len } => {
+                write!(f, "sample index {index} is out of range for {len} samples")
             }
             Error::CapacityExceeded { capacity } => {
                 write!(f, "more than the capacity of {capacity}")

@@ -74,6 +74,51 @@ impl<'a> Split<'a> {
         })
     }
 
+    /// Uses an order the caller chose: the first `n_train` indices train, the next `n_val`
+    /// validate, the rest test (e.g. a time series split by time, or a fixed batch order with
+    /// [`crate::Config::shuffle`] off). Every index must be below `order.len()`.
+    ///
+    /// ```
+    /// use tinytrain_core::Split;
+    /// let mut order = [3u32, 0, 1, 2];
+    /// let split = Split::from_order(&mut order, 2, 1)?;
+    /// assert_eq!((split.train(), split.validation(), split.test()), (&[3, 0][..], &[1][..], &[2][..]));
+    /// # Ok::<(), tinytrain_core::Error>(())
+    /// ```
+    pub fn from_order(order: &'a mut [u32], n_train: usize, n_val: usize) -> Result<Self, Error> {
+        let len = order.len();
+        if len == 0 {
+            return Err(Error::EmptyData);
+        }
+        if n_train == 0 {
+            return Err(Error::EmptySplit {
+                part: SplitPart::Train,
+            });
+        }
+        if n_val == 0 {
+            return Err(Error::EmptySplit {
+                part: SplitPart::Validation,
+            });
+        }
+        if n_train.saturating_add(n_val) > len {
+            return Err(Error::BufferSize {
+                needed: n_train.saturating_add(n_val),
+                found: len,
+            });
+        }
+        if let Some(&bad) = order.iter().find(|&&i| i as usize >= len) {
+            return Err(Error::IndexOutOfRange {
+                index: bad as usize,
+                len,
+            });
+        }
+        Ok(Self {
+            order,
+            n_train,
+            n_val,
+        })
+    }
+
     /// Training indices (their order changes every epoch while training).
     pub fn train(&self) -> &[u32] {
         self.order.get(..self.n_train).unwrap_or(&[])

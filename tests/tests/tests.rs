@@ -1,3 +1,4 @@
 //! Cross-crate tests: one test binary, one module per area.
 
+mod golden;
 mod learning;
