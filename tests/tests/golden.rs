@@ -108,10 +108,9 @@ fn replay(text: &str) {
     let mut trainer = Trainer::new(&widths, config, data, split, &mut arena).unwrap();
     trainer.set_params(&init).unwrap();
 
-    let mut expected_params = case.params.iter();
     let mut expected_epochs = case.epochs.iter();
     let mut steps = 0;
-    while let Some(want) = expected_params.next() {
+    for want in &case.params {
         let progress = trainer.step().unwrap();
         steps += 1;
         let got = trainer.model().params();
