@@ -55,6 +55,7 @@ pub mod data;
 pub mod dense;
 pub mod diagnose;
 pub mod error;
+pub mod fixed;
 pub mod format;
 pub mod loss;
 pub mod mlp;
