@@ -1,1 +1,40 @@
-//! tinytrain on the desktop (placeholder until written).
+//! # tinytrain-host-sim
+//!
+//! The `tinytrain` command: the training core of the microcontroller, on the desktop. It reads
+//! CSV files, trains through [`tinytrain_core::Trainer`] on buffers sized at run time, compares
+//! with the linear baseline, writes reports, figures and model files, and sweeps
+//! hyperparameters. The binary only parses arguments and maps errors to exit codes; everything
+//! else lives here.
+//!
+//! ```
+//! use tinytrain_host_sim::{table::Table, train};
+//! // y = 2x + 1 with a little curvature, 40 samples.
+//! let mut csv = String::from("x,y\n");
+//! for i in 0..40 {
+//!     let x = i as f32 / 20.0 - 1.0;
+//!     csv += &format!("{x},{}\n", 2.0 * x + 1.0 + 0.3 * x * x);
+//! }
+//! let samples = Table::parse("line.csv".as_ref(), csv.as_bytes())?.features_and_target(None)?;
+//! let settings = train::Settings {
+//!     layers: vec![1, 8, 1], optimizer: train::Rule::Adam, learning_rate: 0.01,
+//!     batch_size: 8, max_epochs: 200, patience: 20, seed: 1,
+//!     val_fraction: 0.2, test_fraction: 0.2, standardize: true,
+//! };
+//! let outcome = train::train(&samples.dataset()?, &settings, |_| {})?;
+//! assert!(outcome.scores.val_mse < 0.05);
+//! # Ok::<(), tinytrain_host_sim::Error>(())
+//! ```
+
+pub mod cli;
+pub mod error;
+pub mod export;
+pub mod net;
+pub mod plot;
+pub mod progress;
+pub mod report;
+pub mod sweep;
+pub mod table;
+pub mod train;
+
+pub use error::{Error, Result};
+pub use net::Net;

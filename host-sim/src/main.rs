@@ -1,1 +1,16 @@
-fn main() {}
+//! The `tinytrain` command; see `tinytrain --help`.
+
+use clap::Parser;
+use std::process::ExitCode;
+use tinytrain_host_sim::cli::{self, Cli};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli::run(cli, &mut std::io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

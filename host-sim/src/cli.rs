@@ -1,0 +1,340 @@
+//! The command line: arguments (clap) and one function per command.
+
+use crate::error::{Error, Result};
+use crate::net::Net;
+use crate::progress::Progress;
+use crate::report::Report;
+use crate::sweep::{self, Grid};
+use crate::table::Table;
+use crate::train::{self, Rule, Settings};
+use crate::{export, plot};
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Train small neural networks on the desktop with the same code that trains them on a
+/// microcontroller.
+#[derive(Debug, Parser)]
+#[command(name = "tinytrain", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a network on a CSV file, report, plot, save the model.
+    Train(TrainArgs),
+    /// Predict with a saved model: CSV on stdout, and the MSE on stderr if the target is given.
+    Predict(PredictArgs),
+    /// Train every combination of the given settings and choose by validation loss.
+    #[command(after_help = SWEEP_WARNING)]
+    Sweep(SweepArgs),
+    /// Write a saved model as Rust constants, to build into firmware.
+    Export(ExportArgs),
+}
+
+/// Why a sweep tests only the configuration it chose.
+pub const SWEEP_WARNING: &str = "\
+Warning: the configurations are compared on the validation set. Each comparison fits the
+choice a little more to that particular set, so the winner's validation loss is optimistic,
+and the more so the more configurations are tried: tuning overfits the validation set. The
+test set is therefore evaluated once, for the chosen configuration only, and its loss is the
+honest estimate. Sweeping again because of the test loss would overfit the test set too.";
+
+/// Layer widths, input first, e.g. `1,16,16,1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layers(pub Vec<usize>);
+
+impl std::str::FromStr for Layers {
+    type Err = String;
+
+    /// ```
+    /// use tinytrain_host_sim::cli::Layers;
+    /// assert_eq!("1, 16,1".parse::<Layers>(), Ok(Layers(vec![1, 16, 1])));
+    /// assert!("1,x,1".parse::<Layers>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.split(',')
+            .map(|w| match w.trim().parse::<usize>() {
+                Ok(w) if w > 0 => Ok(w),
+                _ => Err(format!(
+                    "{w:?} is not a width: expected widths greater than 0 separated by commas, \
+                     e.g. 1,16,16,1"
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Layers)
+    }
+}
+
+/// The CSV file and its target column.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// CSV file with a header row; every column holds numbers.
+    #[arg(long, value_name = "FILE.csv")]
+    pub data: PathBuf,
+    /// The target column, by name or 1-based number [default: the last column].
+    #[arg(long, value_name = "COL")]
+    pub target: Option<String>,
+}
+
+/// Settings shared by `train` and `sweep`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Upper bound on epochs.
+    #[arg(long, default_value_t = 500)]
+    pub epochs: u32,
+    /// Epochs without validation improvement before stopping early.
+    #[arg(long, default_value_t = 20)]
+    pub patience: u32,
+    /// Seeds the split, the initial weights and the shuffle.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Fraction of the samples held out for validation (early stopping, model choice).
+    #[arg(long, default_value_t = 0.2)]
+    pub val: f32,
+    /// Fraction of the samples held out for the final test, evaluated once.
+    #[arg(long, default_value_t = 0.2)]
+    pub test: f32,
+    /// Standardise inputs and target with the training split's mean and deviation.
+    #[arg(long)]
+    pub standardize: bool,
+}
+
+/// `tinytrain train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Layer widths, input first; the first is the number of feature columns, the last 1
+    /// [default: FEATURES,16,16,1].
+    #[arg(long, value_name = "WIDTHS")]
+    pub layers: Option<Layers>,
+    /// The update rule.
+    #[arg(long, value_enum, default_value_t = Rule::Sgd)]
+    pub optimizer: Rule,
+    /// Learning rate (step size).
+    #[arg(long, default_value_t = 0.01)]
+    pub lr: f32,
+    /// Samples per mini-batch.
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Write a JSON report: losses, diagnostics, history, settings.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    /// Write PNG figures into this directory: loss curves, and the learned function.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+    /// Save the trained model in tinytrain's binary format.
+    #[arg(long, value_name = "FILE.ttm")]
+    pub model: Option<PathBuf>,
+}
+
+/// `tinytrain predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The model file written by `tinytrain train --model`.
+    #[arg(long, value_name = "FILE.ttm")]
+    pub model: PathBuf,
+    /// CSV file with the model's input columns, optionally and the target column.
+    #[arg(long, value_name = "FILE.csv")]
+    pub data: PathBuf,
+    /// The target column, by name or 1-based number [default: the last column, if the file
+    /// has one more column than the model has inputs].
+    #[arg(long, value_name = "COL")]
+    pub target: Option<String>,
+}
+
+/// `tinytrain sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Layer widths to try; repeat the flag for more [default: FEATURES,16,16,1].
+    #[arg(long, value_name = "WIDTHS")]
+    pub layers: Vec<Layers>,
+    /// Update rules to try, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "sgd")]
+    pub optimizer: Vec<Rule>,
+    /// Learning rates to try, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "0.01")]
+    pub lr: Vec<f32>,
+    /// Batch sizes to try, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "16")]
+    pub batch: Vec<usize>,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Write every combination's results and the choice as JSON.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    /// Save the chosen model.
+    #[arg(long, value_name = "FILE.ttm")]
+    pub model: Option<PathBuf>,
+}
+
+/// `tinytrain export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The model file written by `tinytrain train --model`.
+    #[arg(long, value_name = "FILE.ttm")]
+    pub model: PathBuf,
+    /// The Rust file to write.
+    #[arg(long, value_name = "OUT.rs")]
+    pub rust: PathBuf,
+}
+
+/// Runs a command, writing its results to `out` (progress and notes go to stderr).
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
+    match cli.command {
+        Command::Train(args) => train(args, out),
+        Command::Predict(args) => predict(args, out),
+        Command::Sweep(args) => sweep(args, out),
+        Command::Export(args) => export(args, out),
+    }
+}
+
+fn train(args: TrainArgs, out: &mut dyn Write) -> Result<()> {
+    let table = Table::read(&args.data.data)?;
+    let samples = table.features_and_target(args.data.target.as_deref())?;
+    let file = args.data.data.display().to_string();
+    let n_in = samples.n_in();
+    let layers = args.layers.map_or_else(|| vec![n_in, 16, 16, 1], |l| l.0);
+    train::check_layers(&layers, n_in, &file)?;
+    let data = samples.dataset()?;
+    let settings = settings(&args.run, layers, args.optimizer, args.lr, args.batch);
+    let progress = Progress::for_stderr(settings.max_epochs);
+    let outcome = train::train(&data, &settings, |s| progress.epoch(s))?;
+    let report = Report::new(&file, &outcome);
+    let mut text = report.summary();
+    if let Some(path) = &args.report {
+        write_file(path, report.to_json().as_bytes())?;
+        text += &format!("wrote     {}\n", path.display());
+    }
+    if let Some(dir) = &args.plot {
+        for path in plot::write_all(dir, &samples, &outcome)? {
+            text += &format!("wrote     {}\n", path.display());
+        }
+    }
+    if let Some(path) = &args.model {
+        outcome.run.net.write(path)?;
+        text += &format!("wrote     {}\n", path.display());
+    }
+    print(out, &text)
+}
+
+fn predict(args: PredictArgs, out: &mut dyn Write) -> Result<()> {
+    let net = Net::read(&args.model)?;
+    let table = Table::read(&args.data)?;
+    let n_in = tinytrain_core::shape::input_width(&net.widths);
+    let samples = table.for_model(n_in, args.target.as_deref())?;
+    let mut csv = samples.input_names.join(",") + ",prediction\n";
+    let mut sum = 0.0f64;
+    for (k, x) in samples.inputs.chunks_exact(n_in).enumerate() {
+        let y = net.predict(x)?[0];
+        let cells: Vec<String> = x.iter().map(f32::to_string).collect();
+        csv += &format!("{},{y}\n", cells.join(","));
+        if let Some(t) = samples.targets.get(k) {
+            sum += f64::from(y - t) * f64::from(y - t);
+        }
+    }
+    print(out, &csv)?;
+    if let Some(name) = &samples.target_name {
+        let n = samples.len();
+        eprintln!("mse {:.6} over {n} samples (target {name})", sum / n as f64);
+    }
+    Ok(())
+}
+
+fn sweep(args: SweepArgs, out: &mut dyn Write) -> Result<()> {
+    let table = Table::read(&args.data.data)?;
+    let samples = table.features_and_target(args.data.target.as_deref())?;
+    let file = args.data.data.display().to_string();
+    let n_in = samples.n_in();
+    let mut layers: Vec<Vec<usize>> = args.layers.into_iter().map(|l| l.0).collect();
+    if layers.is_empty() {
+        layers.push(vec![n_in, 16, 16, 1]);
+    }
+    for widths in &layers {
+        train::check_layers(widths, n_in, &file)?;
+    }
+    let data = samples.dataset()?;
+    let base = settings(&args.run, vec![n_in, 1], Rule::Sgd, 0.01, 16);
+    let grid = Grid {
+        base,
+        layers,
+        optimizers: args.optimizer,
+        learning_rates: args.lr,
+        batch_sizes: args.batch,
+    };
+    let combinations = grid.combinations();
+    let total = combinations.len();
+    let result = sweep::run(&data, &combinations, |k, row| {
+        eprintln!(
+            "{}/{total}  {}  validation {:.6}  ({} after {} epochs)",
+            k + 1,
+            sweep::describe(&row.config),
+            row.val_mse,
+            row.stop_reason,
+            row.epochs_run
+        );
+    })?;
+    let mut text = result.table();
+    if let Some(path) = &args.report {
+        write_file(path, result.to_json().as_bytes())?;
+        text += &format!("wrote   {}\n", path.display());
+    }
+    if let Some(path) = &args.model {
+        result.net.write(path)?;
+        text += &format!("wrote   {}\n", path.display());
+    }
+    print(out, &text)
+}
+
+fn export(args: ExportArgs, out: &mut dyn Write) -> Result<()> {
+    let net = Net::read(&args.model)?;
+    let origin = args.model.file_name().unwrap_or_default().to_string_lossy();
+    write_file(&args.rust, export::rust_source(&net, &origin).as_bytes())?;
+    let text = format!(
+        "wrote {} ({} parameters, widths {})\n",
+        args.rust.display(),
+        net.params.len(),
+        train::layers_text(&net.widths)
+    );
+    print(out, &text)
+}
+
+fn settings(run: &RunArgs, layers: Vec<usize>, rule: Rule, lr: f32, batch: usize) -> Settings {
+    Settings {
+        layers,
+        optimizer: rule,
+        learning_rate: lr,
+        batch_size: batch,
+        max_epochs: run.epochs,
+        patience: run.patience,
+        seed: run.seed,
+        val_fraction: run.val,
+        test_fraction: run.test,
+        standardize: run.standardize,
+    }
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|source| Error::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn print(out: &mut dyn Write, text: &str) -> Result<()> {
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|source| Error::Write {
+            path: "standard output".into(),
+            source,
+        })
+}

@@ -1,0 +1,149 @@
+//! Every way a command can fail, and the one place that maps failures to exit codes.
+
+use std::path::PathBuf;
+
+/// A failure of a `tinytrain` command. Its message names where the problem is: a file, a line,
+/// a column, or a flag.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read (missing, unreadable).
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An output could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file (`-` for standard output).
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The CSV file holds nothing, not even a header row.
+    #[error("{}: the file is empty; expected a header row and data rows", path.display())]
+    EmptyFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The CSV file has a header row but no data row.
+    #[error("{}: no data rows after the header", path.display())]
+    NoRows {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A row has more or fewer cells than the header.
+    #[error("{}:{line}: {found} cells, but the header has {expected}", path.display())]
+    RaggedRow {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Cells in the header.
+        expected: usize,
+        /// Cells in this row.
+        found: usize,
+    },
+    /// A cell is not a finite number.
+    #[error(
+        "{}:{line}:{column}: {cell:?} in column `{name}` is not a finite number",
+        path.display()
+    )]
+    NotANumber {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// 1-based column number.
+        column: usize,
+        /// The column's header.
+        name: String,
+        /// The cell's text.
+        cell: String,
+    },
+    /// The CSV file is malformed (for example not UTF-8).
+    #[error("{}:{line}: {message}", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What the CSV reader said.
+        message: String,
+    },
+    /// `--target` names a column the file does not have.
+    #[error("{}: no column {target:?} (--target); the columns are: {columns}", path.display())]
+    UnknownColumn {
+        /// The file.
+        path: PathBuf,
+        /// What `--target` said.
+        target: String,
+        /// The header, comma-separated.
+        columns: String,
+    },
+    /// A width list of `--layers` that does not fit the data.
+    #[error("--layers {layers}: {problem}")]
+    Layers {
+        /// The flag's value.
+        layers: String,
+        /// What is wrong, and with which file.
+        problem: String,
+    },
+    /// A data file whose columns do not fit a model.
+    #[error("{}: {problem}", path.display())]
+    Columns {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The training core rejected something; `context` says what was being done.
+    #[error("{context}: {source}")]
+    Core {
+        /// What was being done, with the flags or file involved.
+        context: String,
+        /// The core's error.
+        source: tinytrain_core::Error,
+    },
+    /// A sweep was given no combination to train.
+    #[error("nothing to sweep: give at least one value of every swept setting")]
+    NothingToSweep,
+    /// A figure could not be drawn.
+    #[error("cannot draw {}: {message}", path.display())]
+    Plot {
+        /// The figure's file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The process exit code: 2 for bad input (files, flags, data), 1 when an output could not
+    /// be produced.
+    ///
+    /// ```
+    /// use tinytrain_host_sim::Error;
+    /// let e = Error::EmptyFile { path: "data.csv".into() };
+    /// assert_eq!(e.exit_code(), 2);
+    /// assert_eq!(e.to_string(), "data.csv: the file is empty; expected a header row and data rows");
+    /// ```
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Write { .. } | Error::Plot { .. } => 1,
+            _ => 2,
+        }
+    }
+
+    /// Wraps a core error with what was being done.
+    pub(crate) fn core(context: impl Into<String>) -> impl FnOnce(tinytrain_core::Error) -> Self {
+        let context = context.into();
+        move |source| Error::Core { context, source }
+    }
+}
+
+/// The result of a command.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,106 @@
+//! A trained network that owns its storage, and its file in the core's model format.
+
+use crate::error::{Error, Result};
+use std::path::Path;
+use tinytrain_core::{format, shape, Dataset, Model};
+
+/// Widths, parameters and standardisation statistics on the heap; [`Net::model`] lends them
+/// to the core.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Net {
+    /// Layer widths, input first.
+    pub widths: Vec<usize>,
+    /// Weights and biases ([`shape::param_len`] values).
+    pub params: Vec<f32>,
+    /// Standardisation statistics ([`shape::scaler_len`] values).
+    pub stats: Vec<f32>,
+}
+
+impl Net {
+    /// Copies a model out of the core's buffers.
+    pub fn from_model(model: &Model<'_>) -> Self {
+        Self {
+            widths: model.widths().to_vec(),
+            params: model.params().to_vec(),
+            stats: model.stats().to_vec(),
+        }
+    }
+
+    /// The core's view of this network.
+    pub fn model(&self) -> Result<Model<'_>> {
+        Model::new(&self.widths, &self.params, &self.stats).map_err(Error::core("model"))
+    }
+
+    /// Predicts one sample's outputs, in the targets' units.
+    ///
+    /// ```
+    /// use tinytrain_host_sim::Net;
+    /// // y = 2x + 1 without standardisation.
+    /// let net = Net { widths: vec![1, 1], params: vec![2.0, 1.0], stats: vec![0.0, 1.0, 0.0, 1.0] };
+    /// assert_eq!(net.predict(&[3.0])?, [7.0]);
+    /// # Ok::<(), tinytrain_host_sim::Error>(())
+    /// ```
+    pub fn predict(&self, input: &[f32]) -> Result<Vec<f32>> {
+        let mut scratch = vec![0.0; shape::predict_scratch_len(&self.widths)];
+        let mut out = vec![0.0; shape::output_width(&self.widths)];
+        self.model()?
+            .predict(input, &mut scratch, &mut out)
+            .map_err(Error::core("predict"))?;
+        Ok(out)
+    }
+
+    /// Mean squared error over the samples at `indices`, in the targets' units.
+    pub fn mse(&self, data: &Dataset<'_>, indices: &[u32]) -> Result<f32> {
+        let mut scratch = vec![0.0; shape::predict_scratch_len(&self.widths)];
+        self.model()?
+            .mse(data, indices, &mut scratch)
+            .map_err(Error::core("evaluate"))
+    }
+
+    /// The network in the core's binary model format.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut bytes = vec![0; format::encoded_len(&self.widths)];
+        format::save(&self.model()?, &mut bytes).map_err(Error::core("encode the model"))?;
+        Ok(bytes)
+    }
+
+    /// Reads a network from the core's binary model format; `path` names it in messages.
+    ///
+    /// ```
+    /// use tinytrain_host_sim::Net;
+    /// let net = Net { widths: vec![1, 1], params: vec![2.0, 1.0], stats: vec![0.0, 1.0, 0.0, 1.0] };
+    /// let bytes = net.to_bytes()?;
+    /// assert_eq!(Net::from_bytes("m.ttm".as_ref(), &bytes)?, net);
+    /// assert!(Net::from_bytes("m.ttm".as_ref(), &bytes[..10]).is_err());
+    /// # Ok::<(), tinytrain_host_sim::Error>(())
+    /// ```
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let context = || format!("{}: not a valid tinytrain model", path.display());
+        let widths = format::read_widths(bytes).map_err(Error::core(context()))?;
+        let mut net = Self {
+            widths: widths.to_vec(),
+            params: vec![0.0; shape::param_len(&widths)],
+            stats: vec![0.0; shape::scaler_len(&widths)],
+        };
+        format::load(bytes, &widths, &mut net.params, &mut net.stats)
+            .map_err(Error::core(context()))?;
+        Ok(net)
+    }
+
+    /// Reads a model file.
+    pub fn read(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_bytes(path, &bytes)
+    }
+
+    /// Writes a model file.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        std::fs::write(path, self.to_bytes()?).map_err(|source| Error::Write {
+            path: path.to_owned(),
+            source,
+        })
+    }
+}

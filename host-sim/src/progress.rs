@@ -1,0 +1,55 @@
+//! Progress over epochs on stderr: a bar on a terminal, plain lines otherwise.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use tinytrain_core::EpochSummary;
+
+/// Plain lines are printed every this many epochs (and at the last one).
+pub const LINE_EVERY: u32 = 10;
+
+/// Shows training progress; see the [module docs](self).
+#[derive(Debug)]
+pub enum Progress {
+    /// Nothing is shown.
+    Quiet,
+    /// A progress bar with the latest losses (stderr is a terminal).
+    Bar(ProgressBar),
+    /// A line every [`LINE_EVERY`] epochs.
+    Lines,
+}
+
+impl Progress {
+    /// A bar if stderr is a terminal, plain lines otherwise.
+    pub fn for_stderr(max_epochs: u32) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Progress::Lines;
+        }
+        let bar = ProgressBar::new(u64::from(max_epochs));
+        let style = ProgressStyle::with_template("{bar:30} epoch {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        Progress::Bar(bar)
+    }
+
+    /// Reports one epoch.
+    pub fn epoch(&self, s: &EpochSummary) {
+        let l = s.loss;
+        let text = format!("train {:.6}  validation {:.6}", l.train_mse, l.val_mse);
+        match self {
+            Progress::Quiet => {}
+            Progress::Bar(bar) => {
+                bar.set_position(u64::from(l.epoch));
+                bar.set_message(text);
+                if s.stop.is_some() {
+                    bar.finish_and_clear();
+                }
+            }
+            Progress::Lines => {
+                if l.epoch % LINE_EVERY == 0 || l.epoch == 1 || s.stop.is_some() {
+                    // Progress is best effort: a closed stderr must not stop training.
+                    let _ = writeln!(std::io::stderr(), "epoch {:>4}  {text}", l.epoch);
+                }
+            }
+        }
+    }
+}
