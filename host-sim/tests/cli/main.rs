@@ -1,6 +1,9 @@
 //! End-to-end tests of the `tinytrain` command: one test binary, one module per area.
 
 mod data;
+mod errors;
+mod predict;
+mod sweep;
 mod train;
 
 use std::path::Path;
