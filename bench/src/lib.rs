@@ -1,0 +1,18 @@
+//! Shared setup of the benchmarks: the networks measured and their synthetic data.
+
+use tinytrain_core::Lcg;
+
+/// Samples per mini-batch in every training benchmark.
+pub const BATCH: usize = 16;
+/// Training samples per epoch in every training benchmark.
+pub const SAMPLES: usize = 1024;
+
+/// `SAMPLES` + 1 samples (the last one is the validation set) of `n_in` inputs and `n_out`
+/// targets, uniform in `[-1, 1)`, row by row.
+pub fn data(n_in: usize, n_out: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {
+    let mut rng = Lcg::new(seed);
+    let mut values = |n: usize| (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<f32>>();
+    let xs = values((SAMPLES + 1) * n_in);
+    let ys = values((SAMPLES + 1) * n_out);
+    (xs, ys)
+}
