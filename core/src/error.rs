@@ -5,6 +5,8 @@
 
 use core::fmt;
 
+use embedded_storage::nor_flash::NorFlashErrorKind;
+
 /// Which value of a sample was wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -124,6 +126,17 @@ pub enum Error {
         /// The CRC of the contents.
         computed: u32,
     },
+    /// The flash device reported an error (see [`crate::slots`]).
+    Flash(NorFlashErrorKind),
+    /// Neither flash slot holds a valid model with the widths asked for.
+    NoValidModel,
+    /// A model record does not fit in a flash slot.
+    SlotTooSmall {
+        /// Bytes the record needs.
+        needed: usize,
+        /// Bytes in a slot.
+        capacity: usize,
+    },
 }
 
 impl fmt::Display for Field {
@@ -200,6 +213,16 @@ impl fmt::Display for Error {
             Error::CrcMismatch { stored, computed } => write!(
                 f,
                 "model is corrupt: CRC-32 {computed:#010x} does not match the stored {stored:#010x}"
+            ),
+            Error::Flash(kind) => f.write_str(match kind {
+                NorFlashErrorKind::NotAligned => "flash access is not aligned",
+                NorFlashErrorKind::OutOfBounds => "flash access is out of bounds",
+                _ => "flash operation failed",
+            }),
+            Error::NoValidModel => f.write_str("no valid model in either flash slot"),
+            Error::SlotTooSmall { needed, capacity } => write!(
+                f,
+                "a model record of {needed} bytes does not fit in a flash slot of {capacity} bytes"
             ),
         }
     }

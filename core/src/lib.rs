@@ -14,6 +14,9 @@
 //! [`diagnose`] reads the outcome: overfitting, a stall at a critical point, divergence, the
 //! baseline to beat, the noise floor.
 //!
+//! [`format`] turns a trained model into checked bytes; [`slots`] keeps it on NOR flash so that a
+//! power cut in the middle of a save loses nothing.
+//!
 //! Storage is a caller-provided `f32` arena whose size comes from `const fn`s in [`shape`], so
 //! firmware declares it `static` and a host program sizes it at run time:
 //!
@@ -64,6 +67,7 @@ pub mod optim;
 pub mod rng;
 pub mod scaler;
 pub mod shape;
+pub mod slots;
 pub mod split;
 pub mod stopping;
 pub mod trainer;
@@ -74,6 +78,7 @@ pub use error::{Error, Field, SplitPart};
 pub use model::Model;
 pub use optim::Optimizer;
 pub use rng::Lcg;
+pub use slots::{ModelStore, Slot, Stored};
 pub use split::Split;
 pub use stopping::StopReason;
 pub use trainer::{EpochLoss, EpochSummary, Finished, Progress, Report, Trainer};

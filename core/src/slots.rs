@@ -1,0 +1,750 @@
+//! Power-loss-safe model storage: two slots on NOR flash, written in turn, committed last.
+//!
+//! A save never touches the slot that holds the model a load returns now. It erases the other
+//! slot, writes the model blob ([`crate::format`]) into it and only then writes the slot's
+//! header. Power lost at any moment leaves that slot without a valid header and CRC, so the next
+//! load returns the old model or the new one, whole — never a mix, never garbage.
+//!
+//! Each slot holds one record (little-endian). `U` is the flash's access unit, the least common
+//! multiple of its `READ_SIZE` and `WRITE_SIZE`; padding bytes are `0xFF`, which is erased flash.
+//!
+//! | offset | bytes | field |
+//! |---|---|---|
+//! | 0 | 4 | magic `b"TTSL"` |
+//! | 4 | 4 | sequence number (u32, wraps around; one more than the other slot's) |
+//! | 8 | 4 | blob length in bytes (u32) |
+//! | 12 | 4 | CRC-32 ([`crate::crc`]) of bytes 0..12 and of the blob |
+//! | 16 | | padding to a multiple of `U`: the header, written last |
+//! | `H` | length | the model blob, then padding to a multiple of `U`: written first |
+//!
+//! A slot is valid for a network when its record is whole (magic, length, CRC), its blob has the
+//! network's widths and [`format::load`] accepts it. A load takes the valid slot with the newer
+//! sequence number and falls back to the other one.
+//!
+//! ```
+//! use tinytrain_core::slots::{sim::SimFlash, ModelStore, Slot};
+//! use tinytrain_core::Model;
+//!
+//! // Two 1 KiB slots on a flash with 4-byte words and 1 KiB pages.
+//! type Flash = SimFlash<2048, 4, 1024>;
+//! const W: [usize; 2] = [1, 1];
+//! let mut store = ModelStore::new(Flash::new(), 0, 1024)?;
+//! let mut buf = [0u8; ModelStore::<Flash>::buffer_len(&W)];
+//!
+//! let (params, stats) = ([2.0, 1.0], [0.0, 1.0, 0.0, 1.0]);
+//! let saved = store.save(&Model::new(&W, &params, &stats)?, &mut buf)?;
+//! assert_eq!((saved.slot, saved.sequence), (Slot::A, 1));
+//!
+//! let (mut p, mut s) = ([0.0; 2], [0.0; 4]);
+//! let loaded = store.load(&W, &mut p, &mut s, &mut buf)?;
+//! assert_eq!((loaded, p, s), (saved, params, stats));
+//! # Ok::<(), tinytrain_core::Error>(())
+//! ```
+
+pub mod sim;
+
+use core::fmt;
+
+use embedded_storage::nor_flash::{NorFlash, NorFlashError, NorFlashErrorKind};
+
+use crate::crc::Crc32;
+use crate::{format, Error, Model};
+
+const MAGIC: [u8; 4] = *b"TTSL";
+/// Header bytes before padding: magic, sequence, length, CRC.
+const HEADER_LEN: usize = 16;
+/// Where the record CRC sits in the header; it covers the bytes before it.
+const CRC_AT: usize = 12;
+
+/// One of the two flash slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Slot {
+    /// The slot at the start of the region.
+    A,
+    /// The slot right after slot A.
+    B,
+}
+
+impl Slot {
+    /// The other slot.
+    pub const fn other(self) -> Self {
+        match self {
+            Slot::A => Slot::B,
+            Slot::B => Slot::A,
+        }
+    }
+}
+
+impl fmt::Display for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Slot::A => "A",
+            Slot::B => "B",
+        })
+    }
+}
+
+/// Where a model was saved or loaded from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Stored {
+    /// The slot that holds the model.
+    pub slot: Slot,
+    /// Its sequence number: each save counts one up (wrapping around after `u32::MAX`).
+    pub sequence: u32,
+}
+
+/// Two model slots in a region of a NOR flash.
+///
+/// The store owns the flash driver; [`ModelStore::flash`] lends it back and
+/// [`ModelStore::release`] returns it. Every method takes a caller-provided byte buffer of at
+/// least [`ModelStore::buffer_len`] bytes, so nothing is allocated.
+#[derive(Debug)]
+pub struct ModelStore<F> {
+    flash: F,
+    base: u32,
+    slot_size: u32,
+}
+
+impl<F: NorFlash> ModelStore<F> {
+    /// Uses two slots of `slot_size` bytes at offset `base` of `flash`: slot A at `base`, slot
+    /// B at `base + slot_size`.
+    ///
+    /// Both numbers must be multiples of the flash's `ERASE_SIZE` ([`Error::Flash`] with
+    /// `NotAligned` otherwise) and the two slots must lie inside it (`OutOfBounds`).
+    pub fn new(flash: F, base: u32, slot_size: u32) -> Result<Self, Error> {
+        let aligned = |n: u32| usize::try_from(n).is_ok_and(|n| n % F::ERASE_SIZE.max(1) == 0);
+        if slot_size == 0
+            || !aligned(base)
+            || !aligned(slot_size)
+            || F::ERASE_SIZE % unit::<F>() != 0
+        {
+            return Err(Error::Flash(NorFlashErrorKind::NotAligned));
+        }
+        let end = slot_size
+            .checked_mul(2)
+            .and_then(|n| n.checked_add(base))
+            .and_then(|n| usize::try_from(n).ok());
+        match end {
+            Some(end) if end <= flash.capacity() => Ok(Self {
+                flash,
+                base,
+                slot_size,
+            }),
+            _ => Err(Error::Flash(NorFlashErrorKind::OutOfBounds)),
+        }
+    }
+
+    /// The buffer bytes [`save`](Self::save) and [`load`](Self::load) need for a network with
+    /// these widths: its whole record, padded.
+    pub const fn buffer_len(widths: &[usize]) -> usize {
+        header_len::<F>().saturating_add(round_up(format::encoded_len(widths), unit::<F>()))
+    }
+
+    /// Saves `model` into the slot that does not hold the model [`load`](Self::load) would
+    /// return now, with the next sequence number: erase, write the blob, then commit the header.
+    ///
+    /// If power fails or the flash reports an error, the other slot is untouched and still
+    /// loads. A model with a non-finite parameter or statistic is refused before anything is
+    /// erased, as is a model whose record does not fit in a slot.
+    pub fn save(&mut self, model: &Model<'_>, buf: &mut [u8]) -> Result<Stored, Error> {
+        let widths = model.widths();
+        let mut values = model.stats().iter().chain(model.params());
+        if let Some(k) = values.position(|v| !v.is_finite()) {
+            return Err(Error::NonFiniteParameter {
+                index: k.saturating_sub(model.stats().len()),
+            });
+        }
+        let record = self.record(widths, buf)?;
+        let (slot, sequence) = match self.newest(widths, record, |_| true)? {
+            Some(now) => (now.slot.other(), now.sequence.wrapping_add(1)),
+            None => (Slot::A, 1),
+        };
+        self.write(slot, sequence, model, record)?;
+        Ok(Stored { slot, sequence })
+    }
+
+    /// Loads the newest valid model with these widths into `params` and `stats` (lengths as for
+    /// [`format::load`]) and tells where it came from.
+    ///
+    /// [`Error::NoValidModel`] when neither slot holds one — blank flash, a model of another
+    /// network, or damage to both slots. On any error `params` and `stats` are left unchanged.
+    pub fn load(
+        &mut self,
+        widths: &[usize],
+        params: &mut [f32],
+        stats: &mut [f32],
+        buf: &mut [u8],
+    ) -> Result<Stored, Error> {
+        let record = self.record(widths, buf)?;
+        self.newest(widths, record, |blob| {
+            format::load(blob, widths, params, stats).is_ok()
+        })?
+        .ok_or(Error::NoValidModel)
+    }
+
+    /// The flash driver, for other uses of the device.
+    pub fn flash(&mut self) -> &mut F {
+        &mut self.flash
+    }
+
+    /// Gives the flash driver back.
+    pub fn release(self) -> F {
+        self.flash
+    }
+
+    /// The prefix of `buf` that a record with these widths fills, if it fits there and in a slot.
+    fn record<'b>(&self, widths: &[usize], buf: &'b mut [u8]) -> Result<&'b mut [u8], Error> {
+        let needed = Self::buffer_len(widths);
+        let capacity = self.slot_size as usize;
+        if needed > capacity {
+            return Err(Error::SlotTooSmall { needed, capacity });
+        }
+        let found = buf.len();
+        buf.get_mut(..needed)
+            .ok_or(Error::BufferSize { needed, found })
+    }
+
+    /// The newest slot whose record is whole, has these widths and whose blob `accept`s.
+    fn newest(
+        &mut self,
+        widths: &[usize],
+        record: &mut [u8],
+        mut accept: impl FnMut(&[u8]) -> bool,
+    ) -> Result<Option<Stored>, Error> {
+        let a = self.sequence(Slot::A, record)?;
+        let b = self.sequence(Slot::B, record)?;
+        let order = match (a, b) {
+            (Some(a), Some(b)) if newer(b, a) => [Slot::B, Slot::A],
+            _ => [Slot::A, Slot::B],
+        };
+        for slot in order {
+            if let Some(found) = self.verify(slot, widths, record)? {
+                let blob = record.get(header_len::<F>()..).unwrap_or(&[]);
+                if accept(blob) {
+                    return Ok(Some(Stored {
+                        slot,
+                        sequence: found,
+                    }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The sequence number in a slot's header, if the magic is there.
+    fn sequence(&mut self, slot: Slot, record: &mut [u8]) -> Result<Option<u32>, Error> {
+        let head = record.get_mut(..header_len::<F>()).unwrap_or(&mut []);
+        self.read(slot, head)?;
+        Ok(parse(head).map(|h| h.sequence))
+    }
+
+    /// Reads a slot's record into `record` and checks it: magic, length, CRC and widths.
+    /// Returns its sequence number.
+    fn verify(
+        &mut self,
+        slot: Slot,
+        widths: &[usize],
+        record: &mut [u8],
+    ) -> Result<Option<u32>, Error> {
+        self.read(slot, record)?;
+        let blob_len = format::encoded_len(widths);
+        let Some(header) = parse(record).filter(|h| h.len == blob_len) else {
+            return Ok(None);
+        };
+        let blob = record
+            .get(header_len::<F>()..)
+            .and_then(|rest| rest.get(..blob_len))
+            .unwrap_or(&[]);
+        let whole = record_crc(record, blob) == header.crc
+            && format::read_widths(blob).is_ok_and(|w| w.as_slice() == widths);
+        Ok(whole.then_some(header.sequence))
+    }
+
+    /// Writes a record into `slot`: erase, blob, header last. `record` has the exact length.
+    fn write(
+        &mut self,
+        slot: Slot,
+        sequence: u32,
+        model: &Model<'_>,
+        record: &mut [u8],
+    ) -> Result<(), Error> {
+        record.fill(0xFF);
+        let (head, body) = record
+            .split_at_mut_checked(header_len::<F>())
+            .ok_or(Error::Flash(NorFlashErrorKind::OutOfBounds))?;
+        let len = format::save(model, body)?;
+        let len = u32::try_from(len).map_err(|_| Error::Flash(NorFlashErrorKind::OutOfBounds))?;
+        let fields = [MAGIC, sequence.to_le_bytes(), len.to_le_bytes()];
+        let blob = body.get(..len as usize).unwrap_or(&[]);
+        let crc = record_crc(fields.as_flattened(), blob).to_le_bytes();
+        for (dst, src) in head.chunks_exact_mut(4).zip(fields.iter().chain([&crc])) {
+            dst.copy_from_slice(src);
+        }
+
+        let start = self.offset(slot, 0)?;
+        let end = start.saturating_add(self.slot_size);
+        self.flash.erase(start, end).map_err(flash_error)?;
+        let at = self.offset(slot, head.len())?;
+        self.flash.write(at, body).map_err(flash_error)?;
+        self.flash.write(start, head).map_err(flash_error)
+    }
+
+    /// Reads the first `bytes.len()` bytes of `slot`.
+    fn read(&mut self, slot: Slot, bytes: &mut [u8]) -> Result<(), Error> {
+        let at = self.offset(slot, 0)?;
+        self.flash.read(at, bytes).map_err(flash_error)
+    }
+
+    /// The flash offset of byte `offset` of `slot`.
+    fn offset(&self, slot: Slot, offset: usize) -> Result<u32, Error> {
+        let start = match slot {
+            Slot::A => self.base,
+            Slot::B => self.base.saturating_add(self.slot_size),
+        };
+        u32::try_from(offset)
+            .ok()
+            .and_then(|o| start.checked_add(o))
+            .ok_or(Error::Flash(NorFlashErrorKind::OutOfBounds))
+    }
+}
+
+/// The parsed fields of a slot header.
+struct Header {
+    sequence: u32,
+    len: usize,
+    crc: u32,
+}
+
+/// Parses the header at the start of `bytes`, if the magic is there.
+fn parse(bytes: &[u8]) -> Option<Header> {
+    let word = |k: usize| -> Option<[u8; 4]> { bytes.get(4 * k..4 * k + 4)?.try_into().ok() };
+    if word(0)? != MAGIC {
+        return None;
+    }
+    Some(Header {
+        sequence: u32::from_le_bytes(word(1)?),
+        len: usize::try_from(u32::from_le_bytes(word(2)?)).ok()?,
+        crc: u32::from_le_bytes(word(3)?),
+    })
+}
+
+/// The record CRC: header fields before the CRC, then the blob.
+fn record_crc(head: &[u8], blob: &[u8]) -> u32 {
+    let mut crc = Crc32::new();
+    crc.update(head.get(..CRC_AT).unwrap_or(&[]));
+    crc.update(blob);
+    crc.finish()
+}
+
+/// `a` is newer than `b` in serial-number order: at most 2³¹ − 1 saves ahead, wrapping around.
+const fn newer(a: u32, b: u32) -> bool {
+    let ahead = a.wrapping_sub(b);
+    ahead != 0 && ahead < 1 << 31
+}
+
+fn flash_error(e: impl NorFlashError) -> Error {
+    Error::Flash(e.kind())
+}
+
+/// The access unit: every read and write is a whole number of units at a unit boundary.
+const fn unit<F: NorFlash>() -> usize {
+    lcm(F::READ_SIZE, F::WRITE_SIZE)
+}
+
+/// The header, padded to the access unit.
+const fn header_len<F: NorFlash>() -> usize {
+    round_up(HEADER_LEN, unit::<F>())
+}
+
+const fn lcm(a: usize, b: usize) -> usize {
+    let (a, b) = (if a == 0 { 1 } else { a }, if b == 0 { 1 } else { b });
+    let (mut x, mut y) = (a, b);
+    while y != 0 {
+        (x, y) = (y, x % y);
+    }
+    (a / x).saturating_mul(b)
+}
+
+const fn round_up(n: usize, unit: usize) -> usize {
+    match n % unit {
+        0 => n,
+        r => n.saturating_add(unit - r),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sim::SimFlash;
+    use super::*;
+    use crate::{mlp, scaler, shape, Lcg};
+    use proptest::prelude::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    const W: [usize; 3] = [2, 3, 1];
+
+    /// A network with seeded weights and statistics.
+    struct Net {
+        params: Vec<f32>,
+        stats: Vec<f32>,
+    }
+
+    impl Net {
+        fn new(seed: u64) -> Self {
+            let mut params = vec![0.0; shape::param_len(&W)];
+            mlp::init_he(&W, &mut params, &mut Lcg::new(seed));
+            let mut stats = vec![0.0; shape::scaler_len(&W)];
+            scaler::identity(&mut stats, W[0]);
+            stats[0] = seed as f32;
+            Self { params, stats }
+        }
+
+        fn model(&self) -> Model<'_> {
+            Model::new(&W, &self.params, &self.stats).unwrap()
+        }
+
+        /// The bits of every value, to compare bit for bit.
+        fn bits(&self) -> Vec<u32> {
+            self.stats
+                .iter()
+                .chain(&self.params)
+                .map(|v| v.to_bits())
+                .collect()
+        }
+    }
+
+    fn store<F: NorFlash>(flash: F, slot_size: u32) -> ModelStore<F> {
+        ModelStore::new(flash, 0, slot_size).unwrap()
+    }
+
+    fn buf<F: NorFlash>() -> Vec<u8> {
+        vec![0; ModelStore::<F>::buffer_len(&W)]
+    }
+
+    fn save<F: NorFlash>(store: &mut ModelStore<F>, net: &Net) -> Result<Stored, Error> {
+        store.save(&net.model(), &mut buf::<F>())
+    }
+
+    /// Loads the model; returns where it came from and its bits.
+    fn load<F: NorFlash>(store: &mut ModelStore<F>) -> Result<(Stored, Vec<u32>), Error> {
+        let mut net = Net {
+            params: vec![f32::NAN; shape::param_len(&W)],
+            stats: vec![f32::NAN; shape::scaler_len(&W)],
+        };
+        let stored = store.load(&W, &mut net.params, &mut net.stats, &mut buf::<F>());
+        if stored.is_err() {
+            assert!(
+                net.bits().iter().all(|&b| b == f32::NAN.to_bits()),
+                "written on error"
+            );
+        }
+        Ok((stored?, net.bits()))
+    }
+
+    fn at(slot: Slot, sequence: u32) -> Stored {
+        Stored { slot, sequence }
+    }
+
+    #[test]
+    fn blank_flash_has_no_model_and_the_first_save_goes_to_slot_a() {
+        let mut s = store(SimFlash::<1024, 4, 256>::new(), 256);
+        assert_eq!(load(&mut s), Err(Error::NoValidModel));
+        let net = Net::new(1);
+        assert_eq!(save(&mut s, &net), Ok(at(Slot::A, 1)));
+        assert_eq!(load(&mut s), Ok((at(Slot::A, 1), net.bits())));
+        assert!(
+            s.flash().bytes()[256..].iter().all(|&b| b == 0xFF),
+            "slot B untouched"
+        );
+    }
+
+    #[test]
+    fn saves_alternate_between_slots_and_count_up() {
+        let mut s = store(SimFlash::<1024, 8, 256>::new(), 512);
+        for k in 1..=9u32 {
+            let net = Net::new(u64::from(k));
+            let slot = if k % 2 == 1 { Slot::A } else { Slot::B };
+            assert_eq!(save(&mut s, &net), Ok(at(slot, k)));
+            assert_eq!(load(&mut s), Ok((at(slot, k), net.bits())));
+        }
+    }
+
+    #[test]
+    fn a_damaged_slot_falls_back_to_the_other_and_is_written_next() {
+        let (old, new, next) = (Net::new(1), Net::new(2), Net::new(3));
+        let mut s = store(SimFlash::<1024, 4, 256>::new(), 256);
+        save(&mut s, &old).unwrap();
+        save(&mut s, &new).unwrap();
+        for damage in [256 + 1, 256 + 5, 256 + 9, 256 + 13, 256 + 40] {
+            let mut d = store(s.flash().clone(), 256);
+            d.flash().bytes_mut()[damage] ^= 0x01;
+            assert_eq!(
+                load(&mut d),
+                Ok((at(Slot::A, 1), old.bits())),
+                "byte {damage}"
+            );
+            assert_eq!(save(&mut d, &next), Ok(at(Slot::B, 2)), "the damaged slot");
+            assert_eq!(load(&mut d), Ok((at(Slot::B, 2), next.bits())));
+        }
+        s.flash().bytes_mut()[300] ^= 0x80;
+        s.flash().bytes_mut()[20] ^= 0x80;
+        assert_eq!(load(&mut s), Err(Error::NoValidModel));
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_around() {
+        let mut s = store(SimFlash::<1024, 4, 256>::new(), 256);
+        let nets = [Net::new(1), Net::new(2), Net::new(3)];
+        let mut b = buf::<SimFlash<1024, 4, 256>>();
+        s.write(Slot::A, u32::MAX, &nets[0].model(), &mut b)
+            .unwrap();
+        assert_eq!(load(&mut s), Ok((at(Slot::A, u32::MAX), nets[0].bits())));
+        assert_eq!(save(&mut s, &nets[1]), Ok(at(Slot::B, 0)));
+        assert_eq!(load(&mut s), Ok((at(Slot::B, 0), nets[1].bits())));
+        assert_eq!(save(&mut s, &nets[2]), Ok(at(Slot::A, 1)));
+        assert_eq!(load(&mut s), Ok((at(Slot::A, 1), nets[2].bits())));
+        assert!(newer(0, u32::MAX) && newer(1 << 31, 1) && !newer(1 << 31, 0));
+        assert!(!newer(5, 5) && !newer(2, 3));
+    }
+
+    #[test]
+    fn bad_layouts_and_models_are_refused_before_erasing() {
+        type Flash = SimFlash<1024, 4, 256>;
+        let kind = |r: Result<ModelStore<Flash>, Error>| r.err();
+        let aligned = Some(Error::Flash(NorFlashErrorKind::NotAligned));
+        assert_eq!(kind(ModelStore::new(Flash::new(), 128, 256)), aligned);
+        assert_eq!(kind(ModelStore::new(Flash::new(), 0, 100)), aligned);
+        assert_eq!(kind(ModelStore::new(Flash::new(), 0, 0)), aligned);
+        let bounds = Some(Error::Flash(NorFlashErrorKind::OutOfBounds));
+        assert_eq!(kind(ModelStore::new(Flash::new(), 512, 512)), bounds);
+        assert_eq!(
+            kind(ModelStore::new(Flash::new(), 256, u32::MAX - 255)),
+            bounds
+        );
+
+        let big = [4, 16, 16, 1];
+        let (p, st) = (vec![0.0; shape::param_len(&big)], vec![1.0; 10]);
+        let mut s = store(Flash::new(), 256);
+        let needed = ModelStore::<Flash>::buffer_len(&big);
+        assert_eq!(
+            s.save(&Model::new(&big, &p, &st).unwrap(), &mut vec![0; 2048]),
+            Err(Error::SlotTooSmall {
+                needed,
+                capacity: 256
+            })
+        );
+        let mut net = Net::new(1);
+        assert_eq!(
+            s.save(&net.model(), &mut [0; 40]),
+            Err(Error::BufferSize {
+                needed: buf::<Flash>().len(),
+                found: 40
+            })
+        );
+        net.params[4] = f32::INFINITY;
+        assert_eq!(
+            save(&mut s, &net),
+            Err(Error::NonFiniteParameter { index: 4 })
+        );
+        assert_eq!(s.flash().steps(), 0, "nothing erased or written");
+    }
+
+    #[test]
+    fn a_model_of_other_widths_is_not_loaded() {
+        let mut s = store(SimFlash::<1024, 1, 256>::new(), 256);
+        save(&mut s, &Net::new(1)).unwrap();
+        let other = [2, 4, 1];
+        let (mut p, mut st) = (vec![0.0; shape::param_len(&other)], vec![0.0; 6]);
+        let mut b = vec![0; 512];
+        assert_eq!(
+            s.load(&other, &mut p, &mut st, &mut b),
+            Err(Error::NoValidModel)
+        );
+    }
+
+    /// What the slots held before an interrupted save, and what it was saving.
+    struct Scene<F> {
+        before: F,
+        old: Option<(Stored, Vec<u32>)>,
+        new: (Stored, Vec<u32>),
+    }
+
+    /// Cuts the power after every step of the save in `scene`; returns the cut points tried.
+    fn cut_everywhere<F: NorFlash + Clone + Steps>(scene: &Scene<F>, slot_size: u32) -> usize {
+        let mut done = store(scene.before.clone(), slot_size);
+        let net = Net::new(99);
+        let start = done.flash().done();
+        assert_eq!(save(&mut done, &net).unwrap(), scene.new.0);
+        let steps = done.flash().done() - start;
+        let (mut olds, mut news) = (0, 0);
+        for cut in 0..steps {
+            let mut s = store(scene.before.clone(), slot_size);
+            s.flash().cut(cut);
+            assert!(
+                save(&mut s, &net).is_err(),
+                "cut {cut} of {steps} went unnoticed"
+            );
+            s.flash().restore();
+            // Commit last: while the blob is being written, the header is still blank.
+            let head = header_len::<F>();
+            if (2 * slot_size as usize..steps - 2 * head).contains(&cut) {
+                let mut header = vec![0; head];
+                let offset = s.offset(scene.new.0.slot, 0).unwrap();
+                s.flash().read(offset, &mut header).unwrap();
+                assert!(
+                    header.iter().all(|&b| b == 0xFF),
+                    "cut {cut}: header before blob"
+                );
+            }
+            match load(&mut s) {
+                Ok(got) if got == scene.new => news += 1,
+                Ok(got) if Some(&got) == scene.old.as_ref() => olds += 1,
+                Err(Error::NoValidModel) if scene.old.is_none() => olds += 1,
+                other => panic!("cut {cut} of {steps}: {other:?}, expected {:?}", scene.old),
+            }
+            // The interrupted slot is written next, and the model that survived is kept.
+            let kept = load(&mut s).ok();
+            let next = save(&mut s, &Net::new(7)).unwrap();
+            assert_ne!(Some(next.slot), kept.as_ref().map(|k| k.0.slot));
+            assert_eq!(load(&mut s).unwrap(), (next, Net::new(7).bits()));
+        }
+        assert!(olds > steps / 2, "most cuts leave the old model");
+        assert_eq!(olds + news, steps);
+        steps
+    }
+
+    /// Power-cut control, for any flash geometry of the simulator.
+    trait Steps {
+        fn done(&self) -> usize;
+        fn cut(&mut self, steps: usize);
+        fn restore(&mut self);
+    }
+
+    impl<const S: usize, const WR: usize, const E: usize> Steps for SimFlash<S, WR, E> {
+        fn done(&self) -> usize {
+            self.steps()
+        }
+        fn cut(&mut self, steps: usize) {
+            self.cut_power_after(steps);
+        }
+        fn restore(&mut self) {
+            self.restore_power();
+        }
+    }
+
+    /// Blank flash, one model saved, both slots full: each save interrupted at every step.
+    fn every_cut_point<F: NorFlash + Clone + Steps + Default>(slot_size: u32) -> usize {
+        let (first, second) = (Net::new(1), Net::new(2));
+        let mut s = store(F::default(), slot_size);
+        let blank = s.flash().clone();
+        let mut tried = cut_everywhere(
+            &Scene {
+                before: blank,
+                old: None,
+                new: (at(Slot::A, 1), Net::new(99).bits()),
+            },
+            slot_size,
+        );
+        save(&mut s, &first).unwrap();
+        let one = s.flash().clone();
+        tried += cut_everywhere(
+            &Scene {
+                before: one,
+                old: Some((at(Slot::A, 1), first.bits())),
+                new: (at(Slot::B, 2), Net::new(99).bits()),
+            },
+            slot_size,
+        );
+        save(&mut s, &second).unwrap();
+        tried += cut_everywhere(
+            &Scene {
+                before: s.release(),
+                old: Some((at(Slot::B, 2), second.bits())),
+                new: (at(Slot::A, 3), Net::new(99).bits()),
+            },
+            slot_size,
+        );
+        // Each save erases every byte of its slot and programs every byte of its record once.
+        let record = ModelStore::<F>::buffer_len(&W);
+        assert_eq!(tried, 3 * 2 * (slot_size as usize + record));
+        tried
+    }
+
+    #[test]
+    fn a_save_cut_at_any_step_leaves_the_old_model_or_the_new_one() {
+        let tried = every_cut_point::<SimFlash<512, 1, 256>>(256)
+            + every_cut_point::<SimFlash<1024, 4, 128>>(256)
+            + every_cut_point::<SimFlash<4096, 8, 1024>>(1024)
+            + every_cut_point::<SimFlash<2048, 32, 512>>(512);
+        std::println!(
+            "power cut at {tried} points of saves: each load gave the old or the new model"
+        );
+    }
+
+    type Small = SimFlash<512, 4, 128>;
+
+    /// Two saved models, A older than B.
+    fn two_models() -> ModelStore<Small> {
+        let mut s = store(Small::new(), 256);
+        save(&mut s, &Net::new(1)).unwrap();
+        save(&mut s, &Net::new(2)).unwrap();
+        s
+    }
+
+    /// A load that succeeds returns exactly a model that was saved in that slot; and a save
+    /// and a load still work afterwards.
+    fn check_image(s: &mut ModelStore<Small>, saved: &[(Stored, Vec<u32>)]) {
+        if let Ok(got) = load(s) {
+            assert!(saved.contains(&got), "loaded {got:?}");
+        }
+        let next = save(s, &Net::new(3)).unwrap();
+        assert_eq!(load(s).unwrap(), (next, Net::new(3).bits()));
+    }
+
+    proptest! {
+        #[test]
+        fn random_flash_images_never_panic(
+            image in proptest::collection::vec(any::<u8>(), 512),
+            magic: [bool; 2],
+            len: [bool; 2],
+        ) {
+            let mut s = store(Small::new(), 256);
+            let bytes = s.flash().bytes_mut();
+            bytes.copy_from_slice(&image);
+            for (k, slot) in bytes.chunks_exact_mut(256).enumerate() {
+                if magic[k] { slot[..4].copy_from_slice(&MAGIC); }
+                if len[k] { slot[8..12].copy_from_slice(&94u32.to_le_bytes()); }
+            }
+            check_image(&mut s, &[]);
+        }
+
+        #[test]
+        fn damaged_images_load_a_saved_model_or_nothing(
+            flips in proptest::collection::vec((0..512usize, 1..=255u8), 1..6),
+            wipe in proptest::option::of((0..512usize, 0..64usize, any::<u8>())),
+        ) {
+            let mut s = two_models();
+            let saved = [(at(Slot::A, 1), Net::new(1).bits()), (at(Slot::B, 2), Net::new(2).bits())];
+            let bytes = s.flash().bytes_mut();
+            for &(k, x) in &flips { bytes[k] ^= x; }
+            if let Some((from, len, v)) = wipe {
+                bytes[from..(from + len).min(512)].fill(v);
+            }
+            let record = buf::<Small>().len();
+            let intact = |slot: usize| {
+                let r = 256 * slot..256 * slot + record;
+                s.flash.bytes()[r.clone()] == two_models().flash.bytes()[r]
+            };
+            let (a_intact, b_intact) = (intact(0), intact(1));
+            let got = load(&mut s);
+            if b_intact {
+                prop_assert_eq!(&got, &Ok(saved[1].clone()));
+            } else if a_intact {
+                prop_assert!(got.is_ok(), "an intact model was lost: {:?}", got);
+            }
+            check_image(&mut s, &saved);
+        }
+    }
+}
