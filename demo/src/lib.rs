@@ -1,2 +1,48 @@
-//! The on-device learning demo (placeholder until written).
-#![no_std]
+//! # tinytrain-demo
+//!
+//! The on-device learning demo, as one function that runs unchanged on a microcontroller and on
+//! a desktop: [`run`] learns a noisy sine (a data set built into flash) in three steps —
+//!
+//! 1. split the data with the LCG and fit the linear baseline;
+//! 2. train a ReLU MLP with mini-batch Adam, a shuffle every epoch and early stopping;
+//! 3. evaluate the test set once and compare with the baseline: the network must be
+//!    [`FACTOR`] times better.
+//!
+//! Every step is a typed [`Line`] handed to a [`Log`]. The firmware prints lines with `defmt`,
+//! the host with `Display`; both texts are identical, and every loss carries its `f32` bits, so
+//! the two runs can be compared exactly.
+//!
+//! ```
+//! use tinytrain_demo::{run, Line, Log, Storage};
+//!
+//! struct Count(usize);
+//! impl Log for Count {
+//!     fn line(&mut self, _: &Line) { self.0 += 1; }
+//! }
+//! let mut storage = Box::new(Storage::new());
+//! let mut count = Count(0);
+//! let outcome = run(&mut storage, &mut count)?;
+//! assert!(outcome.beat && count.0 > 5);
+//! # Ok::<(), tinytrain_core::Error>(())
+//! ```
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+pub mod data;
+mod hash;
+#[cfg(feature = "std")]
+pub mod host;
+pub mod line;
+pub mod story;
+
+pub use hash::fnv1a_f32;
+pub use line::{Line, Log, Loss};
+pub use story::{run, Outcome, Storage, FACTOR, WIDTHS};

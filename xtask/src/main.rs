@@ -1,1 +1,52 @@
-fn main() {}
+//! `cargo xtask <task>`: see [`USAGE`].
+
+mod tasks;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+use xtask::{qemu, Error};
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  demo                      install what is missing, build the firmware, run it on the
+                            emulated board (QEMU mps2-an386) and stream its log
+  test                      install what is missing and run every check: fmt, clippy, tests,
+                            no_std builds, both boards' firmware, the firmware under QEMU
+  qemu-run [--timeout S] ELF  run a firmware ELF under QEMU, decode its defmt log, exit with
+                            the firmware's exit code (the firmware's cargo runner)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["demo"] => tasks::demo(),
+        ["test"] => tasks::test(),
+        ["qemu-run", elf] => qemu_run(Path::new(elf), qemu::DEFAULT_TIMEOUT),
+        ["qemu-run", "--timeout", secs, elf] => match secs.parse() {
+            Ok(secs) => qemu_run(Path::new(elf), Duration::from_secs(secs)),
+            Err(_) => return usage(),
+        },
+        _ => return usage(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage() -> ExitCode {
+    eprintln!("{USAGE}");
+    ExitCode::from(2)
+}
+
+/// Runs `elf` under QEMU, printing its log; exits as the firmware did.
+fn qemu_run(elf: &Path, timeout: Duration) -> Result<ExitCode, Error> {
+    let code = qemu::run(elf, timeout, |line| println!("{line}"))?;
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}

@@ -1,0 +1,374 @@
+//! The demo's output: typed lines, printed the same on the host (`Display`) and on a device
+//! (`defmt::Format`, decoded on the host).
+//!
+//! defmt's decoder prints an `f32` as the shortest text that reads back as the same bits (`ryu`);
+//! `Display` here does the same, so a line's text is identical on both sides. Every loss also
+//! carries its bits in hex.
+
+use core::fmt;
+use tinytrain_core::StopReason;
+
+/// Receives the demo's lines, in order.
+pub trait Log {
+    /// One line of the story.
+    fn line(&mut self, line: &Line);
+}
+
+/// A loss (MSE), printed with its exact bits: `0.0123 (0x3c4985f0)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Loss(pub f32);
+
+/// One line of the demo's story.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Line {
+    /// The data set and its split.
+    Data {
+        /// Samples in the data set.
+        samples: u32,
+        /// Seed of the LCG that shuffled the split.
+        seed: u32,
+        /// Training samples.
+        train: u32,
+        /// Validation samples.
+        validation: u32,
+        /// Test samples.
+        test: u32,
+    },
+    /// Step 1: the linear baseline was fitted.
+    Baseline {
+        /// The model's layer widths.
+        widths: &'static [usize],
+        /// Epochs it trained for.
+        epochs: u32,
+        /// Its best validation MSE.
+        val_mse: Loss,
+    },
+    /// Step 2 begins: the network and how it is trained.
+    Training {
+        /// The network's layer widths.
+        widths: &'static [usize],
+        /// Its number of weights and biases.
+        params: u32,
+        /// The update rule's name.
+        optimizer: &'static str,
+        /// The learning rate.
+        learning_rate: f32,
+        /// Samples per mini-batch.
+        batch: u32,
+        /// Epochs without improvement before stopping early.
+        patience: u32,
+        /// Upper bound on epochs.
+        max_epochs: u32,
+    },
+    /// An epoch ended.
+    Epoch {
+        /// The epoch, from 1.
+        epoch: u32,
+        /// Mean training MSE over the epoch.
+        train_mse: Loss,
+        /// Validation MSE after the epoch.
+        val_mse: Loss,
+        /// The best validation loss so far.
+        best: bool,
+    },
+    /// Training stopped.
+    Stopped {
+        /// Why.
+        reason: StopReason,
+        /// Epochs run.
+        epochs: u32,
+        /// The epoch whose weights were kept.
+        best_epoch: u32,
+        /// Its validation MSE.
+        best_val_mse: Loss,
+    },
+    /// Step 3: the test set, evaluated once, for both models.
+    Test {
+        /// The network's test MSE.
+        mse: Loss,
+        /// The linear baseline's test MSE.
+        baseline_mse: Loss,
+        /// `baseline_mse / mse`.
+        ratio: f32,
+    },
+    /// A prediction on a test sample.
+    Prediction {
+        /// The input.
+        x: f32,
+        /// The network's output.
+        predicted: f32,
+        /// The target.
+        target: f32,
+    },
+    /// A fingerprint of the trained weights.
+    Weights {
+        /// Number of weights and biases.
+        params: u32,
+        /// FNV-1a (32 bits) of their little-endian bits.
+        hash: u32,
+    },
+    /// Whether the network beat the baseline by the stated factor on the test set.
+    Verdict {
+        /// It did.
+        beat: bool,
+        /// The factor required.
+        factor: f32,
+    },
+}
+
+/// Float text as defmt's decoder writes it.
+struct F(f32);
+
+impl fmt::Display for F {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(ryu::Buffer::new().format(self.0))
+    }
+}
+
+impl fmt::Display for Loss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({:#010x})", F(self.0), self.0.to_bits())
+    }
+}
+
+const fn best_mark(best: bool) -> &'static str {
+    if best {
+        " (best)"
+    } else {
+        ""
+    }
+}
+
+const fn verdict_word(beat: bool) -> &'static str {
+    if beat {
+        "PASS: the MLP beat"
+    } else {
+        "FAIL: the MLP did not beat"
+    }
+}
+
+impl fmt::Display for Line {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Line::Data { samples, seed, train, validation, test } => write!(
+                f,
+                "data: {samples} samples of y = sin(2 pi x) + noise, x in [-1, 1]; \
+                 split by the LCG (seed {seed}): {train} train, {validation} validation, {test} test"
+            ),
+            Line::Baseline { widths, epochs, val_mse } => write!(
+                f,
+                "step 1, baseline: linear model {widths:?} fitted in {epochs} epochs, \
+                 validation MSE {val_mse}"
+            ),
+            Line::Training { widths, params, optimizer, learning_rate, batch, patience, max_epochs } => write!(
+                f,
+                "step 2, train: ReLU MLP {widths:?} ({params} parameters), {optimizer} \
+                 learning rate {}, batches of {batch} shuffled every epoch, stop after {patience} \
+                 epochs without improvement (at most {max_epochs})",
+                F(learning_rate)
+            ),
+            Line::Epoch { epoch, train_mse, val_mse, best } => write!(
+                f,
+                "epoch {epoch}: train MSE {train_mse}, validation MSE {val_mse}{}",
+                best_mark(best)
+            ),
+            Line::Stopped { reason, epochs, best_epoch, best_val_mse } => write!(
+                f,
+                "stopped after {epochs} epochs: {} ({}); kept epoch {best_epoch}, \
+                 validation MSE {best_val_mse}",
+                reason.name(),
+                reason.explain()
+            ),
+            Line::Test { mse, baseline_mse, ratio } => write!(
+                f,
+                "step 3, test (evaluated once): MLP MSE {mse} vs linear baseline MSE \
+                 {baseline_mse}: {}x lower",
+                F(ratio)
+            ),
+            Line::Prediction { x, predicted, target } => write!(
+                f,
+                "  x = {}: predicted {}, target {}",
+                F(x),
+                F(predicted),
+                F(target)
+            ),
+            Line::Weights { params, hash } => write!(
+                f,
+                "final weights: {params} parameters, FNV-1a of their bits {hash:#010x}"
+            ),
+            Line::Verdict { beat, factor } => write!(
+                f,
+                "{} the linear baseline by {}x on the test set",
+                verdict_word(beat),
+                F(factor)
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Loss {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=f32} ({=u32:#010x})", self.0, self.0.to_bits());
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Line {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match *self {
+            Line::Data {
+                samples,
+                seed,
+                train,
+                validation,
+                test,
+            } => defmt::write!(
+                f,
+                "data: {=u32} samples of y = sin(2 pi x) + noise, x in [-1, 1]; \
+                 split by the LCG (seed {=u32}): {=u32} train, {=u32} validation, {=u32} test",
+                samples,
+                seed,
+                train,
+                validation,
+                test
+            ),
+            Line::Baseline {
+                widths,
+                epochs,
+                val_mse,
+            } => defmt::write!(
+                f,
+                "step 1, baseline: linear model {=[?]} fitted in {=u32} epochs, \
+                 validation MSE {}",
+                widths,
+                epochs,
+                val_mse
+            ),
+            Line::Training {
+                widths,
+                params,
+                optimizer,
+                learning_rate,
+                batch,
+                patience,
+                max_epochs,
+            } => defmt::write!(
+                f,
+                "step 2, train: ReLU MLP {=[?]} ({=u32} parameters), {=str} \
+                 learning rate {=f32}, batches of {=u32} shuffled every epoch, stop after {=u32} \
+                 epochs without improvement (at most {=u32})",
+                widths,
+                params,
+                optimizer,
+                learning_rate,
+                batch,
+                patience,
+                max_epochs
+            ),
+            Line::Epoch {
+                epoch,
+                train_mse,
+                val_mse,
+                best,
+            } => defmt::write!(
+                f,
+                "epoch {=u32}: train MSE {}, validation MSE {}{=str}",
+                epoch,
+                train_mse,
+                val_mse,
+                best_mark(best)
+            ),
+            Line::Stopped {
+                reason,
+                epochs,
+                best_epoch,
+                best_val_mse,
+            } => defmt::write!(
+                f,
+                "stopped after {=u32} epochs: {=str} ({=str}); kept epoch {=u32}, \
+                 validation MSE {}",
+                epochs,
+                reason.name(),
+                reason.explain(),
+                best_epoch,
+                best_val_mse
+            ),
+            Line::Test {
+                mse,
+                baseline_mse,
+                ratio,
+            } => defmt::write!(
+                f,
+                "step 3, test (evaluated once): MLP MSE {} vs linear baseline MSE \
+                 {}: {=f32}x lower",
+                mse,
+                baseline_mse,
+                ratio
+            ),
+            Line::Prediction {
+                x,
+                predicted,
+                target,
+            } => defmt::write!(
+                f,
+                "  x = {=f32}: predicted {=f32}, target {=f32}",
+                x,
+                predicted,
+                target
+            ),
+            Line::Weights { params, hash } => defmt::write!(
+                f,
+                "final weights: {=u32} parameters, FNV-1a of their bits {=u32:#010x}",
+                params,
+                hash
+            ),
+            Line::Verdict { beat, factor } => defmt::write!(
+                f,
+                "{=str} the linear baseline by {=f32}x on the test set",
+                verdict_word(beat),
+                factor
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn losses_carry_their_bits() {
+        assert_eq!(Loss(1.0).to_string(), "1.0 (0x3f800000)");
+        assert_eq!(Loss(0.1).to_string(), "0.1 (0x3dcccccd)");
+    }
+
+    #[test]
+    fn floats_print_as_the_decoder_prints_them() {
+        // Shortest round-trip text, always with a point or an exponent.
+        assert_eq!(F(2.0).to_string(), "2.0");
+        assert_eq!(F(1e-7).to_string(), "1e-7");
+        let text = F(0.012_345_678).to_string();
+        assert_eq!(
+            text.parse::<f32>().unwrap().to_bits(),
+            0.012_345_678f32.to_bits()
+        );
+    }
+
+    #[test]
+    fn an_epoch_line() {
+        let line = Line::Epoch {
+            epoch: 3,
+            train_mse: Loss(0.5),
+            val_mse: Loss(0.25),
+            best: true,
+        };
+        assert_eq!(
+            line.to_string(),
+            "epoch 3: train MSE 0.5 (0x3f000000), validation MSE 0.25 (0x3e800000) (best)"
+        );
+    }
+}

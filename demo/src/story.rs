@@ -1,0 +1,236 @@
+//! The demo itself: split, baseline, train, test — the same code on every platform.
+
+use crate::data::{self, SAMPLES};
+use crate::hash::fnv1a_f32;
+use crate::line::{Line, Log, Loss};
+use tinytrain_core::fixed::{Architecture, TrainStorage};
+use tinytrain_core::{shape, Config, Dataset, Error, Optimizer, SplitPart};
+
+/// The network: one input, two hidden ReLU layers of 16 units, one output; trained with Adam.
+#[derive(Debug)]
+pub struct Mlp;
+
+impl Architecture for Mlp {
+    const WIDTHS: &'static [usize] = &[1, 16, 16, 1];
+    const OPTIMIZER: Optimizer = Optimizer::ADAM;
+}
+
+/// The baseline to beat: a linear model, trained with SGD.
+#[derive(Debug)]
+pub struct Linear;
+
+impl Architecture for Linear {
+    const WIDTHS: &'static [usize] = &[1, 1];
+    const OPTIMIZER: Optimizer = Optimizer::SGD;
+}
+
+/// The network's layer widths.
+pub const WIDTHS: &[usize] = Mlp::WIDTHS;
+/// The network must reach a test MSE this many times lower than the baseline's.
+pub const FACTOR: f32 = 10.0;
+/// Fraction of the samples held out for validation.
+pub const VAL_FRACTION: f32 = 0.2;
+/// Fraction of the samples held out for the final test.
+pub const TEST_FRACTION: f32 = 0.2;
+/// Seed of the split's shuffle (the same split for both models).
+pub const SPLIT_SEED: u64 = 7;
+/// Test samples whose predictions are shown.
+pub const PREDICTIONS: usize = 5;
+
+/// How the network is trained.
+pub const CONFIG: Config = Config {
+    learning_rate: 0.01,
+    batch_size: 16,
+    max_epochs: 300,
+    patience: 30,
+    seed: 1,
+    optimizer: Mlp::OPTIMIZER,
+    ..Config::DEFAULT
+};
+
+/// How the baseline is trained.
+pub const BASELINE_CONFIG: Config = Config {
+    learning_rate: 0.05,
+    batch_size: 16,
+    max_epochs: 200,
+    patience: 10,
+    seed: 1,
+    optimizer: Linear::OPTIMIZER,
+    ..Config::DEFAULT
+};
+
+/// Length of the network's training arena.
+pub const ARENA_LEN: usize = shape::train_arena_len(Mlp::WIDTHS, Mlp::OPTIMIZER);
+/// Length of the baseline's training arena.
+pub const BASELINE_ARENA_LEN: usize = shape::train_arena_len(Linear::WIDTHS, Linear::OPTIMIZER);
+
+/// All the memory the demo trains in; `const`-constructible so firmware can keep it `static`.
+#[derive(Debug)]
+pub struct Storage {
+    baseline: TrainStorage<Linear, BASELINE_ARENA_LEN, SAMPLES>,
+    network: TrainStorage<Mlp, ARENA_LEN, SAMPLES>,
+}
+
+impl Storage {
+    /// Zeroed storage.
+    pub const fn new() -> Self {
+        Self {
+            baseline: TrainStorage::new(),
+            network: TrainStorage::new(),
+        }
+    }
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What the demo found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    /// The network beat the baseline by [`FACTOR`] on the test set.
+    pub beat: bool,
+    /// Epochs the network trained for.
+    pub epochs: u32,
+    /// Training samples processed (epochs × training set size).
+    pub trained_samples: u64,
+    /// The network's test MSE.
+    pub test_mse: f32,
+    /// The baseline's test MSE.
+    pub baseline_test_mse: f32,
+    /// FNV-1a of the trained weights' bits.
+    pub weights_hash: u32,
+}
+
+/// Runs the whole demo in `storage`, telling its story to `log`.
+///
+/// Errors come from the core (a bad constant above would be one); losing to the baseline is not
+/// an error but an [`Outcome`] with `beat == false`.
+pub fn run(storage: &mut Storage, log: &mut impl Log) -> Result<Outcome, Error> {
+    let data = data::dataset()?;
+    let baseline = fit_baseline(storage, data, log)?;
+
+    let mut trainer =
+        storage
+            .network
+            .trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
+    let n_train = trainer.split().train().len() as u64;
+    log.line(&Line::Training {
+        widths: WIDTHS,
+        params: shape::param_len(WIDTHS) as u32,
+        optimizer: optimizer_name(&CONFIG.optimizer),
+        learning_rate: CONFIG.learning_rate,
+        batch: CONFIG.batch_size as u32,
+        patience: CONFIG.patience,
+        max_epochs: CONFIG.max_epochs,
+    });
+    let report = trainer.fit(|summary| {
+        log.line(&Line::Epoch {
+            epoch: summary.loss.epoch,
+            train_mse: Loss(summary.loss.train_mse),
+            val_mse: Loss(summary.loss.val_mse),
+            best: summary.improved,
+        })
+    })?;
+    if let Some(reason) = report.stop {
+        log.line(&Line::Stopped {
+            reason,
+            epochs: report.epochs_run,
+            best_epoch: report.best_epoch,
+            best_val_mse: Loss(report.best_val_mse),
+        });
+    }
+
+    let mut picks = [0u32; PREDICTIONS];
+    for (pick, index) in picks.iter_mut().zip(trainer.split().test()) {
+        *pick = *index;
+    }
+    picks.sort_unstable();
+    let done = trainer.finish();
+    let test_mse = done.test_mse.ok_or(Error::EmptySplit {
+        part: SplitPart::Test,
+    })?;
+    log.line(&Line::Test {
+        mse: Loss(test_mse),
+        baseline_mse: Loss(baseline.test_mse),
+        ratio: baseline.test_mse / test_mse,
+    });
+    let mut scratch = [0.0; shape::predict_scratch_len(WIDTHS)];
+    for (x, target) in data.select(&picks) {
+        let mut output = [0.0];
+        done.model.predict(x, &mut scratch, &mut output)?;
+        let [predicted] = output;
+        log.line(&Line::Prediction {
+            x: x.first().copied().unwrap_or(f32::NAN),
+            predicted,
+            target: target.first().copied().unwrap_or(f32::NAN),
+        });
+    }
+    let weights_hash = fnv1a_f32(done.model.params());
+    log.line(&Line::Weights {
+        params: done.model.params().len() as u32,
+        hash: weights_hash,
+    });
+    let beat = test_mse.is_finite() && test_mse * FACTOR <= baseline.test_mse;
+    log.line(&Line::Verdict {
+        beat,
+        factor: FACTOR,
+    });
+    Ok(Outcome {
+        beat,
+        epochs: report.epochs_run,
+        trained_samples: u64::from(report.epochs_run) * n_train,
+        test_mse,
+        baseline_test_mse: baseline.test_mse,
+        weights_hash,
+    })
+}
+
+/// The baseline's figures.
+struct Baseline {
+    test_mse: f32,
+}
+
+/// Splits the data, announces it and fits the linear baseline; logs its validation MSE.
+fn fit_baseline(
+    storage: &mut Storage,
+    data: Dataset<'static>,
+    log: &mut impl Log,
+) -> Result<Baseline, Error> {
+    let mut trainer = storage.baseline.trainer(
+        BASELINE_CONFIG,
+        data,
+        VAL_FRACTION,
+        TEST_FRACTION,
+        SPLIT_SEED,
+    )?;
+    let split = trainer.split();
+    log.line(&Line::Data {
+        samples: data.len() as u32,
+        seed: SPLIT_SEED as u32,
+        train: split.train().len() as u32,
+        validation: split.validation().len() as u32,
+        test: split.test().len() as u32,
+    });
+    let report = trainer.fit(|_| {})?;
+    log.line(&Line::Baseline {
+        widths: Linear::WIDTHS,
+        epochs: report.epochs_run,
+        val_mse: Loss(report.best_val_mse),
+    });
+    let test_mse = trainer.finish().test_mse.ok_or(Error::EmptySplit {
+        part: SplitPart::Test,
+    })?;
+    Ok(Baseline { test_mse })
+}
+
+fn optimizer_name(optimizer: &Optimizer) -> &'static str {
+    match optimizer {
+        Optimizer::Sgd => "SGD",
+        Optimizer::Momentum { .. } => "SGD with momentum",
+        Optimizer::Adam { .. } => "Adam",
+        _ => "a custom optimizer",
+    }
+}

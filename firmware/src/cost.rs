@@ -1,0 +1,68 @@
+//! What learning cost on the device: work per training sample, static RAM, peak stack.
+
+use tinytrain_core::shape;
+use tinytrain_demo::{data, story, Outcome, Storage, WIDTHS};
+
+/// Work per training sample: the counted training work over the samples trained.
+pub fn training(work: u64, unit: &str, outcome: &Outcome) {
+    let per_sample = work / outcome.trained_samples.max(1);
+    defmt::println!(
+        "cost: training ran {=u64} {=str} for {=u64} samples ({=u32} epochs): {=u64} {=str} per \
+         training sample (forward, backward, update; validation passes included)",
+        work,
+        unit,
+        outcome.trained_samples,
+        outcome.epochs,
+        per_sample,
+        unit
+    );
+}
+
+/// Bytes of one `f32` or `u32`.
+const WORD: usize = 4;
+/// The network's weights and biases, bytes (gradients and the best-weights copy are as large).
+const PARAMS: usize = shape::param_len(WIDTHS) * WORD;
+/// The optimizer's state (Adam: two moments per parameter), bytes.
+const OPTIMIZER_STATE: usize = PARAMS * story::CONFIG.optimizer.state_per_param();
+/// One sample's activations and back-propagated errors, bytes.
+const SCRATCH: usize = shape::scratch_len(WIDTHS) * WORD;
+/// Standardisation statistics, bytes.
+const SCALING: usize = shape::scaler_len(WIDTHS) * WORD;
+/// The shuffled sample order of one model's split, bytes.
+const ORDER: usize = data::SAMPLES * WORD;
+/// The linear baseline's arena and sample order, bytes.
+const BASELINE: usize = story::BASELINE_ARENA_LEN * WORD + ORDER;
+
+// The parts listed are all of the training memory.
+const _: () = assert!(
+    3 * PARAMS + OPTIMIZER_STATE + SCRATCH + SCALING + ORDER + BASELINE
+        == core::mem::size_of::<Storage>()
+);
+
+/// Static RAM, from the core's `const fn` sizes (the same numbers the storage was declared with).
+pub fn ram() {
+    defmt::println!(
+        "cost: static RAM for the MLP: weights {=usize} B, gradients {=usize} B, optimizer state \
+         {=usize} B, best-weights copy {=usize} B, activations and errors {=usize} B, scaling \
+         {=usize} B, sample order {=usize} B; linear baseline {=usize} B; {=usize} B in all",
+        PARAMS,
+        PARAMS,
+        OPTIMIZER_STATE,
+        PARAMS,
+        SCRATCH,
+        SCALING,
+        ORDER,
+        BASELINE,
+        core::mem::size_of::<Storage>()
+    );
+    defmt::println!(
+        "cost: data set: {=usize} samples, {=usize} B in flash",
+        data::SAMPLES,
+        2 * data::SAMPLES * WORD
+    );
+}
+
+/// The deepest the stack went.
+pub fn stack(peak: usize, size: usize) {
+    defmt::println!("cost: peak stack {=usize} B (of {=usize} B)", peak, size);
+}

@@ -1,0 +1,52 @@
+//! The demo's lines over defmt; the status LED toggles every epoch and the counter times training.
+
+use crate::board::Counter;
+use embedded_hal::digital::OutputPin;
+use tinytrain_demo::{Line, Log};
+
+/// Prints lines with `defmt::println!` and watches them: training runs from the `Training`
+/// line to the `Stopped` line, and each `Epoch` line toggles the LED.
+pub struct DeviceLog<'a, L, C> {
+    led: &'a mut L,
+    lit: bool,
+    counter: C,
+    started: u64,
+    training: u64,
+}
+
+impl<'a, L: OutputPin, C: Counter> DeviceLog<'a, L, C> {
+    /// Logs with `led` lit (it is on while training).
+    pub fn new(led: &'a mut L, counter: C) -> Self {
+        // The LED only shows progress: a failing pin must not stop training.
+        let _ = led.set_high();
+        Self {
+            led,
+            lit: true,
+            counter,
+            started: 0,
+            training: 0,
+        }
+    }
+
+    /// The work counted while training, in [`Counter::UNIT`].
+    pub fn training(&self) -> u64 {
+        self.training
+    }
+}
+
+impl<L: OutputPin, C: Counter> Log for DeviceLog<'_, L, C> {
+    fn line(&mut self, line: &Line) {
+        if let Line::Stopped { .. } = line {
+            self.training = self.counter.now().saturating_sub(self.started);
+        }
+        defmt::println!("{}", line);
+        match line {
+            Line::Training { .. } => self.started = self.counter.now(),
+            Line::Epoch { .. } => {
+                self.lit = !self.lit;
+                let _ = self.led.set_state(self.lit.into());
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Running tools: each command is echoed, and a failure is an [`Error`] that names it.
+
+use std::fmt;
+use std::process::Command;
+
+/// What can stop a task.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A command could not start or exited unsuccessfully.
+    Failed {
+        /// The command line.
+        command: String,
+        /// Its exit code, or why it did not run.
+        reason: String,
+    },
+    /// A tool is missing and cannot be installed from here; the text says how to install it.
+    Missing(String),
+    /// The firmware run under QEMU failed.
+    Qemu(crate::qemu::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Failed { command, reason } => write!(f, "`{command}` failed: {reason}"),
+            Error::Missing(how) => f.write_str(how),
+            Error::Qemu(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<crate::qemu::Error> for Error {
+    fn from(e: crate::qemu::Error) -> Self {
+        Error::Qemu(e)
+    }
+}
+
+/// The command line of `command`, for messages.
+pub fn line(command: &Command) -> String {
+    let mut text = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+/// Echoes `command` (as `$ …`), runs it with inherited output, and checks that it succeeded.
+pub fn run(command: &mut Command) -> Result<(), Error> {
+    let text = line(command);
+    println!("$ {text}");
+    let status = command.status().map_err(|e| Error::Failed {
+        command: text.clone(),
+        reason: e.to_string(),
+    })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::Failed {
+            command: text,
+            reason: status.to_string(),
+        })
+    }
+}
+
+/// Whether `program` can be started (it is on the `PATH`); runs it with `args`, output discarded.
+pub fn works(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}

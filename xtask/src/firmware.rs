@@ -1,0 +1,74 @@
+//! The firmware (`firmware/`, its own cargo workspace) and its boards.
+
+use crate::cmd::{self, Error};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The firmware's Rust target: Cortex-M4F with hardware floating point.
+pub const TARGET: &str = "thumbv7em-none-eabihf";
+
+/// A board the firmware builds for: a cargo feature and a binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Board {
+    /// The binary's name (`src/bin/<bin>.rs`).
+    pub bin: &'static str,
+    /// The cargo feature that selects the board.
+    pub feature: &'static str,
+}
+
+/// QEMU's `mps2-an386`, the default board: runs everywhere.
+pub const MPS2_AN386: Board = Board {
+    bin: "mps2-an386",
+    feature: "qemu",
+};
+
+/// The nRF52840-DK: built here, flashed with `probe-rs run` where a board is attached.
+pub const NRF52840_DK: Board = Board {
+    bin: "nrf52840-dk",
+    feature: "nrf52840dk",
+};
+
+/// Every board.
+pub const BOARDS: [Board; 2] = [MPS2_AN386, NRF52840_DK];
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().unwrap_or(xtask).to_path_buf()
+}
+
+/// The firmware's directory.
+pub fn dir() -> PathBuf {
+    root().join("firmware")
+}
+
+/// `cargo <subcommand>` run inside the firmware's directory, where its `.cargo/config.toml`
+/// (target, linker, runner) applies.
+pub fn cargo(subcommand: &str) -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(dir()).arg(subcommand);
+    command
+}
+
+impl Board {
+    /// `cargo <subcommand>` with this board's feature only.
+    pub fn cargo(&self, subcommand: &str) -> Command {
+        let mut command = cargo(subcommand);
+        command.args(["--no-default-features", "--features", self.feature]);
+        command
+    }
+
+    /// Builds the release binary and returns the ELF's path.
+    pub fn build(&self) -> Result<PathBuf, Error> {
+        cmd::run(self.cargo("build").args(["--release", "--bin", self.bin]))?;
+        Ok(self.elf())
+    }
+
+    /// Where [`Board::build`] puts the ELF.
+    pub fn elf(&self) -> PathBuf {
+        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+            .map(|d| dir().join(d))
+            .unwrap_or_else(|| dir().join("target"));
+        target_dir.join(TARGET).join("release").join(self.bin)
+    }
+}

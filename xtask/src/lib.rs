@@ -1,0 +1,13 @@
+//! tinytrain's project automation, as a library so tests can use it too:
+//!
+//! - [`qemu`]: the firmware's runner — QEMU plus a defmt decoder, under a timeout;
+//! - [`firmware`]: where the firmware lives and how each board's binary is built;
+//! - [`setup`]: installs what a fresh machine lacks (Rust targets, QEMU, flip-link);
+//! - [`cmd`]: running a tool, echoing it, and the errors of all of the above.
+
+pub mod cmd;
+pub mod firmware;
+pub mod qemu;
+pub mod setup;
+
+pub use cmd::Error;

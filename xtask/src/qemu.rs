@@ -1,0 +1,169 @@
+//! The firmware's QEMU runner: starts `qemu-system-arm` on the emulated board, decodes the defmt
+//! frames the firmware writes over semihosting, and returns QEMU's exit code (the firmware's
+//! semihosting exit: 0 success, 1 failure).
+//!
+//! QEMU runs with `-icount shift=0` (one instruction per virtual nanosecond), so instruction
+//! counts read from SysTick are the same on every run. It is always run under a timeout: QEMU
+//! spins forever when its output is closed or the firmware hangs.
+
+use defmt_decoder::{DecodeError, Frame, StreamDecoder, Table};
+use std::fmt;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The QEMU program.
+pub const QEMU: &str = "qemu-system-arm";
+/// The emulated board: Arm MPS2+ AN386, a Cortex-M4 with FPU.
+pub const MACHINE: &str = "mps2-an386";
+/// How long a run may take unless told otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Why a run could not complete.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The ELF could not be read.
+    ReadElf(PathBuf, io::Error),
+    /// The ELF's defmt table is unusable (or it has none).
+    Defmt(PathBuf, String),
+    /// QEMU could not be started.
+    Spawn(io::Error),
+    /// The firmware's output is not a defmt stream.
+    Malformed,
+    /// The firmware ran longer than the timeout; QEMU was stopped.
+    TimedOut(Duration),
+    /// QEMU ended without an exit code (killed by a signal).
+    Killed,
+    /// Waiting for QEMU failed.
+    Wait(io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::ReadElf(path, e) => write!(f, "cannot read {}: {e}", path.display()),
+            Error::Defmt(path, e) => write!(f, "{}: no usable defmt table: {e}", path.display()),
+            Error::Spawn(e) if e.kind() == io::ErrorKind::NotFound => write!(
+                f,
+                "{QEMU} is not installed; `cargo xtask demo` or `cargo xtask test` installs it \
+                 (or: apt-get install qemu-system-arm)"
+            ),
+            Error::Spawn(e) => write!(f, "cannot start {QEMU}: {e}"),
+            Error::Malformed => f.write_str("the firmware's output is not a valid defmt stream"),
+            Error::TimedOut(after) => {
+                write!(
+                    f,
+                    "the firmware did not finish within {} s; QEMU was stopped",
+                    after.as_secs()
+                )
+            }
+            Error::Killed => write!(f, "{QEMU} was killed before it exited"),
+            Error::Wait(e) => write!(f, "waiting for {QEMU} failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Runs `elf` on the emulated board, calling `on_line` with every decoded log line, and returns
+/// QEMU's exit code. Lines logged with a level start with it (`ERROR the demo failed: …`).
+pub fn run(elf: &Path, timeout: Duration, mut on_line: impl FnMut(&str)) -> Result<i32, Error> {
+    let bytes = std::fs::read(elf).map_err(|e| Error::ReadElf(elf.to_owned(), e))?;
+    let table = match Table::parse(&bytes) {
+        Ok(Some(table)) => table,
+        Ok(None) => return Err(Error::Defmt(elf.to_owned(), "no .defmt section".into())),
+        Err(e) => return Err(Error::Defmt(elf.to_owned(), e.to_string())),
+    };
+    let (mut qemu, chunks) = Qemu::start(elf)?;
+    let deadline = Instant::now() + timeout;
+    let mut decoder = table.new_stream_decoder();
+    loop {
+        match chunks.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(chunk) => {
+                decoder.received(&chunk);
+                drain(decoder.as_mut(), &mut on_line)?;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => return Err(Error::TimedOut(timeout)),
+        }
+    }
+    qemu.wait(deadline, timeout)
+}
+
+/// Prints every complete frame in the decoder.
+fn drain(decoder: &mut dyn StreamDecoder, on_line: &mut impl FnMut(&str)) -> Result<(), Error> {
+    loop {
+        match decoder.decode() {
+            Ok(frame) => on_line(&text(&frame)),
+            Err(DecodeError::UnexpectedEof) => return Ok(()),
+            Err(DecodeError::Malformed) => return Err(Error::Malformed),
+        }
+    }
+}
+
+/// A frame as one line: the message, after its level if it has one.
+fn text(frame: &Frame<'_>) -> String {
+    let message = frame.display_message().to_string();
+    match frame.level() {
+        Some(level) => format!("{} {message}", level.as_str().to_uppercase()),
+        None => message,
+    }
+}
+
+/// A QEMU process, killed if dropped before it exits.
+struct Qemu(Child);
+
+impl Qemu {
+    /// Starts QEMU; its output comes in chunks, read on a thread so the caller can time out.
+    fn start(elf: &Path) -> Result<(Self, mpsc::Receiver<Vec<u8>>), Error> {
+        let mut child = Command::new(QEMU)
+            .args(["-machine", MACHINE, "-cpu", "cortex-m4", "-nographic"])
+            .args(["-monitor", "none", "-serial", "none"])
+            .args(["-icount", "shift=0"])
+            .args(["-semihosting-config", "enable=on,target=native"])
+            .arg("-kernel")
+            .arg(elf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(Error::Spawn)?;
+        let (tx, rx) = mpsc::channel();
+        if let Some(mut stdout) = child.stdout.take() {
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n @ 1..) = stdout.read(&mut buf) {
+                    if tx.send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Ok((Self(child), rx))
+    }
+
+    /// Waits for QEMU to exit (its output has closed) until `deadline`.
+    fn wait(&mut self, deadline: Instant, timeout: Duration) -> Result<i32, Error> {
+        loop {
+            if let Some(status) = self.0.try_wait().map_err(Error::Wait)? {
+                return status.code().ok_or(Error::Killed);
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::TimedOut(timeout));
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
