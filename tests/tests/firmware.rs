@@ -1,0 +1,116 @@
+//! The firmware under QEMU tells the host's story bit for bit: every loss, every prediction and
+//! the trained weights' hash are equal, and it exits with success.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+use xtask::{firmware::MPS2_AN386, qemu, setup};
+
+/// Generous: the run takes about a second.
+const TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Lines only the device prints: its board and what learning cost it.
+fn device_only(line: &str) -> bool {
+    line.starts_with("board: ") || line.starts_with("cost: ")
+}
+
+/// The `f32` bits printed after each loss: `0.0123 (0x3c4985f0)`.
+fn loss_bits(line: &str) -> Vec<u32> {
+    line.split("(0x")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(')'))
+        .filter_map(|(hex, _)| u32::from_str_radix(hex, 16).ok())
+        .collect()
+}
+
+/// The firmware's log and exit code, from one build and run shared by the tests.
+fn firmware_log() -> &'static (Vec<String>, i32) {
+    static LOG: OnceLock<(Vec<String>, i32)> = OnceLock::new();
+    LOG.get_or_init(build_and_run)
+}
+
+fn build_and_run() -> (Vec<String>, i32) {
+    for tool in [qemu::QEMU, "flip-link"] {
+        assert!(
+            setup::on_path(tool),
+            "{tool} is missing: run `cargo xtask test`, which installs it"
+        );
+    }
+    let elf = MPS2_AN386.build().unwrap_or_else(|e| {
+        panic!("building the firmware failed ({e}); `cargo xtask test` installs its targets")
+    });
+    let mut lines = Vec::new();
+    let code = qemu::run(&elf, TIMEOUT, |line| lines.push(line.to_owned()))
+        .unwrap_or_else(|e| panic!("running the firmware under QEMU failed: {e}"));
+    (lines, code)
+}
+
+#[test]
+fn firmware_under_qemu_matches_the_host_bit_for_bit() {
+    let (device, code) = firmware_log();
+    let code = *code;
+    let mut host = Vec::new();
+    let outcome = tinytrain_demo::host::run_on_host(&mut host).expect("host demo");
+    let host = String::from_utf8(host).expect("UTF-8");
+    let host: Vec<&str> = host.lines().collect();
+    let story: Vec<&str> = device
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !device_only(l))
+        .collect();
+
+    let host_bits: Vec<u32> = host.iter().flat_map(|l| loss_bits(l)).collect();
+    let device_bits: Vec<u32> = story.iter().flat_map(|l| loss_bits(l)).collect();
+    assert!(
+        host_bits.len() >= 2 * outcome.epochs as usize,
+        "too few losses logged: {host_bits:?}"
+    );
+    assert_eq!(device_bits, host_bits, "losses differ (f32 bits)");
+    let hash = format!("FNV-1a of their bits {:#010x}", outcome.weights_hash);
+    assert!(host.iter().any(|l| l.ends_with(&hash)), "{hash} not in the host log");
+    assert!(story.iter().any(|l| l.ends_with(&hash)), "{hash} not in the device log");
+    for (i, (d, h)) in story.iter().zip(&host).enumerate() {
+        assert_eq!(d, h, "line {} differs", i + 1);
+    }
+    assert_eq!(story.len(), host.len(), "device log:\n{}", device.join("\n"));
+    assert!(outcome.beat);
+    assert_eq!(code, 0, "the firmware failed:\n{}", device.join("\n"));
+}
+
+#[test]
+fn firmware_reports_what_learning_cost() {
+    let (device, _) = firmware_log();
+    let cost = |prefix: &str| {
+        device
+            .iter()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line in:\n{}", device.join("\n")))
+            .to_owned()
+    };
+    let training = cost("cost: training ran ");
+    let per_sample: u64 = training
+        .split(": ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count per sample in `{training}`"));
+    // A forward and backward pass of 321 parameters takes thousands of instructions, not 0.
+    assert!(
+        (1_000..1_000_000).contains(&per_sample),
+        "{per_sample} instructions per sample"
+    );
+    let stack = cost("cost: peak stack ");
+    let peak: usize = stack
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no peak in `{stack}`"));
+    assert!((256..64 * 1024).contains(&peak), "peak stack {peak} B");
+    assert!(cost("cost: static RAM for the MLP: ").ends_with(" B in all"));
+}
+
+#[test]
+fn loss_bits_are_read_from_a_line() {
+    let line = "epoch 3: train MSE 0.5 (0x3f000000), validation MSE 0.25 (0x3e800000) (best)";
+    assert_eq!(loss_bits(line), [0x3f00_0000, 0x3e80_0000]);
+    assert!(loss_bits("no losses (best)").is_empty());
+}
