@@ -25,6 +25,8 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the firmware's demo on the desktop, printing the same log lines.
+    Demo,
     /// Train a network on a CSV file, report, plot, save the model.
     Train(TrainArgs),
     /// Predict with a saved model: CSV on stdout, and the MSE on stderr if the target is given.
@@ -191,10 +193,40 @@ pub struct ExportArgs {
 /// Runs a command, writing its results to `out` (progress and notes go to stderr).
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match cli.command {
+        Command::Demo => demo(out),
         Command::Train(args) => train(args, out),
         Command::Predict(args) => predict(args, out),
         Command::Sweep(args) => sweep(args, out),
         Command::Export(args) => export(args, out),
+    }
+}
+
+fn demo(out: &mut dyn Write) -> Result<()> {
+    use tinytrain_demo::host::{run_on_host, HostError};
+    let outcome = run_on_host(out).map_err(|e| match e {
+        HostError::Train(source) => Error::Core {
+            context: "demo".into(),
+            source,
+        },
+        HostError::Io(source) => Error::Write {
+            path: "standard output".into(),
+            source,
+        },
+        _ => Error::DemoFailed {
+            reason: e.to_string(),
+        },
+    })?;
+    if outcome.beat {
+        Ok(())
+    } else {
+        Err(Error::DemoFailed {
+            reason: format!(
+                "the network's test MSE {} is not {} times below the baseline's {}",
+                outcome.test_mse,
+                tinytrain_demo::FACTOR,
+                outcome.baseline_test_mse
+            ),
+        })
     }
 }
 

@@ -111,6 +111,12 @@ pub enum Error {
     /// A sweep was given no combination to train.
     #[error("nothing to sweep: give at least one value of every swept setting")]
     NothingToSweep,
+    /// The demo ran but did not reach its goal, as the firmware would report.
+    #[error("the demo failed: {reason}")]
+    DemoFailed {
+        /// What went wrong.
+        reason: String,
+    },
     /// A figure could not be drawn.
     #[error("cannot draw {}: {message}", path.display())]
     Plot {
@@ -133,7 +139,7 @@ impl Error {
     /// ```
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Write { .. } | Error::Plot { .. } => 1,
+            Error::Write { .. } | Error::Plot { .. } | Error::DemoFailed { .. } => 1,
             _ => 2,
         }
     }

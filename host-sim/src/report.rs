@@ -103,7 +103,7 @@ impl Report {
         let mut s = format!(
             "data      {} ({} train, {} validation, {} test)\n\
              model     {} {}, lr {}, batch {}, seed {}\n\
-             stopped   {} after {} epochs; best epoch {}\n",
+             stopped   {} at epoch {}; kept the weights of epoch {}\n",
             self.data,
             self.samples.train,
             self.samples.validation,
@@ -117,16 +117,16 @@ impl Report {
             self.epochs_run,
             self.best_epoch,
         );
-        let opt = |v: Option<f32>| v.map_or("-".to_owned(), |v| format!("{v:.6}"));
+        let opt = |v: Option<f32>| v.map_or("-".to_owned(), number);
         s += &format!(
-            "mse       train {:.6}  validation {:.6}  test {}\n",
-            self.train_mse,
-            self.val_mse,
+            "mse       train {}  validation {}  test {}\n",
+            number(self.train_mse),
+            number(self.val_mse),
             opt(self.test_mse)
         );
         s += &format!(
-            "baseline  linear: validation {:.6}  test {}\n",
-            self.baseline_val_mse,
+            "baseline  linear: validation {}  test {}\n",
+            number(self.baseline_val_mse),
             opt(self.baseline_test_mse)
         );
         if let Some(r2) = self.test_r2 {
@@ -136,5 +136,23 @@ impl Report {
             s += &format!("note      {note}\n");
         }
         s
+    }
+}
+
+/// A loss for people: six decimals, or scientific notation when that would hide it.
+///
+/// ```
+/// use tinytrain_host_sim::report::number;
+/// assert_eq!(number(0.0123456), "0.012346");
+/// assert_eq!(number(1.5e35), "1.500e35");
+/// assert_eq!(number(2e-7), "2.000e-7");
+/// assert_eq!(number(f32::NAN), "NaN");
+/// ```
+pub fn number(v: f32) -> String {
+    let magnitude = v.abs();
+    if magnitude != 0.0 && magnitude.is_finite() && !(1e-4..1e5).contains(&magnitude) {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.6}")
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::net::Net;
+use crate::report::number;
 use serde::Serialize;
 use tinytrain_core::diagnose::{self, Comparison};
 use tinytrain_core::{
@@ -146,6 +147,12 @@ pub fn check_layers(widths: &[usize], n_in: usize, file: &str) -> Result<()> {
             tinytrain_core::format::MAX_LAYERS
         )));
     }
+    if widths.iter().any(|&w| w > usize::from(u16::MAX)) {
+        return Err(bad(format!(
+            "widths above {} do not fit a model file",
+            u16::MAX
+        )));
+    }
     if shape::input_width(widths) != n_in {
         let s = if n_in == 1 { "" } else { "s" };
         return Err(bad(format!(
@@ -288,6 +295,15 @@ pub fn train(
     })
 }
 
+/// A ratio with two decimals, or scientific notation when large.
+fn ratio(r: f32) -> String {
+    if r.abs() < 1e5 {
+        format!("{r:.2}")
+    } else {
+        format!("{r:.2e}")
+    }
+}
+
 /// The samples [`diagnose::noise_floor`] looks at, at most (it takes O(n²) time).
 pub const NOISE_FLOOR_SAMPLES: usize = 4000;
 
@@ -313,7 +329,7 @@ impl Diagnostics {
     /// Reads a run's report, its scores and the baseline's.
     pub fn new(data: &Dataset<'_>, run: &Run, scores: &Scores, baseline: &Scores) -> Self {
         let mut notes = vec![format!(
-            "stopped ({}) after {} epochs: {}",
+            "stopped ({}) at epoch {}: {}",
             run.stop().name(),
             run.report.epochs_run,
             run.stop().explain()
@@ -321,9 +337,14 @@ impl Diagnostics {
         let overfit = diagnose::overfitting(&run.report);
         if let Some(o) = overfit {
             notes.push(format!(
-                "overfitting: after epoch {} training MSE fell from {:.4} to {:.4} while \
-                 validation MSE rose from {:.4} to {:.4}; the epoch-{} weights were kept",
-                o.best_epoch, o.train.0, o.train.1, o.val.0, o.val.1, o.best_epoch
+                "overfitting: after epoch {} training MSE fell from {} to {} while \
+                 validation MSE rose from {} to {}; the epoch-{} weights were kept",
+                o.best_epoch,
+                number(o.train.0),
+                number(o.train.1),
+                number(o.val.0),
+                number(o.val.1),
+                o.best_epoch
             ));
         }
         let seen: Vec<u32> = run
@@ -337,12 +358,12 @@ impl Diagnostics {
         let floor = diagnose::noise_floor(data, &seen);
         if let Some(f) = floor {
             notes.push(format!(
-                "noise floor ≈ {:.4} (from {} samples sharing {} input values): no model of \
-                 these inputs can go much below it; validation MSE is {:.2}× that",
-                f.mse,
+                "noise floor ≈ {} (from {} samples sharing {} input values): no model of \
+                 these inputs can go much below it; validation MSE is {}× that",
+                number(f.mse),
                 f.samples,
                 f.groups,
-                scores.val_mse / f.mse
+                ratio(scores.val_mse / f.mse)
             ));
         }
         let (model_mse, baseline_mse, set) = match (scores.test_mse, baseline.test_mse) {
@@ -355,14 +376,16 @@ impl Diagnostics {
         };
         notes.push(if comparison.beats(1.0) {
             format!(
-                "the network's {set} MSE is {:.2}× lower than the linear baseline's ({:.4})",
-                comparison.improvement(),
-                baseline_mse
+                "the network's {set} MSE is {}× lower than the linear baseline's ({})",
+                ratio(comparison.improvement()),
+                number(baseline_mse)
             )
         } else {
             format!(
-                "the network does not beat the linear baseline ({set} MSE {model_mse:.4} vs \
-                 {baseline_mse:.4}): prefer the linear model, or train longer"
+                "the network does not beat the linear baseline ({set} MSE {} vs {}): prefer \
+                 the linear model, or train longer",
+                number(model_mse),
+                number(baseline_mse)
             )
         });
         let stop = run.stop();

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `tinytrain` command: one test binary, one module per area.
 
 mod data;
+mod demo;
 mod errors;
 mod predict;
 mod sweep;
