@@ -66,12 +66,23 @@ fn firmware_under_qemu_matches_the_host_bit_for_bit() {
     );
     assert_eq!(device_bits, host_bits, "losses differ (f32 bits)");
     let hash = format!("FNV-1a of their bits {:#010x}", outcome.weights_hash);
-    assert!(host.iter().any(|l| l.ends_with(&hash)), "{hash} not in the host log");
-    assert!(story.iter().any(|l| l.ends_with(&hash)), "{hash} not in the device log");
+    assert!(
+        host.iter().any(|l| l.ends_with(&hash)),
+        "{hash} not in the host log"
+    );
+    assert!(
+        story.iter().any(|l| l.ends_with(&hash)),
+        "{hash} not in the device log"
+    );
     for (i, (d, h)) in story.iter().zip(&host).enumerate() {
         assert_eq!(d, h, "line {} differs", i + 1);
     }
-    assert_eq!(story.len(), host.len(), "device log:\n{}", device.join("\n"));
+    assert_eq!(
+        story.len(),
+        host.len(),
+        "device log:\n{}",
+        device.join("\n")
+    );
     assert!(outcome.beat);
     assert_eq!(code, 0, "the firmware failed:\n{}", device.join("\n"));
 }

@@ -1,6 +1,7 @@
 //! Running tools: each command is echoed, and a failure is an [`Error`] that names it.
 
 use std::fmt;
+use std::path::Path;
 use std::process::Command;
 
 /// What can stop a task.
@@ -38,9 +39,14 @@ impl From<crate::qemu::Error> for Error {
     }
 }
 
-/// The command line of `command`, for messages.
+/// The command line of `command`, for messages (the program without its directory).
 pub fn line(command: &Command) -> String {
-    let mut text = command.get_program().to_string_lossy().into_owned();
+    let program = Path::new(command.get_program());
+    let mut text = program
+        .file_name()
+        .unwrap_or(program.as_os_str())
+        .to_string_lossy()
+        .into_owned();
     for arg in command.get_args() {
         text.push(' ');
         text.push_str(&arg.to_string_lossy());
