@@ -3,7 +3,7 @@
 //!
 //! `cargo bench -p tinytrain-host-sim`
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use tinytrain_core::{Dataset, Lcg};
 use tinytrain_host_sim::train::{self, Rule, Settings};
 
@@ -52,5 +52,8 @@ fn throughput(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, throughput);
-criterion_main!(benches);
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    throughput(&mut c);
+    c.final_summary();
+}

@@ -109,6 +109,7 @@ pub struct RunArgs {
 /// `tinytrain train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
+    /// The data.
     #[command(flatten)]
     pub data: DataArgs,
     /// Layer widths, input first; the first is the number of feature columns, the last 1
@@ -124,6 +125,7 @@ pub struct TrainArgs {
     /// Samples per mini-batch.
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
+    /// How to train.
     #[command(flatten)]
     pub run: RunArgs,
     /// Write a JSON report: losses, diagnostics, history, settings.
@@ -155,6 +157,7 @@ pub struct PredictArgs {
 /// `tinytrain sweep`.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
+    /// The data.
     #[command(flatten)]
     pub data: DataArgs,
     /// Layer widths to try; repeat the flag for more [default: FEATURES,16,16,1].
@@ -169,6 +172,7 @@ pub struct SweepArgs {
     /// Batch sizes to try, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "16")]
     pub batch: Vec<usize>,
+    /// How to train.
     #[command(flatten)]
     pub run: RunArgs,
     /// Write every combination's results and the choice as JSON.

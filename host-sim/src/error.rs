@@ -144,6 +144,20 @@ impl Error {
         }
     }
 
+    /// True when standard output was closed by its reader (`tinytrain … | head`): not a
+    /// failure, so the command stops quietly.
+    ///
+    /// ```
+    /// use std::io::{Error as Io, ErrorKind};
+    /// use tinytrain_host_sim::Error;
+    /// let closed = Error::Write { path: "-".into(), source: Io::from(ErrorKind::BrokenPipe) };
+    /// let full = Error::Write { path: "-".into(), source: Io::from(ErrorKind::StorageFull) };
+    /// assert!(closed.is_broken_pipe() && !full.is_broken_pipe());
+    /// ```
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
     /// Wraps a core error with what was being done.
     pub(crate) fn core(context: impl Into<String>) -> impl FnOnce(tinytrain_core::Error) -> Self {
         let context = context.into();
