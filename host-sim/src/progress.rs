@@ -10,8 +10,6 @@ pub const LINE_EVERY: u32 = 10;
 /// Shows training progress; see the [module docs](self).
 #[derive(Debug)]
 pub enum Progress {
-    /// Nothing is shown.
-    Quiet,
     /// A progress bar with the latest losses (stderr is a terminal).
     Bar(ProgressBar),
     /// A line every [`LINE_EVERY`] epochs.
@@ -36,7 +34,6 @@ impl Progress {
         let l = s.loss;
         let text = format!("train {:.6}  validation {:.6}", l.train_mse, l.val_mse);
         match self {
-            Progress::Quiet => {}
             Progress::Bar(bar) => {
                 bar.set_position(u64::from(l.epoch));
                 bar.set_message(text);

@@ -99,7 +99,7 @@ pub fn run(
     mut on_row: impl FnMut(usize, &Row),
 ) -> Result<Sweep> {
     let mut rows = Vec::with_capacity(combinations.len());
-    let mut best: Option<(usize, train::Run)> = None;
+    let mut best: Option<(usize, f32, train::Run)> = None;
     for (k, settings) in combinations.iter().enumerate() {
         let run = train::fit(data, settings, |_| {})?;
         let row = Row {
@@ -111,23 +111,21 @@ pub fn run(
             stop_reason: run.stop().name(),
         };
         on_row(k, &row);
-        let better = match &best {
-            None => true,
-            Some((b, _)) => rows
-                .get(*b)
-                .is_none_or(|r: &Row| row.val_mse < r.val_mse || r.val_mse.is_nan()),
-        };
+        let better = best
+            .as_ref()
+            .is_none_or(|(_, val, _)| row.val_mse < *val || val.is_nan());
         if better {
-            best = Some((k, run));
+            best = Some((k, row.val_mse, run));
         }
         rows.push(row);
     }
-    let Some((chosen, run)) = best else {
+    let Some((chosen, _, run)) = best else {
         return Err(crate::Error::NothingToSweep);
     };
-    let test_mse = match run.parts.test.is_empty() {
-        true => None,
-        false => Some(run.net.mse(data, &run.parts.test)?),
+    let test_mse = if run.parts.test.is_empty() {
+        None
+    } else {
+        Some(run.net.mse(data, &run.parts.test)?)
     };
     Ok(Sweep {
         rows,
@@ -153,7 +151,7 @@ pub fn describe(s: &Settings) -> String {
 struct Json<'a> {
     rows: &'a [Row],
     chosen: usize,
-    chosen_config: &'a Settings,
+    chosen_config: Option<&'a Settings>,
     test_mse: Option<f32>,
 }
 
@@ -210,7 +208,7 @@ impl Sweep {
         let json = Json {
             rows: &self.rows,
             chosen: self.chosen + 1,
-            chosen_config: &self.rows[self.chosen].config,
+            chosen_config: self.rows.get(self.chosen).map(|r| &r.config),
             test_mse: self.test_mse,
         };
         // Numbers, strings and vectors always serialise.

@@ -131,10 +131,6 @@ impl Table {
     /// (the last one unless `target` says otherwise).
     pub fn features_and_target(&self, target: Option<&str>) -> Result<Samples> {
         let n = self.header.len();
-        let t = match target {
-            Some(name) => self.column(name)?,
-            None => n - 1,
-        };
         if n < 2 {
             return Err(Error::Columns {
                 path: self.path.clone(),
@@ -144,6 +140,10 @@ impl Table {
                 ),
             });
         }
+        let t = match target {
+            Some(name) => self.column(name)?,
+            None => n - 1,
+        };
         let mut inputs = Vec::with_capacity(self.rows() * (n - 1));
         let mut targets = Vec::with_capacity(self.rows());
         for row in self.values.chunks_exact(n) {

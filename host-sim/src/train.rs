@@ -232,9 +232,10 @@ pub struct Scores {
 /// Scores a run, evaluating its test set — call this once, for the run that was chosen.
 pub fn score(data: &Dataset<'_>, run: &Run) -> Result<Scores> {
     let parts = &run.parts;
-    let test_mse = match parts.test.is_empty() {
-        true => None,
-        false => Some(run.net.mse(data, &parts.test)?),
+    let test_mse = if parts.test.is_empty() {
+        None
+    } else {
+        Some(run.net.mse(data, &parts.test)?)
     };
     let variance = target_variance(data, &parts.test);
     Ok(Scores {
