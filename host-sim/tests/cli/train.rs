@@ -132,3 +132,40 @@ fn same_seed_same_numbers() {
     let progress = String::from_utf8(first.1).unwrap();
     assert!(progress.starts_with("epoch    1  train "), "{progress}");
 }
+
+#[test]
+fn standardised_training_reports_losses_in_the_data_units() {
+    // The sine with targets in centi-units: the noise variance grows by 100².
+    let dir = tempfile::tempdir().unwrap();
+    let scaled: String = data::sine()
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let (x, y) = line.split_once(',').unwrap();
+            format!("{x},{}\n", y.parse::<f32>().unwrap() * 100.0)
+        })
+        .collect();
+    let file = dir.path().join("centi.csv");
+    std::fs::write(&file, format!("x,y_centi\n{scaled}")).unwrap();
+    let report = dir.path().join("report.json");
+    ok(&[
+        "train",
+        "--data",
+        arg(&file),
+        "--standardize",
+        "--optimizer",
+        "adam",
+        "--report",
+        arg(&report),
+    ]);
+    let r = json(&report);
+    let noise = 1e4 * f64::from(NOISE_VARIANCE);
+    let val = num(&r, "val_mse");
+    assert!(
+        val > 0.5 * noise && val < 1.5 * noise,
+        "val {val} vs noise {noise}"
+    );
+    let last = r["history"].as_array().unwrap().last().unwrap().clone();
+    assert!(num(&last, "train_mse") > 0.5 * noise, "{last}");
+    assert_eq!(r["config"]["standardize"], true);
+}
