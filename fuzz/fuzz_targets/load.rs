@@ -1,0 +1,7 @@
+//! `format::read_widths` and `format::load` on any bytes, and on damaged real blobs.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tinytrain_fuzz::{check_blob, BlobInput};
+
+fuzz_target!(|input: BlobInput| check_blob(&input.bytes()));
