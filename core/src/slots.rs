@@ -148,6 +148,11 @@ impl<F: NorFlash> ModelStore<F> {
     /// If power fails or the flash reports an error, the other slot is untouched and still
     /// loads. A model with a non-finite parameter or statistic is refused before anything is
     /// erased, as is a model whose record does not fit in a slot.
+    ///
+    /// To pick the slot, a save checks records (magic, length, CRC, widths) but cannot run
+    /// [`format::load`] without parameter buffers. The two agree on every record a save writes;
+    /// a record forged to pass the slot CRC and fail [`format::load`] is kept by a save but
+    /// skipped by a load.
     pub fn save(&mut self, model: &Model<'_>, buf: &mut [u8]) -> Result<Stored, Error> {
         let widths = model.widths();
         let mut values = model.stats().iter().chain(model.params());
