@@ -50,18 +50,21 @@ fn order() -> Vec<u32> {
     (0..=SAMPLES as u32).collect()
 }
 
-/// Runs `step` once per iteration; `step` trains one mini-batch.
-fn train_runtime(c: &mut Criterion, widths: &[usize]) {
+/// Samples per chunk on the host (see `Trainer::chunked`).
+const CHUNK: usize = 16;
+
+/// One iteration trains one mini-batch, `C` samples at a time, with run-time widths.
+fn train_runtime<const C: usize>(c: &mut Criterion, widths: &[usize], name: &str) {
     let (n_in, n_out) = (widths[0], widths[widths.len() - 1]);
     let (xs, ys) = data(n_in, n_out, 1);
     let data = Dataset::new(&xs, &ys, n_in, n_out).unwrap();
     let mut order = order();
     let split = Split::from_order(&mut order, SAMPLES, 1).unwrap();
-    let mut arena = vec![0.0; shape::train_arena_len(widths, CONFIG.optimizer)];
-    let mut trainer = Trainer::new(widths, CONFIG, data, split, &mut arena).unwrap();
+    let mut arena = vec![0.0; shape::train_arena_len_chunked(widths, CONFIG.optimizer, C)];
+    let mut trainer = Trainer::<C>::chunked(widths, CONFIG, data, split, &mut arena).unwrap();
     let mut group = c.benchmark_group("train");
     group.throughput(Throughput::Elements(BATCH as u64));
-    group.bench_function(BenchmarkId::new("tinytrain-runtime", label(widths)), |b| {
+    group.bench_function(BenchmarkId::new(name, label(widths)), |b| {
         b.iter(|| black_box(trainer.step().unwrap()))
     });
 }
@@ -71,7 +74,7 @@ fn train_fixed<A: Architecture, const ARENA: usize>(c: &mut Criterion) {
     let (n_in, n_out) = (widths[0], widths[widths.len() - 1]);
     let (xs, ys) = data(n_in, n_out, 1);
     let data = Dataset::new(&xs, &ys, n_in, n_out).unwrap();
-    let mut storage = Box::new(TrainStorage::<A, ARENA, { SAMPLES + 1 }>::new());
+    let mut storage = Box::new(TrainStorage::<A, ARENA, { SAMPLES + 1 }, CHUNK>::new());
     // Train on the first SAMPLES samples, validate on the last, as the run-time benchmark does.
     let mut trainer = storage
         .trainer(CONFIG, data, 1.0 / (SAMPLES + 1) as f32 * 0.9, 0.0, 1)
@@ -107,12 +110,14 @@ fn predict(c: &mut Criterion, widths: &[usize]) {
 
 fn tinytrain(c: &mut Criterion) {
     for widths in [Small::WIDTHS, Medium::WIDTHS, Large::WIDTHS] {
-        train_runtime(c, widths);
+        train_runtime::<CHUNK>(c, widths, "tinytrain-runtime");
+        train_runtime::<1>(c, widths, "tinytrain-per-sample");
         predict(c, widths);
     }
-    train_fixed::<Small, { shape::train_arena_len(Small::WIDTHS, Optimizer::SGD) }>(c);
-    train_fixed::<Medium, { shape::train_arena_len(Medium::WIDTHS, Optimizer::SGD) }>(c);
-    train_fixed::<Large, { shape::train_arena_len(Large::WIDTHS, Optimizer::SGD) }>(c);
+    const SGD: Optimizer = Optimizer::SGD;
+    train_fixed::<Small, { shape::train_arena_len_chunked(Small::WIDTHS, SGD, CHUNK) }>(c);
+    train_fixed::<Medium, { shape::train_arena_len_chunked(Medium::WIDTHS, SGD, CHUNK) }>(c);
+    train_fixed::<Large, { shape::train_arena_len_chunked(Large::WIDTHS, SGD, CHUNK) }>(c);
 }
 
 #[cfg(feature = "peer")]

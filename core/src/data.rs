@@ -43,7 +43,11 @@ impl<'a> Dataset<'a> {
             n_in,
             n_out,
         };
-        if n_in == 0 || n_out == 0 || inputs.len() % n_in != 0 || targets.len() % n_out != 0 {
+        if n_in == 0
+            || n_out == 0
+            || !inputs.len().is_multiple_of(n_in)
+            || !targets.len().is_multiple_of(n_out)
+        {
             return Err(shape_error);
         }
         if inputs.len() / n_in != targets.len() / n_out {

@@ -41,21 +41,24 @@ pub trait Architecture {
 }
 
 /// The training arena of architecture `A` (`ARENA` values) and the sample order of a data set
-/// of `SAMPLES` samples, checked at compile time.
+/// of `SAMPLES` samples, checked at compile time, for a trainer that runs `C` samples at once
+/// (see [`Trainer`]; `ARENA` is then [`shape::train_arena_len_chunked`]).
 #[derive(Debug)]
-pub struct TrainStorage<A, const ARENA: usize, const SAMPLES: usize> {
+pub struct TrainStorage<A, const ARENA: usize, const SAMPLES: usize, const C: usize = 1> {
     arena: [f32; ARENA],
     order: [u32; SAMPLES],
     architecture: PhantomData<A>,
 }
 
-impl<A: Architecture, const ARENA: usize, const SAMPLES: usize> TrainStorage<A, ARENA, SAMPLES> {
+impl<A: Architecture, const ARENA: usize, const SAMPLES: usize, const C: usize>
+    TrainStorage<A, ARENA, SAMPLES, C>
+{
     /// Zeroed storage; does not compile unless `ARENA` is exactly the arena of `A`.
     pub const fn new() -> Self {
         const {
             assert!(
-                ARENA == shape::train_arena_len(A::WIDTHS, A::OPTIMIZER),
-                "ARENA must be shape::train_arena_len(A::WIDTHS, A::OPTIMIZER)"
+                ARENA == shape::train_arena_len_chunked(A::WIDTHS, A::OPTIMIZER, C),
+                "ARENA must be shape::train_arena_len_chunked(A::WIDTHS, A::OPTIMIZER, C)"
             );
         }
         Self {
@@ -74,7 +77,7 @@ impl<A: Architecture, const ARENA: usize, const SAMPLES: usize> TrainStorage<A, 
         val_fraction: f32,
         test_fraction: f32,
         split_seed: u64,
-    ) -> Result<Trainer<'a>, Error> {
+    ) -> Result<Trainer<'a, C>, Error> {
         let order = self
             .order
             .get_mut(..data.len())
@@ -84,12 +87,12 @@ impl<A: Architecture, const ARENA: usize, const SAMPLES: usize> TrainStorage<A, 
             optimizer: A::OPTIMIZER,
             ..config
         };
-        Trainer::new(A::WIDTHS, config, data, split, &mut self.arena)
+        Trainer::chunked(A::WIDTHS, config, data, split, &mut self.arena)
     }
 }
 
-impl<A: Architecture, const ARENA: usize, const SAMPLES: usize> Default
-    for TrainStorage<A, ARENA, SAMPLES>
+impl<A: Architecture, const ARENA: usize, const SAMPLES: usize, const C: usize> Default
+    for TrainStorage<A, ARENA, SAMPLES, C>
 {
     fn default() -> Self {
         Self::new()

@@ -104,12 +104,17 @@ fn layer_params_mut<'p>(params: &'p mut [f32], layer: &Layer) -> (&'p mut [f32],
     (w, rest.split_at_mut(n).0)
 }
 
-/// The input and (mutable) output of `layer` within the activations of one sample.
-fn layer_acts<'a>(acts: &'a mut [f32], layer: &Layer) -> (&'a [f32], &'a mut [f32]) {
-    let rest = acts.get_mut(layer.acts_at..).unwrap_or(&mut []);
-    let n = layer.fan_in.min(rest.len());
+/// The input and (mutable) output of `layer` within the activations of a chunk of `C` samples.
+fn layer_acts<'a, const C: usize>(
+    acts: &'a mut [f32],
+    layer: &Layer,
+) -> (&'a [f32], &'a mut [f32]) {
+    let rest = acts
+        .get_mut(layer.acts_at.saturating_mul(C)..)
+        .unwrap_or(&mut []);
+    let n = layer.fan_in.saturating_mul(C).min(rest.len());
     let (x, rest) = rest.split_at_mut(n);
-    let n = layer.fan_out.min(rest.len());
+    let n = layer.fan_out.saturating_mul(C).min(rest.len());
     (x, rest.split_at_mut(n).0)
 }
 
@@ -124,44 +129,56 @@ pub fn init_he(widths: &[usize], params: &mut [f32], rng: &mut Lcg) {
     }
 }
 
-/// Forward pass of one sample, keeping every activation for [`backward`].
+/// Forward pass of a chunk of `C` samples, keeping every activation for [`backward`].
 ///
-/// `acts` starts with the input (written by the caller) and ends with the output.
-pub fn forward_keep(widths: &[usize], params: &[f32], acts: &mut [f32]) {
+/// `acts` holds `C ×` [`shape::activation_len`] values, layer after layer, each layer
+/// feature-major (see [`dense`]); it starts with the inputs (written by the caller) and ends
+/// with the outputs.
+pub fn forward<const C: usize>(widths: &[usize], params: &[f32], acts: &mut [f32]) {
     for layer in layers(widths) {
         let (w, b) = layer_params(params, &layer);
-        let (x, y) = layer_acts(acts, &layer);
-        dense::forward(w, b, x, y, layer.relu);
+        let (x, y) = layer_acts::<C>(acts, &layer);
+        dense::forward::<C>(w, b, x, y, layer.relu);
     }
 }
 
-/// Back-propagation of one sample; adds its gradient to `grads`.
+/// Back-propagation of a chunk of `C` samples; adds their gradients to `grads`, sample after
+/// sample. In a partial chunk, the unused lanes of the inputs and of ∂loss/∂output must be zero.
 ///
-/// `acts` holds the activations from [`forward_keep`]; `deltas` holds two vectors of
-/// [`shape::max_layer_width`], the first of which starts with ∂loss/∂output.
-pub fn backward(
+/// `acts` holds the activations from [`forward`]; `deltas` holds two blocks of
+/// `C ×` [`shape::max_layer_width`] values, the first of which starts with ∂loss/∂output
+/// (feature-major); `xt` holds [`dense::transposed_len`]`(`[`shape::max_fan_in`]`, C)` values of
+/// scratch (unused for `C = 1`).
+pub fn backward<const C: usize>(
     widths: &[usize],
     params: &[f32],
     acts: &[f32],
     grads: &mut [f32],
     deltas: &mut [f32],
+    xt: &mut [f32],
 ) {
     let half = deltas.len() / 2;
     let (mut dy, mut dx) = deltas.split_at_mut(half);
     for layer in layers(widths).rev() {
         let (w, _) = layer_params(params, &layer);
+        let at = layer.acts_at.saturating_mul(C);
         let x = acts
-            .get(layer.acts_at..layer.acts_at.saturating_add(layer.fan_in))
+            .get(at..at.saturating_add(layer.fan_in.saturating_mul(C)))
             .unwrap_or(&[]);
+        let d = dy.get(..layer.fan_out.saturating_mul(C)).unwrap_or(&[]);
         let (gw, gb) = layer_params_mut(grads, &layer);
-        let d = dy.get(..layer.fan_out).unwrap_or(&[]);
-        let first = layer.acts_at == 0;
-        let prev = if first {
-            None
+        if C == 1 {
+            dense::accumulate::<C>(d, x, gw, gb);
         } else {
-            dx.get_mut(..layer.fan_in)
-        };
-        dense::backward(w, x, d, gw, gb, prev);
+            dense::transpose::<C>(x, xt);
+            dense::accumulate::<C>(d, xt, gw, gb);
+        }
+        if layer.acts_at > 0 {
+            let prev = dx
+                .get_mut(..layer.fan_in.saturating_mul(C))
+                .unwrap_or(&mut []);
+            dense::backprop::<C>(w, d, x, prev);
+        }
         core::mem::swap(&mut dy, &mut dx);
     }
 }
@@ -177,7 +194,7 @@ mod tests {
     fn loss_of(widths: &[usize], params: &[f32], x: &[f32], t: &[f32]) -> f64 {
         let mut acts = vec![0.0; activation_len(widths)];
         acts[..x.len()].copy_from_slice(x);
-        forward_keep(widths, params, &mut acts);
+        forward::<1>(widths, params, &mut acts);
         acts[acts.len() - t.len()..]
             .iter()
             .zip(t)
@@ -219,11 +236,11 @@ mod tests {
             let mut scratch = vec![0.0; scratch_len(&widths)];
             let (acts, deltas) = scratch.split_at_mut(activation_len(&widths));
             acts[..n_in].copy_from_slice(x);
-            forward_keep(&widths, &params, acts);
+            forward::<1>(&widths, &params, acts);
             let y = &acts[acts.len() - n_out..];
             for (k, (y, t)) in y.iter().zip(t).enumerate() { deltas[k] = 2.0 * (y - t); }
             let mut grads = vec![0.0; params.len()];
-            backward(&widths, &params, acts, &mut grads, deltas);
+            backward::<1>(&widths, &params, acts, &mut grads, deltas, &mut []);
 
             let h = 1e-2f32;
             for k in 0..params.len() {
@@ -239,10 +256,10 @@ mod tests {
                     mid[k] = params[k] + s * h;
                     let mut a = vec![0.0; activation_len(&widths)];
                     a[..n_in].copy_from_slice(x);
-                    forward_keep(&widths, &mid, &mut a);
+                    forward::<1>(&widths, &mid, &mut a);
                     let mut b = vec![0.0; activation_len(&widths)];
                     b[..n_in].copy_from_slice(x);
-                    forward_keep(&widths, &params, &mut b);
+                    forward::<1>(&widths, &params, &mut b);
                     kinks |= a.iter().zip(&b).any(|(u, v)| (*u > 0.0) != (*v > 0.0));
                 }
                 if kinks { continue; }

@@ -89,7 +89,7 @@ impl<'a> Model<'a> {
         expect_width(data.n_in(), shape::input_width(self.widths))?;
         expect_width(data.n_out(), shape::output_width(self.widths))?;
         expect_len(scratch.len(), shape::predict_scratch_len(self.widths))?;
-        Ok(mse(
+        Ok(mse::<1>(
             self.widths,
             self.params,
             self.stats,
@@ -108,8 +108,8 @@ pub(crate) fn run<'s>(
     input: &[f32],
     acts: &'s mut [f32],
 ) -> &'s [f32] {
-    scaler::scale_inputs(stats, input, acts);
-    mlp::forward_keep(widths, params, acts);
+    scaler::scale_inputs::<1>(stats, input, 0, acts);
+    mlp::forward::<1>(widths, params, acts);
     let n_out = shape::output_width(widths);
     let at = acts.len().saturating_sub(n_out);
     let y = acts.get_mut(at..).unwrap_or(&mut []);
@@ -117,8 +117,10 @@ pub(crate) fn run<'s>(
     y
 }
 
-/// MSE over `indices` in original units; 0 for no indices. Sums run in index order.
-pub(crate) fn mse(
+/// MSE over `indices` in original units, `C` samples at a time in `acts`
+/// (`C ×` [`shape::activation_len`] values); 0 for no indices. Sums run in index order, so the
+/// result has the same bits for every `C`.
+pub(crate) fn mse<const C: usize>(
     widths: &[usize],
     params: &[f32],
     stats: &[f32],
@@ -126,12 +128,29 @@ pub(crate) fn mse(
     indices: &[u32],
     acts: &mut [f32],
 ) -> f32 {
+    let (n_in, n_out) = (data.n_in(), data.n_out());
+    let (mean, std) = scaler::target_stats(stats, n_in, n_out);
+    let out_at = acts.len().saturating_sub(n_out.saturating_mul(C));
     let mut sum = 0.0;
     let mut count = 0usize;
-    for (x, t) in data.select(indices) {
-        let y = run(widths, params, stats, x, acts);
-        sum += crate::loss::squared_error(y, t);
-        count += t.len();
+    for chunk in indices.chunks(C) {
+        for (lane, (x, _)) in data.select(chunk).enumerate() {
+            scaler::scale_inputs::<C>(stats, x, lane, acts);
+        }
+        mlp::forward::<C>(widths, params, acts);
+        let outputs = acts.get(out_at..).unwrap_or(&[]);
+        for (lane, (_, t)) in data.select(chunk).enumerate() {
+            let y = outputs.iter().skip(lane).step_by(C);
+            let sq = y
+                .zip(t)
+                .zip(mean.iter().zip(std))
+                .fold(0.0, |acc, ((y, t), (m, s))| {
+                    let e = (*y * s + m) - t;
+                    acc + e * e
+                });
+            sum += sq;
+            count += t.len();
+        }
     }
     if count == 0 {
         0.0

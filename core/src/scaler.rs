@@ -50,19 +50,28 @@ fn fit_columns<'d>(stats: &mut [f32], indices: &[u32], row: impl Fn(usize) -> Op
     }
 }
 
-/// `(x - mean) / std` for every input of a sample.
-pub fn scale_inputs(stats: &[f32], raw: &[f32], out: &mut [f32]) {
-    let n = raw.len();
-    let (mean, std) = means_and_devs(stats, 0, n);
-    for (((o, x), m), s) in out.iter_mut().zip(raw).zip(mean).zip(std) {
+/// `(x - mean) / std` for every input of a sample, written to lane `lane` of a feature-major
+/// chunk of `C` samples (for `C = 1`: `out[i]`).
+pub fn scale_inputs<const C: usize>(stats: &[f32], raw: &[f32], lane: usize, out: &mut [f32]) {
+    let (mean, std) = means_and_devs(stats, 0, raw.len());
+    let lanes = out.iter_mut().skip(lane).step_by(C);
+    for (((o, x), m), s) in lanes.zip(raw).zip(mean).zip(std) {
         *o = (x - m) / s;
     }
 }
 
-/// `(t - mean) / std` for every target of a sample.
-pub fn scale_targets(stats: &[f32], n_in: usize, raw: &[f32], out: &mut [f32]) {
+/// `(t - mean) / std` for every target of a sample, written to lane `lane` of a feature-major
+/// chunk of `C` samples.
+pub fn scale_targets<const C: usize>(
+    stats: &[f32],
+    n_in: usize,
+    raw: &[f32],
+    lane: usize,
+    out: &mut [f32],
+) {
     let (mean, std) = means_and_devs(stats, 2 * n_in, raw.len());
-    for (((o, t), m), s) in out.iter_mut().zip(raw).zip(mean).zip(std) {
+    let lanes = out.iter_mut().skip(lane).step_by(C);
+    for (((o, t), m), s) in lanes.zip(raw).zip(mean).zip(std) {
         *o = (t - m) / s;
     }
 }
@@ -75,9 +84,9 @@ pub fn unscale_outputs(stats: &[f32], n_in: usize, values: &mut [f32]) {
     }
 }
 
-/// The deviations of the targets (to turn standardised errors into original units).
-pub fn target_devs(stats: &[f32], n_in: usize, n_out: usize) -> &[f32] {
-    means_and_devs(stats, 2 * n_in, n_out).1
+/// The means and deviations of the targets.
+pub fn target_stats(stats: &[f32], n_in: usize, n_out: usize) -> (&[f32], &[f32]) {
+    means_and_devs(stats, 2 * n_in, n_out)
 }
 
 fn means_and_devs(stats: &[f32], at: usize, n: usize) -> (&[f32], &[f32]) {
@@ -99,11 +108,19 @@ mod tests {
         fit(&mut stats, &data, &[0, 1]);
         assert_eq!(stats, [2.0, 1.0, 10.0, 1.0]); // constant target keeps deviation 1
         let mut z = [0.0];
-        scale_inputs(&stats, &[3.0], &mut z);
+        scale_inputs::<1>(&stats, &[3.0], 0, &mut z);
         assert_eq!(z, [1.0]);
         let mut y = [0.5];
         unscale_outputs(&stats, 1, &mut y);
         assert_eq!(y, [10.5]);
+    }
+
+    #[test]
+    fn lanes_of_a_chunk() {
+        let stats = [1.0, 2.0, 2.0, 4.0, 0.0, 1.0];
+        let mut chunk = [0.0; 6]; // 2 inputs × C = 3
+        scale_inputs::<3>(&stats, &[3.0, 6.0], 1, &mut chunk);
+        assert_eq!(chunk, [0.0, 1.0, 0.0, 0.0, 1.0, 0.0]);
     }
 
     #[test]
@@ -113,7 +130,7 @@ mod tests {
         assert_eq!(stats, [0.0, 0.0, 1.0, 1.0, 0.0, 1.0]);
         let raw = [0.1f32, -3.7e-39];
         let mut out = [0.0; 2];
-        scale_inputs(&stats, &raw, &mut out);
+        scale_inputs::<1>(&stats, &raw, 0, &mut out);
         assert_eq!(out[0].to_bits(), raw[0].to_bits());
         assert_eq!(out[1].to_bits(), raw[1].to_bits());
     }

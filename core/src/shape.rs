@@ -80,9 +80,35 @@ pub const fn scaler_len(widths: &[usize]) -> usize {
     2usize.saturating_mul(input_width(widths).saturating_add(output_width(widths)))
 }
 
-/// Scratch for back-propagation: activations of one sample and two error vectors.
+/// The widest layer input: every width but the output's.
+pub const fn max_fan_in(widths: &[usize]) -> usize {
+    let mut max = 0;
+    let mut rest = widths;
+    while let [w, tail @ ..] = rest {
+        if *w > max && !tail.is_empty() {
+            max = *w;
+        }
+        rest = tail;
+    }
+    max
+}
+
+/// Scratch for back-propagation of one sample: its activations and two error vectors.
 pub const fn scratch_len(widths: &[usize]) -> usize {
-    activation_len(widths).saturating_add(2usize.saturating_mul(max_layer_width(widths)))
+    chunk_scratch_len(widths, 1)
+}
+
+/// Scratch for back-propagation of a chunk of `chunk` samples at once: their activations, two
+/// blocks of errors and, for `chunk > 1`, one layer input turned sample-major.
+pub const fn chunk_scratch_len(widths: &[usize], chunk: usize) -> usize {
+    let per_sample =
+        activation_len(widths).saturating_add(2usize.saturating_mul(max_layer_width(widths)));
+    let transposed = if chunk > 1 {
+        crate::dense::transposed_len(max_fan_in(widths), chunk)
+    } else {
+        0
+    };
+    chunk.saturating_mul(per_sample).saturating_add(transposed)
 }
 
 /// Scratch for [`crate::Model::predict`]: the activations of one sample.
@@ -93,9 +119,19 @@ pub const fn predict_scratch_len(widths: &[usize]) -> usize {
 /// The whole arena [`crate::Trainer`] needs: parameters, gradients, optimizer state, the copy of
 /// the best weights for early stopping, back-propagation scratch and standardisation statistics.
 pub const fn train_arena_len(widths: &[usize], optimizer: Optimizer) -> usize {
+    train_arena_len_chunked(widths, optimizer, 1)
+}
+
+/// The arena of a [`crate::Trainer`] that processes `chunk` samples of a mini-batch at once
+/// (`Trainer::<C>::chunked`): faster on a PC, more memory, the same bits.
+pub const fn train_arena_len_chunked(
+    widths: &[usize],
+    optimizer: Optimizer,
+    chunk: usize,
+) -> usize {
     let p = param_len(widths);
     p.saturating_mul(3 + optimizer.state_per_param())
-        .saturating_add(scratch_len(widths))
+        .saturating_add(chunk_scratch_len(widths, chunk))
         .saturating_add(scaler_len(widths))
 }
 
@@ -138,6 +174,8 @@ mod tests {
         assert_eq!(scaler_len(&w), 6);
         assert_eq!(scratch_len(&w), 6 + 6);
         assert_eq!(train_arena_len(&w, Optimizer::ADAM), 13 * 5 + 12 + 6);
+        assert_eq!(max_fan_in(&[2, 5, 3, 9]), 5);
+        assert_eq!(chunk_scratch_len(&w, 4), 4 * 12 + 8 * 4);
     }
 
     #[test]

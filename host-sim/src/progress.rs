@@ -42,7 +42,7 @@ impl Progress {
                 }
             }
             Progress::Lines => {
-                if l.epoch % LINE_EVERY == 0 || l.epoch == 1 || s.stop.is_some() {
+                if l.epoch.is_multiple_of(LINE_EVERY) || l.epoch == 1 || s.stop.is_some() {
                     // Progress is best effort: a closed stderr must not stop training.
                     let _ = writeln!(std::io::stderr(), "epoch {:>4}  {text}", l.epoch);
                 }

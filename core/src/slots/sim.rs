@@ -101,7 +101,7 @@ impl Power {
 impl<const SIZE: usize, const WRITE: usize, const ERASE: usize> SimFlash<SIZE, WRITE, ERASE> {
     /// Blank flash. The sizes must fit: `WRITE` divides `ERASE`, which divides `SIZE`.
     pub const fn new() -> Self {
-        const { assert!(WRITE > 0 && ERASE % WRITE == 0 && SIZE % ERASE == 0) }
+        const { assert!(WRITE > 0 && ERASE.is_multiple_of(WRITE) && SIZE.is_multiple_of(ERASE)) }
         Self {
             bytes: [0xFF; SIZE],
             power: Power {
