@@ -39,14 +39,34 @@ impl From<crate::qemu::Error> for Error {
     }
 }
 
-/// The command line of `command`, for messages (the program without its directory).
+/// The command line of `command`, for messages: the program without its directory, after a
+/// `cd` when it runs in another directory than this process.
+///
+/// ```
+/// use std::process::Command;
+/// let mut cargo = Command::new("/usr/local/bin/cargo");
+/// cargo.args(["test", "--workspace"]);
+/// assert_eq!(xtask::cmd::line(&cargo), "cargo test --workspace");
+/// let here = std::env::current_dir()?;
+/// cargo.current_dir(here.join("firmware"));
+/// assert_eq!(xtask::cmd::line(&cargo), "cd firmware && cargo test --workspace");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn line(command: &Command) -> String {
+    let mut text = String::new();
+    if let (Some(dir), Ok(here)) = (command.get_current_dir(), std::env::current_dir()) {
+        if dir != here {
+            let shown = dir.strip_prefix(&here).unwrap_or(dir);
+            text = format!("cd {} && ", shown.display());
+        }
+    }
     let program = Path::new(command.get_program());
-    let mut text = program
-        .file_name()
-        .unwrap_or(program.as_os_str())
-        .to_string_lossy()
-        .into_owned();
+    text.push_str(
+        &program
+            .file_name()
+            .unwrap_or(program.as_os_str())
+            .to_string_lossy(),
+    );
     for arg in command.get_args() {
         text.push(' ');
         text.push_str(&arg.to_string_lossy());

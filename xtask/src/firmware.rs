@@ -72,3 +72,18 @@ impl Board {
         target_dir.join(TARGET).join("release").join(self.bin)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boards_build_distinct_binaries_in_the_firmware_workspace() {
+        assert!(dir().join("Cargo.toml").is_file());
+        assert_ne!(MPS2_AN386.elf(), NRF52840_DK.elf());
+        let elf = MPS2_AN386.elf();
+        assert!(elf.ends_with("thumbv7em-none-eabihf/release/mps2-an386"), "{elf:?}");
+        let line = crate::cmd::line(NRF52840_DK.cargo("build").arg("--release"));
+        assert!(line.ends_with("cargo build --no-default-features --features nrf52840dk --release"));
+    }
+}

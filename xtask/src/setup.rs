@@ -87,3 +87,14 @@ fn is_root() -> bool {
         .output()
         .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_programs_on_the_path() {
+        assert!(on_path("sh"));
+        assert!(!on_path("tinytrain-no-such-program"));
+    }
+}
