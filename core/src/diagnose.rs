@@ -4,8 +4,10 @@
 
 use crate::{Dataset, Report};
 
-/// Validation loss must rise this much (relative) above its best to call it overfitting.
+/// Validation loss must stay this much (relative) above its best to call it overfitting.
 pub const OVERFIT_RISE: f32 = 0.05;
+/// ... for this many epochs in a row, so that noise in one epoch's loss is not taken for it.
+pub const OVERFIT_EPOCHS: usize = 5;
 
 /// Training loss kept falling after the best epoch while validation loss rose: the network
 /// learned the training samples' noise. Early stopping kept the best-validation weights.
@@ -20,8 +22,9 @@ pub struct Overfitting {
     pub val: (f32, f32),
 }
 
-/// Looks for overfitting in a report: the last epoch's validation loss is more than
-/// [`OVERFIT_RISE`] above the best while its training loss is below the best epoch's.
+/// Looks for overfitting in a report: in each of the last [`OVERFIT_EPOCHS`] epochs (all after
+/// the best one) the validation loss stayed more than [`OVERFIT_RISE`] above its best, while
+/// the training loss of the last epoch is below the best epoch's.
 ///
 /// ```
 /// use tinytrain_core::{diagnose::overfitting, trainer::HISTORY_LEN, EpochLoss, Report};
@@ -29,14 +32,23 @@ pub struct Overfitting {
 ///     stop: None, epochs_run: 30, best_epoch: 10, best_val_mse: 1.0, train_mse_at_best: 0.9,
 ///     history: heapless::HistoryBuffer::<EpochLoss, HISTORY_LEN>::new(),
 /// };
-/// report.history.write(EpochLoss { epoch: 30, train_mse: 0.5, val_mse: 1.3 });
+/// for epoch in 26..=30 {
+///     report.history.write(EpochLoss { epoch, train_mse: 0.5, val_mse: 1.3 });
+/// }
 /// assert!(overfitting(&report).is_some());
 /// ```
 pub fn overfitting(report: &Report) -> Option<Overfitting> {
     let last = report.last()?;
-    let rose = last.val_mse > report.best_val_mse * (1.0 + OVERFIT_RISE);
+    let limit = report.best_val_mse * (1.0 + OVERFIT_RISE);
+    let skip = report.history.len().saturating_sub(OVERFIT_EPOCHS);
+    let recent = report.history.oldest_ordered().skip(skip);
+    let (mut count, mut stayed_up) = (0, true);
+    for e in recent {
+        count += 1;
+        stayed_up &= e.epoch > report.best_epoch && e.val_mse > limit;
+    }
     let fell = last.train_mse < report.train_mse_at_best;
-    (last.epoch > report.best_epoch && rose && fell).then_some(Overfitting {
+    (count == OVERFIT_EPOCHS && stayed_up && fell).then_some(Overfitting {
         best_epoch: report.best_epoch,
         train: (report.train_mse_at_best, last.train_mse),
         val: (report.best_val_mse, last.val_mse),
@@ -138,13 +150,16 @@ mod tests {
     use super::*;
     use crate::{trainer::HISTORY_LEN, EpochLoss};
 
+    /// A report whose last five epochs all have the losses `last`.
     fn report(best: (u32, f32, f32), last: (u32, f32, f32)) -> Report {
         let mut history = heapless::HistoryBuffer::<EpochLoss, HISTORY_LEN>::new();
-        history.write(EpochLoss {
-            epoch: last.0,
-            train_mse: last.1,
-            val_mse: last.2,
-        });
+        for epoch in last.0 - 4..=last.0 {
+            history.write(EpochLoss {
+                epoch,
+                train_mse: last.1,
+                val_mse: last.2,
+            });
+        }
         Report {
             stop: None,
             epochs_run: last.0,

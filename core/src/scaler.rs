@@ -89,6 +89,22 @@ pub fn target_stats(stats: &[f32], n_in: usize, n_out: usize) -> (&[f32], &[f32]
     means_and_devs(stats, 2 * n_in, n_out)
 }
 
+/// Checks statistics from outside (e.g. a loaded model): finite means, finite deviations above 0.
+pub fn check(stats: &[f32], n_in: usize) -> Result<(), crate::Error> {
+    let (inputs, outputs) = stats.split_at((2 * n_in).min(stats.len()));
+    let devs = [inputs, outputs].map(|part| part.get(part.len() / 2..).unwrap_or(&[]));
+    let bad_dev = |v: &f32| !(*v > 0.0);
+    match stats.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(crate::Error::NonFiniteParameter { index }),
+        None if devs.iter().any(|d| d.iter().any(bad_dev)) => {
+            Err(crate::Error::InvalidHyperparameter {
+                name: "standard deviation",
+            })
+        }
+        None => Ok(()),
+    }
+}
+
 fn means_and_devs(stats: &[f32], at: usize, n: usize) -> (&[f32], &[f32]) {
     let part = stats.get(at..).unwrap_or(&[]);
     let (mean, rest) = part.split_at(n.min(part.len()));
@@ -121,6 +137,13 @@ mod tests {
         let mut chunk = [0.0; 6]; // 2 inputs × C = 3
         scale_inputs::<3>(&stats, &[3.0, 6.0], 1, &mut chunk);
         assert_eq!(chunk, [0.0, 1.0, 0.0, 0.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn outside_statistics_are_checked() {
+        assert!(check(&[0.0, 1.0, 5.0, 2.0], 1).is_ok());
+        assert!(check(&[0.0, 0.0, 5.0, 2.0], 1).is_err(), "zero deviation");
+        assert!(check(&[f32::NAN, 1.0, 5.0, 2.0], 1).is_err());
     }
 
     #[test]

@@ -106,6 +106,15 @@ impl Monitor {
         }
     }
 
+    /// Scores the initial weights (epoch 0): later epochs must beat their validation loss.
+    pub fn start(&mut self, train: f32, val: f32) {
+        if train.is_finite() && val.is_finite() {
+            self.best_val = val;
+            self.train_at_best = train;
+            self.lowest_train = train;
+        }
+    }
+
     /// Judges epoch `epoch` (1-based).
     pub fn observe(
         &mut self,

@@ -115,6 +115,7 @@ pub struct Trainer<'a, const C: usize = 1> {
     epoch_grad_sq: f32,
     epoch_batches: u32,
     history: HistoryBuffer<EpochLoss, HISTORY_LEN>,
+    started: bool,
     stop: Option<StopReason>,
 }
 
@@ -205,24 +206,38 @@ impl<'a, const C: usize> Trainer<'a, C> {
             epoch_grad_sq: 0.0,
             epoch_batches: 0,
             history: HistoryBuffer::new(),
+            started: false,
             stop: None,
         };
         trainer.reset_state();
         Ok(trainer)
     }
 
-    /// Replaces the initial weights (e.g. a model trained on the host, to fine-tune on the
-    /// device). Only before the first step.
+    /// Replaces the initial weights (e.g. to train on from known weights). Only before the first
+    /// step; the standardisation fitted on the training split stays.
     pub fn set_params(&mut self, params: &[f32]) -> Result<(), Error> {
         model::expect_len(params.len(), self.params.len())?;
-        if self.epoch > 0 || self.cursor > 0 {
+        if self.started {
             return Err(Error::Finished);
         }
-        if let Some(i) = params.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFiniteParameter { index: i });
+        if let Some(index) = params.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFiniteParameter { index });
         }
         copy_prefix(self.params, params);
         self.reset_state();
+        Ok(())
+    }
+
+    /// Starts from a trained model — weights *and* its standardisation statistics — to fine-tune
+    /// it (e.g. a model trained on the host, flashed to the device). Only before the first step.
+    pub fn set_model(&mut self, model: &Model<'_>) -> Result<(), Error> {
+        expect_width(model.widths().len(), self.widths.len())?;
+        for (m, w) in model.widths().iter().zip(self.widths) {
+            expect_width(*m, *w)?;
+        }
+        scaler::check(model.stats(), shape::input_width(self.widths))?;
+        self.set_params(model.params())?;
+        copy_prefix(self.stats, model.stats());
         Ok(())
     }
 
@@ -237,6 +252,9 @@ impl<'a, const C: usize> Trainer<'a, C> {
     pub fn step(&mut self) -> Result<Progress, Error> {
         if self.stop.is_some() {
             return Err(Error::Finished);
+        }
+        if !self.started {
+            self.start();
         }
         if self.cursor == 0 && self.config.shuffle {
             crate::rng::shuffle(self.split.train_mut(), &mut self.rng);
@@ -279,6 +297,25 @@ impl<'a, const C: usize> Trainer<'a, C> {
         } else {
             Ok(Progress::Batch)
         }
+    }
+
+    /// Scores the initial weights as epoch 0, so that an epoch must beat them to count as best.
+    fn start(&mut self) {
+        self.started = true;
+        let (train, val) = (self.split.train(), self.split.validation());
+        let mut mse = |indices| {
+            model::mse::<C>(
+                self.widths,
+                self.params,
+                self.stats,
+                &self.data,
+                indices,
+                self.acts,
+            )
+        };
+        let train = mse(train);
+        let val = mse(val);
+        self.monitor.start(train, val);
     }
 
     /// Forward and backward pass of the training samples at positions `from..to` (at most `C`);
@@ -475,6 +512,30 @@ mod tests {
         }
         bits.extend(trainer.model().params().iter().map(|p| p.to_bits()));
         bits
+    }
+
+    #[test]
+    fn fine_tuning_starts_from_the_given_model() {
+        let widths = [1, 4, 1];
+        let xs: Vec<f32> = (0..20).map(|i| i as f32).collect();
+        let data = Dataset::new(&xs, &xs, 1, 1).unwrap();
+        let params: Vec<f32> = (0..shape::param_len(&widths))
+            .map(|k| k as f32 * 0.1)
+            .collect();
+        let stats = [10.0, 2.0, 9.0, 3.0];
+        let model = Model::new(&widths, &params, &stats).unwrap();
+        let mut order = [0; 20];
+        let split = Split::new(&mut order, 0.25, 0.0, 1).unwrap();
+        let mut arena = vec![0.0; shape::train_arena_len(&widths, Optimizer::SGD)];
+        let mut trainer = Trainer::new(&widths, Config::DEFAULT, data, split, &mut arena).unwrap();
+        trainer.set_model(&model).unwrap();
+        assert_eq!(trainer.model().params(), &params[..]);
+        assert_eq!(trainer.model().stats(), &stats[..]);
+        let bad = [0.0, 0.0, 9.0, 3.0];
+        let bad = Model::new(&widths, &params, &bad).unwrap();
+        assert!(trainer.set_model(&bad).is_err(), "zero deviation");
+        trainer.step().unwrap();
+        assert_eq!(trainer.set_model(&model), Err(Error::Finished));
     }
 
     proptest! {
