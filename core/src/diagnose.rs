@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn overfitting_needs_both_signals() {
-        assert!(overfitting(&report((5, 1.0, 1.0), (9, 0.8, 1.2))).is_some());
+        assert!(overfitting(&report((5, 1.0, 1.0), (10, 0.8, 1.2))).is_some());
         assert!(
             overfitting(&report((5, 1.0, 1.0), (9, 1.1, 1.2))).is_none(),
             "train rose too"

@@ -93,7 +93,7 @@ pub fn target_stats(stats: &[f32], n_in: usize, n_out: usize) -> (&[f32], &[f32]
 pub fn check(stats: &[f32], n_in: usize) -> Result<(), crate::Error> {
     let (inputs, outputs) = stats.split_at((2 * n_in).min(stats.len()));
     let devs = [inputs, outputs].map(|part| part.get(part.len() / 2..).unwrap_or(&[]));
-    let bad_dev = |v: &f32| !(*v > 0.0);
+    let bad_dev = |v: &f32| *v <= 0.0; // NaN is caught first, as non-finite
     match stats.iter().position(|v| !v.is_finite()) {
         Some(index) => Err(crate::Error::NonFiniteParameter { index }),
         None if devs.iter().any(|d| d.iter().any(bad_dev)) => {
