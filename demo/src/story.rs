@@ -3,8 +3,9 @@
 use crate::data::{self, SAMPLES};
 use crate::hash::fnv1a_f32;
 use crate::line::{Line, Log, Loss};
+use tinytrain_core::diagnose::Comparison;
 use tinytrain_core::fixed::{Architecture, TrainStorage};
-use tinytrain_core::{shape, Config, Dataset, Error, Optimizer, SplitPart};
+use tinytrain_core::{shape, Config, Dataset, Error, Model, Optimizer, Report, SplitPart, Trainer};
 
 /// The network: one input, two hidden ReLU layers of 16 units, one output; trained with Adam.
 #[derive(Debug)]
@@ -110,13 +111,85 @@ pub struct Outcome {
 /// an error but an [`Outcome`] with `beat == false`.
 pub fn run(storage: &mut Storage, log: &mut impl Log) -> Result<Outcome, Error> {
     let data = data::dataset()?;
-    let baseline = fit_baseline(storage, data, log)?;
+    let baseline_mse = fit_baseline(&mut storage.baseline, data, log)?;
 
     let mut trainer =
         storage
             .network
             .trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
+    let report = train(&mut trainer, log)?;
     let n_train = trainer.split().train().len() as u64;
+    let picks = first_sorted(trainer.split().test());
+
+    let done = trainer.finish();
+    let model_mse = done.test_mse.ok_or(NO_TEST_SET)?;
+    let comparison = Comparison {
+        baseline_mse,
+        model_mse,
+    };
+    log.line(&Line::Test {
+        mse: Loss(model_mse),
+        baseline_mse: Loss(baseline_mse),
+        ratio: comparison.improvement(),
+    });
+    predict(&done.model, data, &picks, log)?;
+    let weights_hash = fnv1a_f32(done.model.params());
+    log.line(&Line::Weights {
+        params: done.model.params().len() as u32,
+        hash: weights_hash,
+    });
+    let beat = comparison.beats(FACTOR);
+    log.line(&Line::Verdict {
+        beat,
+        factor: FACTOR,
+    });
+    Ok(Outcome {
+        beat,
+        epochs: report.epochs_run,
+        trained_samples: u64::from(report.epochs_run) * n_train,
+        test_mse: model_mse,
+        baseline_test_mse: baseline_mse,
+        weights_hash,
+    })
+}
+
+const NO_TEST_SET: Error = Error::EmptySplit {
+    part: SplitPart::Test,
+};
+
+/// Step 1: splits the data, announces the split and fits the linear baseline; logs its
+/// validation MSE and returns its test MSE.
+fn fit_baseline<const A: usize, const S: usize>(
+    storage: &mut TrainStorage<Linear, A, S>,
+    data: Dataset<'static>,
+    log: &mut impl Log,
+) -> Result<f32, Error> {
+    let mut trainer = storage.trainer(
+        BASELINE_CONFIG,
+        data,
+        VAL_FRACTION,
+        TEST_FRACTION,
+        SPLIT_SEED,
+    )?;
+    let split = trainer.split();
+    log.line(&Line::Data {
+        samples: data.len() as u32,
+        seed: SPLIT_SEED as u32,
+        train: split.train().len() as u32,
+        validation: split.validation().len() as u32,
+        test: split.test().len() as u32,
+    });
+    let report = trainer.fit(|_| {})?;
+    log.line(&Line::Baseline {
+        widths: Linear::WIDTHS,
+        epochs: report.epochs_run,
+        val_mse: Loss(report.best_val_mse),
+    });
+    trainer.finish().test_mse.ok_or(NO_TEST_SET)
+}
+
+/// Step 2: trains the network until a stopping rule fires, logging every epoch and the stop.
+fn train(trainer: &mut Trainer<'_>, log: &mut impl Log) -> Result<Report, Error> {
     log.line(&Line::Training {
         widths: WIDTHS,
         params: shape::param_len(WIDTHS) as u32,
@@ -142,25 +215,20 @@ pub fn run(storage: &mut Storage, log: &mut impl Log) -> Result<Outcome, Error> 
             best_val_mse: Loss(report.best_val_mse),
         });
     }
+    Ok(report)
+}
 
-    let mut picks = [0u32; PREDICTIONS];
-    for (pick, index) in picks.iter_mut().zip(trainer.split().test()) {
-        *pick = *index;
-    }
-    picks.sort_unstable();
-    let done = trainer.finish();
-    let test_mse = done.test_mse.ok_or(Error::EmptySplit {
-        part: SplitPart::Test,
-    })?;
-    log.line(&Line::Test {
-        mse: Loss(test_mse),
-        baseline_mse: Loss(baseline.test_mse),
-        ratio: baseline.test_mse / test_mse,
-    });
+/// Logs the trained network's predictions on the samples at `indices`.
+fn predict(
+    model: &Model<'_>,
+    data: Dataset<'_>,
+    indices: &[u32],
+    log: &mut impl Log,
+) -> Result<(), Error> {
     let mut scratch = [0.0; shape::predict_scratch_len(WIDTHS)];
-    for (x, target) in data.select(&picks) {
+    for (x, target) in data.select(indices) {
         let mut output = [0.0];
-        done.model.predict(x, &mut scratch, &mut output)?;
+        model.predict(x, &mut scratch, &mut output)?;
         let [predicted] = output;
         log.line(&Line::Prediction {
             x: x.first().copied().unwrap_or(f32::NAN),
@@ -168,62 +236,15 @@ pub fn run(storage: &mut Storage, log: &mut impl Log) -> Result<Outcome, Error> 
             target: target.first().copied().unwrap_or(f32::NAN),
         });
     }
-    let weights_hash = fnv1a_f32(done.model.params());
-    log.line(&Line::Weights {
-        params: done.model.params().len() as u32,
-        hash: weights_hash,
-    });
-    let beat = test_mse.is_finite() && test_mse * FACTOR <= baseline.test_mse;
-    log.line(&Line::Verdict {
-        beat,
-        factor: FACTOR,
-    });
-    Ok(Outcome {
-        beat,
-        epochs: report.epochs_run,
-        trained_samples: u64::from(report.epochs_run) * n_train,
-        test_mse,
-        baseline_test_mse: baseline.test_mse,
-        weights_hash,
-    })
+    Ok(())
 }
 
-/// The baseline's figures.
-struct Baseline {
-    test_mse: f32,
-}
-
-/// Splits the data, announces it and fits the linear baseline; logs its validation MSE.
-fn fit_baseline(
-    storage: &mut Storage,
-    data: Dataset<'static>,
-    log: &mut impl Log,
-) -> Result<Baseline, Error> {
-    let mut trainer = storage.baseline.trainer(
-        BASELINE_CONFIG,
-        data,
-        VAL_FRACTION,
-        TEST_FRACTION,
-        SPLIT_SEED,
-    )?;
-    let split = trainer.split();
-    log.line(&Line::Data {
-        samples: data.len() as u32,
-        seed: SPLIT_SEED as u32,
-        train: split.train().len() as u32,
-        validation: split.validation().len() as u32,
-        test: split.test().len() as u32,
-    });
-    let report = trainer.fit(|_| {})?;
-    log.line(&Line::Baseline {
-        widths: Linear::WIDTHS,
-        epochs: report.epochs_run,
-        val_mse: Loss(report.best_val_mse),
-    });
-    let test_mse = trainer.finish().test_mse.ok_or(Error::EmptySplit {
-        part: SplitPart::Test,
-    })?;
-    Ok(Baseline { test_mse })
+/// The first [`PREDICTIONS`] indices, in increasing order (so increasing `x`).
+fn first_sorted(indices: &[u32]) -> heapless::Vec<u32, PREDICTIONS> {
+    let mut picks: heapless::Vec<u32, PREDICTIONS> =
+        indices.iter().copied().take(PREDICTIONS).collect();
+    picks.sort_unstable();
+    picks
 }
 
 fn optimizer_name(optimizer: &Optimizer) -> &'static str {
