@@ -56,7 +56,7 @@ impl BlobInput {
 pub struct FlashInput {
     /// What the flash holds.
     pub image: Image,
-    /// Cut the power after this many half-byte steps of the save.
+    /// Cut the power after this many half-byte steps of the save (modulo its length).
     pub cut: Option<u16>,
 }
 
@@ -196,14 +196,17 @@ pub fn check_flash(input: &FlashInput) {
 
     let new = Net::new(&W, 99);
     let mut s = store(flash.clone());
+    let start = s.flash().steps();
     let saved = s
         .save(&new.model(), &mut buffer())
         .expect("a save works on any contents");
+    let steps = s.flash().steps() - start;
     assert_eq!(load(&mut s), Ok((saved, new.bits())));
 
     let Some(cut) = input.cut else { return };
+    let cut = usize::from(cut) % (steps + 1);
     let mut s = store(flash);
-    s.flash().cut_power_after(usize::from(cut));
+    s.flash().cut_power_after(cut);
     let result = s.save(&new.model(), &mut buffer());
     s.flash().restore_power();
     let after = load(&mut s);
