@@ -21,6 +21,6 @@ fn main() {
     println!("cargo:rerun-if-changed={source}");
     println!("cargo:rerun-if-changed=build.rs");
     for arg in ["--nmagic", "-Tlink.x", "-Tdefmt.x"] {
-        println!("cargo:rustc-link-arg-bins={arg}");
+        println!("cargo:rustc-link-arg={arg}");
     }
 }

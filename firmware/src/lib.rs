@@ -27,7 +27,7 @@ pub mod app;
 pub mod board;
 mod cost;
 mod device_log;
-mod stack;
+pub mod stack;
 
 use cortex_m_rt::{exception, ExceptionFrame};
 

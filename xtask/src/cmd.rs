@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// What can stop a task.
 #[derive(Debug)]
@@ -43,7 +43,7 @@ impl From<crate::qemu::Error> for Error {
 /// `cd` when it runs in another directory than this process.
 ///
 /// ```
-/// use std::process::Command;
+/// use std::process::{Command, Stdio};
 /// let mut cargo = Command::new("/usr/local/bin/cargo");
 /// cargo.args(["test", "--workspace"]);
 /// assert_eq!(xtask::cmd::line(&cargo), "cargo test --workspace");
@@ -76,28 +76,25 @@ pub fn line(command: &Command) -> String {
 
 /// Echoes `command` (as `$ …`), runs it with inherited output, and checks that it succeeded.
 pub fn run(command: &mut Command) -> Result<(), Error> {
+    output(command.stdout(Stdio::inherit())).map(drop)
+}
+
+/// Echoes `command`, runs it with its standard output captured (errors still shown), checks
+/// that it succeeded and returns what it printed.
+pub fn output(command: &mut Command) -> Result<String, Error> {
     let text = line(command);
     println!("$ {text}");
-    let status = command.status().map_err(|e| Error::Failed {
+    let child = command.stderr(Stdio::inherit()).output();
+    let out = child.map_err(|e| Error::Failed {
         command: text.clone(),
         reason: e.to_string(),
     })?;
-    if status.success() {
-        Ok(())
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(Error::Failed {
             command: text,
-            reason: status.to_string(),
+            reason: out.status.to_string(),
         })
     }
-}
-
-/// Whether `program` can be started (it is on the `PATH`); runs it with `args`, output discarded.
-pub fn works(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }

@@ -64,6 +64,16 @@ impl Board {
         Ok(self.elf())
     }
 
+    /// Builds the board's on-target tests (`firmware/tests`, defmt-test) without running them,
+    /// and returns their ELFs.
+    pub fn build_tests(&self) -> Result<Vec<PathBuf>, Error> {
+        let json = cmd::output(
+            self.cargo("test")
+                .args(["--no-run", "--message-format=json-render-diagnostics"]),
+        )?;
+        Ok(json.lines().filter_map(test_executable).collect())
+    }
+
     /// Where [`Board::build`] puts the ELF.
     pub fn elf(&self) -> PathBuf {
         let target_dir = std::env::var_os("CARGO_TARGET_DIR")
@@ -71,6 +81,16 @@ impl Board {
             .unwrap_or_else(|| dir().join("target"));
         target_dir.join(TARGET).join("release").join(self.bin)
     }
+}
+
+/// The executable of a test target, from one line of cargo's JSON messages.
+fn test_executable(message: &str) -> Option<PathBuf> {
+    let message: serde_json::Value = serde_json::from_str(message).ok()?;
+    let is_test = message["reason"] == "compiler-artifact" && message["profile"]["test"] == true;
+    message["executable"]
+        .as_str()
+        .filter(|_| is_test)
+        .map(PathBuf::from)
 }
 
 #[cfg(test)]
@@ -82,8 +102,25 @@ mod tests {
         assert!(dir().join("Cargo.toml").is_file());
         assert_ne!(MPS2_AN386.elf(), NRF52840_DK.elf());
         let elf = MPS2_AN386.elf();
-        assert!(elf.ends_with("thumbv7em-none-eabihf/release/mps2-an386"), "{elf:?}");
+        assert!(
+            elf.ends_with("thumbv7em-none-eabihf/release/mps2-an386"),
+            "{elf:?}"
+        );
         let line = crate::cmd::line(NRF52840_DK.cargo("build").arg("--release"));
         assert!(line.ends_with("cargo build --no-default-features --features nrf52840dk --release"));
+    }
+
+    #[test]
+    fn test_executables_are_read_from_cargo_messages() {
+        let test = r#"{"reason":"compiler-artifact","profile":{"test":true},"executable":"/t/on_target-1"}"#;
+        let bin =
+            r#"{"reason":"compiler-artifact","profile":{"test":false},"executable":"/t/app"}"#;
+        assert_eq!(test_executable(test), Some(PathBuf::from("/t/on_target-1")));
+        assert_eq!(test_executable(bin), None);
+        assert_eq!(
+            test_executable(r#"{"reason":"build-finished","success":true}"#),
+            None
+        );
+        assert_eq!(test_executable("not json"), None);
     }
 }

@@ -1,5 +1,6 @@
 //! The two commands of the README.
 
+use std::path::Path;
 use std::process::{Command, ExitCode};
 use xtask::firmware::{self, BOARDS, MPS2_AN386};
 use xtask::setup::{self, TARGETS};
@@ -48,21 +49,28 @@ pub fn test() -> Result<ExitCode, Error> {
         let elf = board.build()?;
         size(&elf)?;
     }
-    let elf = MPS2_AN386.elf();
-    println!("$ cargo xtask qemu-run {}", elf.display());
-    let code = qemu::run(&elf, qemu::DEFAULT_TIMEOUT, |line| println!("{line}"))?;
-    if code != 0 {
-        return Err(Error::Failed {
-            command: format!("firmware {} under QEMU", elf.display()),
-            reason: format!("exit code {code}"),
-        });
+    run_on_qemu(&MPS2_AN386.elf())?;
+    for test in MPS2_AN386.build_tests()? {
+        run_on_qemu(&test)?;
     }
     cmd::run(cargo().args(["test", "--workspace"]))?;
     Ok(ExitCode::SUCCESS)
 }
 
+/// Runs a firmware ELF under QEMU, streaming its log; it must exit with 0.
+fn run_on_qemu(elf: &Path) -> Result<(), Error> {
+    println!("$ cargo xtask qemu-run {}", elf.display());
+    match qemu::run(elf, qemu::DEFAULT_TIMEOUT, |line| println!("{line}"))? {
+        0 => Ok(()),
+        code => Err(Error::Failed {
+            command: format!("cargo xtask qemu-run {}", elf.display()),
+            reason: format!("the firmware exited with {code}"),
+        }),
+    }
+}
+
 /// Prints flash and RAM use of an ELF (`text`+`data` in flash, `data`+`bss` in RAM).
-fn size(elf: &std::path::Path) -> Result<(), Error> {
+fn size(elf: &Path) -> Result<(), Error> {
     let tool = if setup::on_path("arm-none-eabi-size") {
         "arm-none-eabi-size"
     } else {

@@ -5,12 +5,12 @@
 use embedded_hal::{delay::DelayNs, digital::OutputPin};
 
 #[cfg(feature = "qemu")]
-mod mps2_an386;
+pub mod mps2_an386;
 #[cfg(feature = "qemu")]
 pub use mps2_an386::Mps2An386;
 
 #[cfg(feature = "nrf52840dk")]
-mod nrf52840_dk;
+pub mod nrf52840_dk;
 #[cfg(feature = "nrf52840dk")]
 pub use nrf52840_dk::Nrf52840Dk;
 
