@@ -43,6 +43,8 @@ pub enum Line {
         epochs: u32,
         /// Its best validation MSE.
         val_mse: Loss,
+        /// How many times lower the network's test MSE must be than the baseline's.
+        factor: f32,
     },
     /// Step 2 begins: the network and how it is trained.
     Training {
@@ -151,42 +153,80 @@ const fn verdict_word(beat: bool) -> &'static str {
 impl fmt::Display for Line {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Line::Data { samples, seed, train, validation, test } => write!(
+            Line::Data {
+                samples,
+                seed,
+                train,
+                validation,
+                test,
+            } => write!(
                 f,
-                "data: {samples} samples of y = sin(2 pi x) + noise, x in [-1, 1]; \
-                 split by the LCG (seed {seed}): {train} train, {validation} validation, {test} test"
+                "data: {samples} samples of y = sin(2 pi x) + noise, x in [-1, 1]; split by the \
+                 LCG (seed {seed}): {train} train, {validation} validation, {test} test"
             ),
-            Line::Baseline { widths, epochs, val_mse } => write!(
+            Line::Baseline {
+                widths,
+                epochs,
+                val_mse,
+                factor,
+            } => write!(
                 f,
                 "step 1, baseline: linear model {widths:?} fitted in {epochs} epochs, \
-                 validation MSE {val_mse}"
+                 validation MSE {val_mse}; the MLP must beat it {}x on the test set",
+                F(factor)
             ),
-            Line::Training { widths, params, optimizer, learning_rate, batch, patience, max_epochs } => write!(
+            Line::Training {
+                widths,
+                params,
+                optimizer,
+                learning_rate,
+                batch,
+                patience,
+                max_epochs,
+            } => write!(
                 f,
                 "step 2, train: ReLU MLP {widths:?} ({params} parameters), {optimizer} \
                  learning rate {}, batches of {batch} shuffled every epoch, stop after {patience} \
                  epochs without improvement (at most {max_epochs})",
                 F(learning_rate)
             ),
-            Line::Epoch { epoch, train_mse, val_mse, best } => write!(
+            Line::Epoch {
+                epoch,
+                train_mse,
+                val_mse,
+                best,
+            } => write!(
                 f,
                 "epoch {epoch}: train MSE {train_mse}, validation MSE {val_mse}{}",
                 best_mark(best)
             ),
-            Line::Stopped { reason, epochs, best_epoch, best_val_mse } => write!(
+            Line::Stopped {
+                reason,
+                epochs,
+                best_epoch,
+                best_val_mse,
+            } => write!(
                 f,
                 "stopped after {epochs} epochs: {} ({}); kept epoch {best_epoch}, \
                  validation MSE {best_val_mse}",
                 reason.name(),
                 reason.explain()
             ),
-            Line::Test { mse, baseline_mse, ratio } => write!(
+            Line::Test {
+                mse,
+                baseline_mse,
+                ratio,
+            } => write!(
                 f,
                 "step 3, test (evaluated once): MLP MSE {mse} vs linear baseline MSE \
                  {baseline_mse}: {}x lower",
                 F(ratio)
             ),
-            Line::Prediction { x, predicted, target } => write!(
+            Line::Prediction {
+                x,
+                predicted,
+                target,
+            } => write!(
                 f,
                 "  x = {}: predicted {}, target {}",
                 F(x),
@@ -238,13 +278,15 @@ impl defmt::Format for Line {
                 widths,
                 epochs,
                 val_mse,
+                factor,
             } => defmt::write!(
                 f,
                 "step 1, baseline: linear model {=[?]} fitted in {=u32} epochs, \
-                 validation MSE {}",
+                 validation MSE {}; the MLP must beat it {=f32}x on the test set",
                 widths,
                 epochs,
-                val_mse
+                val_mse,
+                factor
             ),
             Line::Training {
                 widths,

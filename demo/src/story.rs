@@ -184,6 +184,7 @@ fn fit_baseline<const A: usize, const S: usize>(
         widths: Linear::WIDTHS,
         epochs: report.epochs_run,
         val_mse: Loss(report.best_val_mse),
+        factor: FACTOR,
     });
     trainer.finish().test_mse.ok_or(NO_TEST_SET)
 }

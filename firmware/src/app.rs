@@ -18,16 +18,17 @@ const FAILURE_BLINKS: u32 = 5;
 pub fn run<B: Board>() -> bool {
     let stack = Stack::paint();
     defmt::println!("board: {=str}", B::NAME);
-    let (
-        Some(Parts {
-            mut led,
-            mut delay,
-            counter,
-        }),
-        Some(storage),
-    ) = (B::init(), STORAGE.try_take())
+    let Some(Parts {
+        mut led,
+        mut delay,
+        counter,
+    }) = B::init()
     else {
-        defmt::error!("the board or the training memory was already taken");
+        defmt::error!("the board's peripherals were already taken");
+        return false;
+    };
+    let Some(storage) = STORAGE.try_take() else {
+        defmt::error!("the training memory was already taken");
         return false;
     };
 
