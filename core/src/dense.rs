@@ -107,8 +107,13 @@ pub fn accumulate<const C: usize>(dy: &[f32], xt: &[f32], gw: &mut [f32], gb: &m
             (*a0, *a1) = (acc0, acc1);
         }
         if let Some(x) = x_blocks.next() {
-            accumulate_tail(g0_tail, d0, x);
-            accumulate_tail(g1_tail, d1, x);
+            let (mut acc0, mut acc1) = (padded(g0_tail), padded(g1_tail));
+            for ((e0, e1), xs) in d0.iter().zip(d1).zip(x) {
+                mul_add(&mut acc0, *e0, xs);
+                mul_add(&mut acc1, *e1, xs);
+            }
+            unpad(g0_tail, acc0);
+            unpad(g1_tail, acc1);
         }
     }
     if let (Some(g), Some(d)) = (rows.next(), d_last.first()) {
@@ -122,17 +127,31 @@ pub fn accumulate<const C: usize>(dy: &[f32], xt: &[f32], gw: &mut [f32], gb: &m
             *a = acc;
         }
         if let Some(x) = x_blocks.next() {
-            accumulate_tail(g_tail, d, x);
+            let mut acc = padded(g_tail);
+            for (e, xs) in d.iter().zip(x) {
+                mul_add(&mut acc, *e, xs);
+            }
+            unpad(g_tail, acc);
         }
     }
 }
 
-/// The last, partial block of a row of [`accumulate`].
-fn accumulate_tail(g: &mut [f32], d: &[f32], x: &[[f32; BLOCK]]) {
-    for (e, xs) in d.iter().zip(x) {
-        for (gv, xv) in g.iter_mut().zip(xs) {
-            *gv += *e * *xv;
-        }
+/// The last, partial block of a row as a full block (the padding lanes stay unused), so that it
+/// runs in vector registers like the others.
+#[inline(always)]
+fn padded(tail: &[f32]) -> [f32; BLOCK] {
+    let mut block = [0.0; BLOCK];
+    for (b, v) in block.iter_mut().zip(tail) {
+        *b = *v;
+    }
+    block
+}
+
+/// Writes back the used lanes of a [`padded`] block.
+#[inline(always)]
+fn unpad(tail: &mut [f32], block: [f32; BLOCK]) {
+    for (v, b) in tail.iter_mut().zip(block) {
+        *v = b;
     }
 }
 

@@ -37,6 +37,29 @@ pub fn mse_grad(prediction: &[f32], target: &[f32], grad: &mut [f32]) {
     }
 }
 
+/// `Σ v²` in eight interleaved partial sums, added up in a fixed order at the end: eight
+/// independent chains instead of one long one (several times faster on a superscalar CPU), and
+/// the same order — so the same bits — on every platform.
+///
+/// ```
+/// use tinytrain_core::loss::sum_of_squares;
+/// assert_eq!(sum_of_squares(&[1.0, 2.0, 2.0]), 9.0);
+/// ```
+pub fn sum_of_squares(values: &[f32]) -> f32 {
+    let (blocks, tail) = values.as_chunks::<8>();
+    let mut lanes = [0.0f32; 8];
+    for block in blocks {
+        for (lane, v) in lanes.iter_mut().zip(block) {
+            *lane += *v * *v;
+        }
+    }
+    for (lane, v) in lanes.iter_mut().zip(tail) {
+        *lane += *v * *v;
+    }
+    let [a, b, c, d, e, f, g, h] = lanes;
+    ((a + b) + (c + d)) + ((e + f) + (g + h))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

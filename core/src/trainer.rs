@@ -273,7 +273,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
         self.cursor = end;
 
         let mut scale = 1.0 / batch_len.max(1) as f32;
-        let norm = libm::sqrtf(self.grads.iter().fold(0.0, |a, g| a + g * g)) * scale;
+        let norm = libm::sqrtf(crate::loss::sum_of_squares(self.grads)) * scale;
         if self.config.clip_norm > 0.0 && norm > self.config.clip_norm {
             scale *= self.config.clip_norm / norm;
         }
