@@ -94,18 +94,32 @@ fn predict(c: &mut Criterion, widths: &[usize]) {
     let mut stats = vec![0.0; shape::scaler_len(widths)];
     tinytrain_core::scaler::identity(&mut stats, n_in);
     let model = Model::new(widths, &params, &stats).unwrap();
-    let mut scratch = vec![0.0; shape::predict_scratch_len(widths)];
-    let mut out = vec![0.0; n_out];
+    let batch = &xs[..BATCH * n_in];
     let mut group = c.benchmark_group("predict");
     group.throughput(Throughput::Elements(BATCH as u64));
+    let mut scratch = vec![0.0; CHUNK * shape::predict_scratch_len(widths)];
+    let mut outs = vec![0.0; BATCH * n_out];
     group.bench_function(BenchmarkId::new("tinytrain", label(widths)), |b| {
         b.iter(|| {
-            for x in xs.chunks_exact(n_in).take(BATCH) {
-                model.predict(x, &mut scratch, &mut out).unwrap();
-                black_box(&out);
-            }
+            model
+                .predict_many::<CHUNK>(batch, &mut scratch, &mut outs)
+                .unwrap();
+            black_box(&outs);
         })
     });
+    let mut scratch = vec![0.0; shape::predict_scratch_len(widths)];
+    let mut out = vec![0.0; n_out];
+    group.bench_function(
+        BenchmarkId::new("tinytrain-per-sample", label(widths)),
+        |b| {
+            b.iter(|| {
+                for x in batch.chunks_exact(n_in) {
+                    model.predict(x, &mut scratch, &mut out).unwrap();
+                    black_box(&out);
+                }
+            })
+        },
+    );
 }
 
 fn tinytrain(c: &mut Criterion) {

@@ -79,6 +79,59 @@ impl<'a> Model<'a> {
         Ok(())
     }
 
+    /// Predicts many samples, `C` at a time in vector lanes: `inputs` holds whole rows of
+    /// inputs, `outputs` receives the rows of outputs (the same bits as [`Model::predict`] on each
+    /// row). `scratch` holds `C ×` [`shape::predict_scratch_len`] values.
+    ///
+    /// ```
+    /// use tinytrain_core::{shape, Model};
+    /// const W: [usize; 2] = [1, 1];
+    /// let model = Model::new(&W, &[2.0, 1.0], &[0.0, 1.0, 0.0, 1.0])?; // y = 2x + 1
+    /// let mut scratch = [0.0; 4 * shape::predict_scratch_len(&W)];
+    /// let mut y = [0.0; 3];
+    /// model.predict_many::<4>(&[0.0, 1.0, 2.0], &mut scratch, &mut y)?;
+    /// assert_eq!(y, [1.0, 3.0, 5.0]);
+    /// # Ok::<(), tinytrain_core::Error>(())
+    /// ```
+    pub fn predict_many<const C: usize>(
+        &self,
+        inputs: &[f32],
+        scratch: &mut [f32],
+        outputs: &mut [f32],
+    ) -> Result<(), Error> {
+        let (n_in, n_out) = (
+            shape::input_width(self.widths),
+            shape::output_width(self.widths),
+        );
+        let rows = inputs.len() / n_in.max(1);
+        if inputs.len() != rows * n_in || outputs.len() != rows * n_out {
+            return Err(Error::DataShape {
+                inputs: inputs.len(),
+                targets: outputs.len(),
+                n_in,
+                n_out,
+            });
+        }
+        let needed = C.saturating_mul(shape::predict_scratch_len(self.widths));
+        expect_len(scratch.len(), needed)?;
+        let out_at = needed.saturating_sub(n_out.saturating_mul(C));
+        let chunks = inputs.chunks(C * n_in).zip(outputs.chunks_mut(C * n_out));
+        for (x, y) in chunks {
+            for (lane, row) in x.chunks_exact(n_in).enumerate() {
+                scaler::scale_inputs::<C>(self.stats, row, lane, scratch);
+            }
+            mlp::forward::<C>(self.widths, self.params, scratch);
+            let lanes = scratch.get(out_at..).unwrap_or(&[]);
+            for (lane, out) in y.chunks_exact_mut(n_out).enumerate() {
+                for (o, v) in out.iter_mut().zip(lanes.iter().skip(lane).step_by(C)) {
+                    *o = *v;
+                }
+                scaler::unscale_outputs(self.stats, n_in, out);
+            }
+        }
+        Ok(())
+    }
+
     /// Mean squared error over the samples of `data` at `indices`, in the targets' units.
     pub fn mse(
         &self,
@@ -185,6 +238,36 @@ pub(crate) fn copy_prefix(dst: &mut [f32], src: &[f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Lcg;
+    use std::vec;
+
+    #[test]
+    fn many_at_once_equals_one_at_a_time() {
+        let widths = [3, 7, 5, 2];
+        let mut params = vec![0.0; shape::param_len(&widths)];
+        mlp::init_he(&widths, &mut params, &mut Lcg::new(4));
+        let stats = [0.5, -1.0, 2.0, 1.5, 0.25, 3.0, 10.0, -2.0, 4.0, 0.5];
+        let model = Model::new(&widths, &params, &stats).unwrap();
+        let mut rng = Lcg::new(9);
+        let inputs: std::vec::Vec<f32> = (0..3 * 21).map(|_| rng.uniform(-3.0, 3.0)).collect();
+        let mut many = vec![0.0; 2 * 21];
+        let mut scratch = vec![0.0; 8 * shape::predict_scratch_len(&widths)];
+        model
+            .predict_many::<8>(&inputs, &mut scratch, &mut many)
+            .unwrap();
+        let mut one = [0.0; 2];
+        let mut scratch = vec![0.0; shape::predict_scratch_len(&widths)];
+        for (x, want) in inputs.chunks(3).zip(many.chunks(2)) {
+            model.predict(x, &mut scratch, &mut one).unwrap();
+            assert_eq!(
+                one.map(f32::to_bits),
+                [want[0].to_bits(), want[1].to_bits()]
+            );
+        }
+        assert!(model
+            .predict_many::<8>(&inputs[1..], &mut scratch, &mut many)
+            .is_err());
+    }
 
     #[test]
     fn wrong_sizes_are_errors() {
