@@ -60,8 +60,11 @@ pub const BASELINE_CONFIG: Config = Config {
     ..Config::DEFAULT
 };
 
+/// Samples the network's forward and backward passes run at once (the same bits as one by one,
+/// fewer instructions per sample).
+pub const CHUNK: usize = 8;
 /// Length of the network's training arena.
-pub const ARENA_LEN: usize = shape::train_arena_len(Mlp::WIDTHS, Mlp::OPTIMIZER);
+pub const ARENA_LEN: usize = shape::train_arena_len_chunked(Mlp::WIDTHS, Mlp::OPTIMIZER, CHUNK);
 /// Length of the baseline's training arena.
 pub const BASELINE_ARENA_LEN: usize = shape::train_arena_len(Linear::WIDTHS, Linear::OPTIMIZER);
 
@@ -69,7 +72,7 @@ pub const BASELINE_ARENA_LEN: usize = shape::train_arena_len(Linear::WIDTHS, Lin
 #[derive(Debug)]
 pub struct Storage {
     baseline: TrainStorage<Linear, BASELINE_ARENA_LEN, SAMPLES>,
-    network: TrainStorage<Mlp, ARENA_LEN, SAMPLES>,
+    network: TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>,
 }
 
 impl Storage {
@@ -190,7 +193,7 @@ fn fit_baseline<const A: usize, const S: usize>(
 }
 
 /// Step 2: trains the network until a stopping rule fires, logging every epoch and the stop.
-fn train(trainer: &mut Trainer<'_>, log: &mut impl Log) -> Result<Report, Error> {
+fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Result<Report, Error> {
     log.line(&Line::Training {
         widths: WIDTHS,
         params: shape::param_len(WIDTHS) as u32,

@@ -24,8 +24,8 @@ const WORD: usize = 4;
 const PARAMS: usize = shape::param_len(WIDTHS) * WORD;
 /// The optimizer's state (Adam: two moments per parameter), bytes.
 const OPTIMIZER_STATE: usize = PARAMS * story::CONFIG.optimizer.state_per_param();
-/// One sample's activations and back-propagated errors, bytes.
-const SCRATCH: usize = shape::scratch_len(WIDTHS) * WORD;
+/// Activations and back-propagated errors of one chunk of samples, bytes.
+const SCRATCH: usize = shape::chunk_scratch_len(WIDTHS, story::CHUNK) * WORD;
 /// Standardisation statistics, bytes.
 const SCALING: usize = shape::scaler_len(WIDTHS) * WORD;
 /// The shuffled sample order of one model's split, bytes.
