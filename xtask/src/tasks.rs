@@ -53,6 +53,8 @@ pub fn test() -> Result<ExitCode, Error> {
     for test in MPS2_AN386.build_tests()? {
         run_on_qemu(&test)?;
     }
+    // The fuzz targets' checks, on fixed inputs (fuzzing itself needs nightly: see fuzz/).
+    cmd::run(cargo().args(["test", "--manifest-path", "fuzz/Cargo.toml"]))?;
     cmd::run(cargo().args(["test", "--workspace"]))?;
     Ok(ExitCode::SUCCESS)
 }
