@@ -244,3 +244,56 @@ fn all_weights_zero_is_a_saddle_point_and_is_reported_as_a_stall() {
         last.loss.val_mse
     );
 }
+
+#[test]
+fn gradient_descent_beats_brute_force_with_far_less_work() {
+    use tinytrain_core::brute::{search_line, Grid};
+    // y = 1.7x - 0.3 + noise: the best line is not on the grid's points.
+    let mut rng = Lcg::new(21);
+    let xs: Vec<f32> = (0..200).map(|_| rng.uniform(-2.0, 2.0)).collect();
+    let ys: Vec<f32> = xs
+        .iter()
+        .map(|x| 1.7 * x - 0.3 + rng.uniform(-0.1, 0.1))
+        .collect();
+    let data = Dataset::new(&xs, &ys, 1, 1).unwrap();
+    let all: Vec<u32> = (0..200).collect();
+    let grid = Grid {
+        weight: (-5.0, 5.0),
+        bias: (-5.0, 5.0),
+        steps: 100,
+    };
+    let brute = search_line(&data, &all, &grid).unwrap();
+
+    let mut order = all.clone();
+    let split = Split::from_order(&mut order, 199, 1).unwrap();
+    let config = Config {
+        learning_rate: 0.1,
+        batch_size: 200,
+        max_epochs: 200,
+        patience: u32::MAX,
+        standardize: false,
+        optimizer: Optimizer::SGD,
+        ..Config::DEFAULT
+    };
+    let widths = [1, 1];
+    let mut arena = vec![0.0; shape::train_arena_len(&widths, config.optimizer)];
+    let mut trainer = Trainer::new(&widths, config, data, split, &mut arena).unwrap();
+    let report = trainer.fit(|_| {}).unwrap();
+    let mut scratch = vec![0.0; shape::predict_scratch_len(&widths)];
+    let gd = trainer.model().mse(&data, &all, &mut scratch).unwrap();
+
+    // 10 000 full passes over the data for the grid, 200 for gradient descent.
+    assert_eq!(brute.evaluations, 10_000);
+    assert!(report.epochs_run <= 200);
+    assert!(
+        gd < brute.mse,
+        "gradient descent {gd} vs grid {}",
+        brute.mse
+    );
+    let w = trainer.model().params()[0];
+    assert!(
+        (w - 1.7).abs() < 0.01 && (brute.weight - 1.7).abs() > 0.01,
+        "{w} vs {}",
+        brute.weight
+    );
+}
