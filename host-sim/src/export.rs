@@ -24,10 +24,9 @@ pub fn rust_source(net: &Net, origin: &str) -> String {
         "//! The tinytrain model `{origin}` ({}) as constants, written by `tinytrain export`.\n\
          //!\n\
          //! Predict with `tinytrain_core::Model::new(&WIDTHS, &PARAMS, &STATS)`. To fine-tune on\n\
-         //! the device, start a `Trainer` with `WIDTHS` and hand it `PARAMS` with\n\
-         //! `Trainer::set_params` before the first step. The trainer fits its own\n\
-         //! standardisation, so train a model to fine-tune without `--standardize` (its `STATS`\n\
-         //! are then mean 0, deviation 1) and fine-tune it with `standardize: false`.\n\n\
+         //! the device, start a `Trainer` with `WIDTHS` and hand it that model with\n\
+         //! `Trainer::set_model` before the first step: training goes on from these weights,\n\
+         //! in the units of this model's standardisation (`STATS`).\n\n\
          /// Layer widths, input first.\n\
          pub const WIDTHS: [usize; {}] = [{widths}];\n\n",
         layers_text(&net.widths),
