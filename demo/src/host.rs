@@ -1,7 +1,13 @@
-//! The demo on a desktop: lines written to any `std::io::Write`.
+//! The demo on a desktop: both boots, on simulated flash, with lines written to any
+//! `std::io::Write`.
 
-use crate::{run, Line, Log, Outcome, Storage};
+use crate::{boot, Line, Log, Next, Outcome, Policy, Storage, SLOT_SIZE};
 use std::io::{self, Write};
+use tinytrain_core::slots::sim::SimFlash;
+use tinytrain_core::ModelStore;
+
+/// NOR flash as the nRF52840's (4-byte words, 4 KiB pages), two slots large, blank.
+pub type HostFlash = SimFlash<{ 2 * SLOT_SIZE as usize }, 4, 4096>;
 
 /// A [`Log`] that writes each line, then a newline, to `W`; keeps the first write error.
 #[derive(Debug)]
@@ -61,19 +67,59 @@ impl std::error::Error for HostError {
     }
 }
 
-/// Runs the demo on the host, exactly as the firmware does, writing its lines to `out`.
+/// What the two boots found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Story {
+    /// How the first boot trained the network.
+    pub trained: Outcome,
+    /// The second boot loaded the model the first one saved, bit for bit.
+    pub reloaded: bool,
+}
+
+impl Story {
+    /// The network beat the baseline and came back from flash intact.
+    pub fn passed(&self) -> bool {
+        self.trained.beat && self.reloaded
+    }
+}
+
+/// Runs the demo on the host exactly as the firmware does — a cold start that trains and saves,
+/// a reset, a warm start that loads the model back — writing its lines to `out`.
 ///
 /// ```
 /// let mut text = Vec::new();
-/// let outcome = tinytrain_demo::host::run_on_host(&mut text)?;
+/// let story = tinytrain_demo::host::run_on_host(&mut text)?;
 /// let text = String::from_utf8(text)?;
-/// assert!(text.contains("step 1, baseline") && outcome.beat);
+/// assert!(text.contains("step 1, baseline") && text.contains("boot: warm start"));
+/// assert!(story.passed());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn run_on_host(out: impl Write) -> Result<Outcome, HostError> {
-    let mut storage = Box::new(Storage::new());
+pub fn run_on_host(out: impl Write) -> Result<Story, HostError> {
+    let mut store = ModelStore::new(HostFlash::new(), 0, SLOT_SIZE).map_err(HostError::Train)?;
     let mut log = Writer::new(out);
-    let outcome = run(&mut storage, &mut log).map_err(HostError::Train)?;
+    let mut boot_once = |handover| {
+        // Every boot starts from zeroed memory, as after a reset; only the flash persists.
+        let mut storage = Box::new(Storage::new());
+        boot(
+            &mut storage,
+            &mut store,
+            handover,
+            Policy::Evaluate,
+            &mut log,
+        )
+    };
+    let first = boot_once(None).map_err(HostError::Train)?;
+    let reloaded = match first.next {
+        Next::Reset(handover) => {
+            let second = boot_once(Some(handover)).map_err(HostError::Train)?;
+            second.next == Next::Exit(true)
+        }
+        Next::Exit(_) => false,
+    };
     log.finish().map_err(HostError::Io)?;
-    Ok(outcome)
+    // The first boot starts on blank flash, so it trains.
+    let trained = first
+        .trained
+        .ok_or(HostError::Train(tinytrain_core::Error::NoValidModel))?;
+    Ok(Story { trained, reloaded })
 }

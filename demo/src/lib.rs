@@ -1,30 +1,19 @@
 //! # tinytrain-demo
 //!
-//! The on-device learning demo, as one function that runs unchanged on a microcontroller and on
-//! a desktop: [`run`] learns a noisy sine (a data set built into flash) in three steps —
+//! The on-device learning demo, as code that runs unchanged on a microcontroller and on a
+//! desktop. It learns a noisy sine (a data set built into flash) in three steps —
 //!
 //! 1. split the data with the LCG and fit the linear baseline;
 //! 2. train a ReLU MLP with mini-batch Adam, a shuffle every epoch and early stopping;
 //! 3. evaluate the test set once and compare with the baseline: the network must be
-//!    [`FACTOR`] times better.
+//!    [`FACTOR`] times better —
+//!
+//! then saves the model to flash, power-loss safe, and resets: the next [`boot`] loads it back
+//! and checks it bit for bit instead of training again.
 //!
 //! Every step is a typed [`Line`] handed to a [`Log`]. The firmware prints lines with `defmt`,
 //! the host with `Display`; both texts are identical, and every loss carries its `f32` bits, so
 //! the two runs can be compared exactly.
-//!
-//! ```
-//! use tinytrain_demo::{run, Line, Log, Storage};
-//!
-//! struct Count(usize);
-//! impl Log for Count {
-//!     fn line(&mut self, _: &Line) { self.0 += 1; }
-//! }
-//! let mut storage = Box::new(Storage::new());
-//! let mut count = Count(0);
-//! let outcome = run(&mut storage, &mut count)?;
-//! assert!(outcome.beat && count.0 > 5);
-//! # Ok::<(), tinytrain_core::Error>(())
-//! ```
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![cfg_attr(
     test,
@@ -36,6 +25,7 @@
     )
 )]
 
+pub mod boot;
 pub mod data;
 mod hash;
 #[cfg(feature = "std")]
@@ -43,6 +33,7 @@ pub mod host;
 pub mod line;
 pub mod story;
 
+pub use boot::{boot, Boot, Handover, Next, Policy, SLOT_SIZE};
 pub use hash::fnv1a_f32;
 pub use line::{Line, Log, Loss};
-pub use story::{run, Outcome, Storage, FACTOR, WIDTHS};
+pub use story::{Outcome, Storage, FACTOR, WIDTHS};

@@ -6,7 +6,7 @@
 //! carries its bits in hex.
 
 use core::fmt;
-use tinytrain_core::StopReason;
+use tinytrain_core::{Slot, StopReason, Stored};
 
 /// Receives the demo's lines, in order.
 pub trait Log {
@@ -22,6 +22,25 @@ pub struct Loss(pub f32);
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Line {
+    /// The device started.
+    Boot {
+        /// After a software reset that handed a saved model over; otherwise a cold start.
+        warm: bool,
+    },
+    /// Neither flash slot holds a valid model.
+    NoModel {
+        /// So the network is trained from scratch.
+        train: bool,
+    },
+    /// A model was loaded from flash.
+    Loaded {
+        /// The slot it came from.
+        slot: Slot,
+        /// Its sequence number.
+        sequence: u32,
+        /// It is trained on; otherwise only evaluated.
+        fine_tune: bool,
+    },
     /// The data set and its split.
     Data {
         /// Samples in the data set.
@@ -94,6 +113,11 @@ pub enum Line {
         /// `baseline_mse / mse`.
         ratio: f32,
     },
+    /// The test set, evaluated once, for a model loaded and not retrained.
+    Evaluated {
+        /// Its test MSE.
+        mse: Loss,
+    },
     /// A prediction on a test sample.
     Prediction {
         /// The input.
@@ -116,6 +140,26 @@ pub enum Line {
         beat: bool,
         /// The factor required.
         factor: f32,
+    },
+    /// The model was saved to flash.
+    Saved {
+        /// The slot it went to.
+        slot: Slot,
+        /// Its sequence number.
+        sequence: u32,
+    },
+    /// The device resets to load the model back.
+    Reset,
+    /// After the reset: whether the model saved before it came back bit for bit.
+    Check {
+        /// Where it was saved.
+        saved: Stored,
+        /// Its test MSE before the reset.
+        test_mse: Loss,
+        /// FNV-1a of its weights' bits before the reset.
+        weights_hash: u32,
+        /// The model loaded after the reset has the same slot, sequence, test MSE and weights.
+        same: bool,
     },
 }
 
@@ -142,6 +186,38 @@ const fn best_mark(best: bool) -> &'static str {
     }
 }
 
+const fn boot_kind(warm: bool) -> &'static str {
+    if warm {
+        "warm start (software reset)"
+    } else {
+        "cold start (power-on)"
+    }
+}
+
+const fn no_model_then(train: bool) -> &'static str {
+    if train {
+        ": training one"
+    } else {
+        ""
+    }
+}
+
+const fn loaded_then(fine_tune: bool) -> &'static str {
+    if fine_tune {
+        "fine-tuning it"
+    } else {
+        "evaluating it without retraining"
+    }
+}
+
+const fn check_word(same: bool) -> &'static str {
+    if same {
+        "PASS: the model saved before the reset came back"
+    } else {
+        "FAIL: the model saved before the reset did not come back"
+    }
+}
+
 const fn verdict_word(beat: bool) -> &'static str {
     if beat {
         "PASS: the MLP beat"
@@ -153,6 +229,21 @@ const fn verdict_word(beat: bool) -> &'static str {
 impl fmt::Display for Line {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
+            Line::Boot { warm } => write!(f, "boot: {}", boot_kind(warm)),
+            Line::NoModel { train } => write!(
+                f,
+                "flash: no valid model in either slot{}",
+                no_model_then(train)
+            ),
+            Line::Loaded {
+                slot,
+                sequence,
+                fine_tune,
+            } => write!(
+                f,
+                "flash: loaded the model in slot {slot} (sequence {sequence}): {}",
+                loaded_then(fine_tune)
+            ),
             Line::Data {
                 samples,
                 seed,
@@ -222,6 +313,10 @@ impl fmt::Display for Line {
                  {baseline_mse}: {}x lower",
                 F(ratio)
             ),
+            Line::Evaluated { mse } => write!(
+                f,
+                "step 3, test (evaluated once): the loaded MLP's MSE {mse}, not retrained"
+            ),
             Line::Prediction {
                 x,
                 predicted,
@@ -243,6 +338,24 @@ impl fmt::Display for Line {
                 verdict_word(beat),
                 F(factor)
             ),
+            Line::Saved { slot, sequence } => write!(
+                f,
+                "flash: saved the model to slot {slot} (sequence {sequence})"
+            ),
+            Line::Reset => f.write_str("reset: software reset, to load the model back"),
+            Line::Check {
+                saved,
+                test_mse,
+                weights_hash,
+                same,
+            } => write!(
+                f,
+                "check: {} bit for bit: slot {} (sequence {}), test MSE {test_mse}, weights \
+                 {weights_hash:#010x}",
+                check_word(same),
+                saved.slot,
+                saved.sequence
+            ),
         }
     }
 }
@@ -258,6 +371,23 @@ impl defmt::Format for Loss {
 impl defmt::Format for Line {
     fn format(&self, f: defmt::Formatter<'_>) {
         match *self {
+            Line::Boot { warm } => defmt::write!(f, "boot: {=str}", boot_kind(warm)),
+            Line::NoModel { train } => defmt::write!(
+                f,
+                "flash: no valid model in either slot{=str}",
+                no_model_then(train)
+            ),
+            Line::Loaded {
+                slot,
+                sequence,
+                fine_tune,
+            } => defmt::write!(
+                f,
+                "flash: loaded the model in slot {} (sequence {=u32}): {=str}",
+                slot,
+                sequence,
+                loaded_then(fine_tune)
+            ),
             Line::Data {
                 samples,
                 seed,
@@ -349,6 +479,11 @@ impl defmt::Format for Line {
                 baseline_mse,
                 ratio
             ),
+            Line::Evaluated { mse } => defmt::write!(
+                f,
+                "step 3, test (evaluated once): the loaded MLP's MSE {}, not retrained",
+                mse
+            ),
             Line::Prediction {
                 x,
                 predicted,
@@ -371,6 +506,28 @@ impl defmt::Format for Line {
                 "{=str} the linear baseline by {=f32}x on the test set",
                 verdict_word(beat),
                 factor
+            ),
+            Line::Saved { slot, sequence } => defmt::write!(
+                f,
+                "flash: saved the model to slot {} (sequence {=u32})",
+                slot,
+                sequence
+            ),
+            Line::Reset => defmt::write!(f, "reset: software reset, to load the model back"),
+            Line::Check {
+                saved,
+                test_mse,
+                weights_hash,
+                same,
+            } => defmt::write!(
+                f,
+                "check: {=str} bit for bit: slot {} (sequence {=u32}), test MSE {}, weights \
+                 {=u32:#010x}",
+                check_word(same),
+                saved.slot,
+                saved.sequence,
+                test_mse,
+                weights_hash
             ),
         }
     }

@@ -1,11 +1,12 @@
-//! The demo itself: split, baseline, train, test — the same code on every platform.
+//! The demo's steps — split, baseline, train, test — and the memory they run in; the same code
+//! on every platform. [`crate::boot`] puts them together with the model's flash storage.
 
-use crate::data::{self, SAMPLES};
-use crate::hash::fnv1a_f32;
+use crate::data::SAMPLES;
 use crate::line::{Line, Log, Loss};
-use tinytrain_core::diagnose::Comparison;
 use tinytrain_core::fixed::{Architecture, TrainStorage};
-use tinytrain_core::{shape, Config, Dataset, Error, Model, Optimizer, Report, SplitPart, Trainer};
+use tinytrain_core::{
+    shape, Config, Dataset, Error, Finished, Model, Optimizer, Report, Split, SplitPart, Trainer,
+};
 
 /// The network: one input, two hidden ReLU layers of 16 units, one output; trained with Adam.
 #[derive(Debug)]
@@ -68,11 +69,14 @@ pub const ARENA_LEN: usize = shape::train_arena_len_chunked(Mlp::WIDTHS, Mlp::OP
 /// Length of the baseline's training arena.
 pub const BASELINE_ARENA_LEN: usize = shape::train_arena_len(Linear::WIDTHS, Linear::OPTIMIZER);
 
+/// The baseline's training memory.
+pub(crate) type BaselineStorage = TrainStorage<Linear, BASELINE_ARENA_LEN, SAMPLES>;
+
 /// All the memory the demo trains in; `const`-constructible so firmware can keep it `static`.
 #[derive(Debug)]
 pub struct Storage {
-    baseline: TrainStorage<Linear, BASELINE_ARENA_LEN, SAMPLES>,
-    network: TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>,
+    pub(crate) baseline: BaselineStorage,
+    pub(crate) network: TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>,
 }
 
 impl Storage {
@@ -91,7 +95,7 @@ impl Default for Storage {
     }
 }
 
-/// What the demo found.
+/// What training the network found.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Outcome {
     /// The network beat the baseline by [`FACTOR`] on the test set.
@@ -108,62 +112,30 @@ pub struct Outcome {
     pub weights_hash: u32,
 }
 
-/// Runs the whole demo in `storage`, telling its story to `log`.
-///
-/// Errors come from the core (a bad constant above would be one); losing to the baseline is not
-/// an error but an [`Outcome`] with `beat == false`.
-pub fn run(storage: &mut Storage, log: &mut impl Log) -> Result<Outcome, Error> {
-    let data = data::dataset()?;
-    let baseline_mse = fit_baseline(&mut storage.baseline, data, log)?;
-
-    let mut trainer =
-        storage
-            .network
-            .trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
-    let report = train(&mut trainer, log)?;
-    let n_train = trainer.split().train().len() as u64;
-    let picks = first_sorted(trainer.split().test());
-
-    let done = trainer.finish();
-    let model_mse = done.test_mse.ok_or(NO_TEST_SET)?;
-    let comparison = Comparison {
-        baseline_mse,
-        model_mse,
-    };
-    log.line(&Line::Test {
-        mse: Loss(model_mse),
-        baseline_mse: Loss(baseline_mse),
-        ratio: comparison.improvement(),
-    });
-    predict(&done.model, data, &picks, log)?;
-    let weights_hash = fnv1a_f32(done.model.params());
-    log.line(&Line::Weights {
-        params: done.model.params().len() as u32,
-        hash: weights_hash,
-    });
-    let beat = comparison.beats(FACTOR);
-    log.line(&Line::Verdict {
-        beat,
-        factor: FACTOR,
-    });
-    Ok(Outcome {
-        beat,
-        epochs: report.epochs_run,
-        trained_samples: u64::from(report.epochs_run) * n_train,
-        test_mse: model_mse,
-        baseline_test_mse: baseline_mse,
-        weights_hash,
-    })
-}
-
 const NO_TEST_SET: Error = Error::EmptySplit {
     part: SplitPart::Test,
 };
 
-/// Step 1: splits the data, announces the split and fits the linear baseline; logs its
-/// validation MSE and returns its test MSE.
-fn fit_baseline<const A: usize, const S: usize>(
-    storage: &mut TrainStorage<Linear, A, S>,
+/// The test MSE of a finished training, in the targets' units.
+pub(crate) fn test_mse(done: &Finished<'_>) -> Result<f32, Error> {
+    done.test_mse.ok_or(NO_TEST_SET)
+}
+
+/// Announces the data set and its split (the same for both models).
+pub(crate) fn data_line(data: Dataset<'_>, split: &Split<'_>) -> Line {
+    Line::Data {
+        samples: data.len() as u32,
+        seed: SPLIT_SEED as u32,
+        train: split.train().len() as u32,
+        validation: split.validation().len() as u32,
+        test: split.test().len() as u32,
+    }
+}
+
+/// Step 1: fits the linear baseline on the demo's split; logs its validation MSE and returns
+/// its test MSE.
+pub(crate) fn fit_baseline(
+    storage: &mut BaselineStorage,
     data: Dataset<'static>,
     log: &mut impl Log,
 ) -> Result<f32, Error> {
@@ -174,14 +146,6 @@ fn fit_baseline<const A: usize, const S: usize>(
         TEST_FRACTION,
         SPLIT_SEED,
     )?;
-    let split = trainer.split();
-    log.line(&Line::Data {
-        samples: data.len() as u32,
-        seed: SPLIT_SEED as u32,
-        train: split.train().len() as u32,
-        validation: split.validation().len() as u32,
-        test: split.test().len() as u32,
-    });
     let report = trainer.fit(|_| {})?;
     log.line(&Line::Baseline {
         widths: Linear::WIDTHS,
@@ -189,11 +153,11 @@ fn fit_baseline<const A: usize, const S: usize>(
         val_mse: Loss(report.best_val_mse),
         factor: FACTOR,
     });
-    trainer.finish().test_mse.ok_or(NO_TEST_SET)
+    test_mse(&trainer.finish())
 }
 
 /// Step 2: trains the network until a stopping rule fires, logging every epoch and the stop.
-fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Result<Report, Error> {
+pub(crate) fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Result<Report, Error> {
     log.line(&Line::Training {
         widths: WIDTHS,
         params: shape::param_len(WIDTHS) as u32,
@@ -222,8 +186,8 @@ fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Result<Report,
     Ok(report)
 }
 
-/// Logs the trained network's predictions on the samples at `indices`.
-fn predict(
+/// Logs the network's predictions on the samples at `indices`.
+pub(crate) fn predict(
     model: &Model<'_>,
     data: Dataset<'_>,
     indices: &[u32],
@@ -244,7 +208,7 @@ fn predict(
 }
 
 /// The first [`PREDICTIONS`] indices, in increasing order (so increasing `x`).
-fn first_sorted(indices: &[u32]) -> heapless::Vec<u32, PREDICTIONS> {
+pub(crate) fn first_sorted(indices: &[u32]) -> heapless::Vec<u32, PREDICTIONS> {
     let mut picks: heapless::Vec<u32, PREDICTIONS> =
         indices.iter().copied().take(PREDICTIONS).collect();
     picks.sort_unstable();

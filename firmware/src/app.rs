@@ -1,20 +1,30 @@
-//! The demo on any [`Board`]: the LED is lit while training, toggles every epoch, blinks on
-//! failure.
+//! The demo on any [`Board`]: one boot of [`tinytrain_demo::boot`]. A boot that saved a model
+//! resets the device, and the next boot loads it back. The LED is lit while training, toggles
+//! every epoch, blinks on failure.
 
 use crate::board::{Board, Counter, Parts};
-use crate::{cost, device_log::DeviceLog, stack::Stack};
+use crate::{cost, device_log::DeviceLog, handover, stack::Stack};
 use embedded_hal::{delay::DelayNs, digital::OutputPin};
 use static_cell::ConstStaticCell;
-use tinytrain_demo::Storage;
+use tinytrain_core::ModelStore;
+use tinytrain_demo::{Next, Policy, Storage, SLOT_SIZE};
 
 /// Training memory: in `.bss`, sized by the core's `const fn`s.
 static STORAGE: ConstStaticCell<Storage> = ConstStaticCell::new(Storage::new());
 
+/// What a cold start does with a model in flash: evaluate it, or with the `fine-tune` feature
+/// train on from it and save the result.
+const POLICY: Policy = if cfg!(feature = "fine-tune") {
+    Policy::FineTune
+} else {
+    Policy::Evaluate
+};
+
 /// Blinks shown on failure.
 const FAILURE_BLINKS: u32 = 5;
 
-/// Runs the demo on board `B` and reports its cost; true when the network beat the baseline
-/// by the demo's factor.
+/// Runs one boot of the demo on board `B` and reports its cost. Resets the device after saving
+/// a model; otherwise returns whether the demo succeeded.
 pub fn run<B: Board>() -> bool {
     let stack = Stack::paint();
     defmt::println!("board: {=str}", B::NAME);
@@ -22,6 +32,7 @@ pub fn run<B: Board>() -> bool {
         mut led,
         mut delay,
         counter,
+        flash,
     }) = B::init()
     else {
         defmt::error!("the board's peripherals were already taken");
@@ -31,27 +42,45 @@ pub fn run<B: Board>() -> bool {
         defmt::error!("the training memory was already taken");
         return false;
     };
+    let mut store = match ModelStore::new(flash, 0, SLOT_SIZE) {
+        Ok(store) => store,
+        Err(e) => {
+            defmt::error!("the model's flash is unusable: {}", e);
+            return false;
+        }
+    };
 
     let mut log = DeviceLog::new(&mut led, counter);
-    let beat = match tinytrain_demo::run(storage, &mut log) {
-        Ok(outcome) => {
-            cost::training(log.training(), B::Counter::UNIT, &outcome);
-            outcome.beat
+    let next = match tinytrain_demo::boot(storage, &mut store, handover::take(), POLICY, &mut log) {
+        Ok(boot) => {
+            if let Some(outcome) = boot.trained {
+                cost::training(log.training(), B::Counter::UNIT, &outcome);
+            }
+            boot.next
         }
         Err(e) => {
             defmt::error!("the demo failed: {}", e);
-            false
+            Next::Exit(false)
         }
     };
     cost::ram();
     cost::stack(stack.peak(), stack.size());
 
-    if beat {
-        let _ = led.set_low();
-    } else {
-        blink(&mut led, &mut delay);
+    match next {
+        Next::Reset(saved) => {
+            handover::leave(&saved);
+            defmt::flush();
+            cortex_m::peripheral::SCB::sys_reset()
+        }
+        Next::Exit(true) => {
+            let _ = led.set_low();
+            true
+        }
+        Next::Exit(false) => {
+            blink(&mut led, &mut delay);
+            false
+        }
     }
-    beat
 }
 
 fn blink(led: &mut impl OutputPin, delay: &mut impl DelayNs) {

@@ -2,7 +2,8 @@
 //!
 //! A microcontroller that learns: the [`tinytrain_demo`] story — baseline, training with early
 //! stopping, test — on a Cortex-M4F, with its cost (instructions or cycles per training sample,
-//! static RAM, peak stack) reported over `defmt`.
+//! static RAM, peak stack) reported over `defmt`. The trained model is saved to flash; the
+//! device resets and loads it back instead of training again.
 //!
 //! Board specifics sit behind [`board::Board`]; [`app::run`] is generic over embedded-hal
 //! traits. Every binary in `src/bin` is a few lines: pick a board, run, [`exit`] with the verdict.
@@ -27,6 +28,7 @@ pub mod app;
 pub mod board;
 mod cost;
 mod device_log;
+pub mod handover;
 pub mod stack;
 
 use cortex_m_rt::{exception, ExceptionFrame};

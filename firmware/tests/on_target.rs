@@ -17,16 +17,28 @@ fn use_4_kib_of_stack() -> u32 {
 mod tests {
     use super::use_4_kib_of_stack;
     use core::hint::black_box;
-    use tinytrain_core::Lcg;
+    use embedded_storage::nor_flash::{NorFlash, NorFlashErrorKind, ReadNorFlash};
+    use tinytrain_core::{Lcg, Slot, Stored};
+    use tinytrain_demo::Handover;
+    use tinytrain_firmware::board::ram_flash::RamFlash;
     use tinytrain_firmware::board::{mps2_an386::Instructions, Board, Counter, Mps2An386};
+    use tinytrain_firmware::handover;
     use tinytrain_firmware::stack::Stack;
 
+    struct State {
+        counter: Instructions,
+        flash: RamFlash,
+    }
+
     #[init]
-    fn init() -> Instructions {
+    fn init() -> State {
         let Some(parts) = Mps2An386::init() else {
             defmt::panic!("the board was already taken");
         };
-        parts.counter
+        State {
+            counter: parts.counter,
+            flash: parts.flash,
+        }
     }
 
     #[test]
@@ -53,10 +65,10 @@ mod tests {
     }
 
     #[test]
-    fn counter_counts_the_instructions_run(counter: &mut Instructions) {
-        let before = counter.now();
+    fn counter_counts_the_instructions_run(state: &mut State) {
+        let before = state.counter.now();
         cortex_m::asm::delay(black_box(1_000_000));
-        let spent = counter.now() - before;
+        let spent = state.counter.now() - before;
         // `delay` spins at least that many cycles; QEMU runs about one instruction per cycle.
         defmt::assert!((500_000..4_000_000).contains(&spent), "{=u64}", spent);
     }
@@ -69,5 +81,65 @@ mod tests {
         let peak = stack.peak();
         defmt::assert!(peak >= before + 4096, "{=usize} -> {=usize}", before, peak);
         defmt::assert!(peak < stack.size());
+    }
+
+    #[test]
+    fn ram_flash_erases_to_ones_and_programs_only_zeros(state: &mut State) {
+        let flash = &mut state.flash;
+        defmt::assert_eq!(flash.capacity(), 2 * 4096);
+        defmt::assert!(flash.erase(0, 2 * 4096).is_ok());
+        let mut bytes = [0; 8];
+        defmt::assert!(flash.read(4092, &mut bytes).is_ok());
+        defmt::assert_eq!(bytes, [0xFF; 8]);
+
+        // Programming clears bits and never sets them: a second write ANDs.
+        defmt::assert!(flash
+            .write(4092, &[0x0F, 0xF0, 0x12, 0x34, 1, 2, 3, 4])
+            .is_ok());
+        defmt::assert!(flash.write(4092, &[0xF0, 0xFF, 0xFF, 0xFF]).is_ok());
+        defmt::assert!(flash.read(4092, &mut bytes).is_ok());
+        defmt::assert_eq!(bytes, [0x00, 0xF0, 0x12, 0x34, 1, 2, 3, 4]);
+
+        // An erase resets its own page only.
+        defmt::assert!(flash.erase(0, 4096).is_ok());
+        defmt::assert!(flash.read(4092, &mut bytes).is_ok());
+        defmt::assert_eq!(bytes, [0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4]);
+
+        // Words, pages and bounds are checked.
+        let misaligned = Err(NorFlashErrorKind::NotAligned);
+        defmt::assert_eq!(flash.write(2, &[0; 4]), misaligned);
+        defmt::assert_eq!(flash.write(0, &[0; 3]), misaligned);
+        defmt::assert_eq!(flash.erase(0, 100), misaligned);
+        let outside = Err(NorFlashErrorKind::OutOfBounds);
+        defmt::assert_eq!(flash.read(2 * 4096 - 2, &mut bytes), outside);
+        defmt::assert_eq!(flash.erase(4096, 3 * 4096), outside);
+    }
+
+    #[test]
+    fn a_handover_is_taken_once_and_garbage_is_a_cold_start() {
+        let saved = Handover {
+            saved: Stored {
+                slot: Slot::B,
+                sequence: 7,
+            },
+            test_mse: 0.25,
+            weights_hash: 0xdead_beef,
+        };
+        handover::leave(&saved);
+        defmt::assert!(handover::take() == Some(saved));
+        defmt::assert!(handover::take().is_none(), "taken twice");
+
+        handover::leave(&saved);
+        extern "C" {
+            static mut __retained_start: u32;
+        }
+        // Slot B becomes slot A: still a slot, so only the CRC can tell.
+        // SAFETY: the retained words are plain RAM that only the handover module uses, and
+        // nothing else runs.
+        unsafe {
+            let slot = core::ptr::addr_of_mut!(__retained_start).add(1);
+            core::ptr::write_volatile(slot, 0);
+        }
+        defmt::assert!(handover::take().is_none(), "a damaged handover was taken");
     }
 }

@@ -207,7 +207,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
 
 fn demo(out: &mut dyn Write) -> Result<()> {
     use tinytrain_demo::host::{run_on_host, HostError};
-    let outcome = run_on_host(out).map_err(|e| match e {
+    let story = run_on_host(out).map_err(|e| match e {
         HostError::Train(source) => Error::Core {
             context: "demo".into(),
             source,
@@ -220,17 +220,22 @@ fn demo(out: &mut dyn Write) -> Result<()> {
             reason: e.to_string(),
         },
     })?;
-    if outcome.beat {
-        Ok(())
-    } else {
+    let trained = story.trained;
+    if !trained.beat {
         Err(Error::DemoFailed {
             reason: format!(
                 "the network's test MSE {} is not {} times below the baseline's {}",
-                outcome.test_mse,
+                trained.test_mse,
                 tinytrain_demo::FACTOR,
-                outcome.baseline_test_mse
+                trained.baseline_test_mse
             ),
         })
+    } else if !story.reloaded {
+        Err(Error::DemoFailed {
+            reason: "the model saved before the reset did not load back bit for bit".into(),
+        })
+    } else {
+        Ok(())
     }
 }
 

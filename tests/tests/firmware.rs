@@ -1,5 +1,6 @@
 //! The firmware under QEMU tells the host's story bit for bit: every loss, every prediction and
-//! the trained weights' hash are equal, and it exits with success.
+//! the trained weights' hash are equal, across both boots (train and save, reset, load back),
+//! and it exits with success.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -49,7 +50,8 @@ fn firmware_under_qemu_matches_the_host_bit_for_bit() {
     let (device, code) = firmware_log();
     let code = *code;
     let mut host = Vec::new();
-    let outcome = tinytrain_demo::host::run_on_host(&mut host).expect("host demo");
+    let run = tinytrain_demo::host::run_on_host(&mut host).expect("host demo");
+    let outcome = run.trained;
     let host = String::from_utf8(host).expect("UTF-8");
     let host: Vec<&str> = host.lines().collect();
     let story: Vec<&str> = device
@@ -83,8 +85,70 @@ fn firmware_under_qemu_matches_the_host_bit_for_bit() {
         "device log:\n{}",
         device.join("\n")
     );
-    assert!(outcome.beat);
+    assert!(run.passed());
     assert_eq!(code, 0, "the firmware failed:\n{}", device.join("\n"));
+}
+
+#[test]
+fn firmware_loads_its_model_back_after_a_software_reset() {
+    let (device, code) = firmware_log();
+    let log = device.join("\n");
+    let at = |prefix: &str| {
+        device
+            .iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line in:\n{log}"))
+    };
+    let (first, second) = device.split_at(at("reset: software reset"));
+    let expect = |boot: &[String], lines: &[&str]| {
+        for line in lines {
+            assert!(boot.iter().any(|l| l == line), "no `{line}` in:\n{log}");
+        }
+    };
+    expect(
+        first,
+        &[
+            "boot: cold start (power-on)",
+            "flash: no valid model in either slot: training one",
+            "flash: saved the model to slot A (sequence 1)",
+        ],
+    );
+    expect(
+        second,
+        &[
+            "boot: warm start (software reset)",
+            "flash: loaded the model in slot A (sequence 1): evaluating it without retraining",
+        ],
+    );
+    let test_mse = |boot: &[String], prefix: &str| {
+        let line = boot
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line in:\n{log}"));
+        loss_bits(line)[0]
+    };
+    let trained = test_mse(first, "step 3, test (evaluated once): MLP MSE");
+    let loaded = test_mse(
+        second,
+        "step 3, test (evaluated once): the loaded MLP's MSE",
+    );
+    assert_eq!(loaded, trained, "test MSE bits after the reset");
+    let hash = |boot: &[String]| {
+        boot.iter()
+            .find(|l| l.starts_with("final weights: "))
+            .cloned()
+    };
+    assert_eq!(hash(second), hash(first));
+    assert!(
+        !second.iter().any(|l| l.starts_with("epoch ")),
+        "retrained after the reset:\n{log}"
+    );
+    let check = second.iter().rev().find(|l| !device_only(l));
+    assert!(
+        check.is_some_and(|l| l.starts_with("check: PASS") && loss_bits(l) == [trained]),
+        "{check:?}"
+    );
+    assert_eq!(*code, 0, "{log}");
 }
 
 #[test]

@@ -2,9 +2,10 @@
 //!
 //! Under `qemu-system-arm -icount shift=0` every instruction advances the virtual clock by 1 ns,
 //! and SysTick runs from the 25 MHz system clock, so one SysTick count is 40 instructions and
-//! the count is the same on every run. (DWT's cycle counter reads 0 under QEMU.)
+//! the count is the same on every run. (DWT's cycle counter reads 0 under QEMU.) The model is
+//! kept in RAM that survives a software reset ([`RamFlash`]).
 
-use super::{Board, Counter, Parts};
+use super::{ram_flash::RamFlash, Board, Counter, Parts};
 use core::convert::Infallible;
 use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m::peripheral::{syst::SystClkSource, SYST};
@@ -29,8 +30,9 @@ impl Board for Mps2An386 {
     type Led = FpgaLed;
     type Delay = SpinDelay;
     type Counter = Instructions;
+    type Flash = RamFlash;
 
-    fn init() -> Option<Parts<FpgaLed, SpinDelay, Instructions>> {
+    fn init() -> Option<Parts<Self>> {
         let mut syst = cortex_m::Peripherals::take()?.SYST;
         syst.set_clock_source(SystClkSource::Core);
         syst.set_reload(RELOAD);
@@ -41,6 +43,7 @@ impl Board for Mps2An386 {
             led: FpgaLed(()),
             delay: SpinDelay,
             counter: Instructions(syst),
+            flash: RamFlash::new(),
         })
     }
 }

@@ -1,12 +1,19 @@
-//! Nordic's nRF52840-DK: LED1 (P0.13, lit when low) as status LED, cycles from DWT.
+//! Nordic's nRF52840-DK: LED1 (P0.13, lit when low) as status LED, cycles from DWT, and the
+//! model in the top two pages of flash through the flash controller (NVMC).
 
 use super::{Board, Counter, Parts};
 use cortex_m::peripheral::DWT;
 use embedded_hal::digital::{ErrorType, OutputPin};
 use nrf52840_hal::{
     gpio::{p0, Level, Output, Pin, PushPull},
+    nvmc::Nvmc,
     pac, Delay,
 };
+
+extern "C" {
+    static mut __model_flash_start: u8;
+    static __model_flash_end: u8;
+}
 
 /// The nRF52840 development kit (PCA10056).
 #[derive(Debug)]
@@ -17,8 +24,9 @@ impl Board for Nrf52840Dk {
     type Led = ActiveLow<Pin<Output<PushPull>>>;
     type Delay = Delay;
     type Counter = Cycles;
+    type Flash = Nvmc<pac::NVMC>;
 
-    fn init() -> Option<Parts<Self::Led, Delay, Cycles>> {
+    fn init() -> Option<Parts<Self>> {
         let mut core = cortex_m::Peripherals::take()?;
         let device = pac::Peripherals::take()?;
         core.DCB.enable_trace();
@@ -32,8 +40,22 @@ impl Board for Nrf52840Dk {
                 last: DWT::cycle_count(),
                 high: 0,
             },
+            flash: Nvmc::new(device.NVMC, model_flash()),
         })
     }
+}
+
+/// The `MODEL_FLASH` pages of `memory/nrf52840.x` (page-aligned: the linker script asserts it,
+/// as `Nvmc::new` requires).
+#[allow(unsafe_code)]
+fn model_flash() -> &'static mut [u8] {
+    let start = core::ptr::addr_of_mut!(__model_flash_start);
+    let end = core::ptr::addr_of!(__model_flash_end) as usize;
+    let len = end.saturating_sub(start as usize);
+    // SAFETY: the linker reserves MODEL_FLASH outside the program's flash, so nothing else
+    // refers to it; `init` runs once (it took the peripherals), so this is the only reference.
+    // The NVMC driver reads and programs the pages through it.
+    unsafe { core::slice::from_raw_parts_mut(start, len) }
 }
 
 /// An LED wired to light when its pin is low: `set_high` lights it.

@@ -1,0 +1,460 @@
+//! One boot of the device: the model kept in flash is evaluated (or fine-tuned); without one,
+//! the network is trained, saved, and the device resets to load it back.
+//!
+//! The demo is two boots, run by the firmware across a software reset and replayed by
+//! [`crate::host`] on simulated flash:
+//!
+//! 1. cold start, blank flash: baseline, training and test as in [`crate::story`]; the model is
+//!    saved to slot A with sequence 1 and the boot ends in [`Next::Reset`] with a [`Handover`];
+//! 2. warm start (the handover came through the reset): the model loads from slot A and is
+//!    evaluated on the test set without retraining; [`Line::Check`] compares it with the
+//!    handover — slot, sequence, test MSE and weights, bit for bit.
+//!
+//! ```
+//! use tinytrain_core::slots::sim::SimFlash;
+//! use tinytrain_core::ModelStore;
+//! use tinytrain_demo::{boot, Line, Log, Next, Policy, Storage, SLOT_SIZE};
+//!
+//! struct Count(usize);
+//! impl Log for Count {
+//!     fn line(&mut self, _: &Line) { self.0 += 1; }
+//! }
+//! let flash = SimFlash::<{ 2 * SLOT_SIZE as usize }, 4, 4096>::new();
+//! let mut store = ModelStore::new(flash, 0, SLOT_SIZE)?;
+//! let mut log = Count(0);
+//! let first = boot(&mut Box::new(Storage::new()), &mut store, None, Policy::Evaluate, &mut log)?;
+//! let Next::Reset(handover) = first.next else { panic!("nothing saved") };
+//! let second = boot(&mut Box::new(Storage::new()), &mut store, Some(handover), Policy::Evaluate, &mut log)?;
+//! assert_eq!((second.trained, second.next), (None, Next::Exit(true)));
+//! # Ok::<(), tinytrain_core::Error>(())
+//! ```
+
+use crate::data;
+use crate::hash::fnv1a_f32;
+use crate::line::{Line, Log, Loss};
+use crate::story::{self, BaselineStorage, Outcome, Storage, CHUNK, CONFIG, FACTOR, WIDTHS};
+use crate::story::{SPLIT_SEED, TEST_FRACTION, VAL_FRACTION};
+use embedded_storage::nor_flash::NorFlash;
+use tinytrain_core::diagnose::Comparison;
+use tinytrain_core::{format, shape, Dataset, Error, Model, ModelStore, Stored, Trainer};
+
+/// Bytes of each of the two model slots: one 4 KiB page, the nRF52840's erase unit.
+pub const SLOT_SIZE: u32 = 4096;
+
+/// Bytes of the buffer a model record passes through: enough on any flash whose read and
+/// write sizes divide 16 (checked at compile time for the flash used).
+pub const RECORD_LEN: usize = format::encoded_len(WIDTHS).next_multiple_of(16) + 16;
+
+/// What a cold start does with a model it finds in flash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Evaluate it on the test set, without training: the device is ready to predict.
+    Evaluate,
+    /// Train on from it (its weights and standardisation), then save the result.
+    FineTune,
+}
+
+/// What a boot that saved a model tells the next one (the firmware keeps it in RAM across the
+/// reset).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Handover {
+    /// Where the model went.
+    pub saved: Stored,
+    /// Its test MSE.
+    pub test_mse: f32,
+    /// FNV-1a of its weights' bits.
+    pub weights_hash: u32,
+}
+
+/// How a boot ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Next {
+    /// A model was saved: reset, handing this to the next boot.
+    Reset(Handover),
+    /// The demo is over: whether it succeeded.
+    Exit(bool),
+}
+
+/// What one boot did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Boot {
+    /// How training went, if this boot trained the network.
+    pub trained: Option<Outcome>,
+    /// What comes next.
+    pub next: Next,
+}
+
+/// Runs one boot on `storage` and the model slots in `store`, telling its story to `log`.
+///
+/// `handover` is what the previous boot left: `None` on a cold start. A cold start trains when
+/// the flash holds no valid model (or when `policy` fine-tunes the one it holds) and then
+/// saves; a model that does not beat the baseline is not saved, and the boot exits with
+/// failure. A warm start never trains: it loads and checks the model the handover announced.
+///
+/// Errors come from the core: a flash that fails, or a bad constant in [`crate::story`].
+pub fn boot<F: NorFlash>(
+    storage: &mut Storage,
+    store: &mut ModelStore<F>,
+    handover: Option<Handover>,
+    policy: Policy,
+    log: &mut impl Log,
+) -> Result<Boot, Error> {
+    log.line(&Line::Boot {
+        warm: handover.is_some(),
+    });
+    let data = data::dataset()?;
+    let Storage { baseline, network } = storage;
+    let mut trainer = network.trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
+    let loaded = restore(store, &mut trainer)?;
+    let train = handover.is_none() && (loaded.is_none() || policy == Policy::FineTune);
+    log.line(&match loaded {
+        Some(stored) => Line::Loaded {
+            slot: stored.slot,
+            sequence: stored.sequence,
+            fine_tune: train,
+        },
+        None => Line::NoModel { train },
+    });
+    log.line(&story::data_line(data, trainer.split()));
+    let next = match loaded {
+        _ if train => return train_and_save(trainer, baseline, data, store, log),
+        Some(stored) => evaluate(trainer, data, stored, handover, log)?,
+        // A warm start without the model the previous boot saved.
+        None => check(handover, None, log),
+    };
+    Ok(Boot {
+        trained: None,
+        next,
+    })
+}
+
+/// Steps 1 to 3 — baseline, training, test — then saves the model if it beat the baseline.
+///
+/// Not inlined, like [`evaluate`]: [`boot`]'s frame stays small while [`restore`] runs.
+#[inline(never)]
+fn train_and_save<F: NorFlash>(
+    mut trainer: Trainer<'_, CHUNK>,
+    baseline: &mut BaselineStorage,
+    data: Dataset<'static>,
+    store: &mut ModelStore<F>,
+    log: &mut impl Log,
+) -> Result<Boot, Error> {
+    let baseline_mse = story::fit_baseline(baseline, data, log)?;
+    let report = story::train(&mut trainer, log)?;
+    let n_train = trainer.split().train().len() as u64;
+    let tested = test(trainer, data, Some(baseline_mse), log)?;
+    let comparison = Comparison {
+        baseline_mse,
+        model_mse: tested.mse,
+    };
+    let beat = comparison.beats(FACTOR);
+    log.line(&Line::Verdict {
+        beat,
+        factor: FACTOR,
+    });
+    let next = if beat {
+        let saved = save(store, &tested.model)?;
+        log.line(&Line::Saved {
+            slot: saved.slot,
+            sequence: saved.sequence,
+        });
+        log.line(&Line::Reset);
+        Next::Reset(Handover {
+            saved,
+            test_mse: tested.mse,
+            weights_hash: tested.hash,
+        })
+    } else {
+        Next::Exit(false)
+    };
+    let trained = Outcome {
+        beat,
+        epochs: report.epochs_run,
+        trained_samples: u64::from(report.epochs_run) * n_train,
+        test_mse: tested.mse,
+        baseline_test_mse: baseline_mse,
+        weights_hash: tested.hash,
+    };
+    Ok(Boot {
+        trained: Some(trained),
+        next,
+    })
+}
+
+/// Step 3 alone, for the model loaded from `stored`; then the check, after a reset.
+#[inline(never)]
+fn evaluate(
+    trainer: Trainer<'_, CHUNK>,
+    data: Dataset<'static>,
+    stored: Stored,
+    handover: Option<Handover>,
+    log: &mut impl Log,
+) -> Result<Next, Error> {
+    let tested = test(trainer, data, None, log)?;
+    let found = Handover {
+        saved: stored,
+        test_mse: tested.mse,
+        weights_hash: tested.hash,
+    };
+    Ok(check(handover, Some(found), log))
+}
+
+/// A model after its one evaluation on the test set.
+struct Tested<'a> {
+    model: Model<'a>,
+    mse: f32,
+    hash: u32,
+}
+
+/// Step 3: evaluates the test set once, compared with the baseline's test MSE if there is one,
+/// and shows predictions and the weights' hash.
+fn test<'a>(
+    trainer: Trainer<'a, CHUNK>,
+    data: Dataset<'static>,
+    baseline_mse: Option<f32>,
+    log: &mut impl Log,
+) -> Result<Tested<'a>, Error> {
+    let picks = story::first_sorted(trainer.split().test());
+    let done = trainer.finish();
+    let mse = story::test_mse(&done)?;
+    log.line(&match baseline_mse {
+        Some(baseline_mse) => Line::Test {
+            mse: Loss(mse),
+            baseline_mse: Loss(baseline_mse),
+            ratio: Comparison {
+                baseline_mse,
+                model_mse: mse,
+            }
+            .improvement(),
+        },
+        None => Line::Evaluated { mse: Loss(mse) },
+    });
+    story::predict(&done.model, data, &picks, log)?;
+    let hash = fnv1a_f32(done.model.params());
+    log.line(&Line::Weights {
+        params: done.model.params().len() as u32,
+        hash,
+    });
+    Ok(Tested {
+        model: done.model,
+        mse,
+        hash,
+    })
+}
+
+/// On a warm start, whether the model `found` is the one the previous boot `saved`, bit for
+/// bit; a cold start has nothing to check.
+fn check(saved: Option<Handover>, found: Option<Handover>, log: &mut impl Log) -> Next {
+    let Some(saved) = saved else {
+        return Next::Exit(found.is_some());
+    };
+    let same = found.is_some_and(|found| {
+        found.saved == saved.saved
+            && found.test_mse.to_bits() == saved.test_mse.to_bits()
+            && found.weights_hash == saved.weights_hash
+    });
+    log.line(&Line::Check {
+        saved: saved.saved,
+        test_mse: Loss(saved.test_mse),
+        weights_hash: saved.weights_hash,
+        same,
+    });
+    Next::Exit(same)
+}
+
+/// Loads the newest valid model in `store` into `trainer`, weights and standardisation;
+/// `None` if neither slot holds one.
+///
+/// Not inlined: its buffers take stack only while it runs, not during training.
+#[inline(never)]
+fn restore<F: NorFlash>(
+    store: &mut ModelStore<F>,
+    trainer: &mut Trainer<'_, CHUNK>,
+) -> Result<Option<Stored>, Error> {
+    const { assert!(ModelStore::<F>::buffer_len(WIDTHS) <= RECORD_LEN) }
+    let mut bytes = [0; RECORD_LEN];
+    let mut params = [0.0; shape::param_len(WIDTHS)];
+    let mut stats = [0.0; shape::scaler_len(WIDTHS)];
+    match store.load(WIDTHS, &mut params, &mut stats, &mut bytes) {
+        Ok(stored) => {
+            trainer.set_model(&Model::new(WIDTHS, &params, &stats)?)?;
+            Ok(Some(stored))
+        }
+        Err(Error::NoValidModel) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Saves `model` in the slot `store` writes next.
+///
+/// Not inlined: its buffer takes stack only while it runs.
+#[inline(never)]
+fn save<F: NorFlash>(store: &mut ModelStore<F>, model: &Model<'_>) -> Result<Stored, Error> {
+    const { assert!(ModelStore::<F>::buffer_len(WIDTHS) <= RECORD_LEN) }
+    store.save(model, &mut [0; RECORD_LEN])
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::boxed::Box;
+    use std::vec::Vec;
+    use tinytrain_core::slots::sim::SimFlash;
+    use tinytrain_core::Slot;
+
+    type Flash = SimFlash<{ 2 * SLOT_SIZE as usize }, 4, 4096>;
+
+    struct Lines(Vec<Line>);
+
+    impl Log for Lines {
+        fn line(&mut self, line: &Line) {
+            self.0.push(*line);
+        }
+    }
+
+    fn blank() -> ModelStore<Flash> {
+        ModelStore::new(Flash::new(), 0, SLOT_SIZE).unwrap()
+    }
+
+    /// One boot on fresh memory; its lines.
+    fn run(
+        store: &mut ModelStore<Flash>,
+        handover: Option<Handover>,
+        policy: Policy,
+    ) -> (Boot, Vec<Line>) {
+        let mut lines = Lines(Vec::new());
+        let boot = boot(
+            &mut Box::new(Storage::new()),
+            store,
+            handover,
+            policy,
+            &mut lines,
+        )
+        .unwrap();
+        (boot, lines.0)
+    }
+
+    fn at(slot: Slot, sequence: u32) -> Stored {
+        Stored { slot, sequence }
+    }
+
+    fn trains(lines: &[Line]) -> bool {
+        lines.iter().any(|l| matches!(l, Line::Training { .. }))
+    }
+
+    /// A store holding the demo's trained model, and what its boot handed over.
+    fn trained() -> (ModelStore<Flash>, Handover) {
+        let mut store = blank();
+        let (first, lines) = run(&mut store, None, Policy::Evaluate);
+        assert_eq!(
+            lines[..2],
+            [Line::Boot { warm: false }, Line::NoModel { train: true }]
+        );
+        assert!(trains(&lines) && first.trained.unwrap().beat);
+        let Next::Reset(handover) = first.next else {
+            panic!("nothing saved: {first:?}")
+        };
+        assert_eq!(handover.saved, at(Slot::A, 1));
+        assert_eq!(handover.test_mse, first.trained.unwrap().test_mse);
+        (store, handover)
+    }
+
+    #[test]
+    fn a_warm_start_loads_the_saved_model_bit_for_bit_without_training() {
+        let (mut store, handover) = trained();
+        let (second, lines) = run(&mut store, Some(handover), Policy::FineTune);
+        assert_eq!(
+            second,
+            Boot {
+                trained: None,
+                next: Next::Exit(true)
+            }
+        );
+        assert!(!trains(&lines));
+        assert!(lines.contains(&Line::Evaluated {
+            mse: Loss(handover.test_mse)
+        }));
+        assert_eq!(
+            lines.last(),
+            Some(&Line::Check {
+                saved: at(Slot::A, 1),
+                test_mse: Loss(handover.test_mse),
+                weights_hash: handover.weights_hash,
+                same: true,
+            })
+        );
+    }
+
+    #[test]
+    fn a_warm_start_fails_when_the_model_is_not_the_one_handed_over() {
+        let (mut store, handover) = trained();
+        let other = Handover {
+            test_mse: f32::from_bits(handover.test_mse.to_bits() + 1),
+            ..handover
+        };
+        let (second, lines) = run(&mut store, Some(other), Policy::Evaluate);
+        assert_eq!(second.next, Next::Exit(false));
+        assert!(matches!(
+            lines.last(),
+            Some(Line::Check { same: false, .. })
+        ));
+
+        // Damaged flash: nothing loads, nothing is trained, the check fails.
+        store.flash().bytes_mut()[40] ^= 1;
+        let (second, lines) = run(&mut store, Some(handover), Policy::Evaluate);
+        assert_eq!(
+            second,
+            Boot {
+                trained: None,
+                next: Next::Exit(false)
+            }
+        );
+        assert_eq!(lines[1], Line::NoModel { train: false });
+        assert!(matches!(
+            lines.last(),
+            Some(Line::Check { same: false, .. })
+        ));
+    }
+
+    #[test]
+    fn a_cold_start_evaluates_a_stored_model_or_fine_tunes_it() {
+        let (mut store, handover) = trained();
+        let (evaluated, lines) = run(&mut store, None, Policy::Evaluate);
+        assert_eq!(
+            evaluated,
+            Boot {
+                trained: None,
+                next: Next::Exit(true)
+            }
+        );
+        assert_eq!(
+            lines[1],
+            Line::Loaded {
+                slot: Slot::A,
+                sequence: 1,
+                fine_tune: false
+            }
+        );
+        assert!(!lines.iter().any(|l| matches!(l, Line::Check { .. })));
+
+        let (tuned, lines) = run(&mut store, None, Policy::FineTune);
+        assert!(trains(&lines), "{lines:?}");
+        let Next::Reset(next) = tuned.next else {
+            panic!("not saved: {tuned:?}")
+        };
+        // Saved to the other slot; training started from the loaded model, so its first epoch
+        // is already as good as a trained network (from scratch it is several times worse).
+        assert_eq!(next.saved, at(Slot::B, 2));
+        let first_epoch = lines.iter().find_map(|l| match l {
+            Line::Epoch {
+                epoch: 1, val_mse, ..
+            } => Some(val_mse.0),
+            _ => None,
+        });
+        assert!(first_epoch.unwrap() < 0.1, "{lines:?}");
+        let (after, _) = run(&mut store, Some(next), Policy::Evaluate);
+        assert_eq!(after.next, Next::Exit(true));
+        assert_ne!(next.weights_hash, handover.weights_hash);
+    }
+}
