@@ -116,8 +116,10 @@ pub fn boot<F: NorFlash>(
         None => Line::NoModel { train },
     });
     log.line(&story::data_line(data, trainer.split()));
+    if train {
+        return train_and_save(trainer, baseline, data, store, log);
+    }
     let next = match loaded {
-        _ if train => return train_and_save(trainer, baseline, data, store, log),
         Some(stored) => evaluate(trainer, data, stored, handover, log)?,
         // A warm start without the model the previous boot saved.
         None => check(handover, None, log),

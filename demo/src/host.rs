@@ -7,7 +7,7 @@ use tinytrain_core::slots::sim::SimFlash;
 use tinytrain_core::ModelStore;
 
 /// NOR flash as the nRF52840's (4-byte words, 4 KiB pages), two slots large, blank.
-pub type HostFlash = SimFlash<{ 2 * SLOT_SIZE as usize }, 4, 4096>;
+type HostFlash = SimFlash<{ 2 * SLOT_SIZE as usize }, 4, 4096>;
 
 /// A [`Log`] that writes each line, then a newline, to `W`; keeps the first write error.
 #[derive(Debug)]
