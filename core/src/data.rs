@@ -101,9 +101,11 @@ impl<'a> Dataset<'a> {
 
     /// The inputs and targets of sample `index`.
     pub fn sample(&self, index: usize) -> Option<(&'a [f32], &'a [f32])> {
-        let x = self.inputs.chunks_exact(self.n_in).nth(index)?;
-        let t = self.targets.chunks_exact(self.n_out).nth(index)?;
-        Some((x, t))
+        let row = |values: &'a [f32], n: usize| {
+            let at = index.checked_mul(n)?;
+            values.get(at..at.checked_add(n)?)
+        };
+        Some((row(self.inputs, self.n_in)?, row(self.targets, self.n_out)?))
     }
 
     /// All samples in order.

@@ -9,41 +9,112 @@
 //! per-sample vector.
 //!
 //! Every number is computed by the same sequence of IEEE operations whatever `C` is — a sum over
-//! inputs runs bias first then in input order; a weight's gradient adds samples in sample order —
-//! so the results are bit-identical for every chunk size and on every platform.
+//! inputs runs bias first then in input order; a sum over outputs runs in output order; a
+//! weight's gradient adds samples in sample order — so the results are
+//! bit-identical for every chunk size and on every platform. Only the order in which the
+//! independent sums are *interleaved* depends on `C`: narrow chunks keep a few rows or columns
+//! of sums in a microcontroller's 32 scalar registers, [wide](is_wide) ones fill a PC's vector
+//! registers.
+
+/// Chunks of at least this many samples take the schedule of a PC's vector units.
+pub const WIDE: usize = 8;
+
+/// Whether a chunk of `chunk` samples takes the wide schedule: weight gradients from the input
+/// rearranged by [`transpose`]. Narrow chunks read the input as it is.
+pub const fn is_wide(chunk: usize) -> bool {
+    chunk >= WIDE
+}
 
 /// `y = act(W·x + b)` for `C` samples; `act` is ReLU if `relu`, the identity otherwise.
 ///
 /// `x` holds `fan_in × C` values, `y` holds `fan_out × C`, `w` `fan_out × fan_in`, `b` `fan_out`.
-/// Outputs are computed two at a time: twice the independent sums in flight, each input loaded
-/// once for both.
+/// Outputs are computed four at a time (two in a wide chunk, whose lanes fill more registers),
+/// so that each input is loaded once for all of them.
 pub fn forward<const C: usize>(w: &[f32], b: &[f32], x: &[f32], y: &mut [f32], relu: bool) {
     let (x, _) = x.as_chunks::<C>();
     let (y, _) = y.as_chunks_mut::<C>();
-    let fan_in = x.len().max(1);
-    let (y_pairs, y_last) = y.as_chunks_mut::<2>();
-    let (b_pairs, b_last) = b.as_chunks::<2>();
-    for (([y0, y1], [b0, b1]), rows) in y_pairs
-        .iter_mut()
-        .zip(b_pairs)
-        .zip(w.chunks_exact(2 * fan_in))
-    {
-        let (w0, w1) = rows.split_at(fan_in);
-        let (mut acc0, mut acc1) = ([*b0; C], [*b1; C]);
-        for ((w0, w1), xi) in w0.iter().zip(w1).zip(x) {
-            mul_add(&mut acc0, *w0, xi);
-            mul_add(&mut acc1, *w1, xi);
+    let n = x.len().max(1);
+    let (w, b, y) = if is_wide(C) {
+        (w, b, y)
+    } else {
+        forward_quads(w, b, x, y, relu, n)
+    };
+    let (w, b, y) = forward_pairs(w, b, x, y, relu, n);
+    for ((w, b), y) in w.chunks_exact(n).zip(b).zip(y) {
+        let mut acc = [[*b; C]];
+        for (xi, w) in x.iter().zip(w) {
+            column(&mut acc, [*w], xi);
         }
-        activate(y0, acc0, relu);
-        activate(y1, acc1, relu);
+        let [a] = acc;
+        activate(y, a, relu);
     }
-    let last_row = w.get(2 * y_pairs.len() * fan_in..).unwrap_or(&[]);
-    if let (Some(out), Some(bias)) = (y_last.first_mut(), b_last.first()) {
-        let mut acc = [*bias; C];
-        for (wi, xi) in last_row.iter().zip(x) {
-            mul_add(&mut acc, *wi, xi);
+}
+
+/// The outputs four at a time; returns the weights, biases and outputs left over.
+#[inline(always)]
+fn forward_quads<'a, 'b, 'y, const C: usize>(
+    w: &'a [f32],
+    b: &'b [f32],
+    x: &[[f32; C]],
+    y: &'y mut [[f32; C]],
+    relu: bool,
+    n: usize,
+) -> (&'a [f32], &'b [f32], &'y mut [[f32; C]]) {
+    let (y4, y_rest) = y.as_chunks_mut::<4>();
+    let (b4, b_rest) = b.as_chunks::<4>();
+    let mut w4 = w.chunks_exact(4 * n);
+    for ((y, b), w) in y4.iter_mut().zip(b4).zip(&mut w4) {
+        let (w0, w) = split(w, n);
+        let (w1, w) = split(w, n);
+        let (w2, w3) = split(w, n);
+        let mut acc = [[b[0]; C], [b[1]; C], [b[2]; C], [b[3]; C]];
+        for ((((xi, w0), w1), w2), w3) in x.iter().zip(w0).zip(w1).zip(w2).zip(w3) {
+            column(&mut acc, [*w0, *w1, *w2, *w3], xi);
         }
-        activate(out, acc, relu);
+        for (y, a) in y.iter_mut().zip(acc) {
+            activate(y, a, relu);
+        }
+    }
+    (w4.remainder(), b_rest, y_rest)
+}
+
+/// The outputs two at a time; returns the weights, biases and outputs left over.
+#[inline(always)]
+fn forward_pairs<'a, 'b, 'y, const C: usize>(
+    w: &'a [f32],
+    b: &'b [f32],
+    x: &[[f32; C]],
+    y: &'y mut [[f32; C]],
+    relu: bool,
+    n: usize,
+) -> (&'a [f32], &'b [f32], &'y mut [[f32; C]]) {
+    let (y2, y_rest) = y.as_chunks_mut::<2>();
+    let (b2, b_rest) = b.as_chunks::<2>();
+    let mut w2 = w.chunks_exact(2 * n);
+    for ((y, b), w) in y2.iter_mut().zip(b2).zip(&mut w2) {
+        let (w0, w1) = split(w, n);
+        let mut acc = [[b[0]; C], [b[1]; C]];
+        for ((xi, w0), w1) in x.iter().zip(w0).zip(w1) {
+            column(&mut acc, [*w0, *w1], xi);
+        }
+        for (y, a) in y.iter_mut().zip(acc) {
+            activate(y, a, relu);
+        }
+    }
+    (w2.remainder(), b_rest, y_rest)
+}
+
+/// The first row of `n` values and the rest.
+#[inline(always)]
+fn split(w: &[f32], n: usize) -> (&[f32], &[f32]) {
+    w.split_at_checked(n).unwrap_or((w, &[]))
+}
+
+/// `acc[r] += w[r] · x` for every row `r` and lane.
+#[inline(always)]
+fn column<const C: usize, const R: usize>(acc: &mut [[f32; C]; R], w: [f32; R], x: &[f32; C]) {
+    for (a, wv) in acc.iter_mut().zip(w) {
+        mul_add(a, wv, x);
     }
 }
 
@@ -56,38 +127,93 @@ fn activate<const C: usize>(y: &mut [f32; C], acc: [f32; C], relu: bool) {
     }
 }
 
-/// Lanes of the register blocks [`accumulate`] works in.
-pub const BLOCK: usize = 8;
-
 /// Adds the weight and bias gradients of a chunk's samples, sample after sample:
 /// `gw[o][i] += dy[o][s]·x[s][i]`, `gb[o] += dy[o][s]`.
 ///
 /// `dy` is ∂loss/∂z of the layer's outputs (feature-major, `fan_out × C`); lanes of a partial
-/// chunk hold zeros and add nothing. For `C = 1`, `xt` is the layer's input itself; for `C > 1`
-/// it is the input rearranged by [`transpose`] into blocks of [`BLOCK`] inputs, so that the
-/// gradients of a block of weights stay in registers while the samples stream by (two rows of
-/// weights at a time, sharing each load of the inputs).
-pub fn accumulate<const C: usize>(dy: &[f32], xt: &[f32], gw: &mut [f32], gb: &mut [f32]) {
-    let fan_in = gw.len() / gb.len().max(1);
-    if fan_in == 0 {
-        return;
-    }
+/// chunk hold zeros and add nothing. For a narrow chunk, `xs` is the layer's input itself; for a
+/// [wide](is_wide) one it is the input rearranged by [`transpose`] into blocks of [`BLOCK`]
+/// inputs, so that the gradients of a block of weights stay in vector registers while the
+/// samples stream by.
+pub fn accumulate<const C: usize>(dy: &[f32], xs: &[f32], gw: &mut [f32], gb: &mut [f32]) {
     let (dy, _) = dy.as_chunks::<C>();
-    for (g_bias, d) in gb.iter_mut().zip(dy) {
-        for ds in d {
-            *g_bias += *ds;
+    if is_wide(C) {
+        for (g, d) in gb.iter_mut().zip(dy) {
+            add_lanes(g, d);
         }
+        accumulate_blocks::<C>(dy, xs, gw, gw.len() / gb.len().max(1));
+    } else {
+        let (x, _) = xs.as_chunks::<C>();
+        accumulate_rows::<C>(dy, x, gw, gb);
     }
-    if C == 1 {
-        for (g_row, d) in gw.chunks_exact_mut(fan_in).zip(dy) {
-            for ds in d {
-                for (g, xv) in g_row.iter_mut().zip(xt) {
-                    *g += *ds * *xv;
-                }
+}
+
+/// Narrow chunks: the errors of four outputs stay in registers while the inputs stream by.
+#[inline(always)]
+fn accumulate_rows<const C: usize>(
+    dy: &[[f32; C]],
+    x: &[[f32; C]],
+    gw: &mut [f32],
+    gb: &mut [f32],
+) {
+    let n = x.len().max(1);
+    let (d4, d_rest) = dy.as_chunks::<4>();
+    let (gb4, gb_rest) = gb.as_chunks_mut::<4>();
+    let mut g4 = gw.chunks_exact_mut(4 * n);
+    for ((d, gb), g) in d4.iter().zip(gb4).zip(&mut g4) {
+        let mut rows = g.chunks_exact_mut(n);
+        let (Some(g0), Some(g1), Some(g2), Some(g3)) =
+            (rows.next(), rows.next(), rows.next(), rows.next())
+        else {
+            return;
+        };
+        // A copy the gradients cannot alias, so that it stays in registers.
+        let d = *d;
+        for (g, d) in gb.iter_mut().zip(&d) {
+            add_lanes(g, d);
+        }
+        for ((((xi, g0), g1), g2), g3) in x.iter().zip(g0).zip(g1).zip(g2).zip(g3) {
+            for (g, d) in [g0, g1, g2, g3].into_iter().zip(&d) {
+                add_products(g, d, xi);
             }
         }
-        return;
     }
+    let rows = g4.into_remainder().chunks_exact_mut(n);
+    for ((d, gb), g) in d_rest.iter().zip(gb_rest).zip(rows) {
+        let d = *d;
+        add_lanes(gb, &d);
+        for (xi, g) in x.iter().zip(g) {
+            add_products(g, &d, xi);
+        }
+    }
+}
+
+/// `g += Σ_s d[s]`, samples in order: a bias's gradient.
+#[inline(always)]
+fn add_lanes<const C: usize>(g: &mut f32, d: &[f32; C]) {
+    let mut acc = *g;
+    for ds in d {
+        acc += *ds;
+    }
+    *g = acc;
+}
+
+/// `g += Σ_s d[s]·x[s]`, samples in order.
+#[inline(always)]
+fn add_products<const C: usize>(g: &mut f32, d: &[f32; C], x: &[f32; C]) {
+    let mut acc = *g;
+    for (ds, xs) in d.iter().zip(x) {
+        acc += *ds * *xs;
+    }
+    *g = acc;
+}
+
+/// Lanes of the register blocks of the wide schedule.
+pub const BLOCK: usize = 8;
+
+/// Wide chunks: the gradients of two rows of a block of [`BLOCK`] weights stay in registers
+/// while the samples stream by, sharing each load of the inputs.
+fn accumulate_blocks<const C: usize>(dy: &[[f32; C]], xt: &[f32], gw: &mut [f32], fan_in: usize) {
     let (x_rows, _) = xt.as_chunks::<BLOCK>();
     let (d_pairs, d_last) = dy.as_chunks::<2>();
     let mut rows = gw.chunks_exact_mut(fan_in);
@@ -107,13 +233,11 @@ pub fn accumulate<const C: usize>(dy: &[f32], xt: &[f32], gw: &mut [f32], gb: &m
             (*a0, *a1) = (acc0, acc1);
         }
         if let Some(x) = x_blocks.next() {
-            let (mut acc0, mut acc1) = (padded(g0_tail), padded(g1_tail));
-            for ((e0, e1), xs) in d0.iter().zip(d1).zip(x) {
-                mul_add(&mut acc0, *e0, xs);
-                mul_add(&mut acc1, *e1, xs);
+            if g0_tail.len() <= BLOCK / 2 {
+                pair_tail::<C, { BLOCK / 2 }>([g0_tail, g1_tail], [d0, d1], x);
+            } else {
+                pair_tail::<C, BLOCK>([g0_tail, g1_tail], [d0, d1], x);
             }
-            unpad(g0_tail, acc0);
-            unpad(g1_tail, acc1);
         }
     }
     if let (Some(g), Some(d)) = (rows.next(), d_last.first()) {
@@ -127,7 +251,7 @@ pub fn accumulate<const C: usize>(dy: &[f32], xt: &[f32], gw: &mut [f32], gb: &m
             *a = acc;
         }
         if let Some(x) = x_blocks.next() {
-            let mut acc = padded(g_tail);
+            let mut acc = padded::<BLOCK>(g_tail);
             for (e, xs) in d.iter().zip(x) {
                 mul_add(&mut acc, *e, xs);
             }
@@ -136,11 +260,30 @@ pub fn accumulate<const C: usize>(dy: &[f32], xt: &[f32], gw: &mut [f32], gb: &m
     }
 }
 
-/// The last, partial block of a row as a full block (the padding lanes stay unused), so that it
-/// runs in vector registers like the others.
+/// The last, partial block of two rows, in the first `L` lanes of the block (half of them when
+/// the tail fits: half the work).
 #[inline(always)]
-fn padded(tail: &[f32]) -> [f32; BLOCK] {
-    let mut block = [0.0; BLOCK];
+fn pair_tail<const C: usize, const L: usize>(
+    [g0, g1]: [&mut [f32]; 2],
+    [d0, d1]: [&[f32; C]; 2],
+    x: &[[f32; BLOCK]],
+) {
+    let (mut acc0, mut acc1) = (padded::<L>(g0), padded::<L>(g1));
+    for ((e0, e1), xs) in d0.iter().zip(d1).zip(x) {
+        if let Some(xs) = xs.first_chunk::<L>() {
+            mul_add(&mut acc0, *e0, xs);
+            mul_add(&mut acc1, *e1, xs);
+        }
+    }
+    unpad(g0, acc0);
+    unpad(g1, acc1);
+}
+
+/// The last, partial block of a row as a block of `L` lanes (the padding lanes stay unused), so
+/// that it runs in vector registers like the others.
+#[inline(always)]
+fn padded<const L: usize>(tail: &[f32]) -> [f32; L] {
+    let mut block = [0.0; L];
     for (b, v) in block.iter_mut().zip(tail) {
         *b = *v;
     }
@@ -149,15 +292,15 @@ fn padded(tail: &[f32]) -> [f32; BLOCK] {
 
 /// Writes back the used lanes of a [`padded`] block.
 #[inline(always)]
-fn unpad(tail: &mut [f32], block: [f32; BLOCK]) {
+fn unpad<const L: usize>(tail: &mut [f32], block: [f32; L]) {
     for (v, b) in tail.iter_mut().zip(block) {
         *v = b;
     }
 }
 
-/// Rearranges a feature-major chunk (`fan_in × C`) for [`accumulate`]: blocks of [`BLOCK`]
-/// inputs, each holding `C` rows (one per sample) of `BLOCK` values, zero padded. `xt` holds
-/// [`transposed_len`]`(fan_in, C)` values.
+/// Rearranges a feature-major chunk (`fan_in × C`) for the wide schedule of [`accumulate`]:
+/// blocks of [`BLOCK`] inputs, each holding `C` rows (one per sample) of `BLOCK` values, zero
+/// padded. `xt` holds [`transposed_len`]`(fan_in, C)` values.
 pub fn transpose<const C: usize>(x: &[f32], xt: &mut [f32]) {
     let (x, _) = x.as_chunks::<C>();
     let (xt, _) = xt.as_chunks_mut::<BLOCK>();
@@ -171,56 +314,82 @@ pub fn transpose<const C: usize>(x: &[f32], xt: &mut [f32]) {
     }
 }
 
-/// Length of [`transpose`]'s output for `fan_in` inputs and chunks of `chunk` samples.
+/// Length of [`transpose`]'s output for `fan_in` inputs and chunks of `chunk` samples: 0 for a
+/// narrow chunk, which needs none.
 pub const fn transposed_len(fan_in: usize, chunk: usize) -> usize {
+    if !is_wide(chunk) {
+        return 0;
+    }
     fan_in
         .div_ceil(BLOCK)
         .saturating_mul(BLOCK)
         .saturating_mul(chunk)
 }
 
-/// ∂loss/∂z of the previous layer: `dx[i][s] = relu'(x[i][s]) · Σ_o W[o][i]·dy[o][s]`, the sum in
-/// output order, where `relu'(x) = 1 if x > 0 else 0` (`x` is the previous layer's ReLU output).
+/// ∂loss/∂z of the previous layer, written over its activations `x`:
+/// `x[i][s] ← relu'(x[i][s]) · Σ_o W[o][i]·dy[o][s]`, the sum in output order, where
+/// `relu'(x) = 1 if x > 0 else 0` (`x` is the previous layer's ReLU output, needed no more once
+/// the weight gradients are added).
 ///
-/// Inputs are taken two at a time, so that each weight row is read once for both and the errors
-/// `dy[o]` are loaded once for two sums.
-pub fn backprop<const C: usize>(w: &[f32], dy: &[f32], x: &[f32], dx: &mut [f32]) {
-    let (x, _) = x.as_chunks::<C>();
-    let (dx, _) = dx.as_chunks_mut::<C>();
+/// Several inputs are taken at a time, so that each error `dy[o]` is loaded once for all of them.
+pub fn backprop<const C: usize>(w: &[f32], dy: &[f32], x: &mut [f32]) {
     let (dy, _) = dy.as_chunks::<C>();
-    let fan_in = x.len().max(1);
-    let rows = || w.chunks_exact(fan_in).zip(dy);
-    let (dx_pairs, dx_last) = dx.as_chunks_mut::<2>();
-    let (x_pairs, x_last) = x.as_chunks::<2>();
-    for (k, ([dx0, dx1], [x0, x1])) in dx_pairs.iter_mut().zip(x_pairs).enumerate() {
-        let (mut acc0, mut acc1) = ([0.0f32; C], [0.0f32; C]);
-        let i = 2 * k;
-        for (row, d) in rows() {
-            if let Some([w0, w1]) = row.get(i..i + 2) {
-                mul_add(&mut acc0, *w0, d);
-                mul_add(&mut acc1, *w1, d);
-            }
-        }
-        relu_mask(dx0, acc0, x0);
-        relu_mask(dx1, acc1, x1);
-    }
-    if let (Some(dx), Some(x)) = (dx_last.first_mut(), x_last.first()) {
-        let mut acc = [0.0f32; C];
-        let i = 2 * dx_pairs.len();
-        for (row, d) in rows() {
-            if let Some(wv) = row.get(i) {
-                mul_add(&mut acc, *wv, d);
-            }
-        }
-        relu_mask(dx, acc, x);
+    let (x, _) = x.as_chunks_mut::<C>();
+    if is_wide(C) {
+        backprop_columns::<C, 2>(w, dy, x);
+    } else {
+        backprop_columns::<C, 4>(w, dy, x);
     }
 }
 
-/// `out = acc` where the unit was active (`x > 0`), 0 where it was not.
+/// The inputs `K` at a time, then the remaining ones one by one.
 #[inline(always)]
-fn relu_mask<const C: usize>(out: &mut [f32; C], acc: [f32; C], x: &[f32; C]) {
-    for ((o, a), xv) in out.iter_mut().zip(acc).zip(x) {
-        *o = if *xv <= 0.0 { 0.0 } else { a };
+fn backprop_columns<const C: usize, const K: usize>(
+    w: &[f32],
+    dy: &[[f32; C]],
+    x: &mut [[f32; C]],
+) {
+    let n = x.len();
+    let (groups, rest) = x.as_chunks_mut::<K>();
+    let done = groups.len() * K;
+    for (k, x) in groups.iter_mut().enumerate() {
+        errors::<C, K>(w, dy, n, k * K, x);
+    }
+    for (k, x) in rest.iter_mut().enumerate() {
+        errors::<C, 1>(w, dy, n, done + k, core::array::from_mut(x));
+    }
+}
+
+/// The errors of inputs `i..i + K` of a layer with `n` inputs, over their activations `x`.
+#[inline(always)]
+fn errors<const C: usize, const K: usize>(
+    w: &[f32],
+    dy: &[[f32; C]],
+    n: usize,
+    i: usize,
+    x: &mut [[f32; C]; K],
+) {
+    let mut rows = w
+        .chunks_exact(n.max(1))
+        .zip(dy)
+        .filter_map(|(row, d)| Some((row.get(i..)?.first_chunk::<K>()?, d)));
+    let Some((w0, d0)) = rows.next() else {
+        return;
+    };
+    let mut acc = [[0.0; C]; K];
+    for (a, w) in acc.iter_mut().zip(w0) {
+        for (e, d) in a.iter_mut().zip(d0) {
+            *e = w * d;
+        }
+    }
+    for (ws, d) in rows {
+        column(&mut acc, *ws, d);
+    }
+    for (lanes, a) in x.iter_mut().zip(acc) {
+        for (v, e) in lanes.iter_mut().zip(a) {
+            // A ReLU output is ±0, positive or NaN: `v <= 0` is `v` being ±0.
+            *v = if v.to_bits() << 1 == 0 { 0.0 } else { e };
+        }
     }
 }
 
@@ -273,50 +442,91 @@ mod tests {
     #[test]
     fn backward_by_hand() {
         let w = [1.0, 2.0, -3.0, 1.0];
-        let x = [2.0, 0.0]; // second input was a dead ReLU
+        let mut x = [2.0, 0.0]; // second input was a dead ReLU
         let dy = [1.0, 0.5];
         let mut gw = [0.0; 4];
         let mut gb = [0.0; 2];
-        let mut dx = [0.0; 2];
         accumulate::<1>(&dy, &x, &mut gw, &mut gb);
-        backprop::<1>(&w, &dy, &x, &mut dx);
+        backprop::<1>(&w, &dy, &mut x);
         assert_eq!(gw, [2.0, 0.0, 1.0, 0.0]);
         assert_eq!(gb, [1.0, 0.5]);
         // dx[0] = 1*1 + (-3)*0.5 = -0.5; dx[1] is masked by the dead unit.
-        assert_eq!(dx, [-0.5, 0.0]);
+        assert_eq!(x, [-0.5, 0.0]);
     }
 
     #[test]
     fn transpose_into_blocks_of_samples() {
-        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // 2 features × C = 3
-        let mut xt = [9.0; transposed_len(2, 3)];
-        transpose::<3>(&x, &mut xt);
-        assert_eq!(
-            xt,
-            [
-                1.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, // sample 0
-                2.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, // sample 1
-                3.0, 6.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, // sample 2
-            ]
-        );
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]; // 1 feature × C = 8
+        let mut xt = [9.0; transposed_len(1, 8)];
+        transpose::<8>(&x, &mut xt);
+        for (s, row) in xt.chunks(BLOCK).enumerate() {
+            assert_eq!(row[0], x[s]);
+            assert!(row[1..].iter().all(|v| *v == 0.0));
+        }
+        assert_eq!(transposed_len(11, 4), 0, "narrow chunks need no transpose");
     }
 
+    /// Every schedule — per sample, narrow chunks, wide chunks — gives the bits of the
+    /// per-sample definitions, including partial groups of rows and columns.
     #[test]
-    fn blocked_accumulation_matches_the_plain_one() {
-        // 11 inputs (a full block and a partial one), 2 outputs, 4 samples in a chunk.
-        let xs: std::vec::Vec<f32> = (0..44).map(|k| (k as f32 * 0.37).sin()).collect();
-        let dy: std::vec::Vec<f32> = (0..8).map(|k| (k as f32 * 0.91).cos()).collect();
-        let mut xt = std::vec![0.0; transposed_len(11, 4)];
-        transpose::<4>(&xs, &mut xt);
-        let (mut gw, mut gb) = ([0.5f32; 22], [0.25f32; 2]);
-        accumulate::<4>(&dy, &xt, &mut gw, &mut gb);
-        let (mut want_w, mut want_b) = ([0.5f32; 22], [0.25f32; 2]);
-        for s in 0..4 {
-            let x: std::vec::Vec<f32> = (0..11).map(|i| xs[i * 4 + s]).collect();
-            let d = [dy[s], dy[4 + s]];
-            accumulate::<1>(&d, &x, &mut want_w, &mut want_b);
+    fn every_schedule_matches_the_plain_definitions() {
+        fn check<const C: usize>() {
+            let (n_in, n_out) = (11, 7);
+            let w: std::vec::Vec<f32> =
+                (0..n_in * n_out).map(|k| (k as f32 * 0.37).sin()).collect();
+            let b: std::vec::Vec<f32> = (0..n_out).map(|k| (k as f32 * 0.5).cos()).collect();
+            // Inputs as a ReLU leaves them: positive, +0 or -0.
+            let x: std::vec::Vec<f32> = (0..n_in * C)
+                .map(|k| relu_of((k as f32 * 0.71).sin()) * if k % 3 == 0 { -1.0 } else { 1.0 })
+                .map(|v| if v < 0.0 { -v } else { v })
+                .collect();
+            let dy: std::vec::Vec<f32> = (0..n_out * C).map(|k| (k as f32 * 0.91).cos()).collect();
+            let mut y = std::vec![0.0; n_out * C];
+            forward::<C>(&w, &b, &x, &mut y, true);
+            let mut xt = std::vec![0.0; transposed_len(n_in, C)];
+            let xs = if is_wide(C) {
+                transpose::<C>(&x, &mut xt);
+                &xt
+            } else {
+                &x
+            };
+            let (mut gw, mut gb) = (std::vec![0.5f32; n_in * n_out], std::vec![0.25f32; n_out]);
+            accumulate::<C>(&dy, xs, &mut gw, &mut gb);
+            let mut dx = x.clone();
+            backprop::<C>(&w, &dy, &mut dx);
+
+            let (mut want_w, mut want_b) =
+                (std::vec![0.5f32; n_in * n_out], std::vec![0.25f32; n_out]);
+            for s in 0..C {
+                let xs: std::vec::Vec<f32> = (0..n_in).map(|i| x[i * C + s]).collect();
+                let ds: std::vec::Vec<f32> = (0..n_out).map(|o| dy[o * C + s]).collect();
+                for o in 0..n_out {
+                    let mut z = b[o];
+                    for i in 0..n_in {
+                        z += w[o * n_in + i] * xs[i];
+                    }
+                    assert_eq!(y[o * C + s].to_bits(), relu_of(z).to_bits());
+                    want_b[o] += ds[o];
+                    for i in 0..n_in {
+                        want_w[o * n_in + i] += ds[o] * xs[i];
+                    }
+                }
+                for i in 0..n_in {
+                    let mut e = w[i] * ds[0];
+                    for o in 1..n_out {
+                        e += w[o * n_in + i] * ds[o];
+                    }
+                    let want = if xs[i] <= 0.0 { 0.0 } else { e };
+                    assert_eq!(dx[i * C + s].to_bits(), want.to_bits());
+                }
+            }
+            assert_eq!((gw, gb), (want_w, want_b));
         }
-        assert_eq!((gw, gb), (want_w, want_b));
+        check::<1>();
+        check::<2>();
+        check::<4>();
+        check::<8>();
+        check::<16>();
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! layers' parameters one after the other, and for back-propagation all activations of one
 //! sample one after the other (`[x | h1 | h2 | … | y]`). Lengths are checked once by the types
 //! that own the buffers ([`crate::Trainer`], [`crate::Model`]); here a short slice only shortens
-//! the work (the kernels zip), it never panics.
+//! the work (the kernels zip), it never panics. Offsets wrap instead of saturating: widths that
+//! passed [`shape::check`] cannot overflow, and others only give offsets no slice has.
 
 use crate::{dense, shape, Lcg};
 
@@ -26,7 +27,7 @@ pub struct Layer {
 impl Layer {
     /// Number of weights (biases not counted).
     pub const fn weights(&self) -> usize {
-        self.fan_in.saturating_mul(self.fan_out)
+        self.fan_in.wrapping_mul(self.fan_out)
     }
 }
 
@@ -42,19 +43,25 @@ pub fn layers(widths: &[usize]) -> Layers<'_> {
         widths,
         front: 0,
         back: widths.len().saturating_sub(1),
+        front_at: (0, 0),
+        back_at: None,
     }
 }
 
-/// Iterator returned by [`layers`].
+/// Iterator returned by [`layers`]. Offsets are carried along, so each step is a few additions.
 #[derive(Debug, Clone)]
 pub struct Layers<'a> {
     widths: &'a [usize],
     front: usize,
     back: usize,
+    /// Parameter and activation offsets of layer `front`.
+    front_at: (usize, usize),
+    /// Parameter and activation offsets of layer `back`, once walking from the back.
+    back_at: Option<(usize, usize)>,
 }
 
 impl Layers<'_> {
-    fn layer(&self, k: usize) -> Layer {
+    fn layer(&self, k: usize, (params_at, acts_at): (usize, usize)) -> Layer {
         let (fan_in, fan_out) = match self.widths.get(k..k.saturating_add(2)) {
             Some([a, b]) => (*a, *b),
             _ => (0, 0),
@@ -62,19 +69,29 @@ impl Layers<'_> {
         Layer {
             fan_in,
             fan_out,
-            params_at: shape::param_len(self.widths.get(..=k).unwrap_or(&[])),
-            acts_at: shape::activation_len(self.widths.get(..k).unwrap_or(&[])),
+            params_at,
+            acts_at,
             relu: k.saturating_add(2) < self.widths.len(),
         }
     }
+}
+
+/// Parameters of a layer: weights and biases.
+const fn layer_len(layer: &Layer) -> usize {
+    layer.weights().wrapping_add(layer.fan_out)
 }
 
 impl Iterator for Layers<'_> {
     type Item = Layer;
     fn next(&mut self) -> Option<Layer> {
         (self.front < self.back).then(|| {
+            let layer = self.layer(self.front, self.front_at);
             self.front += 1;
-            self.layer(self.front - 1)
+            self.front_at = (
+                layer.params_at.wrapping_add(layer_len(&layer)),
+                layer.acts_at.wrapping_add(layer.fan_in),
+            );
+            layer
         })
     }
 }
@@ -82,8 +99,20 @@ impl Iterator for Layers<'_> {
 impl DoubleEndedIterator for Layers<'_> {
     fn next_back(&mut self) -> Option<Layer> {
         (self.front < self.back).then(|| {
+            let widths = self.widths;
+            let (params_end, acts_end) = *self.back_at.get_or_insert_with(|| {
+                let before_output = widths.get(..widths.len().saturating_sub(1));
+                (
+                    shape::param_len(widths),
+                    shape::activation_len(before_output.unwrap_or(&[])),
+                )
+            });
             self.back -= 1;
-            self.layer(self.back)
+            let mut layer = self.layer(self.back, (0, 0));
+            layer.params_at = params_end.wrapping_sub(layer_len(&layer));
+            layer.acts_at = acts_end.wrapping_sub(layer.fan_in);
+            self.back_at = Some((layer.params_at, layer.acts_at));
+            layer
         })
     }
 }
@@ -104,17 +133,17 @@ fn layer_params_mut<'p>(params: &'p mut [f32], layer: &Layer) -> (&'p mut [f32],
     (w, rest.split_at_mut(n).0)
 }
 
-/// The input and (mutable) output of `layer` within the activations of a chunk of `C` samples.
+/// The input and output of `layer` within the activations of a chunk of `C` samples.
 fn layer_acts<'a, const C: usize>(
     acts: &'a mut [f32],
     layer: &Layer,
-) -> (&'a [f32], &'a mut [f32]) {
+) -> (&'a mut [f32], &'a mut [f32]) {
     let rest = acts
-        .get_mut(layer.acts_at.saturating_mul(C)..)
+        .get_mut(layer.acts_at.wrapping_mul(C)..)
         .unwrap_or(&mut []);
-    let n = layer.fan_in.saturating_mul(C).min(rest.len());
+    let n = layer.fan_in.wrapping_mul(C).min(rest.len());
     let (x, rest) = rest.split_at_mut(n);
-    let n = layer.fan_out.saturating_mul(C).min(rest.len());
+    let n = layer.fan_out.wrapping_mul(C).min(rest.len());
     (x, rest.split_at_mut(n).0)
 }
 
@@ -143,50 +172,40 @@ pub fn forward<const C: usize>(widths: &[usize], params: &[f32], acts: &mut [f32
 }
 
 /// Back-propagation of a chunk of `C` samples; adds their gradients to `grads`, sample after
-/// sample. In a partial chunk, the unused lanes of the inputs and of ∂loss/∂output must be zero.
+/// sample.
 ///
-/// `acts` holds the activations from [`forward`]; `deltas` holds two blocks of
-/// `C ×` [`shape::max_layer_width`] values, the first of which starts with ∂loss/∂output
-/// (feature-major); `xt` holds [`dense::transposed_len`]`(`[`shape::max_fan_in`]`, C)` values of
-/// scratch (unused for `C = 1`).
+/// `acts` holds the activations from [`forward`] with ∂loss/∂output written over the outputs
+/// (feature-major); in a partial chunk every unused lane must be zero. On the way back, each
+/// hidden layer's errors take the place of its activations, which are needed no more: no other
+/// memory is used. `xt` holds [`dense::transposed_len`]`(`[`shape::max_fan_in`]`, C)` values of
+/// scratch (none for a narrow chunk).
 pub fn backward<const C: usize>(
     widths: &[usize],
     params: &[f32],
-    acts: &[f32],
+    acts: &mut [f32],
     grads: &mut [f32],
-    deltas: &mut [f32],
     xt: &mut [f32],
 ) {
-    let half = deltas.len() / 2;
-    let (mut dy, mut dx) = deltas.split_at_mut(half);
     for layer in layers(widths).rev() {
         let (w, _) = layer_params(params, &layer);
-        let at = layer.acts_at.saturating_mul(C);
-        let x = acts
-            .get(at..at.saturating_add(layer.fan_in.saturating_mul(C)))
-            .unwrap_or(&[]);
-        let d = dy.get(..layer.fan_out.saturating_mul(C)).unwrap_or(&[]);
+        let (x, dy) = layer_acts::<C>(acts, &layer);
         let (gw, gb) = layer_params_mut(grads, &layer);
-        if C == 1 {
-            dense::accumulate::<C>(d, x, gw, gb);
-        } else {
+        if dense::is_wide(C) {
             dense::transpose::<C>(x, xt);
-            dense::accumulate::<C>(d, xt, gw, gb);
+            dense::accumulate::<C>(dy, xt, gw, gb);
+        } else {
+            dense::accumulate::<C>(dy, x, gw, gb);
         }
         if layer.acts_at > 0 {
-            let prev = dx
-                .get_mut(..layer.fan_in.saturating_mul(C))
-                .unwrap_or(&mut []);
-            dense::backprop::<C>(w, d, x, prev);
+            dense::backprop::<C>(w, dy, x);
         }
-        core::mem::swap(&mut dy, &mut dx);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shape::{activation_len, param_len, scratch_len};
+    use crate::shape::{activation_len, param_len};
     use proptest::prelude::*;
     use std::vec;
     use std::vec::Vec;
@@ -233,14 +252,13 @@ mod tests {
             init_he(&widths, &mut params, &mut rng);
             for p in params.iter_mut() { *p += rng.uniform(-0.1, 0.1); }
 
-            let mut scratch = vec![0.0; scratch_len(&widths)];
-            let (acts, deltas) = scratch.split_at_mut(activation_len(&widths));
+            let mut acts = vec![0.0; activation_len(&widths)];
             acts[..n_in].copy_from_slice(x);
-            forward::<1>(&widths, &params, acts);
-            let y = &acts[acts.len() - n_out..];
-            for (k, (y, t)) in y.iter().zip(t).enumerate() { deltas[k] = 2.0 * (y - t); }
+            forward::<1>(&widths, &params, &mut acts);
+            let at = acts.len() - n_out;
+            for (y, t) in acts[at..].iter_mut().zip(t) { *y = 2.0 * (*y - t); }
             let mut grads = vec![0.0; params.len()];
-            backward::<1>(&widths, &params, acts, &mut grads, deltas, &mut []);
+            backward::<1>(&widths, &params, &mut acts, &mut grads, &mut []);
 
             let h = 1e-2f32;
             for k in 0..params.len() {

@@ -53,10 +53,12 @@ fn fit_columns<'d>(stats: &mut [f32], indices: &[u32], row: impl Fn(usize) -> Op
 /// `(x - mean) / std` for every input of a sample, written to lane `lane` of a feature-major
 /// chunk of `C` samples (for `C = 1`: `out[i]`).
 pub fn scale_inputs<const C: usize>(stats: &[f32], raw: &[f32], lane: usize, out: &mut [f32]) {
-    let (mean, std) = means_and_devs(stats, 0, raw.len());
-    let lanes = out.iter_mut().skip(lane).step_by(C);
-    for (((o, x), m), s) in lanes.zip(raw).zip(mean).zip(std) {
-        *o = (x - m) / s;
+    let (mean, rest) = stats.split_at(raw.len().min(stats.len()));
+    let std = rest;
+    for (((lanes, x), m), s) in out.chunks_exact_mut(C).zip(raw).zip(mean).zip(std) {
+        if let Some(o) = lanes.get_mut(lane) {
+            *o = (x - m) / s;
+        }
     }
 }
 

@@ -12,7 +12,7 @@
 //! assert_eq!(PARAMS, (1 * 16 + 16) + (16 * 16 + 16) + (16 * 1 + 1));
 //! static ARENA: [f32; shape::train_arena_len(&WIDTHS, Optimizer::SGD)] =
 //!     [0.0; shape::train_arena_len(&WIDTHS, Optimizer::SGD)];
-//! assert_eq!(ARENA.len(), 3 * PARAMS + 34 + 2 * 16 + 4);
+//! assert_eq!(ARENA.len(), 3 * PARAMS + 34 + 4);
 //! ```
 //!
 //! All arithmetic saturates, so absurd widths give a huge length that no buffer matches (an
@@ -42,21 +42,6 @@ pub const fn activation_len(widths: &[usize]) -> usize {
         rest = tail;
     }
     total
-}
-
-/// The widest layer after the input: the size of one back-propagated error vector.
-pub const fn max_layer_width(widths: &[usize]) -> usize {
-    let mut max = 0;
-    if let [_, rest @ ..] = widths {
-        let mut rest = rest;
-        while let [w, tail @ ..] = rest {
-            if *w > max {
-                max = *w;
-            }
-            rest = tail;
-        }
-    }
-    max
 }
 
 /// The input width (0 for an empty list).
@@ -93,22 +78,19 @@ pub const fn max_fan_in(widths: &[usize]) -> usize {
     max
 }
 
-/// Scratch for back-propagation of one sample: its activations and two error vectors.
+/// Scratch for back-propagation of one sample: its activations, over which the errors are
+/// written on the way back.
 pub const fn scratch_len(widths: &[usize]) -> usize {
     chunk_scratch_len(widths, 1)
 }
 
-/// Scratch for back-propagation of a chunk of `chunk` samples at once: their activations, two
-/// blocks of errors and, for `chunk > 1`, one layer input turned sample-major.
+/// Scratch for back-propagation of a chunk of `chunk` samples at once: their activations and,
+/// for a wide chunk ([`crate::dense::is_wide`]), one layer input rearranged for the weight
+/// gradients.
 pub const fn chunk_scratch_len(widths: &[usize], chunk: usize) -> usize {
-    let per_sample =
-        activation_len(widths).saturating_add(2usize.saturating_mul(max_layer_width(widths)));
-    let transposed = if chunk > 1 {
-        crate::dense::transposed_len(max_fan_in(widths), chunk)
-    } else {
-        0
-    };
-    chunk.saturating_mul(per_sample).saturating_add(transposed)
+    chunk
+        .saturating_mul(activation_len(widths))
+        .saturating_add(crate::dense::transposed_len(max_fan_in(widths), chunk))
 }
 
 /// Scratch for [`crate::Model::predict`]: the activations of one sample.
@@ -170,12 +152,12 @@ mod tests {
         let w = [2, 3, 1];
         assert_eq!(param_len(&w), 2 * 3 + 3 + 3 + 1);
         assert_eq!(activation_len(&w), 6);
-        assert_eq!(max_layer_width(&w), 3);
         assert_eq!(scaler_len(&w), 6);
-        assert_eq!(scratch_len(&w), 6 + 6);
-        assert_eq!(train_arena_len(&w, Optimizer::ADAM), 13 * 5 + 12 + 6);
+        assert_eq!(scratch_len(&w), 6);
+        assert_eq!(train_arena_len(&w, Optimizer::ADAM), 13 * 5 + 6 + 6);
         assert_eq!(max_fan_in(&[2, 5, 3, 9]), 5);
-        assert_eq!(chunk_scratch_len(&w, 4), 4 * 12 + 8 * 4);
+        assert_eq!(chunk_scratch_len(&w, 4), 4 * 6);
+        assert_eq!(chunk_scratch_len(&w, 16), 16 * 6 + 8 * 16);
     }
 
     #[test]

@@ -84,8 +84,8 @@ pub struct Finished<'a> {
 /// Trains a network on caller-provided storage; see the crate docs for an example.
 ///
 /// The arena ([`shape::train_arena_len`] values) is laid out as: parameters, gradients, optimizer
-/// state, best parameters, activations, back-propagated errors, a transpose buffer (chunks only),
-/// standardisation statistics.
+/// state, best parameters, activations (the back-propagated errors are written over them), a
+/// transpose buffer (wide chunks only), standardisation statistics.
 ///
 /// `C` is how many samples of a mini-batch go through the network at once. `Trainer::new` gives
 /// `C = 1`, the least memory (a microcontroller's choice); `Trainer::<16>::chunked` with an
@@ -102,7 +102,6 @@ pub struct Trainer<'a, const C: usize = 1> {
     state: &'a mut [f32],
     best: &'a mut [f32],
     acts: &'a mut [f32],
-    deltas: &'a mut [f32],
     transposed: &'a mut [f32],
     stats: &'a mut [f32],
     rng: Lcg,
@@ -168,12 +167,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
         let (state, rest) = rest.split_at_mut(p * config.optimizer.state_per_param());
         let (best, rest) = rest.split_at_mut(p);
         let (acts, rest) = rest.split_at_mut(C * shape::activation_len(widths));
-        let (deltas, rest) = rest.split_at_mut(2 * C * shape::max_layer_width(widths));
-        let transposed_len = if C > 1 {
-            crate::dense::transposed_len(shape::max_fan_in(widths), C)
-        } else {
-            0
-        };
+        let transposed_len = crate::dense::transposed_len(shape::max_fan_in(widths), C);
         let (transposed, stats) = rest.split_at_mut(transposed_len);
 
         let mut rng = Lcg::new(config.seed);
@@ -193,7 +187,6 @@ impl<'a, const C: usize> Trainer<'a, C> {
             state,
             best,
             acts,
-            deltas,
             transposed,
             stats,
             rng,
@@ -322,17 +315,6 @@ impl<'a, const C: usize> Trainer<'a, C> {
     /// adds their squared errors in original units to `loss`, sample after sample.
     fn accumulate(&mut self, from: usize, to: usize, loss: &mut f32) {
         let positions = self.split.train().get(from..to).unwrap_or(&[]);
-        let partial = positions.len() < C;
-        if partial {
-            // Unused lanes must add nothing: zero inputs in, zero errors back.
-            let inputs = self.acts.get_mut(..self.data.n_in() * C).unwrap_or(&mut []);
-            inputs.iter_mut().for_each(|v| *v = 0.0);
-            let errors = self
-                .deltas
-                .get_mut(..self.data.n_out() * C)
-                .unwrap_or(&mut []);
-            errors.iter_mut().for_each(|v| *v = 0.0);
-        }
         for (lane, (x, _)) in self.data.select(positions).enumerate() {
             scaler::scale_inputs::<C>(self.stats, x, lane, self.acts);
         }
@@ -340,31 +322,34 @@ impl<'a, const C: usize> Trainer<'a, C> {
         let n_in = self.data.n_in();
         let n_out = self.data.n_out();
         let out_at = self.acts.len().saturating_sub(n_out.saturating_mul(C));
-        let outputs = self.acts.get(out_at..).unwrap_or(&[]);
-        let (_, devs) = scaler::target_stats(self.stats, n_in, n_out);
-        // ∂MSE/∂y = 2 (y - t) / n_out (`loss::mse_grad`), in standardised units, computed in
-        // place over the scaled targets; the error in original units is (y - t)·σ.
+        let outputs = self.acts.get_mut(out_at..).unwrap_or(&mut []);
+        let (means, devs) = scaler::target_stats(self.stats, n_in, n_out);
+        // ∂MSE/∂y = 2 (y - t) / n_out (`loss::mse_grad`) in standardised units, written over the
+        // outputs; the error in original units is (y - t)·σ.
         let g = 2.0 / n_out as f32;
         let mut samples = 0;
         for (lane, (_, t)) in self.data.select(positions).enumerate() {
-            scaler::scale_targets::<C>(self.stats, n_in, t, lane, self.deltas);
-            let dy = self.deltas.iter_mut().skip(lane).step_by(C).take(n_out);
-            let y = outputs.iter().skip(lane).step_by(C);
             let mut sq = 0.0;
-            for ((d, y), s) in dy.zip(y).zip(devs) {
-                let err = *y - *d;
+            for (((ys, t), m), s) in outputs.chunks_exact_mut(C).zip(t).zip(means).zip(devs) {
+                let Some(y) = ys.get_mut(lane) else { break };
+                let err = *y - (t - m) / s;
                 sq += (err * s) * (err * s);
-                *d = g * err;
+                *y = g * err;
             }
             *loss += sq;
             samples += 1;
+        }
+        if samples < C {
+            // Unused lanes must add nothing: zero activations, zero errors.
+            for lanes in self.acts.chunks_exact_mut(C) {
+                lanes.iter_mut().skip(samples).for_each(|v| *v = 0.0);
+            }
         }
         mlp::backward::<C>(
             self.widths,
             self.params,
             self.acts,
             self.grads,
-            self.deltas,
             self.transposed,
         );
         self.epoch_values += samples * n_out;
