@@ -25,6 +25,7 @@ compile_error!(
 );
 
 pub mod app;
+pub mod bench;
 pub mod board;
 mod cost;
 mod device_log;

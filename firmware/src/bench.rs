@@ -1,0 +1,240 @@
+//! The device benchmark: what training costs on the Cortex-M4F, printed as Markdown tables.
+//!
+//! For each network of the host benchmark it trains mini-batches of 16 with plain SGD — one
+//! sample at a time (`C = 1`, the least memory) and [`CHUNK`] samples at a time — and divides the
+//! work counted by the samples trained and by the multiply-accumulates (MACs) they need: every
+//! weight once forward, once for its gradient and once backward (but the first layer's, which
+//! has no error to pass on), plus each parameter's share of the batch's update. The counted
+//! batches make one epoch, so the work includes the epoch's end (one validation sample and the
+//! best-weights copy). It then times each update rule alone, and lists the bytes each network's
+//! training arena takes beside the least that training must store.
+
+use crate::board::{Board, Counter, Parts};
+use static_cell::ConstStaticCell;
+use tinytrain_core::optim::Powers;
+use tinytrain_core::{mlp, shape, Config, Dataset, Lcg, Optimizer, Split, Trainer};
+
+/// The networks measured: the host benchmark's.
+const NETWORKS: [[usize; 4]; 3] = [[1, 16, 16, 1], [10, 32, 16, 1], [16, 64, 64, 4]];
+/// Samples per mini-batch.
+const BATCH: usize = 16;
+/// Training samples: the batches counted, one epoch (one more sample is the validation set).
+const SAMPLES: usize = 256;
+/// Samples per chunk on the chunked path: four lanes of four outputs fill 16 of the Cortex-M4F's
+/// 32 floating-point registers with sums (eight lanes would spill them).
+const CHUNK: usize = 4;
+/// Updates counted per update rule.
+const UPDATES: usize = 8;
+/// The widest input and output of the networks.
+const MAX_IN: usize = 16;
+const MAX_OUT: usize = 4;
+/// The largest arena any measurement needs.
+const ARENA: usize = max_arena();
+/// The update rules, with the names they are printed with.
+const RULES: [(&str, Optimizer); 3] = [
+    ("SGD", Optimizer::SGD),
+    ("momentum", Optimizer::MOMENTUM),
+    ("Adam", Optimizer::ADAM),
+];
+
+const fn max_arena() -> usize {
+    let mut max = 0;
+    let mut rest: &[[usize; 4]] = &NETWORKS;
+    while let [widths, tail @ ..] = rest {
+        let len = shape::train_arena_len_chunked(widths, Optimizer::ADAM, CHUNK);
+        if len > max {
+            max = len;
+        }
+        rest = tail;
+    }
+    max
+}
+
+/// Training memory, inputs, targets and sample order, in `.bss`.
+struct Memory {
+    arena: [f32; ARENA],
+    inputs: [f32; (SAMPLES + 1) * MAX_IN],
+    targets: [f32; (SAMPLES + 1) * MAX_OUT],
+    order: [u32; SAMPLES + 1],
+}
+
+static MEMORY: ConstStaticCell<Memory> = ConstStaticCell::new(Memory {
+    arena: [0.0; ARENA],
+    inputs: [0.0; (SAMPLES + 1) * MAX_IN],
+    targets: [0.0; (SAMPLES + 1) * MAX_OUT],
+    order: [0; SAMPLES + 1],
+});
+
+/// Plain SGD, no shuffle, no standardisation, no stopping: the host benchmark's settings.
+const CONFIG: Config = Config {
+    learning_rate: 1e-4,
+    batch_size: BATCH,
+    max_epochs: u32::MAX,
+    patience: u32::MAX,
+    shuffle: false,
+    standardize: false,
+    stall_epochs: 0,
+    divergence_factor: f32::MAX,
+    optimizer: Optimizer::SGD,
+    ..Config::DEFAULT
+};
+
+/// Runs every measurement on board `B`, printing the tables; false if one could not run.
+pub fn run<B: Board>() -> bool {
+    defmt::println!("board: {=str}", B::NAME);
+    let (Some(Parts { mut counter, .. }), Some(memory)) = (B::init(), MEMORY.try_take()) else {
+        defmt::error!("the board or the benchmark's memory was already taken");
+        return false;
+    };
+    let mut rng = Lcg::new(1);
+    for v in memory.inputs.iter_mut().chain(memory.targets.iter_mut()) {
+        *v = rng.uniform(-1.0, 1.0);
+    }
+    let trained = training(memory, &mut counter);
+    updates(memory, &mut counter);
+    footprint();
+    trained
+}
+
+/// MACs per training sample, in sixteenths (the update's share is a sixteenth per parameter).
+fn sixteenth_macs(widths: &[usize]) -> usize {
+    let mut macs = 0;
+    for layer in mlp::layers(widths) {
+        let passes = if layer.acts_at == 0 { 2 } else { 3 };
+        macs += passes * layer.weights();
+    }
+    BATCH * macs + shape::param_len(widths)
+}
+
+fn training<K: Counter>(memory: &mut Memory, counter: &mut K) -> bool {
+    defmt::println!(
+        "| network | samples at once | {=str} per sample | MACs per sample | {=str} per MAC |",
+        K::UNIT,
+        K::UNIT
+    );
+    defmt::println!("| --- | --- | --- | --- | --- |");
+    NETWORKS.iter().all(|widths| {
+        train::<1, K>(widths, memory, counter) && train::<CHUNK, K>(widths, memory, counter)
+    })
+}
+
+/// Trains one epoch of `widths`, `C` samples at a time, and prints a row.
+fn train<const C: usize, K: Counter>(
+    widths: &[usize; 4],
+    memory: &mut Memory,
+    counter: &mut K,
+) -> bool {
+    let [n_in, .., n_out] = *widths;
+    let inputs = memory.inputs.get(..(SAMPLES + 1) * n_in).unwrap_or(&[]);
+    let targets = memory.targets.get(..(SAMPLES + 1) * n_out).unwrap_or(&[]);
+    for (k, i) in memory.order.iter_mut().enumerate() {
+        *i = k as u32;
+    }
+    let trainer = Dataset::new(inputs, targets, n_in, n_out).and_then(|data| {
+        let split = Split::from_order(&mut memory.order, SAMPLES, 1)?;
+        Trainer::<C>::chunked(widths, CONFIG, data, split, &mut memory.arena)
+    });
+    let mut trainer = match trainer {
+        Ok(trainer) => trainer,
+        Err(e) => {
+            defmt::error!("cannot train {=[?]}: {}", widths[..], e);
+            return false;
+        }
+    };
+    // The first step also scores the initial weights on the whole training set: not counted.
+    if trainer.step().is_err() {
+        return false;
+    }
+    let start = counter.now();
+    for _ in 0..SAMPLES / BATCH {
+        if trainer.step().is_err() {
+            return false;
+        }
+    }
+    let work = counter.now().saturating_sub(start);
+    let samples = SAMPLES as u64;
+    let sixteenths = sixteenth_macs(widths) as u64;
+    // Hundredths of an instruction per MAC.
+    let per_mac = work * 1600 / (samples * sixteenths);
+    defmt::println!(
+        "| {=usize}-{=usize}-{=usize}-{=usize} | {=usize} | {=u64} | {=u64} | {=u64}.{=u64:02} |",
+        widths[0],
+        widths[1],
+        widths[2],
+        widths[3],
+        C,
+        work / samples,
+        sixteenths / 16,
+        per_mac / 100,
+        per_mac % 100
+    );
+    true
+}
+
+/// Times each update rule alone on the largest network's parameters.
+fn updates<K: Counter>(memory: &mut Memory, counter: &mut K) {
+    let p = NETWORKS
+        .iter()
+        .map(|w| shape::param_len(w))
+        .max()
+        .unwrap_or(0);
+    defmt::println!("");
+    defmt::println!("| update rule | {=str} per parameter |", K::UNIT);
+    defmt::println!("| --- | --- |");
+    for (name, rule) in RULES {
+        // The rule as the trainer sees it: a value, not a constant to specialise on.
+        let rule = core::hint::black_box(rule);
+        let (params, rest) = memory.arena.split_at_mut(p);
+        let (grads, state) = rest.split_at_mut(p);
+        let state = state
+            .get_mut(..p * rule.state_per_param())
+            .unwrap_or(&mut []);
+        grads.iter_mut().for_each(|g| *g = 0.5);
+        state.iter_mut().for_each(|s| *s = 0.0);
+        let mut powers = Powers::new();
+        let start = counter.now();
+        for _ in 0..UPDATES {
+            rule.update(params, grads, state, 1e-3, 1.0 / BATCH as f32, &mut powers);
+        }
+        let hundredths = counter.now().saturating_sub(start) * 100 / (UPDATES * p) as u64;
+        defmt::println!(
+            "| {=str} | {=u64}.{=u64:02} |",
+            name,
+            hundredths / 100,
+            hundredths % 100
+        );
+    }
+}
+
+/// Each network's arena beside the least training must keep: parameters, their gradient sums,
+/// the update rule's state, the best-weights copy, one sample's activations (the errors take
+/// their place on the way back) and the standardisation statistics.
+fn footprint() {
+    defmt::println!("");
+    defmt::println!(
+        "| network | update rule | least (B) | arena, 1 at once (B) | beyond (B) | arena, {=usize} at once (B) |",
+        CHUNK
+    );
+    defmt::println!("| --- | --- | --- | --- | --- | --- |");
+    for widths in &NETWORKS {
+        for (name, rule) in RULES {
+            let least = 4
+                * (shape::param_len(widths) * (3 + rule.state_per_param())
+                    + shape::activation_len(widths)
+                    + shape::scaler_len(widths));
+            let arena = 4 * shape::train_arena_len(widths, rule);
+            defmt::println!(
+                "| {=usize}-{=usize}-{=usize}-{=usize} | {=str} | {=usize} | {=usize} | {=usize} | {=usize} |",
+                widths[0],
+                widths[1],
+                widths[2],
+                widths[3],
+                name,
+                least,
+                arena,
+                arena.saturating_sub(least),
+                4 * shape::train_arena_len_chunked(widths, rule, CHUNK)
+            );
+        }
+    }
+}
