@@ -81,7 +81,7 @@ impl<'a> Dataset<'a> {
 
     /// Number of samples (never 0).
     pub fn len(&self) -> usize {
-        self.inputs.len() / self.n_in
+        self.inputs.len().checked_div(self.n_in).unwrap_or(0)
     }
 
     /// Always false: an empty data set is rejected by [`Dataset::new`].

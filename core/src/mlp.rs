@@ -163,6 +163,7 @@ pub fn init_he(widths: &[usize], params: &mut [f32], rng: &mut Lcg) {
 /// `acts` holds `C ×` [`shape::activation_len`] values, layer after layer, each layer
 /// feature-major (see [`dense`]); it starts with the inputs (written by the caller) and ends
 /// with the outputs.
+#[inline(never)]
 pub fn forward<const C: usize>(widths: &[usize], params: &[f32], acts: &mut [f32]) {
     for layer in layers(widths) {
         let (w, b) = layer_params(params, &layer);
@@ -179,6 +180,7 @@ pub fn forward<const C: usize>(widths: &[usize], params: &[f32], acts: &mut [f32
 /// hidden layer's errors take the place of its activations, which are needed no more: no other
 /// memory is used. `xt` holds [`dense::transposed_len`]`(`[`shape::max_fan_in`]`, C)` values of
 /// scratch (none for a narrow chunk).
+#[inline(never)]
 pub fn backward<const C: usize>(
     widths: &[usize],
     params: &[f32],

@@ -84,7 +84,11 @@ pub fn shuffle<T>(items: &mut [T], rng: &mut Lcg) {
     for i in (1..items.len()).rev() {
         let bound = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let j = rng.below(bound) as usize;
-        items.swap(i, j.min(i));
+        // `items.swap(i, j)` without its bounds check: `j ≤ i < items.len()`.
+        let head = items.get_mut(..=i).and_then(|s| s.split_last_mut());
+        if let Some((last, Some(other))) = head.map(|(last, rest)| (last, rest.get_mut(j))) {
+            core::mem::swap(last, other);
+        }
     }
 }
 

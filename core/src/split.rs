@@ -152,9 +152,20 @@ impl<'a> Split<'a> {
     }
 }
 
+/// `round(len × fraction)`, halves away from zero, exactly and in integers (no soft-float `f64`
+/// on a microcontroller): for `fraction` in `[0, 1)`, `fraction = m·2⁻ˢ` with `m < 2²⁴` and
+/// `s ≥ 24`, and `len < 2³²`, so `len·m` fits in 64 bits.
 fn part_size(len: usize, fraction: f32) -> usize {
-    // f64 keeps the rounding exact for any realistic length; `as` saturates.
-    libm::round(len as f64 * f64::from(fraction)) as usize
+    let bits = fraction.to_bits();
+    let exponent = (bits >> 23) & 0xff;
+    let hidden = if exponent == 0 { 0 } else { 1 << 23 };
+    let m = u64::from((bits & 0x7f_ffff) | hidden);
+    let shift = 150u32.saturating_sub(exponent.max(1));
+    let product = (len as u64).saturating_mul(m);
+    match shift {
+        1..=63 => ((product >> (shift - 1)).saturating_add(1) >> 1) as usize,
+        _ => 0,
+    }
 }
 
 #[cfg(test)]
@@ -200,6 +211,13 @@ mod tests {
     }
 
     proptest! {
+        /// The integer rounding is the exact `round(len × fraction)`.
+        #[test]
+        fn part_sizes_round_exactly(len in 1usize..1 << 24, fraction in 0.0f32..1.0) {
+            let exact = (len as f64 * f64::from(fraction)).round() as usize;
+            prop_assert_eq!(part_size(len, fraction), exact);
+        }
+
         #[test]
         fn parts_are_disjoint_and_cover_the_data(len in 1usize..500, val in 0.0f32..0.5, test in 0.0f32..0.45, seed: u64) {
             let mut order = vec![0u32; len];

@@ -6,8 +6,10 @@ use crate::stopping::{Monitor, StopReason};
 use crate::{mlp, scaler, shape, Config, Dataset, Error, Lcg, Model, Split};
 use heapless::HistoryBuffer;
 
-/// How many recent epochs a [`Report`] keeps (the observer of [`Trainer::fit`] sees them all).
-pub const HISTORY_LEN: usize = 32;
+/// How many recent epochs a [`Report`] keeps (the observer of [`Trainer::fit`] sees them all):
+/// enough for [`crate::diagnose::overfitting`], few enough that a report on a microcontroller's
+/// stack stays small (12 bytes an epoch).
+pub const HISTORY_LEN: usize = 8;
 
 /// The losses of one epoch, in the targets' original units.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -158,17 +160,17 @@ impl<'a, const C: usize> Trainer<'a, C> {
         }
         let needed = shape::train_arena_len_chunked(widths, config.optimizer, C);
         let found = arena.len();
-        let arena = arena
-            .get_mut(..needed)
-            .ok_or(Error::BufferSize { needed, found })?;
+        let too_small = Error::BufferSize { needed, found };
+        let rest = arena.get_mut(..needed).ok_or(too_small)?;
         let p = shape::param_len(widths);
-        let (params, rest) = arena.split_at_mut(p);
-        let (grads, rest) = rest.split_at_mut(p);
-        let (state, rest) = rest.split_at_mut(p * config.optimizer.state_per_param());
-        let (best, rest) = rest.split_at_mut(p);
-        let (acts, rest) = rest.split_at_mut(C * shape::activation_len(widths));
+        let carve = |rest: &'a mut [f32], n: usize| rest.split_at_mut_checked(n).ok_or(too_small);
+        let (params, rest) = carve(rest, p)?;
+        let (grads, rest) = carve(rest, p)?;
+        let (state, rest) = carve(rest, p * config.optimizer.state_per_param())?;
+        let (best, rest) = carve(rest, p)?;
+        let (acts, rest) = carve(rest, C * shape::activation_len(widths))?;
         let transposed_len = crate::dense::transposed_len(shape::max_fan_in(widths), C);
-        let (transposed, stats) = rest.split_at_mut(transposed_len);
+        let (transposed, stats) = carve(rest, transposed_len)?;
 
         let mut rng = Lcg::new(config.seed);
         mlp::init_he(widths, params, &mut rng);
