@@ -32,11 +32,12 @@
 use crate::data;
 use crate::hash::fnv1a_f32;
 use crate::line::{Line, Log, Loss};
-use crate::story::{self, BaselineStorage, Outcome, Storage, CHUNK, CONFIG, FACTOR, WIDTHS};
+use crate::story::{self, BaselineStorage, FlashBuffers, Outcome, Storage};
+use crate::story::{CHUNK, CONFIG, FACTOR, WIDTHS};
 use crate::story::{SPLIT_SEED, TEST_FRACTION, VAL_FRACTION};
 use embedded_storage::nor_flash::NorFlash;
 use tinytrain_core::diagnose::Comparison;
-use tinytrain_core::{format, shape, Dataset, Error, Model, ModelStore, Stored, Trainer};
+use tinytrain_core::{format, Dataset, Error, Model, ModelStore, Stored, Trainer};
 
 /// Bytes of each of the two model slots: one 4 KiB page, the nRF52840's erase unit.
 pub const SLOT_SIZE: u32 = 4096;
@@ -103,9 +104,13 @@ pub fn boot<F: NorFlash>(
         warm: handover.is_some(),
     });
     let data = data::dataset()?;
-    let Storage { baseline, network } = storage;
+    let Storage {
+        baseline,
+        network,
+        flash,
+    } = storage;
     let mut trainer = network.trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
-    let loaded = restore(store, &mut trainer)?;
+    let loaded = restore(store, &mut trainer, flash)?;
     let train = handover.is_none() && (loaded.is_none() || policy == Policy::FineTune);
     log.line(&match loaded {
         Some(stored) => Line::Loaded {
@@ -117,7 +122,7 @@ pub fn boot<F: NorFlash>(
     });
     log.line(&story::data_line(data, trainer.split()));
     if train {
-        return train_and_save(trainer, baseline, data, store, log);
+        return train_and_save(trainer, baseline, data, store, &mut flash.record, log);
     }
     let next = match loaded {
         Some(stored) => evaluate(trainer, data, stored, handover, log)?,
@@ -139,6 +144,7 @@ fn train_and_save<F: NorFlash>(
     baseline: &mut BaselineStorage,
     data: Dataset<'static>,
     store: &mut ModelStore<F>,
+    record: &mut [u8],
     log: &mut impl Log,
 ) -> Result<Boot, Error> {
     let baseline_mse = story::fit_baseline(baseline, data, log)?;
@@ -155,7 +161,7 @@ fn train_and_save<F: NorFlash>(
         factor: FACTOR,
     });
     let next = if beat {
-        let saved = save(store, &tested.model)?;
+        let saved = save(store, &tested.model, record)?;
         log.line(&Line::Saved {
             slot: saved.slot,
             sequence: saved.sequence,
@@ -266,20 +272,20 @@ fn check(saved: Option<Handover>, found: Option<Handover>, log: &mut impl Log) -
 
 /// Loads the newest valid model in `store` into `trainer`, weights and standardisation;
 /// `None` if neither slot holds one.
-///
-/// Not inlined: its buffers take stack only while it runs, not during training.
-#[inline(never)]
 fn restore<F: NorFlash>(
     store: &mut ModelStore<F>,
     trainer: &mut Trainer<'_, CHUNK>,
+    buffers: &mut FlashBuffers,
 ) -> Result<Option<Stored>, Error> {
     const { assert!(ModelStore::<F>::buffer_len(WIDTHS) <= RECORD_LEN) }
-    let mut bytes = [0; RECORD_LEN];
-    let mut params = [0.0; shape::param_len(WIDTHS)];
-    let mut stats = [0.0; shape::scaler_len(WIDTHS)];
-    match store.load(WIDTHS, &mut params, &mut stats, &mut bytes) {
+    let FlashBuffers {
+        record,
+        params,
+        stats,
+    } = buffers;
+    match store.load(WIDTHS, params, stats, record) {
         Ok(stored) => {
-            trainer.set_model(&Model::new(WIDTHS, &params, &stats)?)?;
+            trainer.set_model(&Model::new(WIDTHS, params, stats)?)?;
             Ok(Some(stored))
         }
         Err(Error::NoValidModel) => Ok(None),
@@ -287,13 +293,14 @@ fn restore<F: NorFlash>(
     }
 }
 
-/// Saves `model` in the slot `store` writes next.
-///
-/// Not inlined: its buffer takes stack only while it runs.
-#[inline(never)]
-fn save<F: NorFlash>(store: &mut ModelStore<F>, model: &Model<'_>) -> Result<Stored, Error> {
+/// Saves `model` in the slot `store` writes next, through `record`.
+fn save<F: NorFlash>(
+    store: &mut ModelStore<F>,
+    model: &Model<'_>,
+    record: &mut [u8],
+) -> Result<Stored, Error> {
     const { assert!(ModelStore::<F>::buffer_len(WIDTHS) <= RECORD_LEN) }
-    store.save(model, &mut [0; RECORD_LEN])
+    store.save(model, record)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! What learning cost on the device: work per training sample, static RAM, peak stack.
 
 use tinytrain_core::shape;
-use tinytrain_demo::{data, story, Outcome, Storage, WIDTHS};
+use tinytrain_demo::{data, story, Outcome, Storage, RECORD_LEN, WIDTHS};
 
 /// Work per training sample: the counted training work over the samples trained.
 pub fn training(work: u64, unit: &str, outcome: &Outcome) {
@@ -32,10 +32,12 @@ const SCALING: usize = shape::scaler_len(WIDTHS) * WORD;
 const ORDER: usize = data::SAMPLES * WORD;
 /// The linear baseline's arena and sample order, bytes.
 const BASELINE: usize = story::BASELINE_ARENA_LEN * WORD + ORDER;
+/// A model record on its way to or from flash, and the model read back, bytes.
+const FLASH: usize = RECORD_LEN + PARAMS + SCALING;
 
 // The parts listed are all of the training memory.
 const _: () = assert!(
-    3 * PARAMS + OPTIMIZER_STATE + SCRATCH + SCALING + ORDER + BASELINE
+    3 * PARAMS + OPTIMIZER_STATE + SCRATCH + SCALING + ORDER + BASELINE + FLASH
         == core::mem::size_of::<Storage>()
 );
 
@@ -44,7 +46,8 @@ pub fn ram() {
     defmt::println!(
         "cost: static RAM for the MLP: weights {=usize} B, gradients {=usize} B, optimizer state \
          {=usize} B, best-weights copy {=usize} B, activations and errors {=usize} B, scaling \
-         {=usize} B, sample order {=usize} B; linear baseline {=usize} B; {=usize} B in all",
+         {=usize} B, sample order {=usize} B; linear baseline {=usize} B; flash buffers \
+         {=usize} B; {=usize} B in all",
         PARAMS,
         PARAMS,
         OPTIMIZER_STATE,
@@ -53,6 +56,7 @@ pub fn ram() {
         SCALING,
         ORDER,
         BASELINE,
+        FLASH,
         core::mem::size_of::<Storage>()
     );
     defmt::println!(
