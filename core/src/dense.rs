@@ -29,17 +29,16 @@ pub const fn is_wide(chunk: usize) -> bool {
 ///
 /// `x` holds `fan_in × C` values, `y` holds `fan_out × C`, `w` `fan_out × fan_in`, `b` `fan_out`.
 /// Outputs are computed four at a time (two in a wide chunk, whose lanes fill more registers),
-/// so that each input is loaded once for all of them.
+/// so that each input is loaded once for all of them; the remaining ones one by one.
 pub fn forward<const C: usize>(w: &[f32], b: &[f32], x: &[f32], y: &mut [f32], relu: bool) {
     let (x, _) = x.as_chunks::<C>();
     let (y, _) = y.as_chunks_mut::<C>();
     let n = x.len().max(1);
     let (w, b, y) = if is_wide(C) {
-        (w, b, y)
+        forward_pairs(w, b, x, y, relu, n)
     } else {
         forward_quads(w, b, x, y, relu, n)
     };
-    let (w, b, y) = forward_pairs(w, b, x, y, relu, n);
     for ((w, b), y) in w.chunks_exact(n).zip(b).zip(y) {
         let mut acc = [[*b; C]];
         for (xi, w) in x.iter().zip(w) {

@@ -27,10 +27,10 @@ pub struct Overfitting {
 /// the training loss of the last epoch is below the best epoch's.
 ///
 /// ```
-/// use tinytrain_core::{diagnose::overfitting, trainer::HISTORY_LEN, EpochLoss, Report};
+/// use tinytrain_core::{diagnose::overfitting, trainer::History, EpochLoss, Report};
 /// let mut report = Report {
 ///     stop: None, epochs_run: 30, best_epoch: 10, best_val_mse: 1.0, train_mse_at_best: 0.9,
-///     history: heapless::HistoryBuffer::<EpochLoss, HISTORY_LEN>::new(),
+///     history: History::new(),
 /// };
 /// for epoch in 26..=30 {
 ///     report.history.write(EpochLoss { epoch, train_mse: 0.5, val_mse: 1.3 });
@@ -148,11 +148,11 @@ impl Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{trainer::HISTORY_LEN, EpochLoss};
+    use crate::{trainer::History, EpochLoss};
 
     /// A report whose last five epochs all have the losses `last`.
     fn report(best: (u32, f32, f32), last: (u32, f32, f32)) -> Report {
-        let mut history = heapless::HistoryBuffer::<EpochLoss, HISTORY_LEN>::new();
+        let mut history = History::new();
         for epoch in last.0 - 4..=last.0 {
             history.write(EpochLoss {
                 epoch,

@@ -175,7 +175,8 @@ impl Writer<'_> {
     fn put(&mut self, bytes: &[u8]) {
         let end = self.at.saturating_add(bytes.len());
         if let Some(dst) = self.out.get_mut(self.at..end) {
-            dst.copy_from_slice(bytes);
+            // Element by element: lengths match, and no panicking path is left behind.
+            dst.iter_mut().zip(bytes).for_each(|(d, s)| *d = *s);
         }
         self.at = end;
     }
@@ -184,7 +185,7 @@ impl Writer<'_> {
 fn array_at<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     let mut a = [0u8; N];
     if let Some(src) = bytes.get(at..at.saturating_add(N)) {
-        a.copy_from_slice(src);
+        a.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
     }
     a
 }

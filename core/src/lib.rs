@@ -81,4 +81,4 @@ pub use rng::Lcg;
 pub use slots::{ModelStore, Slot, Stored};
 pub use split::Split;
 pub use stopping::StopReason;
-pub use trainer::{EpochLoss, EpochSummary, Finished, Progress, Report, Trainer};
+pub use trainer::{EpochLoss, EpochSummary, Finished, History, Progress, Report, Trainer};

@@ -285,7 +285,7 @@ impl<F: NorFlash> ModelStore<F> {
         let blob = body.get(..len as usize).unwrap_or(&[]);
         let crc = record_crc(fields.as_flattened(), blob).to_le_bytes();
         for (dst, src) in head.chunks_exact_mut(4).zip(fields.iter().chain([&crc])) {
-            dst.copy_from_slice(src);
+            dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
         }
 
         let start = self.offset(slot, 0)?;

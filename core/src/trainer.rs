@@ -4,7 +4,6 @@ use crate::model::{self, copy_prefix, expect_width};
 use crate::optim::Powers;
 use crate::stopping::{Monitor, StopReason};
 use crate::{mlp, scaler, shape, Config, Dataset, Error, Lcg, Model, Split};
-use heapless::HistoryBuffer;
 
 /// How many recent epochs a [`Report`] keeps (the observer of [`Trainer::fit`] sees them all):
 /// enough for [`crate::diagnose::overfitting`], few enough that a report on a microcontroller's
@@ -61,14 +60,77 @@ pub struct Report {
     pub best_val_mse: f32,
     /// The training MSE of the best epoch.
     pub train_mse_at_best: f32,
-    /// The last [`HISTORY_LEN`] epochs, oldest first through `oldest_ordered()`.
-    pub history: HistoryBuffer<EpochLoss, HISTORY_LEN>,
+    /// The last [`HISTORY_LEN`] epochs.
+    pub history: History,
 }
 
 impl Report {
     /// The most recent epoch.
     pub fn last(&self) -> Option<&EpochLoss> {
         self.history.recent()
+    }
+}
+
+/// The last [`HISTORY_LEN`] epochs of a run: a small ring with no panicking path.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct History {
+    epochs: [EpochLoss; HISTORY_LEN],
+    /// Where the next epoch goes.
+    next: usize,
+    len: usize,
+}
+
+impl History {
+    /// No epoch yet.
+    pub const fn new() -> Self {
+        const NONE: EpochLoss = EpochLoss {
+            epoch: 0,
+            train_mse: 0.0,
+            val_mse: 0.0,
+        };
+        Self {
+            epochs: [NONE; HISTORY_LEN],
+            next: 0,
+            len: 0,
+        }
+    }
+
+    /// Adds an epoch, forgetting the oldest once [`HISTORY_LEN`] are kept.
+    pub fn write(&mut self, epoch: EpochLoss) {
+        if let Some(slot) = self.epochs.get_mut(self.next) {
+            *slot = epoch;
+        }
+        self.next = (self.next + 1) % HISTORY_LEN;
+        self.len = (self.len + 1).min(HISTORY_LEN);
+    }
+
+    /// The epochs kept, oldest first.
+    pub fn oldest_ordered(&self) -> impl DoubleEndedIterator<Item = &EpochLoss> {
+        let (newer, older) = self.epochs.split_at(self.next.min(HISTORY_LEN));
+        let wrapped = if self.len == HISTORY_LEN { older } else { &[] };
+        wrapped.iter().chain(newer)
+    }
+
+    /// The most recent epoch.
+    pub fn recent(&self) -> Option<&EpochLoss> {
+        let newest = (self.next + HISTORY_LEN - 1) % HISTORY_LEN;
+        self.epochs.get(newest).filter(|_| self.len > 0)
+    }
+
+    /// How many epochs are kept.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// No epoch yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Default for History {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -115,7 +177,7 @@ pub struct Trainer<'a, const C: usize = 1> {
     epoch_values: usize,
     epoch_grad_sq: f32,
     epoch_batches: u32,
-    history: HistoryBuffer<EpochLoss, HISTORY_LEN>,
+    history: History,
     started: bool,
     stop: Option<StopReason>,
 }
@@ -200,7 +262,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
             epoch_values: 0,
             epoch_grad_sq: 0.0,
             epoch_batches: 0,
-            history: HistoryBuffer::new(),
+            history: History::new(),
             started: false,
             stop: None,
         };
@@ -421,7 +483,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
             best_epoch: self.monitor.best_epoch,
             best_val_mse: self.monitor.best_val,
             train_mse_at_best: self.monitor.train_at_best,
-            history: self.history.clone(),
+            history: self.history,
         }
     }
 
@@ -523,6 +585,22 @@ mod tests {
         assert!(trainer.set_model(&bad).is_err(), "zero deviation");
         trainer.step().unwrap();
         assert_eq!(trainer.set_model(&model), Err(Error::Finished));
+    }
+
+    #[test]
+    fn history_keeps_the_last_epochs_oldest_first() {
+        let mut h = History::new();
+        assert!(h.is_empty() && h.recent().is_none());
+        for epoch in 1..=HISTORY_LEN as u32 + 3 {
+            h.write(EpochLoss {
+                epoch,
+                train_mse: 0.0,
+                val_mse: 0.0,
+            });
+        }
+        let kept: Vec<u32> = h.oldest_ordered().map(|e| e.epoch).collect();
+        assert_eq!(kept, (4..=HISTORY_LEN as u32 + 3).collect::<Vec<_>>());
+        assert_eq!(h.recent().map(|e| e.epoch), Some(HISTORY_LEN as u32 + 3));
     }
 
     proptest! {
