@@ -37,6 +37,13 @@ pub fn root() -> PathBuf {
     xtask.parent().unwrap_or(xtask).to_path_buf()
 }
 
+/// `cargo` at the repository's root, the host workspace.
+pub fn root_cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
 /// The firmware's directory.
 pub fn dir() -> PathBuf {
     root().join("firmware")

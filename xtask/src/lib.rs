@@ -3,8 +3,10 @@
 //! - [`qemu`]: the firmware's runner — QEMU plus a defmt decoder, under a timeout;
 //! - [`firmware`]: where the firmware lives and how each board's binary is built;
 //! - [`setup`]: installs what a fresh machine lacks (Rust targets, QEMU, flip-link);
+//! - [`bench`]: the benchmarks' figures — on the emulated Cortex-M4F, the demo's size, the host;
 //! - [`cmd`]: running a tool, echoing it, and the errors of all of the above.
 
+pub mod bench;
 pub mod cmd;
 pub mod firmware;
 pub mod qemu;

@@ -5,7 +5,7 @@ mod tasks;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
-use xtask::{qemu, Error};
+use xtask::{bench, qemu, Error};
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -15,6 +15,9 @@ tasks:
                             emulated board (QEMU mps2-an386) and stream its log
   test                      install what is missing and run every check: fmt, clippy, tests,
                             no_std builds, both boards' firmware, the firmware under QEMU
+  bench [device|size|host]  the figures of BENCHMARKS.md: instructions per training sample
+                            and per MAC on the emulated Cortex-M4F, the demo firmware's flash
+                            and RAM, host throughput beside dfdx; all three without argument
   qemu-run [--timeout S] ELF  run a firmware ELF under QEMU, decode its defmt log, exit with
                             the firmware's exit code (the firmware's cargo runner)";
 
@@ -24,6 +27,13 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["demo"] => tasks::demo(),
         ["test"] => tasks::test(),
+        ["bench"] => bench::device()
+            .and_then(|()| bench::size())
+            .and_then(|()| bench::host())
+            .map(|()| ExitCode::SUCCESS),
+        ["bench", "device"] => bench::device().map(|()| ExitCode::SUCCESS),
+        ["bench", "size"] => bench::size().map(|()| ExitCode::SUCCESS),
+        ["bench", "host"] => bench::host().map(|()| ExitCode::SUCCESS),
         ["qemu-run", elf] => qemu_run(Path::new(elf), qemu::DEFAULT_TIMEOUT),
         ["qemu-run", "--timeout", secs, elf] => match secs.parse() {
             Ok(secs) => qemu_run(Path::new(elf), Duration::from_secs(secs)),

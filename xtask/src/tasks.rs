@@ -21,9 +21,9 @@ pub fn demo() -> Result<ExitCode, Error> {
 /// Every check. The workspace's tests run last, so cargo test's summary closes the log.
 pub fn test() -> Result<ExitCode, Error> {
     setup::all()?;
-    cmd::run(cargo().args(["fmt", "--all", "--check"]))?;
+    cmd::run(firmware::root_cargo().args(["fmt", "--all", "--check"]))?;
     cmd::run(firmware::cargo("fmt").args(["--all", "--check"]))?;
-    cmd::run(cargo().args([
+    cmd::run(firmware::root_cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
@@ -40,7 +40,7 @@ pub fn test() -> Result<ExitCode, Error> {
     }
     for target in TARGETS {
         cmd::run(
-            cargo()
+            firmware::root_cargo()
                 .args(["check", "-p", "tinytrain-core", "-p", "tinytrain-demo"])
                 .args(["--target", target]),
         )?;
@@ -54,8 +54,8 @@ pub fn test() -> Result<ExitCode, Error> {
         run_on_qemu(&test)?;
     }
     // The fuzz targets' checks, on fixed inputs (fuzzing itself needs nightly: see fuzz/).
-    cmd::run(cargo().args(["test", "--manifest-path", "fuzz/Cargo.toml"]))?;
-    cmd::run(cargo().args(["test", "--workspace"]))?;
+    cmd::run(firmware::root_cargo().args(["test", "--manifest-path", "fuzz/Cargo.toml"]))?;
+    cmd::run(firmware::root_cargo().args(["test", "--workspace"]))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -79,11 +79,4 @@ fn size(elf: &Path) -> Result<(), Error> {
         "size"
     };
     cmd::run(Command::new(tool).arg(elf))
-}
-
-/// `cargo` at the repository's root.
-fn cargo() -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command.current_dir(firmware::root());
-    command
 }

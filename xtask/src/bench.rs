@@ -1,0 +1,238 @@
+//! `cargo xtask bench`: the figures of `BENCHMARKS.md`, one command each.
+//!
+//! - [`device`]: instructions per training sample and per multiply-accumulate on the emulated
+//!   Cortex-M4F (the firmware's `bench` binary under QEMU, `-icount shift=0`), the update rules'
+//!   cost and each network's arena beside the least training must store;
+//! - [`size`]: flash and RAM of the demo firmware, with its peak stack from a run under QEMU;
+//! - [`host`]: criterion's training and inference throughput, tinytrain beside dfdx 0.13 in the
+//!   same run, as medians and ratios.
+
+use crate::cmd::{self, Error};
+use crate::firmware::{self, Board, MPS2_AN386};
+use crate::{qemu, setup};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The firmware's benchmark binary, on the emulated board.
+pub const BENCH: Board = Board {
+    bin: "bench",
+    feature: "qemu",
+};
+
+/// The networks of both benchmarks.
+pub const NETWORKS: [&str; 3] = ["1-16-16-1", "10-32-16-1", "16-64-64-4"];
+
+/// Samples per iteration of the host benchmark (one mini-batch, or one predicted batch).
+const BATCH: f64 = 16.0;
+
+/// Runs the device benchmark under QEMU; its tables come from the firmware.
+pub fn device() -> Result<(), Error> {
+    setup::all()?;
+    let elf = BENCH.build()?;
+    println!("running {} on QEMU {}", elf.display(), qemu::MACHINE);
+    let code = qemu::run(&elf, qemu::DEFAULT_TIMEOUT, |line| println!("{line}"))?;
+    expect_success(&elf, code)
+}
+
+/// Builds and runs the demo firmware, then prints its flash and RAM.
+pub fn size() -> Result<(), Error> {
+    setup::all()?;
+    let elf = MPS2_AN386.build()?;
+    println!(
+        "running {} on QEMU {} for its peak stack",
+        elf.display(),
+        qemu::MACHINE
+    );
+    let mut peak = 0;
+    let code = qemu::run(&elf, qemu::DEFAULT_TIMEOUT, |line| {
+        peak = peak.max(peak_stack(line).unwrap_or(0));
+    })?;
+    expect_success(&elf, code)?;
+    let sections = cmd::output(Command::new("arm-none-eabi-size").arg("-A").arg(&elf))?;
+    let symbols = cmd::output(
+        Command::new("arm-none-eabi-nm")
+            .args(["-S", "-C"])
+            .arg(&elf),
+    )?;
+    let section = |name| section_size(&sections, name).unwrap_or(0);
+    let data_set = symbol_size(&symbols, "tinytrain_demo::data::INPUTS").unwrap_or(0)
+        + symbol_size(&symbols, "tinytrain_demo::data::TARGETS").unwrap_or(0);
+    let (text, rodata) = (section(".text"), section(".rodata"));
+    let (data, bss) = (section(".data"), section(".bss"));
+    println!();
+    println!("| demo firmware ({}) | bytes |", MPS2_AN386.bin);
+    println!("| --- | --- |");
+    println!("| flash: .text + .rodata | {} |", text + rodata);
+    println!("| of which the data set | {data_set} |");
+    println!(
+        "| flash without the data set | {} |",
+        text + rodata - data_set
+    );
+    println!("| vector table (besides) | {} |", section(".vector_table"));
+    println!("| RAM: .data + .bss | {} |", data + bss);
+    println!("| peak stack | {peak} |");
+    println!("| RAM in all | {} |", data + bss + peak);
+    Ok(())
+}
+
+/// Runs criterion with dfdx beside tinytrain, then prints the medians and ratios.
+pub fn host() -> Result<(), Error> {
+    cmd::run(firmware::root_cargo().args([
+        "bench",
+        "-p",
+        "tinytrain-bench",
+        "--features",
+        "peer",
+        "--bench",
+        "train",
+    ]))?;
+    let dir = criterion_dir();
+    let rate = |group: &str, id: &str, net: &str| throughput(&dir, group, id, net);
+    println!();
+    println!(
+        "| training, samples/s | tinytrain | tinytrain, fixed-size API | dfdx 0.13 | tinytrain / dfdx \
+         | fixed / run-time | tinytrain, one sample at a time |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for net in NETWORKS {
+        let ours = rate("train", "tinytrain-runtime", net)?;
+        let fixed = rate("train", "tinytrain-fixed", net)?;
+        let peer = rate("train", "dfdx", net)?;
+        let single = rate("train", "tinytrain-per-sample", net)?;
+        println!(
+            "| {net} | {} | {} | {} | {:.2}x | {:.2} | {} |",
+            human(ours),
+            human(fixed),
+            human(peer),
+            ours / peer,
+            fixed / ours,
+            human(single)
+        );
+    }
+    println!();
+    println!("| inference, samples/s | tinytrain, 16 at once | tinytrain, one at a time | dfdx 0.13 | tinytrain / dfdx |");
+    println!("| --- | --- | --- | --- | --- |");
+    for net in NETWORKS {
+        let ours = rate("predict", "tinytrain", net)?;
+        let single = rate("predict", "tinytrain-per-sample", net)?;
+        let peer = rate("predict", "dfdx", net)?;
+        println!(
+            "| {net} | {} | {} | {} | {:.2}x |",
+            human(ours),
+            human(single),
+            human(peer),
+            ours / peer
+        );
+    }
+    Ok(())
+}
+
+fn expect_success(elf: &Path, code: i32) -> Result<(), Error> {
+    match code {
+        0 => Ok(()),
+        code => Err(Error::Failed {
+            command: format!("cargo xtask qemu-run {}", elf.display()),
+            reason: format!("the firmware exited with {code}"),
+        }),
+    }
+}
+
+/// The peak stack a demo log line reports: `cost: peak stack 3260 B (of …)`.
+fn peak_stack(line: &str) -> Option<usize> {
+    line.strip_prefix("cost: peak stack ")?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// A section's size in `size -A` output.
+fn section_size(sections: &str, name: &str) -> Option<usize> {
+    sections.lines().find_map(|line| {
+        let mut fields = line.split_whitespace();
+        (fields.next()? == name).then(|| fields.next()?.parse().ok())?
+    })
+}
+
+/// A symbol's size in `nm -S -C` output (hexadecimal).
+fn symbol_size(symbols: &str, name: &str) -> Option<usize> {
+    symbols.lines().find_map(|line| {
+        let fields: Vec<&str> = line.splitn(4, ' ').collect();
+        match fields.as_slice() {
+            [_, size, _, symbol] if *symbol == name => usize::from_str_radix(size, 16).ok(),
+            _ => None,
+        }
+    })
+}
+
+/// Samples per second from criterion's median time of one iteration (16 samples).
+fn throughput(dir: &Path, group: &str, id: &str, net: &str) -> Result<f64, Error> {
+    let path = dir
+        .join(group)
+        .join(id)
+        .join(net)
+        .join("new/estimates.json");
+    let missing = |reason: String| Error::Failed {
+        command: format!("reading {}", path.display()),
+        reason,
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| missing(e.to_string()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| missing(e.to_string()))?;
+    let nanos = json["median"]["point_estimate"]
+        .as_f64()
+        .ok_or_else(|| missing("no median".into()))?;
+    Ok(BATCH * 1e9 / nanos)
+}
+
+/// A rate with three significant digits: `9.02 M`, `963 k`.
+fn human(rate: f64) -> String {
+    let (value, unit) = match rate {
+        r if r >= 1e6 => (r / 1e6, " M"),
+        r if r >= 1e3 => (r / 1e3, " k"),
+        r => (r, ""),
+    };
+    let decimals = match value {
+        v if v >= 100.0 => 0,
+        v if v >= 10.0 => 1,
+        _ => 2,
+    };
+    format!("{value:.decimals$}{unit}")
+}
+
+/// Where criterion keeps its results.
+fn criterion_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| firmware::root().join(d))
+        .unwrap_or_else(|| firmware::root().join("target"));
+    target.join("criterion")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_are_read_from_tool_output() {
+        assert_eq!(
+            peak_stack("cost: peak stack 3260 B (of 4173312 B)"),
+            Some(3260)
+        );
+        assert_eq!(peak_stack("cost: data set: 256 samples"), None);
+        let sections = "section   size  addr\n.text   52704  1024\n.rodata  4636  69672\n";
+        assert_eq!(section_size(sections, ".text"), Some(52704));
+        assert_eq!(section_size(sections, ".bss"), None);
+        let symbols = "0000dc44 00000400 r tinytrain_demo::data::INPUTS\n";
+        assert_eq!(
+            symbol_size(symbols, "tinytrain_demo::data::INPUTS"),
+            Some(1024)
+        );
+    }
+
+    #[test]
+    fn rates_read_well() {
+        assert_eq!(human(9_023_000.0), "9.02 M");
+        assert_eq!(human(963_400.0), "963 k");
+        assert_eq!(human(42.0), "42.0");
+    }
+}
