@@ -141,9 +141,49 @@ pub fn accumulate<const C: usize>(dy: &[f32], xs: &[f32], gw: &mut [f32], gb: &m
             add_lanes(g, d);
         }
         accumulate_blocks::<C>(dy, xs, gw, gw.len() / gb.len().max(1));
+    } else if C == 1 {
+        accumulate_one(dy.as_flattened(), xs, gw, gb);
     } else {
         let (x, _) = xs.as_chunks::<C>();
         accumulate_rows::<C>(dy, x, gw, gb);
+    }
+}
+
+/// Inputs at a time for one sample (`C = 1`) in [`accumulate`] and [`backprop`]: half of a
+/// Cortex-M's 32 floating-point registers.
+const SPAN: usize = 16;
+
+/// One sample: [`SPAN`] inputs at a time stay in registers while the rows of gradients stream
+/// by.
+#[inline(always)]
+fn accumulate_one(dy: &[f32], x: &[f32], gw: &mut [f32], gb: &mut [f32]) {
+    for (g, d) in gb.iter_mut().zip(dy) {
+        *g += *d;
+    }
+    let n = x.len().max(1);
+    for (k, xs) in x.chunks(SPAN).enumerate() {
+        let at = k * SPAN;
+        if let Some(xs) = xs.first_chunk::<SPAN>() {
+            let xs = *xs;
+            for (row, d) in gw.chunks_exact_mut(n).zip(dy) {
+                if let Some(gs) = row.get_mut(at..).and_then(|r| r.first_chunk_mut::<SPAN>()) {
+                    add_scaled(gs, *d, &xs);
+                }
+            }
+        } else {
+            for (row, d) in gw.chunks_exact_mut(n).zip(dy) {
+                let gs = row.get_mut(at..).unwrap_or(&mut []);
+                add_scaled(gs, *d, xs);
+            }
+        }
+    }
+}
+
+/// `g[i] += d · x[i]`.
+#[inline(always)]
+fn add_scaled(g: &mut [f32], d: f32, x: &[f32]) {
+    for (g, x) in g.iter_mut().zip(x) {
+        *g += d * *x;
     }
 }
 
@@ -330,12 +370,15 @@ pub const fn transposed_len(fan_in: usize, chunk: usize) -> usize {
 /// `relu'(x) = 1 if x > 0 else 0` (`x` is the previous layer's ReLU output, needed no more once
 /// the weight gradients are added).
 ///
-/// Several inputs are taken at a time, so that each error `dy[o]` is loaded once for all of them.
+/// Several inputs are taken at a time — [`SPAN`] for one sample, four for a narrow chunk, two
+/// for a wide one — so that each error `dy[o]` is loaded once for all of them.
 pub fn backprop<const C: usize>(w: &[f32], dy: &[f32], x: &mut [f32]) {
     let (dy, _) = dy.as_chunks::<C>();
     let (x, _) = x.as_chunks_mut::<C>();
     if is_wide(C) {
         backprop_columns::<C, 2>(w, dy, x);
+    } else if C == 1 {
+        backprop_columns::<C, SPAN>(w, dy, x);
     } else {
         backprop_columns::<C, 4>(w, dy, x);
     }

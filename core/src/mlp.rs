@@ -117,13 +117,6 @@ impl DoubleEndedIterator for Layers<'_> {
     }
 }
 
-/// The weights and biases of `layer` within `params`.
-fn layer_params<'p>(params: &'p [f32], layer: &Layer) -> (&'p [f32], &'p [f32]) {
-    let rest = params.get(layer.params_at..).unwrap_or(&[]);
-    let (w, rest) = rest.split_at(layer.weights().min(rest.len()));
-    (w, rest.get(..layer.fan_out).unwrap_or(rest))
-}
-
 /// Mutable weights and biases of `layer` within `params`.
 fn layer_params_mut<'p>(params: &'p mut [f32], layer: &Layer) -> (&'p mut [f32], &'p mut [f32]) {
     let rest = params.get_mut(layer.params_at..).unwrap_or(&mut []);
@@ -131,20 +124,6 @@ fn layer_params_mut<'p>(params: &'p mut [f32], layer: &Layer) -> (&'p mut [f32],
     let (w, rest) = rest.split_at_mut(n);
     let n = layer.fan_out.min(rest.len());
     (w, rest.split_at_mut(n).0)
-}
-
-/// The input and output of `layer` within the activations of a chunk of `C` samples.
-fn layer_acts<'a, const C: usize>(
-    acts: &'a mut [f32],
-    layer: &Layer,
-) -> (&'a mut [f32], &'a mut [f32]) {
-    let rest = acts
-        .get_mut(layer.acts_at.wrapping_mul(C)..)
-        .unwrap_or(&mut []);
-    let n = layer.fan_in.wrapping_mul(C).min(rest.len());
-    let (x, rest) = rest.split_at_mut(n);
-    let n = layer.fan_out.wrapping_mul(C).min(rest.len());
-    (x, rest.split_at_mut(n).0)
 }
 
 /// He (Kaiming) uniform initialisation: weights from `U(-√(6/fan_in), √(6/fan_in))`, drawn layer by
@@ -165,10 +144,17 @@ pub fn init_he(widths: &[usize], params: &mut [f32], rng: &mut Lcg) {
 /// with the outputs.
 #[inline(never)]
 pub fn forward<const C: usize>(widths: &[usize], params: &[f32], acts: &mut [f32]) {
-    for layer in layers(widths) {
-        let (w, b) = layer_params(params, &layer);
-        let (x, y) = layer_acts::<C>(acts, &layer);
-        dense::forward::<C>(w, b, x, y, layer.relu);
+    let (mut params, mut acts) = (params, acts);
+    let hidden = widths.len().saturating_sub(2);
+    for (k, pair) in widths.windows(2).enumerate() {
+        let &[fan_in, fan_out] = pair else { return };
+        let (w, rest) = front(params, fan_in.wrapping_mul(fan_out));
+        let (b, rest) = front(rest, fan_out);
+        params = rest;
+        let (x, rest) = front_mut(core::mem::take(&mut acts), fan_in.wrapping_mul(C));
+        let (y, _) = front_mut(&mut *rest, fan_out.wrapping_mul(C));
+        dense::forward::<C>(w, b, x, y, k < hidden);
+        acts = rest;
     }
 }
 
@@ -188,20 +174,60 @@ pub fn backward<const C: usize>(
     grads: &mut [f32],
     xt: &mut [f32],
 ) {
-    for layer in layers(widths).rev() {
-        let (w, _) = layer_params(params, &layer);
-        let (x, dy) = layer_acts::<C>(acts, &layer);
-        let (gw, gb) = layer_params_mut(grads, &layer);
+    let (mut params, mut grads) = (params, grads);
+    let before_output =
+        shape::activation_len(widths.get(..widths.len().saturating_sub(1)).unwrap_or(&[]));
+    let mut acts = acts
+        .get_mut(
+            ..before_output
+                .wrapping_add(shape::output_width(widths))
+                .wrapping_mul(C),
+        )
+        .unwrap_or(&mut []);
+    for (k, pair) in widths.windows(2).enumerate().rev() {
+        let &[fan_in, fan_out] = pair else { return };
+        let weights = fan_in.wrapping_mul(fan_out);
+        let (rest, layer) = back(params, weights.wrapping_add(fan_out));
+        params = rest;
+        let (w, _) = front(layer, weights);
+        let (rest, layer) = back_mut(core::mem::take(&mut grads), weights.wrapping_add(fan_out));
+        grads = rest;
+        let (gw, gb) = front_mut(layer, weights);
+        let (rest, dy) = back_mut(core::mem::take(&mut acts), fan_out.wrapping_mul(C));
+        let (_, x) = back_mut(&mut *rest, fan_in.wrapping_mul(C));
         if dense::is_wide(C) {
             dense::transpose::<C>(x, xt);
             dense::accumulate::<C>(dy, xt, gw, gb);
         } else {
             dense::accumulate::<C>(dy, x, gw, gb);
         }
-        if layer.acts_at > 0 {
+        if k > 0 {
             dense::backprop::<C>(w, dy, x);
         }
+        acts = rest;
     }
+}
+
+/// The first `n` values of `s` (fewer if it is short) and the rest.
+fn front(s: &[f32], n: usize) -> (&[f32], &[f32]) {
+    s.split_at(n.min(s.len()))
+}
+
+/// The first `n` values of `s` (fewer if it is short) and the rest, mutable.
+fn front_mut(s: &mut [f32], n: usize) -> (&mut [f32], &mut [f32]) {
+    let n = n.min(s.len());
+    s.split_at_mut(n)
+}
+
+/// The last `n` values of `s` (fewer if it is short) and what precedes them.
+fn back(s: &[f32], n: usize) -> (&[f32], &[f32]) {
+    s.split_at(s.len().saturating_sub(n))
+}
+
+/// The last `n` values of `s` (fewer if it is short) and what precedes them, mutable.
+fn back_mut(s: &mut [f32], n: usize) -> (&mut [f32], &mut [f32]) {
+    let n = s.len().saturating_sub(n);
+    s.split_at_mut(n)
 }
 
 #[cfg(test)]
