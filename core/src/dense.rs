@@ -10,11 +10,10 @@
 //!
 //! Every number is computed by the same sequence of IEEE operations whatever `C` is — a sum over
 //! inputs runs bias first then in input order; a sum over outputs runs in output order; a
-//! weight's gradient adds samples in sample order — so the results are
-//! bit-identical for every chunk size and on every platform. Only the order in which the
-//! independent sums are *interleaved* depends on `C`: narrow chunks keep a few rows or columns
-//! of sums in a microcontroller's 32 scalar registers, [wide](is_wide) ones fill a PC's vector
-//! registers.
+//! weight's gradient adds samples in sample order — so the results are bit-identical for every
+//! chunk size and on every platform. Only the order in which the independent sums are
+//! *interleaved* depends on `C`: narrow chunks keep a few rows or columns of sums in a
+//! microcontroller's 32 scalar registers, [wide](is_wide) ones fill a PC's vector registers.
 
 /// Chunks of at least this many samples take the schedule of a PC's vector units.
 pub const WIDE: usize = 8;
@@ -140,7 +139,8 @@ pub fn accumulate<const C: usize>(dy: &[f32], xs: &[f32], gw: &mut [f32], gb: &m
         for (g, d) in gb.iter_mut().zip(dy) {
             add_lanes(g, d);
         }
-        accumulate_blocks::<C>(dy, xs, gw, gw.len() / gb.len().max(1));
+        let fan_in = gw.len() / gb.len().max(1);
+        accumulate_blocks::<C>(dy, xs, gw, fan_in.max(1));
     } else if C == 1 {
         accumulate_one(dy.as_flattened(), xs, gw, gb);
     } else {
@@ -513,14 +513,18 @@ mod tests {
     #[test]
     fn every_schedule_matches_the_plain_definitions() {
         fn check<const C: usize>() {
-            let (n_in, n_out) = (11, 7);
+            // A full span and a partial one of inputs; four rows and three more of outputs.
+            let (n_in, n_out) = (19, 7);
             let w: std::vec::Vec<f32> =
                 (0..n_in * n_out).map(|k| (k as f32 * 0.37).sin()).collect();
             let b: std::vec::Vec<f32> = (0..n_out).map(|k| (k as f32 * 0.5).cos()).collect();
             // Inputs as a ReLU leaves them: positive, +0 or -0.
             let x: std::vec::Vec<f32> = (0..n_in * C)
-                .map(|k| relu_of((k as f32 * 0.71).sin()) * if k % 3 == 0 { -1.0 } else { 1.0 })
-                .map(|v| if v < 0.0 { -v } else { v })
+                .map(|k| match (k as f32 * 0.71).sin() {
+                    v if v > 0.0 => v,
+                    _ if k % 3 == 0 => -0.0,
+                    _ => 0.0,
+                })
                 .collect();
             let dy: std::vec::Vec<f32> = (0..n_out * C).map(|k| (k as f32 * 0.91).cos()).collect();
             let mut y = std::vec![0.0; n_out * C];
@@ -562,7 +566,9 @@ mod tests {
                     assert_eq!(dx[i * C + s].to_bits(), want.to_bits());
                 }
             }
-            assert_eq!((gw, gb), (want_w, want_b));
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<std::vec::Vec<_>>();
+            assert_eq!(bits(&gw), bits(&want_w));
+            assert_eq!(bits(&gb), bits(&want_b));
         }
         check::<1>();
         check::<2>();
