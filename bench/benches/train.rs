@@ -8,22 +8,9 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
-use tinytrain_bench::{data, BATCH, SAMPLES};
+use tinytrain_bench::{data, BATCH, CONFIG, SAMPLES};
 use tinytrain_core::fixed::{Architecture, TrainStorage};
-use tinytrain_core::{shape, Config, Dataset, Model, Optimizer, Split, Trainer};
-
-const CONFIG: Config = Config {
-    learning_rate: 1e-4,
-    batch_size: BATCH,
-    max_epochs: u32::MAX,
-    patience: u32::MAX,
-    shuffle: false,
-    standardize: false,
-    stall_epochs: 0,
-    divergence_factor: f32::MAX,
-    optimizer: Optimizer::SGD,
-    ..Config::DEFAULT
-};
+use tinytrain_core::{shape, Dataset, Model, Optimizer, Split, Trainer};
 
 macro_rules! architecture {
     ($name:ident, [$($w:expr),+]) => {

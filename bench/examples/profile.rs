@@ -2,8 +2,8 @@
 //! `cargo run --release -p tinytrain-bench --example profile -- 16,64,64,4 16 2000`
 //! (widths, samples per chunk: 1 or 16, batches).
 
-use tinytrain_bench::{data, BATCH, SAMPLES};
-use tinytrain_core::{shape, Config, Dataset, Optimizer, Split, Trainer};
+use tinytrain_bench::{data, CONFIG, SAMPLES};
+use tinytrain_core::{shape, Dataset, Split, Trainer};
 
 fn train<const C: usize>(widths: &[usize], batches: usize) -> f32 {
     let (n_in, n_out) = (widths[0], widths[widths.len() - 1]);
@@ -11,17 +11,7 @@ fn train<const C: usize>(widths: &[usize], batches: usize) -> f32 {
     let data = Dataset::new(&xs, &ys, n_in, n_out).expect("valid data");
     let mut order: Vec<u32> = (0..=SAMPLES as u32).collect();
     let split = Split::from_order(&mut order, SAMPLES, 1).expect("valid split");
-    let config = Config {
-        learning_rate: 1e-4,
-        batch_size: BATCH,
-        max_epochs: u32::MAX,
-        patience: u32::MAX,
-        shuffle: false,
-        standardize: false,
-        stall_epochs: 0,
-        optimizer: Optimizer::SGD,
-        ..Config::DEFAULT
-    };
+    let config = CONFIG;
     let mut arena = vec![0.0; shape::train_arena_len_chunked(widths, config.optimizer, C)];
     let mut trainer =
         Trainer::<C>::chunked(widths, config, data, split, &mut arena).expect("trainer");
