@@ -367,8 +367,8 @@ pub const fn transposed_len(fan_in: usize, chunk: usize) -> usize {
 
 /// ∂loss/∂z of the previous layer, written over its activations `x`:
 /// `x[i][s] ← relu'(x[i][s]) · Σ_o W[o][i]·dy[o][s]`, the sum in output order, where
-/// `relu'(x) = 1 if x > 0 else 0` (`x` is the previous layer's ReLU output, needed no more once
-/// the weight gradients are added).
+/// `relu'(x) = 1 if x > 0 else 0` (`x` is the previous layer's ReLU output, +0 or positive,
+/// needed no more once the weight gradients are added).
 ///
 /// Several inputs are taken at a time — [`SPAN`] for one sample, four for a narrow chunk, two
 /// for a wide one — so that each error `dy[o]` is loaded once for all of them.
@@ -429,8 +429,11 @@ fn errors<const C: usize, const K: usize>(
     }
     for (lanes, a) in x.iter_mut().zip(acc) {
         for (v, e) in lanes.iter_mut().zip(a) {
-            // A ReLU output is ±0, positive or NaN: `v <= 0` is `v` being ±0.
-            *v = if v.to_bits() << 1 == 0 { 0.0 } else { e };
+            // A ReLU output is +0, positive or NaN: an inactive unit already holds its error,
+            // +0, so only the active ones are written (a conditional store).
+            if v.to_bits() != 0 {
+                *v = e;
+            }
         }
     }
 }
@@ -451,10 +454,11 @@ fn mul_add<const C: usize>(acc: &mut [f32; C], a: f32, x: &[f32; C]) {
     }
 }
 
-/// ReLU: `max(z, 0)`; NaN stays NaN so that divergence is seen, not hidden.
+/// ReLU: `max(z, 0)`, always +0 for an inactive unit (also for `z = -0`), so that the error
+/// mask of [`backprop`] is one integer test; NaN stays NaN so that divergence is seen, not hidden.
 #[inline(always)]
 fn relu_of(z: f32) -> f32 {
-    if z < 0.0 {
+    if z <= 0.0 {
         0.0
     } else {
         z
@@ -518,13 +522,9 @@ mod tests {
             let w: std::vec::Vec<f32> =
                 (0..n_in * n_out).map(|k| (k as f32 * 0.37).sin()).collect();
             let b: std::vec::Vec<f32> = (0..n_out).map(|k| (k as f32 * 0.5).cos()).collect();
-            // Inputs as a ReLU leaves them: positive, +0 or -0.
+            // Inputs as a ReLU leaves them: positive or +0.
             let x: std::vec::Vec<f32> = (0..n_in * C)
-                .map(|k| match (k as f32 * 0.71).sin() {
-                    v if v > 0.0 => v,
-                    _ if k % 3 == 0 => -0.0,
-                    _ => 0.0,
-                })
+                .map(|k| relu_of((k as f32 * 0.71).sin()))
                 .collect();
             let dy: std::vec::Vec<f32> = (0..n_out * C).map(|k| (k as f32 * 0.91).cos()).collect();
             let mut y = std::vec![0.0; n_out * C];
@@ -580,6 +580,7 @@ mod tests {
     #[test]
     fn relu_keeps_nan() {
         assert!(relu_of(f32::NAN).is_nan());
-        assert_eq!(relu_of(-1.0), 0.0);
+        assert_eq!(relu_of(-1.0).to_bits(), 0);
+        assert_eq!(relu_of(-0.0).to_bits(), 0, "an inactive unit is +0");
     }
 }

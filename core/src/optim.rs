@@ -3,7 +3,7 @@
 //! The trainer sums the gradient of every sample of a mini-batch, then calls [`Optimizer::update`]
 //! once with the batch's mean gradient `g = Σ g_s / B`:
 //!
-//! - **SGD**: `w ← w - lr·g`
+//! - **SGD**: `w ← w - lr·g` (computed as `w - (lr/B)·Σ g_s`)
 //! - **Momentum** (heavy ball, as PyTorch): `v ← β·v + g`, `w ← w - lr·v`
 //! - **Adam**: `m ← β₁m + (1-β₁)g`, `v ← β₂v + (1-β₂)g²`,
 //!   `w ← w - lr · (m / (1-β₁ᵗ)) / (√(v / (1-β₂ᵗ)) + ε)`
@@ -106,13 +106,21 @@ impl Optimizer {
     }
 
     /// One update of `params` from `grad_sum` (the gradient summed over a batch) times `scale`
-    /// (`1/B`, possibly reduced further by gradient clipping).
+    /// (`1/B`, possibly reduced further by gradient clipping). The sums are consumed: they are
+    /// zero afterwards, ready for the next batch (one pass over memory instead of two).
     ///
     /// `state` holds [`Self::state_per_param`] × `params.len()` values, zero before the first step.
+    ///
+    /// ```
+    /// use tinytrain_core::{optim::Powers, Optimizer};
+    /// let (mut params, mut grads) = ([1.0, -1.0], [4.0, -2.0]);
+    /// Optimizer::SGD.update(&mut params, &mut grads, &mut [], 0.5, 0.5, &mut Powers::new());
+    /// assert_eq!((params, grads), ([0.0, -0.5], [0.0, 0.0]));
+    /// ```
     pub fn update(
         &self,
         params: &mut [f32],
-        grad_sum: &[f32],
+        grad_sum: &mut [f32],
         state: &mut [f32],
         learning_rate: f32,
         scale: f32,
@@ -120,13 +128,14 @@ impl Optimizer {
     ) {
         match *self {
             Optimizer::Sgd => {
+                let step = learning_rate * scale;
                 for (p, g) in params.iter_mut().zip(grad_sum) {
-                    *p -= learning_rate * (*g * scale);
+                    *p -= step * take(g);
                 }
             }
             Optimizer::Momentum { beta } => {
                 for ((p, g), v) in params.iter_mut().zip(grad_sum).zip(state.iter_mut()) {
-                    *v = beta * *v + *g * scale;
+                    *v = beta * *v + take(g) * scale;
                     *p -= learning_rate * *v;
                 }
             }
@@ -141,7 +150,7 @@ impl Optimizer {
                 let correct2 = 1.0 / (1.0 - powers.beta2_t);
                 let (ms, vs) = state.split_at_mut(state.len() / 2);
                 for (((p, g), m), v) in params.iter_mut().zip(grad_sum).zip(ms).zip(vs) {
-                    let g = *g * scale;
+                    let g = take(g) * scale;
                     *m = beta1 * *m + (1.0 - beta1) * g;
                     *v = beta2 * *v + (1.0 - beta2) * (g * g);
                     *p -= learning_rate * (*m * correct1) / (sqrt(*v * correct2) + epsilon);
@@ -149,6 +158,12 @@ impl Optimizer {
             }
         }
     }
+}
+
+/// A gradient sum, leaving zero in its place.
+#[inline(always)]
+fn take(g: &mut f32) -> f32 {
+    core::mem::replace(g, 0.0)
 }
 
 #[cfg(not(feature = "fast-math"))]
@@ -170,8 +185,10 @@ mod tests {
     #[test]
     fn sgd_steps_against_the_gradient() {
         let mut p = [1.0, -1.0];
-        Optimizer::SGD.update(&mut p, &[4.0, -2.0], &mut [], 0.5, 0.5, &mut Powers::new());
+        let mut g = [4.0, -2.0];
+        Optimizer::SGD.update(&mut p, &mut g, &mut [], 0.5, 0.5, &mut Powers::new());
         assert_eq!(p, [0.0, -0.5]);
+        assert_eq!(g, [0.0, 0.0], "the sums are consumed");
     }
 
     #[test]
@@ -179,8 +196,8 @@ mod tests {
         let mut p = [0.0];
         let mut v = [0.0];
         let opt = Optimizer::Momentum { beta: 0.5 };
-        opt.update(&mut p, &[1.0], &mut v, 1.0, 1.0, &mut Powers::new());
-        opt.update(&mut p, &[1.0], &mut v, 1.0, 1.0, &mut Powers::new());
+        opt.update(&mut p, &mut [1.0], &mut v, 1.0, 1.0, &mut Powers::new());
+        opt.update(&mut p, &mut [1.0], &mut v, 1.0, 1.0, &mut Powers::new());
         assert_eq!(v, [1.5]);
         assert_eq!(p, [-2.5]);
     }
@@ -190,7 +207,14 @@ mod tests {
         // With bias correction the first step is lr · g/|g| (up to ε).
         let mut p = [0.0, 0.0];
         let mut s = [0.0; 4];
-        Optimizer::ADAM.update(&mut p, &[3.0, -0.01], &mut s, 0.1, 1.0, &mut Powers::new());
+        Optimizer::ADAM.update(
+            &mut p,
+            &mut [3.0, -0.01],
+            &mut s,
+            0.1,
+            1.0,
+            &mut Powers::new(),
+        );
         assert!(
             (p[0] + 0.1).abs() < 1e-5 && (p[1] - 0.1).abs() < 1e-4,
             "{p:?}"

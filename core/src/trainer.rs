@@ -299,6 +299,8 @@ impl<'a, const C: usize> Trainer<'a, C> {
     }
 
     fn reset_state(&mut self) {
+        // The gradient sums start at zero; every update leaves them so.
+        self.grads.iter_mut().for_each(|g| *g = 0.0);
         self.state.iter_mut().for_each(|v| *v = 0.0);
         copy_prefix(self.best, self.params);
     }
@@ -322,7 +324,6 @@ impl<'a, const C: usize> Trainer<'a, C> {
             .saturating_add(self.config.batch_size)
             .min(n_train);
         let batch_len = end.saturating_sub(self.cursor);
-        self.grads.iter_mut().for_each(|g| *g = 0.0);
         let mut batch_loss = 0.0;
         for from in (self.cursor..end).step_by(C) {
             self.accumulate(from, end.min(from.saturating_add(C)), &mut batch_loss);
@@ -335,6 +336,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
             scale *= self.config.clip_norm / norm;
         }
         if !(norm.is_finite() && batch_loss.is_finite()) {
+            self.grads.iter_mut().for_each(|g| *g = 0.0);
             return Ok(Progress::Epoch(self.end_epoch(f32::NAN)));
         }
         self.config.optimizer.update(
@@ -379,29 +381,40 @@ impl<'a, const C: usize> Trainer<'a, C> {
     /// adds their squared errors in original units to `loss`, sample after sample.
     fn accumulate(&mut self, from: usize, to: usize, loss: &mut f32) {
         let positions = self.split.train().get(from..to).unwrap_or(&[]);
-        for (lane, (x, _)) in self.data.select(positions).enumerate() {
-            scaler::scale_inputs::<C>(self.stats, x, lane, self.acts);
+        // The chunk's samples, looked up once: lane `s` holds sample `s`.
+        let mut chunk: [(&[f32], &[f32]); C] = [(&[], &[]); C];
+        let mut samples = 0;
+        for (lane, sample) in chunk.iter_mut().zip(self.data.select(positions)) {
+            *lane = sample;
+            samples += 1;
         }
-        mlp::forward::<C>(self.widths, self.params, self.acts);
+        let chunk = chunk.get(..samples).unwrap_or(&[]);
         let n_in = self.data.n_in();
         let n_out = self.data.n_out();
+        // Standardised inputs, feature-major: `(x - mean) / std` (`scaler::scale_inputs`).
+        let (means, devs) = self.stats.split_at(n_in.min(self.stats.len()));
+        let inputs = self.acts.chunks_exact_mut(C).zip(means).zip(devs);
+        for (k, ((lanes, m), s)) in inputs.enumerate() {
+            for (v, (x, _)) in lanes.iter_mut().zip(chunk) {
+                *v = (x.get(k).copied().unwrap_or(0.0) - m) / s;
+            }
+        }
+        mlp::forward::<C>(self.widths, self.params, self.acts);
         let out_at = self.acts.len().saturating_sub(n_out.saturating_mul(C));
         let outputs = self.acts.get_mut(out_at..).unwrap_or(&mut []);
         let (means, devs) = scaler::target_stats(self.stats, n_in, n_out);
         // ∂MSE/∂y = 2 (y - t) / n_out (`loss::mse_grad`) in standardised units, written over the
         // outputs; the error in original units is (y - t)·σ.
         let g = 2.0 / n_out as f32;
-        let mut samples = 0;
-        for (lane, (_, t)) in self.data.select(positions).enumerate() {
+        for (lane, (_, t)) in chunk.iter().enumerate() {
             let mut sq = 0.0;
-            for (((ys, t), m), s) in outputs.chunks_exact_mut(C).zip(t).zip(means).zip(devs) {
+            for (((ys, t), m), s) in outputs.chunks_exact_mut(C).zip(*t).zip(means).zip(devs) {
                 let Some(y) = ys.get_mut(lane) else { break };
                 let err = *y - (t - m) / s;
                 sq += (err * s) * (err * s);
                 *y = g * err;
             }
             *loss += sq;
-            samples += 1;
         }
         if samples < C {
             // Unused lanes must add nothing: zero activations, zero errors.
