@@ -428,10 +428,12 @@ fn errors<const C: usize, const K: usize>(
         column(&mut acc, *ws, d);
     }
     for (lanes, a) in x.iter_mut().zip(acc) {
-        for (v, e) in lanes.iter_mut().zip(a) {
-            // A ReLU output is +0, positive or NaN: an inactive unit already holds its error,
-            // +0, so only the active ones are written (a conditional store).
-            if v.to_bits() != 0 {
+        // A ReLU output is +0, positive or NaN: an inactive unit already holds its error, +0,
+        // so only the active ones are written (the lanes' bits read at once, then conditional
+        // stores).
+        let bits = lanes.map(f32::to_bits);
+        for ((v, e), bits) in lanes.iter_mut().zip(a).zip(bits) {
+            if bits != 0 {
                 *v = e;
             }
         }
