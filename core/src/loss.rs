@@ -56,7 +56,12 @@ pub fn sum_of_squares(values: &[f32]) -> f32 {
     for (lane, v) in lanes.iter_mut().zip(tail) {
         *lane += *v * *v;
     }
-    let [a, b, c, d, e, f, g, h] = lanes;
+    add_lanes(lanes)
+}
+
+/// The eight partial sums of [`sum_of_squares`], added in its fixed order.
+#[inline(always)]
+pub(crate) fn add_lanes([a, b, c, d, e, f, g, h]: [f32; 8]) -> f32 {
     ((a + b) + (c + d)) + ((e + f) + (g + h))
 }
 

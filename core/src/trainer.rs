@@ -330,16 +330,21 @@ impl<'a, const C: usize> Trainer<'a, C> {
         }
         self.cursor = end;
 
-        let mut scale = 1.0 / batch_len.max(1) as f32;
-        let norm = libm::sqrtf(crate::loss::sum_of_squares(self.grads)) * scale;
-        if self.config.clip_norm > 0.0 && norm > self.config.clip_norm {
-            scale *= self.config.clip_norm / norm;
+        let mean = 1.0 / batch_len.max(1) as f32;
+        let mut scale = mean;
+        let clip = self.config.clip_norm;
+        if clip > 0.0 {
+            // Clipping needs the norm before the update; otherwise the update adds it up.
+            let norm = libm::sqrtf(crate::loss::sum_of_squares(self.grads)) * mean;
+            if norm > clip {
+                scale *= clip / norm;
+            }
         }
-        if !(norm.is_finite() && batch_loss.is_finite()) {
+        if !batch_loss.is_finite() {
             self.grads.iter_mut().for_each(|g| *g = 0.0);
             return Ok(Progress::Epoch(self.end_epoch(f32::NAN)));
         }
-        self.config.optimizer.update(
+        let squares = self.config.optimizer.update(
             self.params,
             self.grads,
             self.state,
@@ -347,6 +352,12 @@ impl<'a, const C: usize> Trainer<'a, C> {
             scale,
             &mut self.powers,
         );
+        let norm = libm::sqrtf(squares) * mean;
+        if !norm.is_finite() {
+            // The weights took a non-finite step: training ends as diverged, and the end of
+            // the epoch puts the best weights back.
+            return Ok(Progress::Epoch(self.end_epoch(f32::NAN)));
+        }
         self.epoch_loss += batch_loss;
         self.epoch_grad_sq += norm * norm;
         self.epoch_batches += 1;
