@@ -6,7 +6,7 @@ use crate::data::SAMPLES;
 use crate::line::{Line, Log, Loss};
 use tinytrain_core::fixed::{Architecture, TrainStorage};
 use tinytrain_core::{
-    shape, Config, Dataset, Error, Finished, Model, Optimizer, Report, Split, SplitPart, Trainer,
+    shape, Config, Dataset, Error, Finished, Model, Optimizer, Split, SplitPart, Trainer,
 };
 
 /// The network: one input, two hidden ReLU layers of 16 units, one output; trained with Adam.
@@ -74,17 +74,20 @@ pub const BASELINE_ARENA_LEN: usize =
 
 /// The baseline's training memory.
 pub(crate) type BaselineStorage = TrainStorage<Linear, BASELINE_ARENA_LEN, SAMPLES, CHUNK>;
+/// The network's training memory.
+type NetworkStorage = TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>;
 
 /// All the memory the demo trains in; `const`-constructible so firmware can keep it `static`.
 #[derive(Debug)]
 pub struct Storage {
     pub(crate) baseline: BaselineStorage,
-    pub(crate) network: TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>,
+    pub(crate) network: NetworkStorage,
     /// A model's trip to flash and back: here rather than on the stack.
     pub(crate) flash: FlashBuffers,
 }
 
-/// A model record on its way to or from flash, and the model read back.
+/// A model record on its way to or from flash, and the model read back (once a trainer holds
+/// it, `params` is the predictions' scratch).
 #[derive(Debug)]
 pub(crate) struct FlashBuffers {
     pub(crate) record: [u8; RECORD_LEN],
@@ -150,8 +153,11 @@ pub(crate) fn data_line(data: Dataset<'_>, split: &Split<'_>) -> Line {
     }
 }
 
-/// Step 1: fits the linear baseline on the demo's split; logs its validation MSE and returns
-/// its test MSE.
+/// Announces the data set and its split, then step 1: fits the linear baseline on the demo's
+/// split; logs its validation MSE and returns its test MSE.
+///
+/// Not inlined: its trainer is off the stack before the network's is built.
+#[inline(never)]
 pub(crate) fn fit_baseline(
     storage: &mut BaselineStorage,
     data: Dataset<'static>,
@@ -164,6 +170,7 @@ pub(crate) fn fit_baseline(
         TEST_FRACTION,
         SPLIT_SEED,
     )?;
+    log.line(&data_line(data, trainer.split()));
     let report = trainer.fit(|_| {})?;
     log.line(&Line::Baseline {
         widths: Linear::WIDTHS,
@@ -174,8 +181,9 @@ pub(crate) fn fit_baseline(
     test_mse(&trainer.finish())
 }
 
-/// Step 2: trains the network until a stopping rule fires, logging every epoch and the stop.
-pub(crate) fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Result<Report, Error> {
+/// Step 2: trains the network until a stopping rule fires, logging every epoch and the stop;
+/// returns the epochs run.
+pub(crate) fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Result<u32, Error> {
     log.line(&Line::Training {
         widths: WIDTHS,
         params: shape::param_len(WIDTHS) as u32,
@@ -201,20 +209,24 @@ pub(crate) fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Res
             best_val_mse: Loss(report.best_val_mse),
         });
     }
-    Ok(report)
+    Ok(report.epochs_run)
 }
 
-/// Logs the network's predictions on the samples at `indices`.
+/// Logs the network's predictions on the samples at `indices`, computed in `scratch` (at least
+/// [`shape::predict_scratch_len`] values).
 pub(crate) fn predict(
     model: &Model<'_>,
     data: Dataset<'_>,
     indices: &[u32],
+    scratch: &mut [f32],
     log: &mut impl Log,
 ) -> Result<(), Error> {
-    let mut scratch = [0.0; shape::predict_scratch_len(WIDTHS)];
+    let scratch = scratch
+        .get_mut(..shape::predict_scratch_len(WIDTHS))
+        .unwrap_or(&mut []);
     for (x, target) in data.select(indices) {
         let mut output = [0.0];
-        model.predict(x, &mut scratch, &mut output)?;
+        model.predict(x, scratch, &mut output)?;
         let [predicted] = output;
         log.line(&Line::Prediction {
             x: x.first().copied().unwrap_or(f32::NAN),
