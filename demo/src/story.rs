@@ -68,6 +68,8 @@ pub const BASELINE_CONFIG: Config = Config {
 pub const CHUNK: usize = 4;
 /// Length of the network's training arena.
 pub const ARENA_LEN: usize = shape::train_arena_len_chunked(Mlp::WIDTHS, Mlp::OPTIMIZER, CHUNK);
+/// Length of the scratch of [`CHUNK`] predictions at once.
+pub(crate) const PREDICT_SCRATCH_LEN: usize = CHUNK * shape::predict_scratch_len(WIDTHS);
 /// Length of the baseline's training arena.
 pub const BASELINE_ARENA_LEN: usize =
     shape::train_arena_len_chunked(Linear::WIDTHS, Linear::OPTIMIZER, CHUNK);
@@ -94,6 +96,9 @@ pub(crate) struct FlashBuffers {
     pub(crate) params: [f32; shape::param_len(WIDTHS)],
     pub(crate) stats: [f32; shape::scaler_len(WIDTHS)],
 }
+
+// The predictions' scratch fits in `FlashBuffers::params`.
+const _: () = assert!(PREDICT_SCRATCH_LEN <= shape::param_len(WIDTHS));
 
 impl Storage {
     /// Zeroed storage.
@@ -212,8 +217,12 @@ pub(crate) fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Res
     Ok(report.epochs_run)
 }
 
-/// Logs the network's predictions on the samples at `indices`, computed in `scratch` (at least
-/// [`shape::predict_scratch_len`] values).
+/// Logs the network's predictions on the samples at `indices` (at most [`PREDICTIONS`]),
+/// computed [`CHUNK`] at a time in `scratch` (at least [`PREDICT_SCRATCH_LEN`] values): the
+/// trainer's forward pass, so no second copy of it is needed for predictions.
+///
+/// Not inlined: its arrays are off the stack while the test set is evaluated.
+#[inline(never)]
 pub(crate) fn predict(
     model: &Model<'_>,
     data: Dataset<'_>,
@@ -221,17 +230,29 @@ pub(crate) fn predict(
     scratch: &mut [f32],
     log: &mut impl Log,
 ) -> Result<(), Error> {
-    let scratch = scratch
-        .get_mut(..shape::predict_scratch_len(WIDTHS))
-        .unwrap_or(&mut []);
-    for (x, target) in data.select(indices) {
-        let mut output = [0.0];
-        model.predict(x, scratch, &mut output)?;
-        let [predicted] = output;
+    let mut inputs = [0.0; PREDICTIONS];
+    let mut targets = [0.0; PREDICTIONS];
+    let mut n = 0;
+    for ((x, target), (input, t)) in data
+        .select(indices)
+        .zip(inputs.iter_mut().zip(&mut targets))
+    {
+        *input = x.first().copied().unwrap_or(f32::NAN);
+        *t = target.first().copied().unwrap_or(f32::NAN);
+        n += 1;
+    }
+    let mut outputs = [0.0; PREDICTIONS];
+    let (inputs, outputs) = (
+        inputs.get(..n).unwrap_or(&[]),
+        outputs.get_mut(..n).unwrap_or(&mut []),
+    );
+    let scratch = scratch.get_mut(..PREDICT_SCRATCH_LEN).unwrap_or(&mut []);
+    model.predict_many::<CHUNK>(inputs, scratch, outputs)?;
+    for ((x, predicted), target) in inputs.iter().zip(outputs.iter()).zip(targets) {
         log.line(&Line::Prediction {
-            x: x.first().copied().unwrap_or(f32::NAN),
-            predicted,
-            target: target.first().copied().unwrap_or(f32::NAN),
+            x: *x,
+            predicted: *predicted,
+            target,
         });
     }
     Ok(())
