@@ -41,6 +41,9 @@ impl Crc32 {
     }
 
     /// Adds `bytes`.
+    ///
+    /// Never inlined: one copy of the loop in flash, not one unrolled for each caller.
+    #[inline(never)]
     pub fn update(&mut self, bytes: &[u8]) {
         for &b in bytes {
             let mut c = self.0 ^ u32::from(b);

@@ -115,7 +115,12 @@ impl<'a> Model<'a> {
         let needed = C.saturating_mul(shape::predict_scratch_len(self.widths));
         expect_len(scratch.len(), needed)?;
         let out_at = needed.saturating_sub(n_out.saturating_mul(C));
-        let chunks = inputs.chunks(C * n_in).zip(outputs.chunks_mut(C * n_out));
+        // Widths are at least 1 (checked by `Model::new`); `max(1)` says so to the compiler, so
+        // no panicking path for a zero chunk size is left in.
+        let (n_in, n_out) = (n_in.max(1), n_out.max(1));
+        let chunks = inputs
+            .chunks(C.max(1) * n_in)
+            .zip(outputs.chunks_mut(C.max(1) * n_out));
         for (x, y) in chunks {
             for (lane, row) in x.chunks_exact(n_in).enumerate() {
                 scaler::scale_inputs::<C>(self.stats, row, lane, scratch);
@@ -123,7 +128,10 @@ impl<'a> Model<'a> {
             mlp::forward::<C>(self.widths, self.params, scratch);
             let lanes = scratch.get(out_at..).unwrap_or(&[]);
             for (lane, out) in y.chunks_exact_mut(n_out).enumerate() {
-                for (o, v) in out.iter_mut().zip(lanes.iter().skip(lane).step_by(C)) {
+                for (o, v) in out
+                    .iter_mut()
+                    .zip(lanes.iter().skip(lane).step_by(C.max(1)))
+                {
                     *o = *v;
                 }
                 scaler::unscale_outputs(self.stats, n_in, out);

@@ -32,7 +32,7 @@
 use crate::data;
 use crate::hash::fnv1a_f32;
 use crate::line::{Line, Log, Loss};
-use crate::story::{self, BaselineStorage, FlashBuffers, Outcome, Storage};
+use crate::story::{self, FlashBuffers, Outcome, Storage};
 use crate::story::{CHUNK, CONFIG, FACTOR, WIDTHS};
 use crate::story::{SPLIT_SEED, TEST_FRACTION, VAL_FRACTION};
 use embedded_storage::nor_flash::NorFlash;
@@ -93,6 +93,10 @@ pub struct Boot {
 /// failure. A warm start never trains: it loads and checks the model the handover announced.
 ///
 /// Errors come from the core: a flash that fails, or a bad constant in [`crate::story`].
+///
+/// Only one trainer is on the stack at a time: the model is read from flash before any trainer
+/// exists, and the baseline's trainer (in a function of its own, not inlined) is gone before
+/// the network's is built.
 pub fn boot<F: NorFlash>(
     storage: &mut Storage,
     store: &mut ModelStore<F>,
@@ -104,13 +108,7 @@ pub fn boot<F: NorFlash>(
         warm: handover.is_some(),
     });
     let data = data::dataset()?;
-    let Storage {
-        baseline,
-        network,
-        flash,
-    } = storage;
-    let mut trainer = network.trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
-    let loaded = restore(store, &mut trainer, flash)?;
+    let loaded = load(store, &mut storage.flash)?;
     let train = handover.is_none() && (loaded.is_none() || policy == Policy::FineTune);
     log.line(&match loaded {
         Some(stored) => Line::Loaded {
@@ -120,37 +118,61 @@ pub fn boot<F: NorFlash>(
         },
         None => Line::NoModel { train },
     });
-    log.line(&story::data_line(data, trainer.split()));
-    if train {
-        return train_and_save(trainer, baseline, data, store, &mut flash.record, log);
-    }
-    let next = match loaded {
-        Some(stored) => evaluate(trainer, data, stored, handover, log)?,
-        // A warm start without the model the previous boot saved.
-        None => check(handover, None, log),
+    let baseline_mse = if train {
+        Some(story::fit_baseline(&mut storage.baseline, data, log)?)
+    } else {
+        None
     };
-    Ok(Boot {
-        trained: None,
-        next,
-    })
+    train_or_evaluate(storage, store, data, loaded, baseline_mse, handover, log)
 }
 
-/// Steps 1 to 3 — baseline, training, test — then saves the model if it beat the baseline.
-///
-/// Not inlined, like [`evaluate`]: [`boot`]'s frame stays small while [`restore`] runs.
+/// Builds the network's trainer — from the model `loaded` into the flash buffers, if any — then
+/// either
+/// trains it (steps 2 and 3 after the baseline's step 1, whose test MSE is `baseline_mse`) and
+/// saves it if it beat the baseline, or announces the data and only evaluates it (step 3), with
+/// the check after a reset.
 #[inline(never)]
-fn train_and_save<F: NorFlash>(
-    mut trainer: Trainer<'_, CHUNK>,
-    baseline: &mut BaselineStorage,
-    data: Dataset<'static>,
+fn train_or_evaluate<F: NorFlash>(
+    storage: &mut Storage,
     store: &mut ModelStore<F>,
-    record: &mut [u8],
+    data: Dataset<'static>,
+    loaded: Option<Stored>,
+    baseline_mse: Option<f32>,
+    handover: Option<Handover>,
     log: &mut impl Log,
 ) -> Result<Boot, Error> {
-    let baseline_mse = story::fit_baseline(baseline, data, log)?;
-    let report = story::train(&mut trainer, log)?;
+    let Storage { network, flash, .. } = storage;
+    let mut trainer = network.trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
+    if loaded.is_some() {
+        trainer.set_model(&Model::new(WIDTHS, &flash.params, &flash.stats)?)?;
+    }
+    let epochs = match baseline_mse {
+        Some(_) => story::train(&mut trainer, log)?,
+        None => {
+            log.line(&story::data_line(data, trainer.split()));
+            if loaded.is_none() {
+                // A warm start without the model the previous boot saved.
+                return Ok(Boot {
+                    trained: None,
+                    next: check(handover, None, log),
+                });
+            }
+            0
+        }
+    };
     let n_train = trainer.split().train().len() as u64;
-    let tested = test(trainer, data, Some(baseline_mse), log)?;
+    let tested = test(trainer, data, baseline_mse, &mut flash.params, log)?;
+    let Some(baseline_mse) = baseline_mse else {
+        let found = loaded.map(|saved| Handover {
+            saved,
+            test_mse: tested.mse,
+            weights_hash: tested.hash,
+        });
+        return Ok(Boot {
+            trained: None,
+            next: check(handover, found, log),
+        });
+    };
     let comparison = Comparison {
         baseline_mse,
         model_mse: tested.mse,
@@ -161,7 +183,7 @@ fn train_and_save<F: NorFlash>(
         factor: FACTOR,
     });
     let next = if beat {
-        let saved = save(store, &tested.model, record)?;
+        let saved = save(store, &tested.model, &mut flash.record)?;
         log.line(&Line::Saved {
             slot: saved.slot,
             sequence: saved.sequence,
@@ -177,8 +199,8 @@ fn train_and_save<F: NorFlash>(
     };
     let trained = Outcome {
         beat,
-        epochs: report.epochs_run,
-        trained_samples: u64::from(report.epochs_run) * n_train,
+        epochs,
+        trained_samples: u64::from(epochs) * n_train,
         test_mse: tested.mse,
         baseline_test_mse: baseline_mse,
         weights_hash: tested.hash,
@@ -189,24 +211,6 @@ fn train_and_save<F: NorFlash>(
     })
 }
 
-/// Step 3 alone, for the model loaded from `stored`; then the check, after a reset.
-#[inline(never)]
-fn evaluate(
-    trainer: Trainer<'_, CHUNK>,
-    data: Dataset<'static>,
-    stored: Stored,
-    handover: Option<Handover>,
-    log: &mut impl Log,
-) -> Result<Next, Error> {
-    let tested = test(trainer, data, None, log)?;
-    let found = Handover {
-        saved: stored,
-        test_mse: tested.mse,
-        weights_hash: tested.hash,
-    };
-    Ok(check(handover, Some(found), log))
-}
-
 /// A model after its one evaluation on the test set.
 struct Tested<'a> {
     model: Model<'a>,
@@ -215,11 +219,15 @@ struct Tested<'a> {
 }
 
 /// Step 3: evaluates the test set once, compared with the baseline's test MSE if there is one,
-/// and shows predictions and the weights' hash.
+/// and shows predictions (computed in `scratch`) and the weights' hash.
+///
+/// Not inlined: what finishing the training leaves is off the stack while the network trains.
+#[inline(never)]
 fn test<'a>(
     trainer: Trainer<'a, CHUNK>,
     data: Dataset<'static>,
     baseline_mse: Option<f32>,
+    scratch: &mut [f32],
     log: &mut impl Log,
 ) -> Result<Tested<'a>, Error> {
     let picks = story::first_sorted(trainer.split().test());
@@ -237,7 +245,7 @@ fn test<'a>(
         },
         None => Line::Evaluated { mse: Loss(mse) },
     });
-    story::predict(&done.model, data, &picks, log)?;
+    story::predict(&done.model, data, &picks, scratch, log)?;
     let hash = fnv1a_f32(done.model.params());
     log.line(&Line::Weights {
         params: done.model.params().len() as u32,
@@ -270,11 +278,10 @@ fn check(saved: Option<Handover>, found: Option<Handover>, log: &mut impl Log) -
     Next::Exit(same)
 }
 
-/// Loads the newest valid model in `store` into `trainer`, weights and standardisation;
-/// `None` if neither slot holds one.
-fn restore<F: NorFlash>(
+/// Reads the newest valid model in `store` into `buffers`, weights and standardisation; `None`
+/// if neither slot holds one.
+fn load<F: NorFlash>(
     store: &mut ModelStore<F>,
-    trainer: &mut Trainer<'_, CHUNK>,
     buffers: &mut FlashBuffers,
 ) -> Result<Option<Stored>, Error> {
     const { assert!(ModelStore::<F>::buffer_len(WIDTHS) <= RECORD_LEN) }
@@ -284,10 +291,7 @@ fn restore<F: NorFlash>(
         stats,
     } = buffers;
     match store.load(WIDTHS, params, stats, record) {
-        Ok(stored) => {
-            trainer.set_model(&Model::new(WIDTHS, params, stats)?)?;
-            Ok(Some(stored))
-        }
+        Ok(stored) => Ok(Some(stored)),
         Err(Error::NoValidModel) => Ok(None),
         Err(e) => Err(e),
     }

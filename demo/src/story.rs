@@ -6,7 +6,7 @@ use crate::data::SAMPLES;
 use crate::line::{Line, Log, Loss};
 use tinytrain_core::fixed::{Architecture, TrainStorage};
 use tinytrain_core::{
-    shape, Config, Dataset, Error, Finished, Model, Optimizer, Report, Split, SplitPart, Trainer,
+    shape, Config, Dataset, Error, Finished, Model, Optimizer, Split, SplitPart, Trainer,
 };
 
 /// The network: one input, two hidden ReLU layers of 16 units, one output; trained with Adam.
@@ -68,29 +68,37 @@ pub const BASELINE_CONFIG: Config = Config {
 pub const CHUNK: usize = 4;
 /// Length of the network's training arena.
 pub const ARENA_LEN: usize = shape::train_arena_len_chunked(Mlp::WIDTHS, Mlp::OPTIMIZER, CHUNK);
+/// Length of the scratch of [`CHUNK`] predictions at once.
+pub(crate) const PREDICT_SCRATCH_LEN: usize = CHUNK * shape::predict_scratch_len(WIDTHS);
 /// Length of the baseline's training arena.
 pub const BASELINE_ARENA_LEN: usize =
     shape::train_arena_len_chunked(Linear::WIDTHS, Linear::OPTIMIZER, CHUNK);
 
 /// The baseline's training memory.
 pub(crate) type BaselineStorage = TrainStorage<Linear, BASELINE_ARENA_LEN, SAMPLES, CHUNK>;
+/// The network's training memory.
+type NetworkStorage = TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>;
 
 /// All the memory the demo trains in; `const`-constructible so firmware can keep it `static`.
 #[derive(Debug)]
 pub struct Storage {
     pub(crate) baseline: BaselineStorage,
-    pub(crate) network: TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>,
+    pub(crate) network: NetworkStorage,
     /// A model's trip to flash and back: here rather than on the stack.
     pub(crate) flash: FlashBuffers,
 }
 
-/// A model record on its way to or from flash, and the model read back.
+/// A model record on its way to or from flash, and the model read back (once a trainer holds
+/// it, `params` is the predictions' scratch).
 #[derive(Debug)]
 pub(crate) struct FlashBuffers {
     pub(crate) record: [u8; RECORD_LEN],
     pub(crate) params: [f32; shape::param_len(WIDTHS)],
     pub(crate) stats: [f32; shape::scaler_len(WIDTHS)],
 }
+
+// The predictions' scratch fits in `FlashBuffers::params`.
+const _: () = assert!(PREDICT_SCRATCH_LEN <= shape::param_len(WIDTHS));
 
 impl Storage {
     /// Zeroed storage.
@@ -150,8 +158,11 @@ pub(crate) fn data_line(data: Dataset<'_>, split: &Split<'_>) -> Line {
     }
 }
 
-/// Step 1: fits the linear baseline on the demo's split; logs its validation MSE and returns
-/// its test MSE.
+/// Announces the data set and its split, then step 1: fits the linear baseline on the demo's
+/// split; logs its validation MSE and returns its test MSE.
+///
+/// Not inlined: its trainer is off the stack before the network's is built.
+#[inline(never)]
 pub(crate) fn fit_baseline(
     storage: &mut BaselineStorage,
     data: Dataset<'static>,
@@ -164,6 +175,7 @@ pub(crate) fn fit_baseline(
         TEST_FRACTION,
         SPLIT_SEED,
     )?;
+    log.line(&data_line(data, trainer.split()));
     let report = trainer.fit(|_| {})?;
     log.line(&Line::Baseline {
         widths: Linear::WIDTHS,
@@ -174,8 +186,9 @@ pub(crate) fn fit_baseline(
     test_mse(&trainer.finish())
 }
 
-/// Step 2: trains the network until a stopping rule fires, logging every epoch and the stop.
-pub(crate) fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Result<Report, Error> {
+/// Step 2: trains the network until a stopping rule fires, logging every epoch and the stop;
+/// returns the epochs run.
+pub(crate) fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Result<u32, Error> {
     log.line(&Line::Training {
         widths: WIDTHS,
         params: shape::param_len(WIDTHS) as u32,
@@ -201,25 +214,45 @@ pub(crate) fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Res
             best_val_mse: Loss(report.best_val_mse),
         });
     }
-    Ok(report)
+    Ok(report.epochs_run)
 }
 
-/// Logs the network's predictions on the samples at `indices`.
+/// Logs the network's predictions on the samples at `indices` (at most [`PREDICTIONS`]),
+/// computed [`CHUNK`] at a time in `scratch` (at least [`PREDICT_SCRATCH_LEN`] values): the
+/// trainer's forward pass, so no second copy of it is needed for predictions.
+///
+/// Not inlined: its arrays are off the stack while the test set is evaluated.
+#[inline(never)]
 pub(crate) fn predict(
     model: &Model<'_>,
     data: Dataset<'_>,
     indices: &[u32],
+    scratch: &mut [f32],
     log: &mut impl Log,
 ) -> Result<(), Error> {
-    let mut scratch = [0.0; shape::predict_scratch_len(WIDTHS)];
-    for (x, target) in data.select(indices) {
-        let mut output = [0.0];
-        model.predict(x, &mut scratch, &mut output)?;
-        let [predicted] = output;
+    let mut inputs = [0.0; PREDICTIONS];
+    let mut targets = [0.0; PREDICTIONS];
+    let mut n = 0;
+    for ((x, target), (input, t)) in data
+        .select(indices)
+        .zip(inputs.iter_mut().zip(&mut targets))
+    {
+        *input = x.first().copied().unwrap_or(f32::NAN);
+        *t = target.first().copied().unwrap_or(f32::NAN);
+        n += 1;
+    }
+    let mut outputs = [0.0; PREDICTIONS];
+    let (inputs, outputs) = (
+        inputs.get(..n).unwrap_or(&[]),
+        outputs.get_mut(..n).unwrap_or(&mut []),
+    );
+    let scratch = scratch.get_mut(..PREDICT_SCRATCH_LEN).unwrap_or(&mut []);
+    model.predict_many::<CHUNK>(inputs, scratch, outputs)?;
+    for ((x, predicted), target) in inputs.iter().zip(outputs.iter()).zip(targets) {
         log.line(&Line::Prediction {
-            x: x.first().copied().unwrap_or(f32::NAN),
-            predicted,
-            target: target.first().copied().unwrap_or(f32::NAN),
+            x: *x,
+            predicted: *predicted,
+            target,
         });
     }
     Ok(())
