@@ -100,11 +100,9 @@ impl<'a> Dataset<'a> {
     }
 
     /// The inputs and targets of sample `index`.
+    #[inline]
     pub fn sample(&self, index: usize) -> Option<(&'a [f32], &'a [f32])> {
-        let row = |values: &'a [f32], n: usize| {
-            let at = index.checked_mul(n)?;
-            values.get(at..at.checked_add(n)?)
-        };
+        let row = |values: &'a [f32], n: usize| values.get(index.checked_mul(n)?..)?.get(..n);
         Some((row(self.inputs, self.n_in)?, row(self.targets, self.n_out)?))
     }
 

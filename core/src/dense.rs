@@ -32,6 +32,15 @@ pub const fn is_wide(chunk: usize) -> bool {
 pub fn forward<const C: usize>(w: &[f32], b: &[f32], x: &[f32], y: &mut [f32], relu: bool) {
     let (x, _) = x.as_chunks::<C>();
     let (y, _) = y.as_chunks_mut::<C>();
+    if let [x] = x {
+        // One input (a first layer): its lanes stay in registers for every output.
+        for ((w, b), y) in w.iter().zip(b).zip(y) {
+            let mut acc = [*b; C];
+            mul_add(&mut acc, *w, x);
+            activate(y, acc, relu);
+        }
+        return;
+    }
     let n = x.len().max(1);
     let (w, b, y) = if is_wide(C) {
         forward_pairs(w, b, x, y, relu, n)
@@ -195,6 +204,14 @@ fn accumulate_rows<const C: usize>(
     gw: &mut [f32],
     gb: &mut [f32],
 ) {
+    if let [x] = x {
+        // One input (a first layer): its lanes stay in registers for every row.
+        for ((d, gb), g) in dy.iter().zip(gb).zip(gw) {
+            add_lanes(gb, d);
+            add_products(g, d, x);
+        }
+        return;
+    }
     let n = x.len().max(1);
     let (d4, d_rest) = dy.as_chunks::<4>();
     let (gb4, gb_rest) = gb.as_chunks_mut::<4>();
@@ -411,10 +428,15 @@ fn errors<const C: usize, const K: usize>(
     i: usize,
     x: &mut [[f32; C]; K],
 ) {
-    let mut rows = w
-        .chunks_exact(n.max(1))
-        .zip(dy)
-        .filter_map(|(row, d)| Some((row.get(i..)?.first_chunk::<K>()?, d)));
+    let n = n.max(1);
+    if i.checked_add(K).is_none_or(|end| end > n) {
+        return;
+    }
+    // Every row has the columns `i..i + K` (checked once above): no test per row.
+    let mut rows = w.chunks_exact(n).zip(dy).map(|(row, d)| {
+        let ws = row.get(i..).and_then(|r| r.first_chunk::<K>());
+        (ws.unwrap_or(&[0.0; K]), d)
+    });
     let Some((w0, d0)) = rows.next() else {
         return;
     };
