@@ -540,9 +540,7 @@ mod tests {
     /// per-sample definitions, including partial groups of rows and columns.
     #[test]
     fn every_schedule_matches_the_plain_definitions() {
-        fn check<const C: usize>() {
-            // A full span and a partial one of inputs; four rows and three more of outputs.
-            let (n_in, n_out) = (19, 7);
+        fn check<const C: usize>(n_in: usize, n_out: usize) {
             let w: std::vec::Vec<f32> =
                 (0..n_in * n_out).map(|k| (k as f32 * 0.37).sin()).collect();
             let b: std::vec::Vec<f32> = (0..n_out).map(|k| (k as f32 * 0.5).cos()).collect();
@@ -594,11 +592,15 @@ mod tests {
             assert_eq!(bits(&gw), bits(&want_w));
             assert_eq!(bits(&gb), bits(&want_b));
         }
-        check::<1>();
-        check::<2>();
-        check::<4>();
-        check::<8>();
-        check::<16>();
+        // A full span and a partial one of inputs, four rows and three more of outputs; a
+        // layer of one input; a layer of one output.
+        for (n_in, n_out) in [(19, 7), (1, 6), (5, 1)] {
+            check::<1>(n_in, n_out);
+            check::<2>(n_in, n_out);
+            check::<4>(n_in, n_out);
+            check::<8>(n_in, n_out);
+            check::<16>(n_in, n_out);
+        }
     }
 
     #[test]
