@@ -130,11 +130,12 @@ impl Optimizer {
         match *self {
             Optimizer::Sgd => {
                 let step = learning_rate * scale;
-                let none = core::iter::repeat_with(|| []);
-                drain(params, grad_sum, none, |p, g, []| *p -= step * g)
+                // No state: zero-sized placeholders, as many as there are parameters.
+                let none: &mut [()] = &mut [(); usize::MAX];
+                drain(params, grad_sum, none, |p, g, ()| *p -= step * g)
             }
             Optimizer::Momentum { beta } => {
-                let vs = state.iter_mut().map(|v| [v]);
+                let (vs, _) = state.as_chunks_mut::<1>();
                 drain(params, grad_sum, vs, |p, g, [v]| {
                     *v = beta * *v + g * scale;
                     *p -= learning_rate * *v;
@@ -149,8 +150,8 @@ impl Optimizer {
                 powers.beta2_t *= beta2;
                 let correct1 = 1.0 / (1.0 - powers.beta1_t);
                 let correct2 = 1.0 / (1.0 - powers.beta2_t);
-                let (ms, vs) = state.split_at_mut(state.len() / 2);
-                let moments = ms.iter_mut().zip(vs).map(|(m, v)| [m, v]);
+                // Each parameter's two moments side by side.
+                let (moments, _) = state.as_chunks_mut::<2>();
                 drain(params, grad_sum, moments, |p, g, [m, v]| {
                     let g = g * scale;
                     *m = beta1 * *m + (1.0 - beta1) * g;
@@ -162,34 +163,38 @@ impl Optimizer {
     }
 }
 
-/// Applies `rule` to every parameter with its gradient sum (left zero) and its state values;
-/// returns the sums' squares added in eight lanes, as [`crate::loss::sum_of_squares`] adds them.
+/// Applies `rule` to every parameter with its gradient sum (left zero) and its state; returns
+/// the sums' squares added in eight lanes, as [`crate::loss::sum_of_squares`] adds them.
 #[inline(always)]
-fn drain<'s, const S: usize>(
+fn drain<S>(
     params: &mut [f32],
     grads: &mut [f32],
-    mut states: impl Iterator<Item = [&'s mut f32; S]>,
-    rule: impl Fn(&mut f32, f32, [&'s mut f32; S]),
+    state: &mut [S],
+    rule: impl Fn(&mut f32, f32, &mut S),
 ) -> f32 {
     let mut lanes = [0.0f32; 8];
-    let mut apply = |p: &mut f32, g: &mut f32, lane: &mut f32| {
-        let g = take(g);
-        *lane += g * g;
-        if let Some(state) = states.next() {
-            rule(p, g, state);
-        }
-    };
-    let (p8, p_tail) = params.as_chunks_mut::<8>();
-    let (g8, g_tail) = grads.as_chunks_mut::<8>();
-    for (p, g) in p8.iter_mut().zip(g8) {
-        for ((p, g), lane) in p.iter_mut().zip(g).zip(&mut lanes) {
-            apply(p, g, lane);
+    // The same length for all three, so that their blocks of eight line up.
+    let n = params.len().min(grads.len()).min(state.len());
+    let (p8, p_tail) = params.get_mut(..n).unwrap_or(&mut []).as_chunks_mut::<8>();
+    let (g8, g_tail) = grads.get_mut(..n).unwrap_or(&mut []).as_chunks_mut::<8>();
+    let (s8, s_tail) = state.get_mut(..n).unwrap_or(&mut []).as_chunks_mut::<8>();
+    for ((p, g), s) in p8.iter_mut().zip(g8).zip(s8) {
+        for (((p, g), s), lane) in p.iter_mut().zip(g).zip(s).zip(&mut lanes) {
+            rule(p, squared(g, lane), s);
         }
     }
-    for ((p, g), lane) in p_tail.iter_mut().zip(g_tail).zip(&mut lanes) {
-        apply(p, g, lane);
+    for (((p, g), s), lane) in p_tail.iter_mut().zip(g_tail).zip(s_tail).zip(&mut lanes) {
+        rule(p, squared(g, lane), s);
     }
     crate::loss::add_lanes(lanes)
+}
+
+/// A gradient sum, leaving zero in its place, its square added to `lane`.
+#[inline(always)]
+fn squared(g: &mut f32, lane: &mut f32) -> f32 {
+    let g = take(g);
+    *lane += g * g;
+    g
 }
 
 /// A gradient sum, leaving zero in its place.

@@ -417,14 +417,17 @@ impl<'a, const C: usize> Trainer<'a, C> {
         // ∂MSE/∂y = 2 (y - t) / n_out (`loss::mse_grad`) in standardised units, written over the
         // outputs; the error in original units is (y - t)·σ.
         let g = 2.0 / n_out as f32;
-        for (lane, (_, t)) in chunk.iter().enumerate() {
-            let mut sq = 0.0;
-            for (((ys, t), m), s) in outputs.chunks_exact_mut(C).zip(*t).zip(means).zip(devs) {
-                let Some(y) = ys.get_mut(lane) else { break };
-                let err = *y - (t - m) / s;
-                sq += (err * s) * (err * s);
+        // Each sample's squared errors, added output after output.
+        let mut squares = [0.0; C];
+        let targets = outputs.chunks_exact_mut(C).zip(means).zip(devs);
+        for (k, ((lanes, m), s)) in targets.enumerate() {
+            for ((y, (_, t)), sq) in lanes.iter_mut().zip(chunk).zip(&mut squares) {
+                let err = *y - (t.get(k).copied().unwrap_or(0.0) - m) / s;
+                *sq += (err * s) * (err * s);
                 *y = g * err;
             }
+        }
+        for sq in squares.iter().take(samples) {
             *loss += sq;
         }
         if samples < C {
