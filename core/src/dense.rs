@@ -450,17 +450,26 @@ fn errors<const C: usize, const K: usize>(
         column(&mut acc, *ws, d);
     }
     for (lanes, a) in x.iter_mut().zip(acc) {
-        // A ReLU output is +0, positive or NaN: an inactive unit already holds its error, +0,
-        // so only the active ones are written (the lanes' bits read at once, then conditional
-        // stores).
+        // A ReLU output is +0, positive or NaN: an inactive unit already holds its error, +0.
         let bits = lanes.map(f32::to_bits);
         for ((v, e), bits) in lanes.iter_mut().zip(a).zip(bits) {
-            if bits != 0 {
-                *v = e;
+            if SCALAR_MASK {
+                // Only the active units are written: conditional stores.
+                if bits != 0 {
+                    *v = e;
+                }
+            } else {
+                // A select of the error or +0: branch-free, in vector lanes.
+                *v = if bits == 0 { 0.0 } else { e };
             }
         }
     }
 }
+
+/// Whether the error mask is written as conditional stores (a Cortex-M: one integer test and a
+/// predicated store per value) rather than as a select (a PC's vectors, where data-dependent
+/// branches would be mispredicted). Both write the same bits.
+const SCALAR_MASK: bool = cfg!(target_arch = "arm");
 
 /// `acc[s] += a · x[s]` for every lane, written in groups of four lanes so that the compiler
 /// maps them onto vector registers cleanly (one multiply and one add per lane, never fused).

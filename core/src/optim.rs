@@ -179,22 +179,20 @@ fn drain<S>(
     let (g8, g_tail) = grads.get_mut(..n).unwrap_or(&mut []).as_chunks_mut::<8>();
     let (s8, s_tail) = state.get_mut(..n).unwrap_or(&mut []).as_chunks_mut::<8>();
     for ((p, g), s) in p8.iter_mut().zip(g8).zip(s8) {
-        for (((p, g), s), lane) in p.iter_mut().zip(g).zip(s).zip(&mut lanes) {
-            rule(p, squared(g, lane), s);
+        let g = core::mem::replace(g, [0.0; 8]);
+        for (lane, g) in lanes.iter_mut().zip(g) {
+            *lane += g * g;
+        }
+        for ((p, g), s) in p.iter_mut().zip(g).zip(s) {
+            rule(p, g, s);
         }
     }
     for (((p, g), s), lane) in p_tail.iter_mut().zip(g_tail).zip(s_tail).zip(&mut lanes) {
-        rule(p, squared(g, lane), s);
+        let g = take(g);
+        *lane += g * g;
+        rule(p, g, s);
     }
     crate::loss::add_lanes(lanes)
-}
-
-/// A gradient sum, leaving zero in its place, its square added to `lane`.
-#[inline(always)]
-fn squared(g: &mut f32, lane: &mut f32) -> f32 {
-    let g = take(g);
-    *lane += g * g;
-    g
 }
 
 /// A gradient sum, leaving zero in its place.
