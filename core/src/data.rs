@@ -109,8 +109,11 @@ impl<'a> Dataset<'a> {
     /// All samples in order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a [f32], &'a [f32])> + 'a {
         self.inputs
-            .chunks_exact(self.n_in)
-            .zip(self.targets.chunks_exact(self.n_out))
+            .chunks_exact(crate::dense::at_least_one(self.n_in))
+            .zip(
+                self.targets
+                    .chunks_exact(crate::dense::at_least_one(self.n_out)),
+            )
     }
 
     /// The samples at `indices`, in that order (indices out of range are skipped).

@@ -15,6 +15,8 @@
 //! *interleaved* depends on `C`: narrow chunks keep a few rows or columns of sums in a
 //! microcontroller's 32 scalar registers, [wide](is_wide) ones fill a PC's vector registers.
 
+use core::num::NonZeroUsize;
+
 /// Chunks of at least this many samples take the schedule of a PC's vector units.
 pub const WIDE: usize = 8;
 
@@ -47,7 +49,7 @@ pub fn forward<const C: usize>(w: &[f32], b: &[f32], x: &[f32], y: &mut [f32], r
     } else {
         forward_quads(w, b, x, y, relu, n)
     };
-    for ((w, b), y) in w.chunks_exact(n).zip(b).zip(y) {
+    for ((w, b), y) in w.chunks_exact(at_least_one(n)).zip(b).zip(y) {
         let mut acc = [[*b; C]];
         for (xi, w) in x.iter().zip(w) {
             column(&mut acc, [*w], xi);
@@ -69,7 +71,7 @@ fn forward_quads<'a, 'b, 'y, const C: usize>(
 ) -> (&'a [f32], &'b [f32], &'y mut [[f32; C]]) {
     let (y4, y_rest) = y.as_chunks_mut::<4>();
     let (b4, b_rest) = b.as_chunks::<4>();
-    let mut w4 = w.chunks_exact(4 * n);
+    let mut w4 = w.chunks_exact(at_least_one(4 * n));
     for ((y, b), w) in y4.iter_mut().zip(b4).zip(&mut w4) {
         let (w0, w) = split(w, n);
         let (w1, w) = split(w, n);
@@ -97,7 +99,7 @@ fn forward_pairs<'a, 'b, 'y, const C: usize>(
 ) -> (&'a [f32], &'b [f32], &'y mut [[f32; C]]) {
     let (y2, y_rest) = y.as_chunks_mut::<2>();
     let (b2, b_rest) = b.as_chunks::<2>();
-    let mut w2 = w.chunks_exact(2 * n);
+    let mut w2 = w.chunks_exact(at_least_one(2 * n));
     for ((y, b), w) in y2.iter_mut().zip(b2).zip(&mut w2) {
         let (w0, w1) = split(w, n);
         let mut acc = [[b[0]; C], [b[1]; C]];
@@ -174,13 +176,13 @@ fn accumulate_one(dy: &[f32], x: &[f32], gw: &mut [f32], gb: &mut [f32]) {
         let at = k * SPAN;
         if let Some(xs) = xs.first_chunk::<SPAN>() {
             let xs = *xs;
-            for (row, d) in gw.chunks_exact_mut(n).zip(dy) {
+            for (row, d) in gw.chunks_exact_mut(at_least_one(n)).zip(dy) {
                 if let Some(gs) = row.get_mut(at..).and_then(|r| r.first_chunk_mut::<SPAN>()) {
                     add_scaled(gs, *d, &xs);
                 }
             }
         } else {
-            for (row, d) in gw.chunks_exact_mut(n).zip(dy) {
+            for (row, d) in gw.chunks_exact_mut(at_least_one(n)).zip(dy) {
                 let gs = row.get_mut(at..).unwrap_or(&mut []);
                 add_scaled(gs, *d, xs);
             }
@@ -215,9 +217,9 @@ fn accumulate_rows<const C: usize>(
     let n = x.len().max(1);
     let (d4, d_rest) = dy.as_chunks::<4>();
     let (gb4, gb_rest) = gb.as_chunks_mut::<4>();
-    let mut g4 = gw.chunks_exact_mut(4 * n);
+    let mut g4 = gw.chunks_exact_mut(at_least_one(4 * n));
     for ((d, gb), g) in d4.iter().zip(gb4).zip(&mut g4) {
-        let mut rows = g.chunks_exact_mut(n);
+        let mut rows = g.chunks_exact_mut(at_least_one(n));
         let (Some(g0), Some(g1), Some(g2), Some(g3)) =
             (rows.next(), rows.next(), rows.next(), rows.next())
         else {
@@ -234,8 +236,12 @@ fn accumulate_rows<const C: usize>(
             }
         }
     }
-    let rows = g4.into_remainder().chunks_exact_mut(n);
-    for ((d, gb), g) in d_rest.iter().zip(gb_rest).zip(rows) {
+    let mut rows = g4.into_remainder();
+    for (d, gb) in d_rest.iter().zip(gb_rest) {
+        let Some((g, rest)) = rows.split_at_mut_checked(n) else {
+            return;
+        };
+        rows = rest;
         let d = *d;
         add_lanes(gb, &d);
         for (xi, g) in x.iter().zip(g) {
@@ -272,7 +278,7 @@ pub const BLOCK: usize = 8;
 fn accumulate_blocks<const C: usize>(dy: &[[f32; C]], xt: &[f32], gw: &mut [f32], fan_in: usize) {
     let (x_rows, _) = xt.as_chunks::<BLOCK>();
     let (d_pairs, d_last) = dy.as_chunks::<2>();
-    let mut rows = gw.chunks_exact_mut(fan_in);
+    let mut rows = gw.chunks_exact_mut(at_least_one(fan_in));
     for [d0, d1] in d_pairs {
         let (Some(g0), Some(g1)) = (rows.next(), rows.next()) else {
             return;
@@ -433,7 +439,7 @@ fn errors<const C: usize, const K: usize>(
         return;
     }
     // Every row has the columns `i..i + K` (checked once above): no test per row.
-    let mut rows = w.chunks_exact(n).zip(dy).map(|(row, d)| {
+    let mut rows = w.chunks_exact(at_least_one(n)).zip(dy).map(|(row, d)| {
         let ws = row.get(i..).and_then(|r| r.first_chunk::<K>());
         (ws.unwrap_or(&[0.0; K]), d)
     });
@@ -470,6 +476,13 @@ fn errors<const C: usize, const K: usize>(
 /// predicated store per value) rather than as a select (a PC's vectors, where data-dependent
 /// branches would be mispredicted). Both write the same bits.
 const SCALAR_MASK: bool = cfg!(target_arch = "arm");
+
+/// `n`, or 1 for 0, in a form the compiler knows is never 0: a `chunks_exact` of it has no
+/// panicking path.
+#[inline(always)]
+pub(crate) fn at_least_one(n: usize) -> usize {
+    NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN).get()
+}
 
 /// `acc[s] += a · x[s]` for every lane, written in groups of four lanes so that the compiler
 /// maps them onto vector registers cleanly (one multiply and one add per lane, never fused).

@@ -1,5 +1,6 @@
 //! A trained network ready to predict: widths, parameters and standardisation statistics.
 
+use crate::dense::at_least_one;
 use crate::{mlp, scaler, shape, Dataset, Error};
 
 /// A network and its standardisation, borrowed from caller storage.
@@ -115,12 +116,12 @@ impl<'a> Model<'a> {
         let needed = C.saturating_mul(shape::predict_scratch_len(self.widths));
         expect_len(scratch.len(), needed)?;
         let out_at = needed.saturating_sub(n_out.saturating_mul(C));
-        // Widths are at least 1 (checked by `Model::new`); `max(1)` says so to the compiler, so
-        // no panicking path for a zero chunk size is left in.
-        let (n_in, n_out) = (n_in.max(1), n_out.max(1));
+        // Widths are at least 1 (checked by `Model::new`); `at_least_one` says so to the
+        // compiler, so no panicking path for a zero chunk size is left in.
+        let (n_in, n_out) = (at_least_one(n_in), at_least_one(n_out));
         let chunks = inputs
-            .chunks(C.max(1) * n_in)
-            .zip(outputs.chunks_mut(C.max(1) * n_out));
+            .chunks(at_least_one(C * n_in))
+            .zip(outputs.chunks_mut(at_least_one(C * n_out)));
         for (x, y) in chunks {
             for (lane, row) in x.chunks_exact(n_in).enumerate() {
                 scaler::scale_inputs::<C>(self.stats, row, lane, scratch);

@@ -118,6 +118,7 @@ impl Optimizer {
     /// let squares = Optimizer::SGD.update(&mut params, &mut grads, &mut [], 0.5, 0.5, &mut Powers::new());
     /// assert_eq!((params, grads, squares), ([0.0, -0.5], [0.0, 0.0], 20.0));
     /// ```
+    #[inline(never)]
     pub fn update(
         &self,
         params: &mut [f32],

@@ -241,7 +241,11 @@ impl<'a, const C: usize> Trainer<'a, C> {
         } else {
             scaler::identity(stats, data.n_in());
         }
-        let mut trainer = Self {
+        // The state of a fresh start (`reset_state`), before the trainer is built in place.
+        grads.iter_mut().for_each(|g| *g = 0.0);
+        state.iter_mut().for_each(|v| *v = 0.0);
+        copy_prefix(best, params);
+        Ok(Self {
             widths,
             config,
             data,
@@ -265,9 +269,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
             history: History::new(),
             started: false,
             stop: None,
-        };
-        trainer.reset_state();
-        Ok(trainer)
+        })
     }
 
     /// Replaces the initial weights (e.g. to train on from known weights). Only before the first
@@ -370,6 +372,8 @@ impl<'a, const C: usize> Trainer<'a, C> {
     }
 
     /// Scores the initial weights as epoch 0, so that an epoch must beat them to count as best.
+    #[cold]
+    #[inline(never)]
     fn start(&mut self) {
         self.started = true;
         let (train, val) = (self.split.train(), self.split.validation());
@@ -390,6 +394,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
 
     /// Forward and backward pass of the training samples at positions `from..to` (at most `C`);
     /// adds their squared errors in original units to `loss`, sample after sample.
+    #[inline(never)]
     fn accumulate(&mut self, from: usize, to: usize, loss: &mut f32) {
         let positions = self.split.train().get(from..to).unwrap_or(&[]);
         // The chunk's samples, looked up once: lane `s` holds sample `s`.
