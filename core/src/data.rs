@@ -100,8 +100,13 @@ impl<'a> Dataset<'a> {
     }
 
     /// The inputs and targets of sample `index`.
-    #[inline]
     pub fn sample(&self, index: usize) -> Option<(&'a [f32], &'a [f32])> {
+        self.row(index)
+    }
+
+    /// [`Dataset::sample`], inlined into [`Dataset::select`], which walks a split while training.
+    #[inline(always)]
+    fn row(&self, index: usize) -> Option<(&'a [f32], &'a [f32])> {
         let row = |values: &'a [f32], n: usize| values.get(index.checked_mul(n)?..)?.get(..n);
         Some((row(self.inputs, self.n_in)?, row(self.targets, self.n_out)?))
     }
@@ -121,7 +126,7 @@ impl<'a> Dataset<'a> {
         &'s self,
         indices: &'s [u32],
     ) -> impl Iterator<Item = (&'a [f32], &'a [f32])> + 's {
-        indices.iter().filter_map(|&i| self.sample(i as usize))
+        indices.iter().filter_map(|&i| self.row(i as usize))
     }
 }
 

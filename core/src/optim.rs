@@ -151,14 +151,17 @@ impl Optimizer {
                 powers.beta2_t *= beta2;
                 let correct1 = 1.0 / (1.0 - powers.beta1_t);
                 let correct2 = 1.0 / (1.0 - powers.beta2_t);
-                // Each parameter's two moments side by side.
+                // A square root per parameter outweighs a second pass over the sums: the
+                // squares first, then each parameter with its two moments, side by side.
+                let squares = crate::loss::sum_of_squares(grad_sum);
                 let (moments, _) = state.as_chunks_mut::<2>();
-                drain(params, grad_sum, moments, |p, g, [m, v]| {
-                    let g = g * scale;
+                for ((p, g), [m, v]) in params.iter_mut().zip(grad_sum).zip(moments) {
+                    let g = take(g) * scale;
                     *m = beta1 * *m + (1.0 - beta1) * g;
                     *v = beta2 * *v + (1.0 - beta2) * (g * g);
                     *p -= learning_rate * (*m * correct1) / (sqrt(*v * correct2) + epsilon);
-                })
+                }
+                squares
             }
         }
     }
