@@ -86,14 +86,63 @@ pub fn run<B: Board>() -> bool {
         defmt::error!("the board or the benchmark's memory was already taken");
         return false;
     };
-    let mut rng = Lcg::new(1);
-    for v in memory.inputs.iter_mut().chain(memory.targets.iter_mut()) {
-        *v = rng.uniform(-1.0, 1.0);
-    }
+    fill(memory);
     let trained = training(memory, &mut counter);
     updates(memory, &mut counter);
     footprint();
     trained
+}
+
+/// Mini-batches each network trains between the profile's marks: enough to average, few enough
+/// for a per-instruction trace of the largest network.
+const PROFILED_BATCHES: usize = 4;
+
+/// Trains each network [`PROFILED_BATCHES`] mini-batches, [`CHUNK`] samples at a time, between
+/// [`profile_start`] and [`profile_stop`], after one step that is not profiled (the first step
+/// also scores the initial weights). `cargo xtask bench profile` traces the run under QEMU and
+/// counts the instructions between the marks by function.
+pub fn profile<B: Board>() -> bool {
+    let (Some(_), Some(memory)) = (B::init(), MEMORY.try_take()) else {
+        defmt::error!("the board or the benchmark's memory was already taken");
+        return false;
+    };
+    fill(memory);
+    NETWORKS.iter().all(|widths| {
+        let Some(mut trainer) = trainer::<CHUNK>(widths, memory) else {
+            return false;
+        };
+        let ready = trainer.step().is_ok();
+        profile_start();
+        let trained = (0..PROFILED_BATCHES).all(|_| trainer.step().is_ok());
+        profile_stop();
+        defmt::println!(
+            "profiled {=[?]}: {=usize} samples, {=usize} MACs each",
+            widths[..],
+            PROFILED_BATCHES * BATCH,
+            sixteenth_macs(widths) / 16
+        );
+        ready && trained
+    })
+}
+
+/// Where the profiled work starts: the trace counts from this function's first instruction.
+#[inline(never)]
+pub fn profile_start() {
+    core::hint::black_box(1u32);
+}
+
+/// Where the profiled work ends.
+#[inline(never)]
+pub fn profile_stop() {
+    core::hint::black_box(2u32);
+}
+
+/// Inputs and targets uniform in [-1, 1).
+fn fill(memory: &mut Memory) {
+    let mut rng = Lcg::new(1);
+    for v in memory.inputs.iter_mut().chain(memory.targets.iter_mut()) {
+        *v = rng.uniform(-1.0, 1.0);
+    }
 }
 
 /// MACs per training sample, in sixteenths (the update's share is a sixteenth per parameter).
@@ -124,22 +173,8 @@ fn train<const C: usize, K: Counter>(
     memory: &mut Memory,
     counter: &mut K,
 ) -> bool {
-    let [n_in, .., n_out] = *widths;
-    let inputs = memory.inputs.get(..(SAMPLES + 1) * n_in).unwrap_or(&[]);
-    let targets = memory.targets.get(..(SAMPLES + 1) * n_out).unwrap_or(&[]);
-    for (k, i) in memory.order.iter_mut().enumerate() {
-        *i = k as u32;
-    }
-    let trainer = Dataset::new(inputs, targets, n_in, n_out).and_then(|data| {
-        let split = Split::from_order(&mut memory.order, SAMPLES, 1)?;
-        Trainer::<C>::chunked(widths, CONFIG, data, split, &mut memory.arena)
-    });
-    let mut trainer = match trainer {
-        Ok(trainer) => trainer,
-        Err(e) => {
-            defmt::error!("cannot train {=[?]}: {}", widths[..], e);
-            return false;
-        }
+    let Some(mut trainer) = trainer::<C>(widths, memory) else {
+        return false;
     };
     // The first step also scores the initial weights on the whole training set: not counted.
     if trainer.step().is_err() {
@@ -169,6 +204,27 @@ fn train<const C: usize, K: Counter>(
         per_mac % 100
     );
     true
+}
+
+/// A trainer of `widths` on the benchmark's memory: one epoch of training samples and one
+/// validation sample, in order.
+fn trainer<'m, const C: usize>(
+    widths: &'m [usize; 4],
+    memory: &'m mut Memory,
+) -> Option<Trainer<'m, C>> {
+    let [n_in, .., n_out] = *widths;
+    let inputs = memory.inputs.get(..(SAMPLES + 1) * n_in).unwrap_or(&[]);
+    let targets = memory.targets.get(..(SAMPLES + 1) * n_out).unwrap_or(&[]);
+    for (k, i) in memory.order.iter_mut().enumerate() {
+        *i = k as u32;
+    }
+    let trainer = Dataset::new(inputs, targets, n_in, n_out).and_then(|data| {
+        let split = Split::from_order(&mut memory.order, SAMPLES, 1)?;
+        Trainer::<C>::chunked(widths, CONFIG, data, split, &mut memory.arena)
+    });
+    trainer
+        .inspect_err(|e| defmt::error!("cannot train {=[?]}: {}", widths[..], e))
+        .ok()
 }
 
 /// Times each update rule alone on the largest network's parameters.

@@ -127,7 +127,7 @@ pub fn host() -> Result<(), Error> {
     Ok(())
 }
 
-fn expect_success(elf: &Path, code: i32) -> Result<(), Error> {
+pub(crate) fn expect_success(elf: &Path, code: i32) -> Result<(), Error> {
     match code {
         0 => Ok(()),
         code => Err(Error::Failed {

@@ -4,11 +4,13 @@
 //! - [`firmware`]: where the firmware lives and how each board's binary is built;
 //! - [`setup`]: installs what a fresh machine lacks (Rust targets, QEMU, flip-link);
 //! - [`bench`]: the benchmarks' figures — on the emulated Cortex-M4F, the demo's size, the host;
+//! - [`profile`]: instructions per training sample by function, from a trace under QEMU;
 //! - [`cmd`]: running a tool, echoing it, and the errors of all of the above.
 
 pub mod bench;
 pub mod cmd;
 pub mod firmware;
+pub mod profile;
 pub mod qemu;
 pub mod setup;
 

@@ -5,7 +5,7 @@ mod tasks;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
-use xtask::{bench, qemu, Error};
+use xtask::{bench, profile, qemu, Error};
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -18,6 +18,8 @@ tasks:
   bench [device|size|host]  the figures of BENCHMARKS.md: instructions per training sample
                             and per MAC on the emulated Cortex-M4F, the demo firmware's flash
                             and RAM, host throughput beside dfdx; all three without argument
+  bench profile             instructions per training sample by function on the emulated
+                            Cortex-M4F, from a per-instruction trace (slow)
   qemu-run [--timeout S] ELF  run a firmware ELF under QEMU, decode its defmt log, exit with
                             the firmware's exit code (the firmware's cargo runner)";
 
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         ["bench", "device"] => bench::device().map(|()| ExitCode::SUCCESS),
         ["bench", "size"] => bench::size().map(|()| ExitCode::SUCCESS),
         ["bench", "host"] => bench::host().map(|()| ExitCode::SUCCESS),
+        ["bench", "profile"] => profile::profile().map(|()| ExitCode::SUCCESS),
         ["qemu-run", elf] => qemu_run(Path::new(elf), qemu::DEFAULT_TIMEOUT),
         ["qemu-run", "--timeout", secs, elf] => match secs.parse() {
             Ok(secs) => qemu_run(Path::new(elf), Duration::from_secs(secs)),

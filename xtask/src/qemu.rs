@@ -7,6 +7,7 @@
 //! spins forever when its output is closed or the firmware hangs.
 
 use defmt_decoder::{DecodeError, Frame, StreamDecoder, Table};
+use std::ffi::OsStr;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -71,14 +72,43 @@ impl std::error::Error for Error {}
 
 /// Runs `elf` on the emulated board, calling `on_line` with every decoded log line, and returns
 /// QEMU's exit code. Lines logged with a level start with it (`ERROR the demo failed: …`).
-pub fn run(elf: &Path, timeout: Duration, mut on_line: impl FnMut(&str)) -> Result<i32, Error> {
+pub fn run(elf: &Path, timeout: Duration, on_line: impl FnMut(&str)) -> Result<i32, Error> {
+    run_with(elf, &[], timeout, on_line)
+}
+
+/// As [`run`], with QEMU also writing every instruction it executes to `trace`: one line per
+/// instruction (`-singlestep -d exec,nochain`), its address in the second field of the bracket.
+/// Slow and large: for short runs only.
+pub fn trace(
+    elf: &Path,
+    trace: &Path,
+    timeout: Duration,
+    on_line: impl FnMut(&str),
+) -> Result<i32, Error> {
+    let log = trace.as_os_str();
+    let args = [
+        "-singlestep".as_ref(),
+        "-d".as_ref(),
+        "exec,nochain".as_ref(),
+        "-D".as_ref(),
+        log,
+    ];
+    run_with(elf, &args, timeout, on_line)
+}
+
+fn run_with(
+    elf: &Path,
+    args: &[&OsStr],
+    timeout: Duration,
+    mut on_line: impl FnMut(&str),
+) -> Result<i32, Error> {
     let bytes = std::fs::read(elf).map_err(|e| Error::ReadElf(elf.to_owned(), e))?;
     let table = match Table::parse(&bytes) {
         Ok(Some(table)) => table,
         Ok(None) => return Err(Error::Defmt(elf.to_owned(), "no .defmt section".into())),
         Err(e) => return Err(Error::Defmt(elf.to_owned(), e.to_string())),
     };
-    let (mut qemu, chunks) = Qemu::start(elf)?;
+    let (mut qemu, chunks) = Qemu::start(elf, args)?;
     let deadline = Instant::now() + timeout;
     let mut decoder = table.new_stream_decoder();
     loop {
@@ -119,12 +149,13 @@ struct Qemu(Child);
 
 impl Qemu {
     /// Starts QEMU; its output comes in chunks, read on a thread so the caller can time out.
-    fn start(elf: &Path) -> Result<(Self, mpsc::Receiver<Vec<u8>>), Error> {
+    fn start(elf: &Path, args: &[&OsStr]) -> Result<(Self, mpsc::Receiver<Vec<u8>>), Error> {
         let mut child = Command::new(QEMU)
             .args(["-machine", MACHINE, "-cpu", "cortex-m4", "-nographic"])
             .args(["-monitor", "none", "-serial", "none"])
             .args(["-icount", "shift=0"])
             .args(["-semihosting-config", "enable=on,target=native"])
+            .args(args)
             .arg("-kernel")
             .arg(elf)
             .stdin(Stdio::null())
