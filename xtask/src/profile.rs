@@ -103,33 +103,31 @@ fn print_table(
         let short = function.trim_start_matches("tinytrain_core::");
         format!("{what} (`{short}`)")
     });
-    let per_sample =
-        |count: u64, column: usize| count / samples.get(column).copied().unwrap_or(1).max(1);
+    let per_sample = |counts: &[u64]| -> Vec<String> {
+        let pairs = counts.iter().zip(samples);
+        pairs.map(|(n, s)| (n / s.max(&1)).to_string()).collect()
+    };
     for (label, row) in labels.chain([REST.to_owned()]).zip(&rows) {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(c, n)| per_sample(*n, c).to_string())
-            .collect();
-        println!("| {label} | {} |", cells.join(" | "));
+        print_row(&label, &per_sample(row));
     }
     let totals: Vec<u64> = (0..NETWORKS.len())
         .map(|c| rows.iter().filter_map(|row| row.get(c)).sum())
         .collect();
-    let cells: Vec<String> = totals
-        .iter()
-        .enumerate()
-        .map(|(c, n)| per_sample(*n, c).to_string())
-        .collect();
-    println!("| in all | {} |", cells.join(" | "));
-    let cells: Vec<String> = macs.iter().map(u64::to_string).collect();
-    println!("| MACs per sample | {} |", cells.join(" | "));
-    let cells: Vec<String> = totals
-        .iter()
-        .zip(samples.iter().zip(macs))
+    print_row("in all", &per_sample(&totals));
+    print_row(
+        "MACs per sample",
+        &macs.iter().map(u64::to_string).collect::<Vec<_>>(),
+    );
+    let per_mac = totals.iter().zip(samples.iter().zip(macs));
+    let per_mac: Vec<String> = per_mac
         .map(|(n, (s, m))| format!("{:.2}", *n as f64 / (*s * *m).max(1) as f64))
         .collect();
-    println!("| instructions per MAC | {} |", cells.join(" | "));
+    print_row("instructions per MAC", &per_mac);
+}
+
+/// One Markdown table row.
+fn print_row(label: &str, cells: &[String]) {
+    println!("| {label} | {} |", cells.join(" | "));
 }
 
 /// Counts, per address, the instructions executed between each execution of `start` and the
