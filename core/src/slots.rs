@@ -118,7 +118,7 @@ impl<F: NorFlash> ModelStore<F> {
         if slot_size == 0
             || !aligned(base)
             || !aligned(slot_size)
-            || F::ERASE_SIZE % unit::<F>() != 0
+            || F::ERASE_SIZE.checked_rem(unit::<F>()) != Some(0)
         {
             return Err(Error::Flash(NorFlashErrorKind::NotAligned));
         }
@@ -369,13 +369,18 @@ const fn lcm(a: usize, b: usize) -> usize {
     while y != 0 {
         (x, y) = (y, x % y);
     }
-    (a / x).saturating_mul(b)
+    // `x` is the greatest common divisor, at least 1: `checked_div` only says so.
+    match a.checked_div(x) {
+        Some(q) => q.saturating_mul(b),
+        None => b,
+    }
 }
 
+/// `n` rounded up to a multiple of `unit` (`n` itself for a unit of 0: no division by zero).
 const fn round_up(n: usize, unit: usize) -> usize {
-    match n % unit {
-        0 => n,
-        r => n.saturating_add(unit - r),
+    match n.checked_rem(unit) {
+        Some(0) | None => n,
+        Some(r) => n.saturating_add(unit - r),
     }
 }
 

@@ -5,6 +5,7 @@
 //! - [`setup`]: installs what a fresh machine lacks (Rust targets, QEMU, flip-link);
 //! - [`bench`]: the benchmarks' figures — on the emulated Cortex-M4F, the demo's size, the host;
 //! - [`profile`]: instructions per training sample by function, from a trace under QEMU;
+//! - [`symbols`]: what a firmware's addresses are, and the calls that can panic;
 //! - [`cmd`]: running a tool, echoing it, and the errors of all of the above.
 
 pub mod bench;
@@ -13,5 +14,6 @@ pub mod firmware;
 pub mod profile;
 pub mod qemu;
 pub mod setup;
+pub mod symbols;
 
 pub use cmd::Error;

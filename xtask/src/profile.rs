@@ -10,11 +10,11 @@
 use crate::bench::{expect_success, NETWORKS};
 use crate::cmd::{self, Error};
 use crate::firmware::{self, Board};
-use crate::{qemu, setup};
+use crate::{qemu, setup, symbols};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// The firmware's profiling binary, on the emulated board.
 pub const PROFILE: Board = Board {
@@ -51,7 +51,7 @@ pub fn profile() -> Result<(), Error> {
     setup::all()?;
     let elf = PROFILE.build()?;
     let symbols = cmd::output(Command::new("arm-none-eabi-nm").arg("-C").arg(&elf))?;
-    let marks = [START, STOP].map(|name| symbol_address(&symbols, name));
+    let marks = [START, STOP].map(|name| symbols::address(&symbols, name));
     let [Some(start), Some(stop)] = marks else {
         return Err(missing(&elf, "the profile's marker functions"));
     };
@@ -159,50 +159,18 @@ fn traced_address(line: &str) -> Option<u32> {
     u32::from_str_radix(address, 16).ok()
 }
 
-/// Each address's part (an index into [`PARTS`]; none for the rest), from `addr2line`'s chains
-/// of inlined functions.
+/// Each address's part (an index into [`PARTS`]; none for the rest): the innermost function of
+/// its chain of inlined functions that is one of them.
 fn parts<'a>(
     elf: &Path,
     addresses: impl Iterator<Item = &'a u32>,
 ) -> Result<HashMap<u32, usize>, Error> {
-    let mut child = Command::new("arm-none-eabi-addr2line")
-        .args(["-a", "-i", "-f", "-C", "-e"])
-        .arg(elf)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| failed(Path::new("arm-none-eabi-addr2line"), e))?;
-    let mut input: String = addresses.map(|a| format!("{a:#x}\n")).collect();
-    if let Some(mut stdin) = child.stdin.take() {
-        // Written on a thread: addr2line's output could fill its pipe before the input ends.
-        let writer =
-            std::thread::spawn(move || stdin.write_all(std::mem::take(&mut input).as_bytes()));
-        let output = child.wait_with_output().map_err(|e| failed(elf, e))?;
-        let _ = writer.join();
-        return Ok(chains(&String::from_utf8_lossy(&output.stdout)));
-    }
-    Err(missing(elf, "addr2line's input"))
-}
-
-/// Parses `addr2line -a -i -f` output: an address line, then a function line and a location
-/// line per inlined frame, innermost first.
-fn chains(output: &str) -> HashMap<u32, usize> {
-    let mut parts = HashMap::new();
-    let mut address = None;
-    let mut lines = output.lines();
-    while let Some(line) = lines.next() {
-        if let Some(hex) = line.strip_prefix("0x") {
-            address = u32::from_str_radix(hex, 16).ok();
-            continue;
-        }
-        let _location = lines.next();
-        if let Some(at) = address {
-            if let (false, Some(part)) = (parts.contains_key(&at), part_of(line)) {
-                parts.insert(at, part);
-            }
-        }
-    }
-    parts
+    let chains = symbols::chains(elf, addresses.copied())?;
+    let parts = chains.into_iter().filter_map(|(address, chain)| {
+        let part = chain.iter().find_map(|function| part_of(function))?;
+        Some((address, part))
+    });
+    Ok(parts.collect())
 }
 
 /// The part a function belongs to: its path is one of [`PARTS`], with or without generics.
@@ -221,18 +189,6 @@ fn profiled(line: &str) -> Option<(u64, u64)> {
     let (samples, rest) = counts.split_once(" samples, ")?;
     let macs = rest.strip_suffix(" MACs each")?;
     Some((samples.parse().ok()?, macs.parse().ok()?))
-}
-
-/// A symbol's address in `nm -C` output (`000035ac t name`), without the Thumb bit.
-fn symbol_address(symbols: &str, name: &str) -> Option<u32> {
-    symbols.lines().find_map(
-        |line| match line.split_whitespace().collect::<Vec<_>>()[..] {
-            [address, _, symbol] if symbol == name => {
-                u32::from_str_radix(address, 16).ok().map(|a| a & !1)
-            }
-            _ => None,
-        },
-    )
 }
 
 fn failed(what: &Path, e: std::io::Error) -> Error {
@@ -262,20 +218,14 @@ mod tests {
     }
 
     #[test]
-    fn an_address_takes_the_innermost_part_of_its_inlining_chain() {
-        let output = "0x000016b4\ntinytrain_core::dense::mul_add\n/core/src/dense.rs:460\n\
-                      tinytrain_core::dense::forward_quads\n/core/src/dense.rs:79\n\
-                      tinytrain_core::dense::forward<4>\n/core/src/dense.rs:48\n\
-                      tinytrain_core::mlp::forward\n/core/src/mlp.rs:156\n\
-                      0x000035b0\ntinytrain_core::trainer::Trainer<_>::accumulate\n\
-                      /core/src/trainer.rs:398\n";
-        let parts = chains(output);
+    fn a_function_is_in_the_part_of_its_path_not_of_a_longer_name() {
+        assert_eq!(part_of("tinytrain_core::dense::forward<4>"), Some(0));
+        assert_eq!(part_of("tinytrain_core::dense::forward"), Some(0));
+        assert_eq!(part_of("tinytrain_core::dense::forward_quads"), None);
         assert_eq!(
-            parts.get(&0x16b4),
-            Some(&0),
-            "dense::forward, not forward_quads"
+            part_of("tinytrain_core::trainer::Trainer<_>::accumulate"),
+            None
         );
-        assert_eq!(parts.get(&0x35b0), None, "the rest");
     }
 
     #[test]
@@ -285,12 +235,5 @@ mod tests {
             Some((64, 868))
         );
         assert_eq!(profiled("board: mps2-an386"), None);
-    }
-
-    #[test]
-    fn markers_are_found_without_the_thumb_bit() {
-        let symbols = "000035ad t tinytrain_firmware::bench::profile_start\n00000400 T Reset\n";
-        assert_eq!(symbol_address(symbols, START), Some(0x35ac));
-        assert_eq!(symbol_address(symbols, STOP), None);
     }
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 use xtask::firmware::{self, BOARDS, MPS2_AN386};
 use xtask::setup::{self, TARGETS};
-use xtask::{cmd, qemu, Error};
+use xtask::{cmd, qemu, symbols, Error};
 
 /// The main job: set up, build the firmware, run it on the emulated board, stream its log.
 pub fn demo() -> Result<ExitCode, Error> {
@@ -48,6 +48,7 @@ pub fn test() -> Result<ExitCode, Error> {
     for board in BOARDS {
         let elf = board.build()?;
         size(&elf)?;
+        no_panicking_path(&elf)?;
     }
     run_on_qemu(&MPS2_AN386.elf())?;
     for test in MPS2_AN386.build_tests()? {
@@ -67,6 +68,35 @@ fn run_on_qemu(elf: &Path) -> Result<(), Error> {
         code => Err(Error::Failed {
             command: format!("cargo xtask qemu-run {}", elf.display()),
             reason: format!("the firmware exited with {code}"),
+        }),
+    }
+}
+
+/// Fails if the firmware can panic from the core's or the demo's code (inlined anywhere): both
+/// promise typed errors on every input. Needs `arm-none-eabi-objdump`; without it, says so.
+fn no_panicking_path(elf: &Path) -> Result<(), Error> {
+    if !setup::on_path("arm-none-eabi-objdump") {
+        println!(
+            "note: arm-none-eabi-objdump is missing: the check for panicking paths is skipped"
+        );
+        return Ok(());
+    }
+    let calls = symbols::panicking_calls(elf)?;
+    println!(
+        "{}: {} panicking calls from the core or the demo",
+        elf.display(),
+        calls.len()
+    );
+    match calls.first() {
+        None => Ok(()),
+        Some(chain) => Err(Error::Failed {
+            command: format!("arm-none-eabi-objdump -d {}", elf.display()),
+            reason: format!(
+                "{} calls to a panicking function come from the core or the demo; the first \
+                 one, innermost function first: {}",
+                calls.len(),
+                chain.join(" <- ")
+            ),
         }),
     }
 }
