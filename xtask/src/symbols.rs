@@ -80,6 +80,10 @@ fn parse_chains(output: &str) -> HashMap<u32, Vec<String>> {
 
 /// The calls in `elf` that can panic from code of [`PANIC_FREE`] crates (inlined anywhere):
 /// each as its chain of functions. Empty when the core and the demo have no panicking path.
+///
+/// A call is theirs when the innermost function outside the `core` library (whose helpers,
+/// `chunks_exact` or slice indexing, are inlined into their callers) is one of theirs; a panic
+/// inside a driver they call (a flash controller's HAL) is the driver's.
 pub fn panicking_calls(elf: &Path) -> Result<Vec<Vec<String>>, Error> {
     let listing = cmd::output(
         Command::new("arm-none-eabi-objdump")
@@ -90,16 +94,22 @@ pub fn panicking_calls(elf: &Path) -> Result<Vec<Vec<String>>, Error> {
     let chains = chains(elf, calls)?;
     let mut found: Vec<Vec<String>> = chains
         .into_values()
-        .filter(|chain| {
-            chain.iter().any(|f| {
-                PANIC_FREE
-                    .iter()
-                    .any(|c| f.trim_start_matches('<').starts_with(c))
-            })
-        })
+        .filter(|chain| is_theirs(chain))
         .collect();
     found.sort();
     Ok(found)
+}
+
+/// Whether a panicking call's chain of functions (innermost first) is the core's or the
+/// demo's: its innermost function outside the `core` library is one of theirs.
+fn is_theirs(chain: &[String]) -> bool {
+    let mut callers = chain
+        .iter()
+        .map(|f| f.trim_start_matches('<'))
+        .filter(|f| !f.starts_with("core::"));
+    callers
+        .next()
+        .is_some_and(|f| PANIC_FREE.iter().any(|c| f.starts_with(c)))
 }
 
 /// The address of a call to a panicking function on one line of `objdump -d` output:
@@ -138,6 +148,23 @@ mod tests {
         ];
         assert_eq!(chains[&0x16b4], forward);
         assert_eq!(chains[&0x35b0], ["??"]);
+    }
+
+    #[test]
+    fn a_panic_is_the_core_s_when_its_innermost_caller_is() {
+        let chain = |fs: &[&str]| fs.iter().map(|f| f.to_string()).collect::<Vec<_>>();
+        let ours = [
+            "core::slice::<impl [T]>::chunks_exact",
+            "tinytrain_core::dense::forward",
+        ];
+        assert!(is_theirs(&chain(&ours)));
+        let driver = [
+            "nrf_hal_common::nvmc::Nvmc<T>::erase_page",
+            "tinytrain_core::slots::ModelStore<F>::write",
+        ];
+        assert!(!is_theirs(&chain(&driver)), "the flash driver's own panic");
+        let firmware = ["tinytrain_firmware::app::run"];
+        assert!(!is_theirs(&chain(&firmware)));
     }
 
     #[test]
