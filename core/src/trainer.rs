@@ -241,10 +241,8 @@ impl<'a, const C: usize> Trainer<'a, C> {
         } else {
             scaler::identity(stats, data.n_in());
         }
-        // The state of a fresh start (`reset_state`), before the trainer is built in place.
-        grads.iter_mut().for_each(|g| *g = 0.0);
-        state.iter_mut().for_each(|v| *v = 0.0);
-        copy_prefix(best, params);
+        // Before the trainer is built, in place (in the caller's `Result`).
+        fresh_start(params, grads, state, best);
         Ok(Self {
             widths,
             config,
@@ -301,10 +299,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
     }
 
     fn reset_state(&mut self) {
-        // The gradient sums start at zero; every update leaves them so.
-        self.grads.iter_mut().for_each(|g| *g = 0.0);
-        self.state.iter_mut().for_each(|v| *v = 0.0);
-        copy_prefix(self.best, self.params);
+        fresh_start(self.params, self.grads, self.state, self.best);
     }
 
     /// Trains one mini-batch. At the end of an epoch also evaluates the validation set and applies
@@ -554,6 +549,15 @@ impl<'a, const C: usize> Trainer<'a, C> {
             report,
         }
     }
+}
+
+/// The state training starts from: zero gradient sums (every update leaves them so), zero
+/// optimizer state, the current weights as the best so far.
+#[inline(always)]
+fn fresh_start(params: &[f32], grads: &mut [f32], state: &mut [f32], best: &mut [f32]) {
+    grads.iter_mut().for_each(|g| *g = 0.0);
+    state.iter_mut().for_each(|v| *v = 0.0);
+    copy_prefix(best, params);
 }
 
 #[cfg(test)]
