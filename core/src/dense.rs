@@ -30,7 +30,8 @@ pub const fn is_wide(chunk: usize) -> bool {
 ///
 /// `x` holds `fan_in × C` values, `y` holds `fan_out × C`, `w` `fan_out × fan_in`, `b` `fan_out`.
 /// Outputs are computed four at a time (two in a wide chunk, whose lanes fill more registers),
-/// so that each input is loaded once for all of them; the remaining ones one by one.
+/// so that each input is loaded once for all of them; the remaining ones one by one. A layer of
+/// one input keeps its lanes in registers for every output.
 pub fn forward<const C: usize>(w: &[f32], b: &[f32], x: &[f32], y: &mut [f32], relu: bool) {
     let (x, _) = x.as_chunks::<C>();
     let (y, _) = y.as_chunks_mut::<C>();
@@ -198,7 +199,8 @@ fn add_scaled(g: &mut [f32], d: f32, x: &[f32]) {
     }
 }
 
-/// Narrow chunks: the errors of four outputs stay in registers while the inputs stream by.
+/// Narrow chunks: the errors of four outputs stay in registers while the inputs stream by (the
+/// lanes of a single input while the rows stream by).
 #[inline(always)]
 fn accumulate_rows<const C: usize>(
     dy: &[[f32; C]],
