@@ -220,6 +220,59 @@ fn sqrt(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    /// Each rule written one parameter at a time, as the module's docs state it.
+    fn plain(rule: Optimizer, p: &mut [f32], g: &[f32], s: &mut [f32], lr: f32, scale: f32) {
+        for (i, (p, g)) in p.iter_mut().zip(g).enumerate() {
+            match rule {
+                Optimizer::Sgd => *p -= (lr * scale) * g,
+                Optimizer::Momentum { beta } => {
+                    s[i] = beta * s[i] + g * scale;
+                    *p -= lr * s[i];
+                }
+                Optimizer::Adam {
+                    beta1,
+                    beta2,
+                    epsilon,
+                } => {
+                    // The first step: the bias corrections divide by 1 - β.
+                    let g = g * scale;
+                    let (m, v) = (2 * i, 2 * i + 1);
+                    s[m] = beta1 * s[m] + (1.0 - beta1) * g;
+                    s[v] = beta2 * s[v] + (1.0 - beta2) * (g * g);
+                    let c1 = 1.0 / (1.0 - beta1);
+                    let c2 = 1.0 / (1.0 - beta2);
+                    *p -= lr * (s[m] * c1) / (libm::sqrtf(s[v] * c2) + epsilon);
+                }
+            }
+        }
+    }
+
+    proptest! {
+        /// An update steps every parameter as the rule says, whatever the length (blocks of
+        /// eight and a tail), leaves the sums zero and returns `loss::sum_of_squares` of them,
+        /// bit for bit.
+        #[test]
+        fn an_update_is_the_rule_per_parameter_and_returns_the_squares(
+            values in proptest::collection::vec((-4.0f32..4.0, -4.0f32..4.0), 0..40),
+            rule in 0..3usize,
+        ) {
+            let rule = [Optimizer::SGD, Optimizer::MOMENTUM, Optimizer::ADAM][rule];
+            let (params, grads): (Vec<f32>, Vec<f32>) = values.into_iter().unzip();
+            let state_len = params.len() * rule.state_per_param();
+            let (mut p, mut g, mut s) = (params.clone(), grads.clone(), std::vec![0.25; state_len]);
+            let squares = rule.update(&mut p, &mut g, &mut s, 0.1, 0.5, &mut Powers::new());
+            let (mut want_p, mut want_s) = (params, std::vec![0.25; state_len]);
+            plain(rule, &mut want_p, &grads, &mut want_s, 0.1, 0.5);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            prop_assert_eq!(bits(&p), bits(&want_p));
+            prop_assert_eq!(bits(&s), bits(&want_s));
+            prop_assert!(g.iter().all(|g| g.to_bits() == 0), "the sums are left zero");
+            prop_assert_eq!(squares.to_bits(), crate::loss::sum_of_squares(&grads).to_bits());
+        }
+    }
 
     #[test]
     fn sgd_steps_against_the_gradient() {
