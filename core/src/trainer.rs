@@ -665,6 +665,10 @@ mod tests {
             let one = run::<1>(&widths, config, &xs, &ys, 3);
             prop_assert_eq!(&one, &run::<4>(&widths, config, &xs, &ys, 3));
             prop_assert_eq!(&one, &run::<16>(&widths, config, &xs, &ys, 3));
+            // Clipping that never clips takes the norm before the update; without it the
+            // update adds the squares up on its way: the same norms, the same bits.
+            let unclipped = Config { clip_norm: f32::MAX, ..config };
+            prop_assert_eq!(&one, &run::<1>(&widths, unclipped, &xs, &ys, 3));
         }
     }
 }
