@@ -50,13 +50,20 @@ pub fn forward<const C: usize>(w: &[f32], b: &[f32], x: &[f32], y: &mut [f32], r
     } else {
         forward_quads(w, b, x, y, relu, n)
     };
+    let (x4, x_rest) = x.as_chunks::<4>();
     for ((w, b), y) in w.chunks_exact(at_least_one(n)).zip(b).zip(y) {
-        let mut acc = [[*b; C]];
-        for (xi, w) in x.iter().zip(w) {
-            column(&mut acc, [*w], xi);
+        let mut acc = [*b; C];
+        // Four inputs at a time: one loop step for four weights.
+        let (w4, w_rest) = w.as_chunks::<4>();
+        for (xs, ws) in x4.iter().zip(w4) {
+            for (xi, w) in xs.iter().zip(ws) {
+                mul_add(&mut acc, *w, xi);
+            }
         }
-        let [a] = acc;
-        activate(y, a, relu);
+        for (xi, w) in x_rest.iter().zip(w_rest) {
+            mul_add(&mut acc, *w, xi);
+        }
+        activate(y, acc, relu);
     }
 }
 
