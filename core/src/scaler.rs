@@ -86,6 +86,11 @@ pub fn unscale_outputs(stats: &[f32], n_in: usize, values: &mut [f32]) {
     }
 }
 
+/// The means and deviations of the inputs.
+pub fn input_stats(stats: &[f32], n_in: usize) -> (&[f32], &[f32]) {
+    means_and_devs(stats, 0, n_in)
+}
+
 /// The means and deviations of the targets.
 pub fn target_stats(stats: &[f32], n_in: usize, n_out: usize) -> (&[f32], &[f32]) {
     means_and_devs(stats, 2 * n_in, n_out)

@@ -367,6 +367,8 @@ impl<'a, const C: usize> Trainer<'a, C> {
     }
 
     /// Scores the initial weights as epoch 0, so that an epoch must beat them to count as best.
+    /// Not inlined, like [`Self::accumulate`] and the update: their locals are not all in the
+    /// step's frame at once (a microcontroller's stack).
     #[cold]
     #[inline(never)]
     fn start(&mut self) {
@@ -402,8 +404,8 @@ impl<'a, const C: usize> Trainer<'a, C> {
         let chunk = chunk.get(..samples).unwrap_or(&[]);
         let n_in = self.data.n_in();
         let n_out = self.data.n_out();
-        // Standardised inputs, feature-major: `(x - mean) / std` (`scaler::scale_inputs`).
-        let (means, devs) = self.stats.split_at(n_in.min(self.stats.len()));
+        // Standardised inputs, feature-major: `(x - mean) / std`, as `scaler::scale_inputs`.
+        let (means, devs) = scaler::input_stats(self.stats, n_in);
         let inputs = self.acts.chunks_exact_mut(C).zip(means).zip(devs);
         for (k, ((lanes, m), s)) in inputs.enumerate() {
             for (v, (x, _)) in lanes.iter_mut().zip(chunk) {
