@@ -5,7 +5,8 @@
 //!   cost and each network's arena beside the least training must store;
 //! - [`size`]: flash and RAM of the demo firmware, with its peak stack from a run under QEMU;
 //! - [`host`]: criterion's training and inference throughput, tinytrain beside dfdx 0.13 in the
-//!   same run, as medians and ratios.
+//!   same run, as medians and ratios;
+//! - [`flame`]: where the host's training time goes, from a sampling profiler.
 
 use crate::cmd::{self, Error};
 use crate::firmware::{self, Board, MPS2_AN386};
@@ -73,6 +74,21 @@ pub fn size() -> Result<(), Error> {
     println!("| peak stack | {peak} |");
     println!("| RAM in all | {} |", data + bss + peak);
     Ok(())
+}
+
+/// Profiles host training with pprof (the `flame` example of `tinytrain-bench`): writes a flame
+/// graph per network to `target/flame/` and prints the share of samples per part of the core.
+pub fn flame() -> Result<(), Error> {
+    cmd::run(firmware::root_cargo().args([
+        "run",
+        "--release",
+        "-p",
+        "tinytrain-bench",
+        "--features",
+        "flame",
+        "--example",
+        "flame",
+    ]))
 }
 
 /// Runs criterion with dfdx beside tinytrain, then prints the medians and ratios.

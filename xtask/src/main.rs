@@ -20,6 +20,8 @@ tasks:
                             and RAM, host throughput beside dfdx; all three without argument
   bench profile             instructions per training sample by function on the emulated
                             Cortex-M4F, from a per-instruction trace (slow)
+  bench flame               a sampling profile of training on this PC: flame graphs in
+                            target/flame/ and the time per part of the core
   qemu-run [--timeout S] ELF  run a firmware ELF under QEMU, decode its defmt log, exit with
                             the firmware's exit code (the firmware's cargo runner)";
 
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         ["bench", "size"] => bench::size().map(|()| ExitCode::SUCCESS),
         ["bench", "host"] => bench::host().map(|()| ExitCode::SUCCESS),
         ["bench", "profile"] => profile::profile().map(|()| ExitCode::SUCCESS),
+        ["bench", "flame"] => bench::flame().map(|()| ExitCode::SUCCESS),
         ["qemu-run", elf] => qemu_run(Path::new(elf), qemu::DEFAULT_TIMEOUT),
         ["qemu-run", "--timeout", secs, elf] => match secs.parse() {
             Ok(secs) => qemu_run(Path::new(elf), Duration::from_secs(secs)),

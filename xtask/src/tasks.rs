@@ -31,6 +31,18 @@ pub fn test() -> Result<ExitCode, Error> {
         "-D",
         "warnings",
     ]))?;
+    // The host profiler's example, behind its feature (`cargo xtask bench flame`).
+    cmd::run(firmware::root_cargo().args([
+        "clippy",
+        "-p",
+        "tinytrain-bench",
+        "--features",
+        "flame",
+        "--examples",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     for board in BOARDS {
         cmd::run(
             board
