@@ -3,13 +3,14 @@
 //! - [`device`]: instructions per training sample and per multiply-accumulate on the emulated
 //!   Cortex-M4F (the firmware's `bench` binary under QEMU, `-icount shift=0`), the update rules'
 //!   cost and each network's arena beside the least training must store;
-//! - [`size`]: flash and RAM of the demo firmware, with its peak stack from a run under QEMU;
+//! - [`size`]: flash and RAM of the demo firmware and of the least firmware that trains, with
+//!   their peak stack from a run under QEMU;
 //! - [`host`]: criterion's training and inference throughput, tinytrain beside dfdx 0.13 in the
 //!   same run, as medians and ratios;
 //! - [`flame`]: where the host's training time goes, from a sampling profiler.
 
 use crate::cmd::{self, Error};
-use crate::firmware::{self, Board, MPS2_AN386};
+use crate::firmware::{self, Board, MINIMAL, MPS2_AN386};
 use crate::{qemu, setup};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,10 +36,57 @@ pub fn device() -> Result<(), Error> {
     expect_success(&elf, code)
 }
 
-/// Builds and runs the demo firmware, then prints its flash and RAM.
+/// Builds and runs the demo firmware and the least firmware that trains, then prints their
+/// flash and RAM side by side.
 pub fn size() -> Result<(), Error> {
     setup::all()?;
-    let elf = MPS2_AN386.build()?;
+    let demo = footprint(MPS2_AN386)?;
+    let minimal = footprint(MINIMAL)?;
+    println!();
+    println!(
+        "| firmware ({}) | the demo (`{}`) | training only (`{}`) |",
+        qemu::MACHINE,
+        MPS2_AN386.bin,
+        MINIMAL.bin
+    );
+    println!("| --- | --- | --- |");
+    for ((label, demo), (_, minimal)) in demo.rows().into_iter().zip(minimal.rows()) {
+        println!("| {label} | {demo} | {minimal} |");
+    }
+    Ok(())
+}
+
+/// A firmware's sections and its peak stack, in bytes.
+struct Footprint {
+    text: usize,
+    rodata: usize,
+    data: usize,
+    bss: usize,
+    vectors: usize,
+    data_set: usize,
+    peak: usize,
+}
+
+impl Footprint {
+    /// The table's rows: flash with and without the data set, RAM with the stack.
+    fn rows(&self) -> [(&'static str, usize); 7] {
+        let flash = self.text + self.rodata;
+        let ram = self.data + self.bss;
+        [
+            ("flash: .text + .rodata", flash),
+            ("of which the data set", self.data_set),
+            ("flash without the data set", flash - self.data_set),
+            ("vector table (besides)", self.vectors),
+            ("RAM: .data + .bss", ram),
+            ("peak stack", self.peak),
+            ("RAM in all", ram + self.peak),
+        ]
+    }
+}
+
+/// Builds `board`'s binary, runs it under QEMU for its peak stack and reads its sizes.
+fn footprint(board: Board) -> Result<Footprint, Error> {
+    let elf = board.build()?;
     println!(
         "running {} on QEMU {} for its peak stack",
         elf.display(),
@@ -56,24 +104,16 @@ pub fn size() -> Result<(), Error> {
             .arg(&elf),
     )?;
     let section = |name| section_size(&sections, name).unwrap_or(0);
-    let data_set = symbol_size(&symbols, "tinytrain_demo::data::INPUTS").unwrap_or(0)
-        + symbol_size(&symbols, "tinytrain_demo::data::TARGETS").unwrap_or(0);
-    let (text, rodata) = (section(".text"), section(".rodata"));
-    let (data, bss) = (section(".data"), section(".bss"));
-    println!();
-    println!("| demo firmware ({}) | bytes |", MPS2_AN386.bin);
-    println!("| --- | --- |");
-    println!("| flash: .text + .rodata | {} |", text + rodata);
-    println!("| of which the data set | {data_set} |");
-    println!(
-        "| flash without the data set | {} |",
-        text + rodata - data_set
-    );
-    println!("| vector table (besides) | {} |", section(".vector_table"));
-    println!("| RAM: .data + .bss | {} |", data + bss);
-    println!("| peak stack | {peak} |");
-    println!("| RAM in all | {} |", data + bss + peak);
-    Ok(())
+    Ok(Footprint {
+        text: section(".text"),
+        rodata: section(".rodata"),
+        data: section(".data"),
+        bss: section(".bss"),
+        vectors: section(".vector_table"),
+        data_set: symbol_size(&symbols, "tinytrain_demo::data::INPUTS").unwrap_or(0)
+            + symbol_size(&symbols, "tinytrain_demo::data::TARGETS").unwrap_or(0),
+        peak,
+    })
 }
 
 /// Profiles host training with pprof (the `flame` example of `tinytrain-bench`): writes a flame

@@ -22,6 +22,13 @@ pub const MPS2_AN386: Board = Board {
     feature: "qemu",
 };
 
+/// The least firmware that trains, on the emulated board: the demo's network and data without
+/// the rest of its story (`firmware/src/bin/minimal.rs`).
+pub const MINIMAL: Board = Board {
+    bin: "minimal",
+    feature: "qemu",
+};
+
 /// The nRF52840-DK: built here, flashed with `probe-rs run` where a board is attached.
 pub const NRF52840_DK: Board = Board {
     bin: "nrf52840-dk",

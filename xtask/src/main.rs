@@ -16,8 +16,9 @@ tasks:
   test                      install what is missing and run every check: fmt, clippy, tests,
                             no_std builds, both boards' firmware, the firmware under QEMU
   bench [device|size|host]  the figures of BENCHMARKS.md: instructions per training sample
-                            and per MAC on the emulated Cortex-M4F, the demo firmware's flash
-                            and RAM, host throughput beside dfdx; all three without argument
+                            and per MAC on the emulated Cortex-M4F, the flash and RAM of the
+                            demo firmware and of the least one that trains, host throughput
+                            beside dfdx; all three without argument
   bench profile             instructions per training sample by function on the emulated
                             Cortex-M4F, from a per-instruction trace (slow)
   bench flame               a sampling profile of training on this PC: flame graphs in

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
-use xtask::firmware::{self, BOARDS, MPS2_AN386};
+use xtask::firmware::{self, BOARDS, MINIMAL, MPS2_AN386};
 use xtask::setup::{self, TARGETS};
 use xtask::{cmd, qemu, symbols, Error};
 
@@ -63,6 +63,10 @@ pub fn test() -> Result<ExitCode, Error> {
         no_panicking_path(&elf)?;
     }
     run_on_qemu(&MPS2_AN386.elf())?;
+    // The least firmware that trains: it exits with 0 only if the network learned the curve.
+    let minimal = MINIMAL.build()?;
+    no_panicking_path(&minimal)?;
+    run_on_qemu(&minimal)?;
     for test in MPS2_AN386.build_tests()? {
         run_on_qemu(&test)?;
     }
