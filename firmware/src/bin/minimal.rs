@@ -3,6 +3,7 @@
 //! stopping, evaluates the test set once and prints its MSE and its peak stack; the run fails if
 //! the network did not learn the curve. What tinytrain itself costs in flash (`cargo xtask bench
 //! size`), and the shortest start for a firmware of your own: `cargo run --release --bin minimal`.
+//! It touches no board peripheral, so it builds for every board of the firmware.
 #![no_std]
 #![no_main]
 
