@@ -8,9 +8,9 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
-use tinytrain_bench::{data, BATCH, CONFIG, SAMPLES};
+use tinytrain_bench::{data, label, Run, BATCH, CONFIG, SAMPLES};
 use tinytrain_core::fixed::{Architecture, TrainStorage};
-use tinytrain_core::{shape, Dataset, Model, Optimizer, Split, Trainer};
+use tinytrain_core::{shape, Dataset, Model, Optimizer};
 
 macro_rules! architecture {
     ($name:ident, [$($w:expr),+]) => {
@@ -25,30 +25,13 @@ architecture!(Small, [1, 16, 16, 1]);
 architecture!(Medium, [10, 32, 16, 1]);
 architecture!(Large, [16, 64, 64, 4]);
 
-fn label(widths: &[usize]) -> String {
-    widths
-        .iter()
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-fn order() -> Vec<u32> {
-    (0..=SAMPLES as u32).collect()
-}
-
 /// Samples per chunk on the host (see `Trainer::chunked`).
 const CHUNK: usize = 16;
 
 /// One iteration trains one mini-batch, `C` samples at a time, with run-time widths.
 fn train_runtime<const C: usize>(c: &mut Criterion, widths: &[usize], name: &str) {
-    let (n_in, n_out) = (widths[0], widths[widths.len() - 1]);
-    let (xs, ys) = data(n_in, n_out, 1);
-    let data = Dataset::new(&xs, &ys, n_in, n_out).unwrap();
-    let mut order = order();
-    let split = Split::from_order(&mut order, SAMPLES, 1).unwrap();
-    let mut arena = vec![0.0; shape::train_arena_len_chunked(widths, CONFIG.optimizer, C)];
-    let mut trainer = Trainer::<C>::chunked(widths, CONFIG, data, split, &mut arena).unwrap();
+    let mut run = Run::<C>::new(widths);
+    let mut trainer = run.trainer();
     let mut group = c.benchmark_group("train");
     group.throughput(Throughput::Elements(BATCH as u64));
     group.bench_function(BenchmarkId::new(name, label(widths)), |b| {

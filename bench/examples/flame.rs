@@ -4,12 +4,10 @@
 //! table. `cargo xtask bench flame` runs it:
 //! `cargo run --release -p tinytrain-bench --features flame --example flame`.
 
-use std::collections::HashMap;
 use std::fs::{self, File};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use tinytrain_bench::{data, CONFIG, SAMPLES};
-use tinytrain_core::{shape, Dataset, Split, Trainer};
+use tinytrain_bench::{label, Run};
 
 /// The networks of the other benchmarks.
 const NETWORKS: [&[usize]; 3] = [&[1, 16, 16, 1], &[10, 32, 16, 1], &[16, 64, 64, 4]];
@@ -45,14 +43,8 @@ const PARTS: [(&str, &[&str]); 5] = [
 
 /// Trains `widths` for [`RUN`] under the profiler; returns its report and the steps taken.
 fn profile(widths: &[usize]) -> (pprof::Report, u64) {
-    let (n_in, n_out) = (widths[0], widths[widths.len() - 1]);
-    let (xs, ys) = data(n_in, n_out, 1);
-    let data = Dataset::new(&xs, &ys, n_in, n_out).expect("valid data");
-    let mut order: Vec<u32> = (0..=SAMPLES as u32).collect();
-    let split = Split::from_order(&mut order, SAMPLES, 1).expect("valid split");
-    let mut arena = vec![0.0; shape::train_arena_len_chunked(widths, CONFIG.optimizer, CHUNK)];
-    let mut trainer =
-        Trainer::<CHUNK>::chunked(widths, CONFIG, data, split, &mut arena).expect("a trainer");
+    let mut run = Run::<CHUNK>::new(widths);
+    let mut trainer = run.trainer();
     let guard = pprof::ProfilerGuardBuilder::default()
         .frequency(1000)
         .blocklist(&["libc", "libgcc", "pthread", "vdso"])
@@ -66,9 +58,9 @@ fn profile(widths: &[usize]) -> (pprof::Report, u64) {
     (guard.report().build().expect("a report"), steps)
 }
 
-/// Samples per part of [`PARTS`], and the samples in all (the rest is outside the core).
-fn shares(report: &pprof::Report) -> (HashMap<&'static str, isize>, isize) {
-    let mut parts = HashMap::new();
+/// Samples per part of [`PARTS`], then those outside the core; and the samples in all.
+fn shares(report: &pprof::Report) -> ([isize; PARTS.len() + 1], isize) {
+    let mut counts = [0; PARTS.len() + 1];
     let mut total = 0;
     for (frames, count) in &report.data {
         total += count;
@@ -76,14 +68,13 @@ fn shares(report: &pprof::Report) -> (HashMap<&'static str, isize>, isize) {
         let part = names
             .filter(|name| name.contains("tinytrain_core"))
             .find_map(|name| {
-                let mut parts = PARTS.iter();
-                parts.find(|(_, keys)| keys.iter().any(|key| name.contains(key)))
+                PARTS
+                    .iter()
+                    .position(|(_, keys)| keys.iter().any(|key| name.contains(key)))
             });
-        if let Some((label, _)) = part {
-            *parts.entry(*label).or_insert(0) += count;
-        }
+        counts[part.unwrap_or(PARTS.len())] += count;
     }
-    (parts, total)
+    (counts, total)
 }
 
 fn main() {
@@ -92,11 +83,7 @@ fn main() {
     let dir = dir.canonicalize().expect("target/flame exists");
     let mut columns = Vec::new();
     for widths in NETWORKS {
-        let name = widths
-            .iter()
-            .map(usize::to_string)
-            .collect::<Vec<_>>()
-            .join("-");
+        let name = label(widths);
         let (report, steps) = profile(widths);
         let svg = dir.join(format!("{name}.svg"));
         let file = File::create(&svg).expect("the flame graph is writable");
@@ -112,22 +99,17 @@ fn main() {
         header.join(" | ")
     );
     println!("| ---{} |", " | ---".repeat(columns.len()));
-    let row = |label: &str, count: &dyn Fn(&HashMap<&str, isize>, isize) -> isize| {
+    let labels = PARTS.iter().map(|(label, _)| *label);
+    for (k, part) in labels
+        .chain(["outside the core (profiler, start-up)"])
+        .enumerate()
+    {
         let cells: Vec<String> = columns
             .iter()
-            .map(|(_, (parts, total))| {
-                format!(
-                    "{:.1}%",
-                    100.0 * count(parts, *total) as f64 / (*total).max(1) as f64
-                )
+            .map(|(_, (counts, total))| {
+                format!("{:.1}%", 100.0 * counts[k] as f64 / (*total).max(1) as f64)
             })
             .collect();
-        println!("| {label} | {} |", cells.join(" | "));
-    };
-    for (label, _) in PARTS {
-        row(label, &|parts, _| parts.get(label).copied().unwrap_or(0));
+        println!("| {part} | {} |", cells.join(" | "));
     }
-    row("outside the core (profiler, start-up)", &|parts, total| {
-        total - parts.values().sum::<isize>()
-    });
 }

@@ -1,6 +1,6 @@
 //! Shared setup of the benchmarks: the networks measured and their synthetic data.
 
-use tinytrain_core::{Config, Lcg, Optimizer};
+use tinytrain_core::{shape, Config, Dataset, Lcg, Optimizer, Split, Trainer};
 
 /// Samples per mini-batch in every training benchmark.
 pub const BATCH: usize = 16;
@@ -30,4 +30,46 @@ pub fn data(n_in: usize, n_out: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {
     let xs = values((SAMPLES + 1) * n_in);
     let ys = values((SAMPLES + 1) * n_out);
     (xs, ys)
+}
+
+/// A network's name in the tables: its widths joined by dashes (`1-16-16-1`).
+pub fn label(widths: &[usize]) -> String {
+    widths
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// What a trainer of run-time widths, `C` samples at a time, borrows: the widths, [`data`], the
+/// split's sample order (the last sample validates) and the arena.
+pub struct Run<const C: usize> {
+    widths: Vec<usize>,
+    xs: Vec<f32>,
+    ys: Vec<f32>,
+    order: Vec<u32>,
+    arena: Vec<f32>,
+}
+
+impl<const C: usize> Run<C> {
+    /// The memory of a benchmark run of `widths`.
+    pub fn new(widths: &[usize]) -> Self {
+        let (n_in, n_out) = (widths[0], widths[widths.len() - 1]);
+        let (xs, ys) = data(n_in, n_out, 1);
+        Self {
+            widths: widths.to_vec(),
+            xs,
+            ys,
+            order: (0..=SAMPLES as u32).collect(),
+            arena: vec![0.0; shape::train_arena_len_chunked(widths, CONFIG.optimizer, C)],
+        }
+    }
+
+    /// A fresh trainer with [`CONFIG`], batches in order.
+    pub fn trainer(&mut self) -> Trainer<'_, C> {
+        let (n_in, n_out) = (self.widths[0], self.widths[self.widths.len() - 1]);
+        let data = Dataset::new(&self.xs, &self.ys, n_in, n_out).expect("valid data");
+        let split = Split::from_order(&mut self.order, SAMPLES, 1).expect("a valid split");
+        Trainer::chunked(&self.widths, CONFIG, data, split, &mut self.arena).expect("a trainer")
+    }
 }

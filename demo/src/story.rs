@@ -143,7 +143,7 @@ const NO_TEST_SET: Error = Error::EmptySplit {
 };
 
 /// The test MSE of a finished training, in the targets' units.
-pub(crate) fn test_mse(done: &Finished<'_>) -> Result<f32, Error> {
+pub fn test_mse(done: &Finished<'_>) -> Result<f32, Error> {
     done.test_mse.ok_or(NO_TEST_SET)
 }
 

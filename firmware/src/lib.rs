@@ -27,7 +27,7 @@ compile_error!(
 pub mod app;
 pub mod bench;
 pub mod board;
-mod cost;
+pub mod cost;
 mod device_log;
 pub mod handover;
 pub mod stack;

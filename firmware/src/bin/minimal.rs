@@ -8,30 +8,30 @@
 #![no_main]
 
 use static_cell::ConstStaticCell;
-use tinytrain_core::{fixed::TrainStorage, Error, SplitPart};
+use tinytrain_core::{fixed::TrainStorage, Error};
 use tinytrain_demo::data::{self, SAMPLES};
 use tinytrain_demo::story::{
-    Mlp, ARENA_LEN, CHUNK, CONFIG, SPLIT_SEED, TEST_FRACTION, VAL_FRACTION,
+    test_mse, Mlp, ARENA_LEN, CHUNK, CONFIG, SPLIT_SEED, TEST_FRACTION, VAL_FRACTION,
 };
-use tinytrain_firmware::{exit, stack::Stack};
+use tinytrain_firmware::{cost, exit, stack::Stack};
 
-/// The network's training memory, in `.bss`.
-static STORAGE: ConstStaticCell<TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>> =
-    ConstStaticCell::new(TrainStorage::new());
+/// The network's training memory.
+type Storage = TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>;
+
+/// The training memory, in `.bss`.
+static STORAGE: ConstStaticCell<Storage> = ConstStaticCell::new(TrainStorage::new());
 
 /// A test MSE the network reaches on the noisy sine (its noise alone gives 0.01; a straight
 /// line, 0.44).
 const GOOD_ENOUGH: f32 = 0.05;
 
 /// Trains the network and returns its test MSE.
-fn train(storage: &mut TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>) -> Result<f32, Error> {
+fn train(storage: &mut Storage) -> Result<f32, Error> {
     let data = data::dataset()?;
     let mut trainer = storage.trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
     let report = trainer.fit(|_| {})?;
     defmt::println!("trained {=u32} epochs", report.epochs_run);
-    trainer.finish().test_mse.ok_or(Error::EmptySplit {
-        part: SplitPart::Test,
-    })
+    test_mse(&trainer.finish())
 }
 
 #[cortex_m_rt::entry]
@@ -50,7 +50,6 @@ fn main() -> ! {
             false
         }
     };
-    let (peak, size) = (stack.peak(), stack.size());
-    defmt::println!("cost: peak stack {=usize} B (of {=usize} B)", peak, size);
+    cost::stack(stack.peak(), stack.size());
     exit(learned)
 }
