@@ -1,6 +1,6 @@
 //! The hyperparameters of training, with sane defaults.
 
-use crate::{Error, Optimizer};
+use crate::{Error, Init, Optimizer};
 
 /// What the user chooses before training. Start from [`Config::DEFAULT`]:
 ///
@@ -30,6 +30,8 @@ pub struct Config {
     pub target_loss: f32,
     /// Seeds initialisation and the per-epoch shuffle (default 1).
     pub seed: u64,
+    /// How the initial weights are drawn (default [`Init::He`]).
+    pub init: Init,
     /// Shuffle the training samples every epoch (default true).
     pub shuffle: bool,
     /// The update rule (default SGD).
@@ -56,6 +58,7 @@ impl Config {
         min_delta: 0.0,
         target_loss: 0.0,
         seed: 1,
+        init: Init::He,
         shuffle: true,
         optimizer: Optimizer::SGD,
         standardize: true,

@@ -130,6 +130,9 @@ pub enum Error {
     Flash(NorFlashErrorKind),
     /// Neither flash slot holds a valid model with the widths asked for.
     NoValidModel,
+    /// A least-squares system has no positive pivot even with its ridge term (see
+    /// [`crate::lstsq`]): its sums overflow `f64`, or rounding left it not positive definite.
+    Singular,
     /// A model record does not fit in a flash slot.
     SlotTooSmall {
         /// Bytes the record needs.
@@ -219,6 +222,10 @@ impl fmt::Display for Error {
                 NorFlashErrorKind::OutOfBounds => "flash access is out of bounds",
                 _ => "flash operation failed",
             }),
+            Error::Singular => f.write_str(
+                "the least-squares fit failed: its normal equations are not positive definite in \
+                 64-bit floats",
+            ),
             Error::NoValidModel => f.write_str("no valid model in either flash slot"),
             Error::SlotTooSmall { needed, capacity } => write!(
                 f,

@@ -118,7 +118,7 @@ impl DoubleEndedIterator for Layers<'_> {
 }
 
 /// Mutable weights and biases of `layer` within `params`.
-fn layer_params_mut<'p>(params: &'p mut [f32], layer: &Layer) -> (&'p mut [f32], &'p mut [f32]) {
+pub(crate) fn layer_params_mut<'p>(params: &'p mut [f32], layer: &Layer) -> (&'p mut [f32], &'p mut [f32]) {
     let rest = params.get_mut(layer.params_at..).unwrap_or(&mut []);
     let n = layer.weights().min(rest.len());
     let (w, rest) = rest.split_at_mut(n);
@@ -126,15 +126,10 @@ fn layer_params_mut<'p>(params: &'p mut [f32], layer: &Layer) -> (&'p mut [f32],
     (w, rest.split_at_mut(n).0)
 }
 
-/// He (Kaiming) uniform initialisation: weights from `U(-√(6/fan_in), √(6/fan_in))`, drawn layer by
-/// layer and row by row from `rng`; biases zero.
+/// He (Kaiming) uniform initialisation, [`crate::Init::He`]: weights from
+/// `U(-√(6/fan_in), √(6/fan_in))`, drawn layer by layer and row by row from `rng`; biases zero.
 pub fn init_he(widths: &[usize], params: &mut [f32], rng: &mut Lcg) {
-    for layer in layers(widths) {
-        let bound = libm::sqrtf(6.0 / layer.fan_in as f32);
-        let (w, b) = layer_params_mut(params, &layer);
-        w.iter_mut().for_each(|v| *v = rng.uniform(-bound, bound));
-        b.iter_mut().for_each(|v| *v = 0.0);
-    }
+    crate::Init::He.fill(widths, params, rng);
 }
 
 /// Forward pass of a chunk of `C` samples, keeping every activation for [`backward`].

@@ -22,9 +22,33 @@ pub fn identity(stats: &mut [f32], n_in: usize) {
     }
 }
 
-/// Fits means and deviations of inputs and targets over the samples at `indices`.
+/// A column whose standard deviation is at most this fraction of its mean's magnitude is
+/// constant: an `f32` keeps about seven significant digits, so a spread of a millionth of the
+/// values (about eight units in the last place) is rounding, not information. Dividing by it
+/// would blow a difference in the seventh digit up to thousands of standard deviations.
+pub const CONSTANT_RELATIVE_DEV: f64 = 1e-6;
+
+/// Fits means and deviations of inputs and targets over the samples at `indices` (population
+/// statistics, dividing by the number of samples).
 ///
-/// A constant column (deviation 0 or not finite) keeps deviation 1, so it is only shifted.
+/// Sums run in `f64`, two passes (the mean, then the squared differences from it), so a column
+/// of equal values gets exactly that value as its mean and deviation 0; the results are rounded
+/// to `f32` once. A constant column — deviation 0, at most [`CONSTANT_RELATIVE_DEV`] of the
+/// mean's magnitude, or too small for an `f32` — keeps deviation 1: it is only shifted.
+///
+/// ```
+/// use tinytrain_core::{scaler, Dataset};
+/// // A feature that is 14.62 in every row, and the target 2x.
+/// let xs: Vec<f32> = (0..34).flat_map(|i| [i as f32, 14.62]).collect();
+/// let ys: Vec<f32> = (0..34).map(|i| 2.0 * i as f32).collect();
+/// let data = Dataset::new(&xs, &ys, 2, 1)?;
+/// let mut stats = [0.0; 6];
+/// let all: Vec<u32> = (0..34).collect();
+/// scaler::fit(&mut stats, &data, &all);
+/// let (means, devs) = scaler::input_stats(&stats, 2);
+/// assert_eq!((means[1], devs[1]), (14.62, 1.0));
+/// # Ok::<(), tinytrain_core::Error>(())
+/// ```
 pub fn fit(stats: &mut [f32], data: &Dataset<'_>, indices: &[u32]) {
     let n_in = data.n_in();
     let (inputs, outputs) = stats.split_at_mut((2 * n_in).min(stats.len()));
@@ -36,18 +60,20 @@ fn fit_columns<'d>(stats: &mut [f32], indices: &[u32], row: impl Fn(usize) -> Op
     let half = stats.len() / 2;
     let (mean, std) = stats.split_at_mut(half);
     let rows = || indices.iter().filter_map(|&i| row(i as usize));
-    let n = rows().count().max(1) as f32;
+    let n = rows().count().max(1) as f64;
     for (col, (m, s)) in mean.iter_mut().zip(std.iter_mut()).enumerate() {
-        let values = || rows().filter_map(|r| r.get(col).copied());
-        *m = values().fold(0.0, |acc, v| acc + v) / n;
-        let var = values().fold(0.0, |acc, v| acc + (v - *m) * (v - *m)) / n;
-        let dev = libm::sqrtf(var);
-        *s = if dev > f32::EPSILON * (1.0 + m.abs()) && dev.is_finite() {
-            dev
-        } else {
-            1.0
-        };
+        let values = || rows().filter_map(|r| r.get(col).map(|v| f64::from(*v)));
+        let mean = values().sum::<f64>() / n;
+        let var = values().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+        let dev = libm::sqrt(var);
+        *m = mean as f32;
+        *s = if is_spread(dev, mean) { dev as f32 } else { 1.0 };
     }
+}
+
+/// Whether a column of deviation `dev` and mean `mean` varies (see [`CONSTANT_RELATIVE_DEV`]).
+fn is_spread(dev: f64, mean: f64) -> bool {
+    dev > CONSTANT_RELATIVE_DEV * mean.abs() && (dev as f32).is_normal()
 }
 
 /// `(x - mean) / std` for every input of a sample, written to lane `lane` of a feature-major
@@ -136,6 +162,45 @@ mod tests {
         let mut y = [0.5];
         unscale_outputs(&stats, 1, &mut y);
         assert_eq!(y, [10.5]);
+    }
+
+    /// One column of `values`, its target 0: the column's fitted mean and deviation.
+    fn column_stats(values: &[f32]) -> (f32, f32) {
+        let targets = std::vec![0.0; values.len()];
+        let data = Dataset::new(values, &targets, 1, 1).unwrap();
+        let all: std::vec::Vec<u32> = (0..values.len() as u32).collect();
+        let mut stats = [0.0; 4];
+        fit(&mut stats, &data, &all);
+        (stats[0], stats[1])
+    }
+
+    #[test]
+    fn a_constant_column_of_any_magnitude_is_only_shifted() {
+        // 14.62 on 34 rows: summed in f32, its mean came out 14.619998 and its deviation
+        // 1.9e-6, so 14.63 became 5000 standard deviations.
+        for c in [14.62f32, 0.0, -7.5e-30, 1e30, -3.0e38, f32::MIN_POSITIVE] {
+            assert_eq!(column_stats(&[c; 34]), (c, 1.0), "{c}");
+        }
+        // Rounding noise in the 8th digit is constant; a spread in the 5th digit is not.
+        let noise: std::vec::Vec<f32> = (0..34)
+            .map(|i| 14.62 + if i % 2 == 0 { 1e-6 } else { -1e-6 })
+            .collect();
+        assert_eq!(column_stats(&noise).1, 1.0);
+        let spread: std::vec::Vec<f32> = (0..34)
+            .map(|i| 14.62 + if i % 2 == 0 { 1e-3 } else { -1e-3 })
+            .collect();
+        let (mean, dev) = column_stats(&spread);
+        assert!((mean - 14.62).abs() < 1e-6 && (dev - 1e-3).abs() < 1e-6, "{mean} {dev}");
+    }
+
+    #[test]
+    fn huge_and_tiny_columns_get_finite_statistics() {
+        let huge: std::vec::Vec<f32> = (0..10).map(|i| i as f32 * 1e37).collect();
+        let (mean, dev) = column_stats(&huge);
+        assert_eq!(mean, 4.5e37);
+        assert!((dev / 2.8722813e37 - 1.0).abs() < 1e-6, "{dev}");
+        let tiny: std::vec::Vec<f32> = (0..10).map(|i| i as f32 * 1e-40).collect();
+        assert_eq!(column_stats(&tiny).1, 1.0, "a deviation below f32's normal range");
     }
 
     #[test]

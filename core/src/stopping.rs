@@ -1,18 +1,46 @@
-//! When to stop, and why: early stopping on validation loss, divergence, stalls, a target.
+//! When to stop, and why: early stopping on validation loss, divergence, convergence, stalls, a
+//! target.
 //!
-//! [`Monitor`] sees one line per epoch (train loss, validation loss, gradient norm) and decides.
-//! Its rules, checked in this order:
-//! 1. **Diverged**: a loss is NaN or infinite, or the training loss exceeds
-//!    `divergence_factor` × its lowest value so far — the learning rate is too large.
-//! 2. **Target reached**: validation loss at or below `target_loss` (when above 0).
-//! 3. **Stalled**: the gradient norm stayed below `stall_grad_norm` for `stall_epochs` epochs
-//!    while the loss is above target — the weights sit at a critical point: a local minimum or a
-//!    saddle point (for example all ReLUs dead, or all weights zero).
-//! 4. **Early stopped**: `patience` epochs in a row without the validation loss improving on its
-//!    best by more than `min_delta`.
+//! [`Monitor`] sees one line per epoch — training loss, validation loss, gradient norm, all in
+//! *standardised units*, where each target has variance 1, so that predicting the training
+//! targets' mean costs 1 — and decides. Its thresholds are documented constants, relative to that
+//! variance, so every verdict can be checked against figures the user sees. The rules, in order:
+//! 1. **Diverged**: a loss or the gradient norm is NaN or infinite; or the training loss stayed
+//!    above `divergence_factor × max(initial training loss, 1)` for [`DIVERGENCE_EPOCHS`] epochs
+//!    in a row. A shorter rise is a [`Spike`], reported as an [`Event`]: training goes on. The
+//!    reference is the loss of the initial weights, never the lowest loss so far (a loss near 0,
+//!    as for a constant target, would make any wobble look like an explosion), and never below 1.
+//! 2. **Target reached**: `target_loss` above 0 and validation loss at or below it.
+//! 3. **Converged** or **Stalled**: the gradient norm stayed below `stall_grad_norm` for
+//!    `stall_epochs` epochs (0 disables the rule). If the training loss is then at its floor —
+//!    at most [`CONVERGED_LOSS`] (the targets' variance is 1), or within [`FLOOR_MARGIN`] of a
+//!    floor the caller knows ([`Monitor::set_floor`]: the noise floor, or the exact linear fit
+//!    for a linear model) — training converged. Otherwise the weights sit at a critical point
+//!    above the floor (a local minimum or a saddle point, e.g. every ReLU dead): a stall.
+//! 4. **Early stopped**: more than `patience` epochs in a row without the validation loss
+//!    improving on its best by more than `min_delta`. `patience` counts epochs without
+//!    improvement: 0 stops at the first epoch that does not improve, 20 tolerates 20 and stops
+//!    at the 21st, `u32::MAX` never stops.
 //! 5. **Max epochs**: `max_epochs` epochs ran.
 
 use crate::Config;
+
+/// Epochs in a row the training loss must stay above the divergence threshold to be a
+/// divergence; a shorter rise is a [`Spike`].
+pub const DIVERGENCE_EPOCHS: u32 = 5;
+
+/// The floor of the divergence threshold, in standardised units: the loss of predicting the
+/// targets' mean (their variance, 1).
+pub const DIVERGENCE_FLOOR: f32 = 1.0;
+
+/// A training loss at most this fraction of the targets' variance is at its floor: the fit
+/// explains all but a millionth of the variance (R² ≥ 0.999999), as close to exact as `f32`
+/// weights get.
+pub const CONVERGED_LOSS: f32 = 1e-6;
+
+/// A training loss at most this fraction above a known floor ([`Monitor::set_floor`]) is at
+/// that floor.
+pub const FLOOR_MARGIN: f32 = 0.05;
 
 /// Why training stopped. These are outcomes, not errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,24 +49,29 @@ use crate::Config;
 pub enum StopReason {
     /// All `max_epochs` epochs ran.
     MaxEpochs,
-    /// Validation loss stopped improving for `patience` epochs.
+    /// Validation loss stopped improving for more than `patience` epochs.
     EarlyStopped,
     /// Validation loss reached `target_loss`.
     TargetReached,
-    /// The loss became non-finite or exploded: the learning rate is too large.
+    /// The gradient vanished with the training loss at its floor: nothing is left to learn.
+    Converged,
+    /// The loss became non-finite or stayed far above its initial value: the learning rate is
+    /// too large.
     Diverged,
-    /// The gradient vanished while the loss is still above target: stuck at a critical point.
+    /// The gradient vanished while the training loss is above its floor: stuck at a critical
+    /// point.
     Stalled,
 }
 
 impl StopReason {
     /// A short name, as used in reports: `max_epochs`, `early_stopped`, `target_reached`,
-    /// `diverged`, `stalled`.
+    /// `converged`, `diverged`, `stalled`.
     pub const fn name(&self) -> &'static str {
         match self {
             StopReason::MaxEpochs => "max_epochs",
             StopReason::EarlyStopped => "early_stopped",
             StopReason::TargetReached => "target_reached",
+            StopReason::Converged => "converged",
             StopReason::Diverged => "diverged",
             StopReason::Stalled => "stalled",
         }
@@ -52,13 +85,18 @@ impl StopReason {
                 "validation loss stopped improving; the best-validation weights were kept"
             }
             StopReason::TargetReached => "validation loss reached the target",
+            StopReason::Converged => {
+                "the gradient vanished with the training loss at its floor: nothing is left to \
+                 learn"
+            }
             StopReason::Diverged => {
-                "the loss exploded or became NaN: the learning rate is too large; \
-                 the best weights seen were restored"
+                "the loss became NaN or infinite, or stayed far above its initial value: the \
+                 learning rate is too large; the best weights seen were restored"
             }
             StopReason::Stalled => {
-                "the gradient vanished while the loss is still high: stuck at a critical point \
-                 (a local minimum or a saddle point); try another seed, initialisation or model"
+                "the gradient vanished while the training loss is above its floor: stuck at a \
+                 critical point (a local minimum or a saddle point); try another seed, \
+                 initialisation or model"
             }
         }
     }
@@ -70,6 +108,31 @@ impl core::fmt::Display for StopReason {
     }
 }
 
+/// A rise of the training loss above the divergence threshold that came back down within
+/// [`DIVERGENCE_EPOCHS`] epochs (or lasted until training stopped for another reason).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Spike {
+    /// The first epoch above the threshold.
+    pub epoch: u32,
+    /// How many epochs in a row it stayed above.
+    pub epochs: u32,
+    /// The highest training loss in it (standardised units).
+    pub peak: f32,
+    /// The threshold it crossed (standardised units).
+    pub threshold: f32,
+}
+
+/// Something worth telling that happened during training but did not stop it. Drivers add
+/// their own kinds; match with a wildcard arm.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Event {
+    /// The training loss spiked and came back: a sign of a learning rate near its limit.
+    Spike(Spike),
+}
+
 /// The running state of the stopping rules (see the [module docs](self)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Monitor {
@@ -79,16 +142,25 @@ pub struct Monitor {
     pub best_epoch: u32,
     /// Training loss in the epoch of `best_val`.
     pub train_at_best: f32,
-    lowest_train: f32,
+    /// Training loss of the initial weights (infinite before [`Monitor::start`]).
+    pub initial_train: f32,
+    /// Spikes seen so far.
+    pub spikes: u32,
+    floor: Option<f32>,
+    above_for: u32,
+    peak: f32,
     since_best: u32,
-    stalled_for: u32,
+    vanished_for: u32,
 }
 
 /// The monitor's verdict on one epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Verdict {
     /// The validation loss improved: these weights are the new best.
     pub improved: bool,
+    /// Something happened that did not stop training.
+    pub event: Option<Event>,
     /// Training should stop now.
     pub stop: Option<StopReason>,
 }
@@ -100,19 +172,48 @@ impl Monitor {
             best_val: f32::INFINITY,
             best_epoch: 0,
             train_at_best: f32::INFINITY,
-            lowest_train: f32::INFINITY,
+            initial_train: f32::INFINITY,
+            spikes: 0,
+            floor: None,
+            above_for: 0,
+            peak: 0.0,
             since_best: 0,
-            stalled_for: 0,
+            vanished_for: 0,
         }
     }
 
-    /// Scores the initial weights (epoch 0): later epochs must beat their validation loss.
+    /// The lowest training loss the model's function set can reach, if known, in standardised
+    /// units: the noise floor, or for a linear model the exact least-squares fit
+    /// ([`crate::lstsq`]). A vanished gradient at (or below) it is convergence. Ignored unless
+    /// finite and at least 0.
+    pub fn set_floor(&mut self, floor: f32) {
+        self.floor = (floor.is_finite() && floor >= 0.0).then_some(floor);
+    }
+
+    /// Scores the initial weights (epoch 0): later epochs must beat their validation loss, and
+    /// their training loss is the reference of divergence.
     pub fn start(&mut self, train: f32, val: f32) {
         if train.is_finite() && val.is_finite() {
             self.best_val = val;
             self.train_at_best = train;
-            self.lowest_train = train;
+            self.initial_train = train;
         }
+    }
+
+    /// The training loss above which an epoch counts towards divergence.
+    pub fn divergence_threshold(&self, config: &Config) -> f32 {
+        let reference = if self.initial_train.is_finite() {
+            self.initial_train.max(DIVERGENCE_FLOOR)
+        } else {
+            DIVERGENCE_FLOOR
+        };
+        config.divergence_factor * reference
+    }
+
+    /// Whether a training loss is at its floor (see the [module docs](self)).
+    pub fn at_floor(&self, train: f32) -> bool {
+        let floor = self.floor.map_or(0.0, |f| f * (1.0 + FLOOR_MARGIN));
+        train <= CONVERGED_LOSS.max(floor)
     }
 
     /// Judges epoch `epoch` (1-based).
@@ -124,14 +225,25 @@ impl Monitor {
         val: f32,
         grad_norm: f32,
     ) -> Verdict {
-        let exploded = train > config.divergence_factor * self.lowest_train;
-        if !(train.is_finite() && val.is_finite() && grad_norm.is_finite()) || exploded {
-            return Verdict {
-                improved: false,
-                stop: Some(StopReason::Diverged),
-            };
+        let diverged = Verdict {
+            improved: false,
+            event: None,
+            stop: Some(StopReason::Diverged),
+        };
+        if !(train.is_finite() && val.is_finite() && grad_norm.is_finite()) {
+            return diverged;
         }
-        self.lowest_train = self.lowest_train.min(train);
+        let threshold = self.divergence_threshold(config);
+        let mut event = None;
+        if train > threshold {
+            self.above_for = self.above_for.saturating_add(1);
+            self.peak = self.peak.max(train);
+            if self.above_for >= DIVERGENCE_EPOCHS {
+                return diverged;
+            }
+        } else if self.above_for > 0 {
+            event = Some(self.spike_ended(epoch, threshold));
+        }
         let improved = val < self.best_val - config.min_delta;
         if improved {
             self.best_val = val;
@@ -141,24 +253,49 @@ impl Monitor {
         } else {
             self.since_best = self.since_best.saturating_add(1);
         }
-        let above_target = val > config.target_loss;
-        self.stalled_for = if grad_norm < config.stall_grad_norm && above_target {
-            self.stalled_for.saturating_add(1)
+        self.vanished_for = if grad_norm < config.stall_grad_norm {
+            self.vanished_for.saturating_add(1)
         } else {
             0
         };
-        let stop = if !above_target {
+        let stop = if config.target_loss > 0.0 && val <= config.target_loss {
             Some(StopReason::TargetReached)
-        } else if config.stall_epochs > 0 && self.stalled_for >= config.stall_epochs {
-            Some(StopReason::Stalled)
-        } else if self.since_best >= config.patience {
+        } else if config.stall_epochs > 0 && self.vanished_for >= config.stall_epochs {
+            Some(if self.at_floor(train) {
+                StopReason::Converged
+            } else {
+                StopReason::Stalled
+            })
+        } else if self.since_best > config.patience {
             Some(StopReason::EarlyStopped)
         } else if epoch >= config.max_epochs {
             Some(StopReason::MaxEpochs)
         } else {
             None
         };
-        Verdict { improved, stop }
+        if stop.is_some() && self.above_for > 0 && event.is_none() {
+            // Still above when training stopped for another reason: a spike all the same.
+            event = Some(self.spike_ended(epoch.saturating_add(1), threshold));
+        }
+        Verdict {
+            improved,
+            event,
+            stop,
+        }
+    }
+
+    /// The spike that ended before `epoch`.
+    fn spike_ended(&mut self, epoch: u32, threshold: f32) -> Event {
+        let spike = Spike {
+            epoch: epoch.saturating_sub(self.above_for),
+            epochs: self.above_for,
+            peak: self.peak,
+            threshold,
+        };
+        self.spikes = self.spikes.saturating_add(1);
+        self.above_for = 0;
+        self.peak = 0.0;
+        Event::Spike(spike)
     }
 }
 
@@ -171,6 +308,7 @@ impl Default for Monitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::vec::Vec;
 
     fn config() -> Config {
         Config {
@@ -180,45 +318,169 @@ mod tests {
         }
     }
 
+    /// Feeds `(train, val, grad_norm)` epochs from 1; returns every verdict.
+    fn run(c: &Config, m: &mut Monitor, epochs: &[(f32, f32, f32)]) -> Vec<Verdict> {
+        let numbered = epochs.iter().zip(1..);
+        numbered
+            .map(|(&(t, v, g), e)| m.observe(c, e, t, v, g))
+            .collect()
+    }
+
+    fn stops(verdicts: &[Verdict]) -> Vec<Option<StopReason>> {
+        verdicts.iter().map(|v| v.stop).collect()
+    }
+
     #[test]
-    fn early_stops_after_patience() {
-        let (c, mut m) = (config(), Monitor::new());
-        assert!(m.observe(&c, 1, 1.0, 1.0, 1.0).improved);
-        assert!(m.observe(&c, 2, 0.9, 0.5, 1.0).improved);
-        assert_eq!(m.observe(&c, 3, 0.8, 0.6, 1.0).stop, None);
-        assert_eq!(
-            m.observe(&c, 4, 0.7, 0.7, 1.0).stop,
-            Some(StopReason::EarlyStopped)
+    fn patience_counts_epochs_without_improvement() {
+        let c = config();
+        let mut m = Monitor::new();
+        let v = run(
+            &c,
+            &mut m,
+            &[(1.0, 1.0, 1.0), (0.9, 0.5, 1.0), (0.8, 0.6, 1.0), (0.7, 0.7, 1.0), (0.6, 0.8, 1.0)],
         );
+        // Two epochs without improvement are tolerated, the third stops.
+        assert_eq!(stops(&v), [None, None, None, None, Some(StopReason::EarlyStopped)]);
         assert_eq!((m.best_epoch, m.best_val), (2, 0.5));
     }
 
     #[test]
-    fn explosion_and_nan_are_divergence() {
-        let (c, mut m) = (config(), Monitor::new());
-        m.observe(&c, 1, 1.0, 1.0, 1.0);
-        assert_eq!(
-            m.observe(&c, 2, 1e6, 1.0, 1.0).stop,
-            Some(StopReason::Diverged)
-        );
-        assert_eq!(
-            m.observe(&c, 2, f32::NAN, 1.0, 1.0).stop,
-            Some(StopReason::Diverged)
-        );
+    fn patience_zero_stops_at_the_first_epoch_that_does_not_improve() {
+        let c = Config {
+            patience: 0,
+            ..config()
+        };
+        let mut m = Monitor::new();
+        m.start(2.0, 2.0);
+        let v = run(&c, &mut m, &[(1.5, 1.5, 1.0), (1.0, 1.0, 1.0), (0.9, 1.2, 1.0)]);
+        assert_eq!(stops(&v), [None, None, Some(StopReason::EarlyStopped)]);
+        assert!(v[0].improved && v[1].improved && !v[2].improved);
+        // An epoch that improves never stops it, not even the first.
+        let mut m = Monitor::new();
+        m.start(2.0, 2.0);
+        assert_eq!(m.observe(&c, 1, 1.0, 1.0, 1.0).stop, None);
     }
 
     #[test]
-    fn vanishing_gradient_with_high_loss_is_a_stall() {
+    fn patience_max_never_stops_early() {
+        let c = Config {
+            patience: u32::MAX,
+            ..config()
+        };
+        let mut m = Monitor::new();
+        m.observe(&c, 1, 1.0, 1.0, 1.0);
+        m.since_best = u32::MAX - 1;
+        assert_eq!(m.observe(&c, 2, 1.0, 2.0, 1.0).stop, None);
+        assert_eq!(m.observe(&c, 3, 1.0, 2.0, 1.0).stop, None);
+    }
+
+    #[test]
+    fn nan_is_divergence_at_once() {
+        let (c, mut m) = (config(), Monitor::new());
+        m.start(1.0, 1.0);
+        for (t, v, g) in [(f32::NAN, 1.0, 1.0), (1.0, f32::INFINITY, 1.0), (1.0, 1.0, f32::NAN)] {
+            assert_eq!(m.observe(&c, 1, t, v, g).stop, Some(StopReason::Diverged));
+        }
+    }
+
+    #[test]
+    fn a_blow_up_must_last_to_be_divergence() {
+        let c = Config {
+            patience: 1000,
+            ..config()
+        };
+        let mut m = Monitor::new();
+        m.start(1.0, 1.0);
+        let high = (1e6, 1.0, 1.0);
+        let v = run(&c, &mut m, &[high; DIVERGENCE_EPOCHS as usize]);
+        let last = DIVERGENCE_EPOCHS as usize - 1;
+        assert!(v[..last].iter().all(|v| v.stop.is_none()));
+        assert_eq!(v[last].stop, Some(StopReason::Diverged));
+    }
+
+    #[test]
+    fn a_brief_rise_is_a_spike_not_a_stop() {
+        let c = Config {
+            patience: 1000,
+            ..config()
+        };
+        let mut m = Monitor::new();
+        m.start(2.0, 2.0);
+        // Threshold 100 × 2: two epochs above, then back down.
+        let v = run(
+            &c,
+            &mut m,
+            &[(1.0, 1.0, 1.0), (300.0, 5.0, 9.0), (900.0, 5.0, 9.0), (0.5, 0.5, 1.0)],
+        );
+        assert!(stops(&v).iter().all(Option::is_none));
+        assert_eq!(v[1].event, None);
+        let spike = Spike {
+            epoch: 2,
+            epochs: 2,
+            peak: 900.0,
+            threshold: 200.0,
+        };
+        assert_eq!(v[3].event, Some(Event::Spike(spike)));
+        assert!(v[3].improved);
+        assert_eq!(m.spikes, 1);
+    }
+
+    #[test]
+    fn a_loss_near_zero_is_no_reference_for_divergence() {
+        // A constant target: every loss is tiny; a rise from 1e-12 to 1e-6 is no explosion.
+        let (c, mut m) = (config(), Monitor::new());
+        m.start(1e-12, 1e-12);
+        assert_eq!(m.divergence_threshold(&c), 100.0);
+        let v = run(&c, &mut m, &[(0.0, 0.0, 0.0), (1e-6, 1e-6, 1e-3), (1e-9, 1e-9, 1e-3)]);
+        assert!(v.iter().all(|v| v.stop.is_none() && v.event.is_none()));
+    }
+
+    #[test]
+    fn a_vanished_gradient_at_the_floor_is_convergence() {
         let c = Config {
             stall_epochs: 3,
             patience: 50,
             ..config()
         };
+        let tiny = (1e-14, 1e-14, 1e-8);
         let mut m = Monitor::new();
-        let stops: std::vec::Vec<_> = (1..=3)
-            .map(|e| m.observe(&c, e, 2.0, 2.0, 0.0).stop)
-            .collect();
-        assert_eq!(stops, [None, None, Some(StopReason::Stalled)]);
+        assert_eq!(
+            stops(&run(&c, &mut m, &[tiny; 3])),
+            [None, None, Some(StopReason::Converged)]
+        );
+        // A known floor: the exact linear fit, 0.3 of the variance.
+        let mut m = Monitor::new();
+        m.set_floor(0.3);
+        let at_fit = (0.301, 0.35, 1e-8);
+        assert_eq!(
+            stops(&run(&c, &mut m, &[at_fit; 3]))[2],
+            Some(StopReason::Converged)
+        );
+    }
+
+    #[test]
+    fn a_vanished_gradient_above_the_floor_is_a_stall() {
+        let c = Config {
+            stall_epochs: 3,
+            patience: 50,
+            ..config()
+        };
+        // Every ReLU dead: the network predicts the mean, loss 1.
+        let dead = (1.0, 1.0, 0.0);
+        let mut m = Monitor::new();
+        assert_eq!(
+            stops(&run(&c, &mut m, &[dead; 3])),
+            [None, None, Some(StopReason::Stalled)]
+        );
+        let mut m = Monitor::new();
+        m.set_floor(0.3);
+        assert_eq!(
+            stops(&run(&c, &mut m, &[(0.5, 0.5, 0.0); 3]))[2],
+            Some(StopReason::Stalled)
+        );
+        // A floor that is not a number is no floor.
+        m.set_floor(f32::NAN);
+        assert!(!m.at_floor(0.5) && m.at_floor(CONVERGED_LOSS));
     }
 
     #[test]
@@ -239,5 +501,28 @@ mod tests {
             m.observe(&c, 2, 0.4, 0.4, 1.0).stop,
             Some(StopReason::MaxEpochs)
         );
+        // Without a target, a validation loss of 0 is no target reached.
+        let c = Config {
+            max_epochs: 2,
+            ..config()
+        };
+        let mut m = Monitor::new();
+        assert_eq!(m.observe(&c, 1, 0.0, 0.0, 1.0).stop, None);
+    }
+
+    #[test]
+    fn a_spike_cut_short_by_another_stop_is_still_reported() {
+        let c = Config {
+            max_epochs: 2,
+            ..config()
+        };
+        let mut m = Monitor::new();
+        m.start(1.0, 1.0);
+        let v = run(&c, &mut m, &[(0.5, 0.5, 1.0), (500.0, 0.9, 1.0)]);
+        assert_eq!(v[1].stop, Some(StopReason::MaxEpochs));
+        assert!(matches!(
+            v[1].event,
+            Some(Event::Spike(Spike { epoch: 2, epochs: 1, .. }))
+        ));
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::model::{self, copy_prefix, expect_width};
 use crate::optim::Powers;
-use crate::stopping::{Monitor, StopReason};
+use crate::stopping::{Event, Monitor, StopReason};
 use crate::{mlp, scaler, shape, Config, Dataset, Error, Lcg, Model, Split};
 
 /// How many recent epochs a [`Report`] keeps (the observer of [`Trainer::fit`] sees them all):
@@ -42,6 +42,8 @@ pub struct EpochSummary {
     pub grad_norm: f32,
     /// The validation loss improved: these weights are the best so far.
     pub improved: bool,
+    /// Something the stopping rules saw that did not stop training (e.g. a spike).
+    pub event: Option<Event>,
     /// Training stopped at this epoch, for this reason (best weights already restored).
     pub stop: Option<StopReason>,
 }
@@ -184,7 +186,7 @@ pub struct Trainer<'a, const C: usize = 1> {
 
 impl<'a> Trainer<'a, 1> {
     /// Checks everything, fits the standardisation on the training split and initialises the
-    /// weights (He uniform, seeded by `config.seed`). `arena` holds
+    /// weights (`config.init`, seeded by `config.seed`). `arena` holds
     /// [`shape::train_arena_len`]`(widths, config.optimizer)` values (more are left unused).
     pub fn new(
         widths: &'a [usize],
@@ -235,7 +237,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
         let (transposed, stats) = carve(rest, transposed_len)?;
 
         let mut rng = Lcg::new(config.seed);
-        mlp::init_he(widths, params, &mut rng);
+        config.init.fill(widths, params, &mut rng);
         if config.standardize {
             scaler::fit(stats, &data, split.train());
         } else {
@@ -488,6 +490,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
             loss,
             grad_norm,
             improved: verdict.improved,
+            event: verdict.event,
             stop: verdict.stop,
         }
     }

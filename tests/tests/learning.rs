@@ -129,7 +129,8 @@ fn early_stopping_returns_the_best_validation_weights() {
     let best = run.val_curve.iter().copied().fold(f32::INFINITY, f32::min);
     assert_eq!(run.val, best);
     assert_eq!(run.val_curve[run.best_epoch as usize - 1], best);
-    assert_eq!(run.val_curve.len() as u32, run.best_epoch + 30);
+    // Patience 30: thirty epochs without improvement are tolerated, the thirty-first stops.
+    assert_eq!(run.val_curve.len() as u32, run.best_epoch + 31);
 
     // The weights handed back give exactly the best validation loss.
     let data = Dataset::new(&xs, &ys, 1, 1).unwrap();

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tinytrain_core::{shape, Config, Dataset, Model, Optimizer, Split, Trainer};
+use tinytrain_core::{shape, Config, Dataset, Init, Model, Optimizer, Split, Trainer};
 
 const SPECIAL_F32: [f32; 8] = [
     f32::NAN,
@@ -57,12 +57,13 @@ prop_compose! {
         seed: u64,
         flags: (bool, bool),
         optimizer in optimizer(),
+        init in proptest::sample::select(Init::ALL.to_vec()),
     ) -> Config {
         let (learning_rate, min_delta, target_loss) = rates;
         let (clip_norm, stall_grad_norm, divergence_factor) = limits;
         Config {
             learning_rate, batch_size, max_epochs: epochs[0], patience: epochs[1], min_delta,
-            target_loss, seed, shuffle: flags.0, optimizer, standardize: flags.1, clip_norm,
+            target_loss, seed, init, shuffle: flags.0, optimizer, standardize: flags.1, clip_norm,
             stall_grad_norm, stall_epochs: 2, divergence_factor,
         }
     }
