@@ -102,11 +102,7 @@ pub fn fit(
     scaler::fit(stats, data, indices);
     let k = n_in + 1;
     let (gram, row) = scratch.split_at_mut(k * k);
-    let features = Features {
-        data,
-        stats,
-        n_in,
-    };
+    let features = Features { data, stats, n_in };
     gram.iter_mut().for_each(|v| *v = 0.0);
     for &i in indices {
         features.row(i, row);
@@ -302,8 +298,13 @@ mod tests {
         assert!(fit.mse < 1e-10 && fit.standardized_mse < 1e-12, "{fit:?}");
         let model = Model::new(&[3, 2], &params, &stats).unwrap();
         let mut y = [0.0; 2];
-        model.predict(&[1.0, 2.0, 3.0], &mut [0.0; 5], &mut y).unwrap();
-        assert!((y[0] - 8.5).abs() < 1e-4 && (y[1] - 91.0).abs() < 1e-4, "{y:?}");
+        model
+            .predict(&[1.0, 2.0, 3.0], &mut [0.0; 5], &mut y)
+            .unwrap();
+        assert!(
+            (y[0] - 8.5).abs() < 1e-4 && (y[1] - 91.0).abs() < 1e-4,
+            "{y:?}"
+        );
     }
 
     #[test]
@@ -311,16 +312,27 @@ mod tests {
         // One input: slope = cov(x, y) / var(x), MSE = var(y) (1 - r²).
         let mut rng = Lcg::new(11);
         let xs: Vec<f32> = (0..200).map(|_| rng.uniform(0.0, 10.0)).collect();
-        let ys: Vec<f32> = xs.iter().map(|x| 1.5 * x + rng.uniform(-2.0, 2.0)).collect();
+        let ys: Vec<f32> = xs
+            .iter()
+            .map(|x| 1.5 * x + rng.uniform(-2.0, 2.0))
+            .collect();
         let (fit, _, _) = fit_all(&xs, &ys, 1, 1);
         let n = xs.len() as f64;
         let mean = |v: &[f32]| v.iter().map(|&a| f64::from(a)).sum::<f64>() / n;
         let (mx, my) = (mean(&xs), mean(&ys));
-        let cov = xs.iter().zip(&ys).map(|(&x, &y)| (f64::from(x) - mx) * (f64::from(y) - my));
+        let cov = xs
+            .iter()
+            .zip(&ys)
+            .map(|(&x, &y)| (f64::from(x) - mx) * (f64::from(y) - my));
         let cov = cov.sum::<f64>() / n;
-        let var = |v: &[f32], m: f64| v.iter().map(|&a| (f64::from(a) - m).powi(2)).sum::<f64>() / n;
+        let var =
+            |v: &[f32], m: f64| v.iter().map(|&a| (f64::from(a) - m).powi(2)).sum::<f64>() / n;
         let expected = var(&ys, my) - cov * cov / var(&xs, mx);
-        assert!((fit.mse / expected - 1.0).abs() < 1e-9, "{} vs {expected}", fit.mse);
+        assert!(
+            (fit.mse / expected - 1.0).abs() < 1e-9,
+            "{} vs {expected}",
+            fit.mse
+        );
     }
 
     #[test]
@@ -330,7 +342,10 @@ mod tests {
         let ys: Vec<f32> = (0..20).map(|i| 2.0 * i as f32 + 1.0).collect();
         let (fit, params, _) = fit_all(&xs, &ys, 3, 1);
         assert!(fit.mse < 1e-8, "{fit:?}");
-        assert!((params[0] - params[1]).abs() < 1e-6, "shared evenly: {params:?}");
+        assert!(
+            (params[0] - params[1]).abs() < 1e-6,
+            "shared evenly: {params:?}"
+        );
         assert_eq!(params[2], 0.0, "a constant column gets no weight");
     }
 

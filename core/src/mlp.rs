@@ -118,7 +118,10 @@ impl DoubleEndedIterator for Layers<'_> {
 }
 
 /// Mutable weights and biases of `layer` within `params`.
-pub(crate) fn layer_params_mut<'p>(params: &'p mut [f32], layer: &Layer) -> (&'p mut [f32], &'p mut [f32]) {
+pub(crate) fn layer_params_mut<'p>(
+    params: &'p mut [f32],
+    layer: &Layer,
+) -> (&'p mut [f32], &'p mut [f32]) {
     let rest = params.get_mut(layer.params_at..).unwrap_or(&mut []);
     let n = layer.weights().min(rest.len());
     let (w, rest) = rest.split_at_mut(n);

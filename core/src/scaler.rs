@@ -67,7 +67,11 @@ fn fit_columns<'d>(stats: &mut [f32], indices: &[u32], row: impl Fn(usize) -> Op
         let var = values().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
         let dev = libm::sqrt(var);
         *m = mean as f32;
-        *s = if is_spread(dev, mean) { dev as f32 } else { 1.0 };
+        *s = if is_spread(dev, mean) {
+            dev as f32
+        } else {
+            1.0
+        };
     }
 }
 
@@ -190,7 +194,10 @@ mod tests {
             .map(|i| 14.62 + if i % 2 == 0 { 1e-3 } else { -1e-3 })
             .collect();
         let (mean, dev) = column_stats(&spread);
-        assert!((mean - 14.62).abs() < 1e-6 && (dev - 1e-3).abs() < 1e-6, "{mean} {dev}");
+        assert!(
+            (mean - 14.62).abs() < 1e-6 && (dev - 1e-3).abs() < 1e-6,
+            "{mean} {dev}"
+        );
     }
 
     #[test]
@@ -200,7 +207,11 @@ mod tests {
         assert_eq!(mean, 4.5e37);
         assert!((dev / 2.8722813e37 - 1.0).abs() < 1e-6, "{dev}");
         let tiny: std::vec::Vec<f32> = (0..10).map(|i| i as f32 * 1e-40).collect();
-        assert_eq!(column_stats(&tiny).1, 1.0, "a deviation below f32's normal range");
+        assert_eq!(
+            column_stats(&tiny).1,
+            1.0,
+            "a deviation below f32's normal range"
+        );
     }
 
     #[test]

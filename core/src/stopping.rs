@@ -337,10 +337,19 @@ mod tests {
         let v = run(
             &c,
             &mut m,
-            &[(1.0, 1.0, 1.0), (0.9, 0.5, 1.0), (0.8, 0.6, 1.0), (0.7, 0.7, 1.0), (0.6, 0.8, 1.0)],
+            &[
+                (1.0, 1.0, 1.0),
+                (0.9, 0.5, 1.0),
+                (0.8, 0.6, 1.0),
+                (0.7, 0.7, 1.0),
+                (0.6, 0.8, 1.0),
+            ],
         );
         // Two epochs without improvement are tolerated, the third stops.
-        assert_eq!(stops(&v), [None, None, None, None, Some(StopReason::EarlyStopped)]);
+        assert_eq!(
+            stops(&v),
+            [None, None, None, None, Some(StopReason::EarlyStopped)]
+        );
         assert_eq!((m.best_epoch, m.best_val), (2, 0.5));
     }
 
@@ -352,7 +361,11 @@ mod tests {
         };
         let mut m = Monitor::new();
         m.start(2.0, 2.0);
-        let v = run(&c, &mut m, &[(1.5, 1.5, 1.0), (1.0, 1.0, 1.0), (0.9, 1.2, 1.0)]);
+        let v = run(
+            &c,
+            &mut m,
+            &[(1.5, 1.5, 1.0), (1.0, 1.0, 1.0), (0.9, 1.2, 1.0)],
+        );
         assert_eq!(stops(&v), [None, None, Some(StopReason::EarlyStopped)]);
         assert!(v[0].improved && v[1].improved && !v[2].improved);
         // An epoch that improves never stops it, not even the first.
@@ -378,7 +391,11 @@ mod tests {
     fn nan_is_divergence_at_once() {
         let (c, mut m) = (config(), Monitor::new());
         m.start(1.0, 1.0);
-        for (t, v, g) in [(f32::NAN, 1.0, 1.0), (1.0, f32::INFINITY, 1.0), (1.0, 1.0, f32::NAN)] {
+        for (t, v, g) in [
+            (f32::NAN, 1.0, 1.0),
+            (1.0, f32::INFINITY, 1.0),
+            (1.0, 1.0, f32::NAN),
+        ] {
             assert_eq!(m.observe(&c, 1, t, v, g).stop, Some(StopReason::Diverged));
         }
     }
@@ -410,7 +427,12 @@ mod tests {
         let v = run(
             &c,
             &mut m,
-            &[(1.0, 1.0, 1.0), (300.0, 5.0, 9.0), (900.0, 5.0, 9.0), (0.5, 0.5, 1.0)],
+            &[
+                (1.0, 1.0, 1.0),
+                (300.0, 5.0, 9.0),
+                (900.0, 5.0, 9.0),
+                (0.5, 0.5, 1.0),
+            ],
         );
         assert!(stops(&v).iter().all(Option::is_none));
         assert_eq!(v[1].event, None);
@@ -431,7 +453,11 @@ mod tests {
         let (c, mut m) = (config(), Monitor::new());
         m.start(1e-12, 1e-12);
         assert_eq!(m.divergence_threshold(&c), 100.0);
-        let v = run(&c, &mut m, &[(0.0, 0.0, 0.0), (1e-6, 1e-6, 1e-3), (1e-9, 1e-9, 1e-3)]);
+        let v = run(
+            &c,
+            &mut m,
+            &[(0.0, 0.0, 0.0), (1e-6, 1e-6, 1e-3), (1e-9, 1e-9, 1e-3)],
+        );
         assert!(v.iter().all(|v| v.stop.is_none() && v.event.is_none()));
     }
 
@@ -522,7 +548,11 @@ mod tests {
         assert_eq!(v[1].stop, Some(StopReason::MaxEpochs));
         assert!(matches!(
             v[1].event,
-            Some(Event::Spike(Spike { epoch: 2, epochs: 1, .. }))
+            Some(Event::Spike(Spike {
+                epoch: 2,
+                epochs: 1,
+                ..
+            }))
         ));
     }
 }
