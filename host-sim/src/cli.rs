@@ -2,12 +2,13 @@
 
 use crate::error::{Error, Result};
 use crate::net::Net;
+use crate::output::{self, Location, Outputs};
 use crate::progress::Progress;
 use crate::report::Report;
 use crate::sweep::{self, Grid};
 use crate::table::Table;
 use crate::train::{self, Rule, Settings};
-use crate::{export, plot};
+use crate::{export, interrupt, plot};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -240,6 +241,17 @@ fn demo(out: &mut dyn Write) -> Result<()> {
 }
 
 fn train(args: TrainArgs, out: &mut dyn Write) -> Result<()> {
+    let mut locations = Vec::new();
+    if let Some(path) = &args.report {
+        locations.push(Location::file("--report", path));
+    }
+    if let Some(dir) = &args.plot {
+        locations.push(Location::directory("--plot", dir));
+    }
+    if let Some(path) = &args.model {
+        locations.push(Location::file("--model", path));
+    }
+    output::check(&locations)?;
     let table = Table::read(&args.data.data)?;
     let samples = table.features_and_target(args.data.target.as_deref())?;
     let file = args.data.data.display().to_string();
@@ -249,23 +261,71 @@ fn train(args: TrainArgs, out: &mut dyn Write) -> Result<()> {
     let data = samples.dataset()?;
     let settings = settings(&args.run, layers, args.optimizer, args.lr, args.batch);
     let progress = Progress::for_stderr(settings.max_epochs);
-    let outcome = train::train(&data, &settings, |s| progress.epoch(s))?;
+    interrupt::watch();
+    let run = train::fit(&data, &settings, |s| progress.epoch(s))?;
+    if run.interrupted {
+        return interrupted(out, &run, args.model.as_deref());
+    }
+    let baseline = train::fit(&data, &settings.linear(), |_| {})?;
+    if baseline.interrupted {
+        return interrupted(out, &run, args.model.as_deref());
+    }
+    let outcome = train::outcome(&data, &settings, run, baseline)?;
     let report = Report::new(&file, &outcome);
-    let mut text = report.summary();
+    let mut outputs = Outputs::default();
     if let Some(path) = &args.report {
-        write_file(path, report.to_json().as_bytes())?;
-        text += &format!("wrote     {}\n", path.display());
+        outputs.write(path, || Ok(report.to_json().into_bytes()));
     }
     if let Some(dir) = &args.plot {
-        for path in plot::write_all(dir, &samples, &outcome)? {
-            text += &format!("wrote     {}\n", path.display());
-        }
+        plot::write_all(dir, &samples, &outcome, &mut outputs);
     }
     if let Some(path) = &args.model {
-        outcome.run.net.write(path)?;
+        outputs.write(path, || outcome.run.net.to_bytes());
+    }
+    let mut text = report.summary();
+    for path in outputs.written() {
         text += &format!("wrote     {}\n", path.display());
     }
-    print(out, &text)
+    print(out, &text)?;
+    outputs.finish().map(drop)
+}
+
+/// Ctrl-C stopped `train` during `run` (or during the baseline after it): saves the run's best
+/// weights so far to `model`, says so, and ends with [`Error::Interrupted`].
+fn interrupted(out: &mut dyn Write, run: &train::Run, model: Option<&Path>) -> Result<()> {
+    let report = &run.report;
+    if report.epochs_run == 0 {
+        return Err(Error::Interrupted {
+            outcome: "no epoch had ended: nothing to save".into(),
+        });
+    }
+    let mut text = format!(
+        "stopped   interrupted at epoch {}; kept the weights of epoch {} (validation MSE {})\n",
+        report.epochs_run,
+        report.best_epoch,
+        crate::report::number(report.best_val_mse)
+    );
+    let Some(path) = model else {
+        print(out, &text)?;
+        return Err(Error::Interrupted {
+            outcome: "no --model given: the weights were not saved".into(),
+        });
+    };
+    let mut outputs = Outputs::default();
+    outputs.write(path, || run.net.to_bytes());
+    for path in outputs.written() {
+        text += &format!("wrote     {}\n", path.display());
+    }
+    print(out, &text)?;
+    outputs.finish()?;
+    Err(Error::Interrupted {
+        outcome: format!(
+            "the best weights so far (epoch {}) were saved to {}; the report and figures \
+             were not written",
+            report.best_epoch,
+            path.display()
+        ),
+    })
 }
 
 fn predict(args: PredictArgs, out: &mut dyn Write) -> Result<()> {
@@ -292,6 +352,14 @@ fn predict(args: PredictArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 fn sweep(args: SweepArgs, out: &mut dyn Write) -> Result<()> {
+    let mut locations = Vec::new();
+    if let Some(path) = &args.report {
+        locations.push(Location::file("--report", path));
+    }
+    if let Some(path) = &args.model {
+        locations.push(Location::file("--model", path));
+    }
+    output::check(&locations)?;
     let table = Table::read(&args.data.data)?;
     let samples = table.features_and_target(args.data.target.as_deref())?;
     let file = args.data.data.display().to_string();
@@ -312,8 +380,10 @@ fn sweep(args: SweepArgs, out: &mut dyn Write) -> Result<()> {
         learning_rates: args.lr,
         batch_sizes: args.batch,
     };
+    grid.check()?;
     let combinations = grid.combinations();
     let total = combinations.len();
+    interrupt::watch();
     let result = sweep::run(&data, &combinations, |k, row| {
         eprintln!(
             "{}/{total}  {}  validation {:.6}  ({} after {} epochs)",
@@ -324,22 +394,40 @@ fn sweep(args: SweepArgs, out: &mut dyn Write) -> Result<()> {
             row.epochs_run
         );
     })?;
-    let mut text = result.table();
-    if let Some(path) = &args.report {
-        write_file(path, result.to_json().as_bytes())?;
-        text += &format!("wrote   {}\n", path.display());
+    let mut outputs = Outputs::default();
+    if let Some(path) = args.report.as_ref().filter(|_| !result.interrupted) {
+        outputs.write(path, || Ok(result.to_json().into_bytes()));
     }
     if let Some(path) = &args.model {
-        result.net.write(path)?;
+        outputs.write(path, || result.net.to_bytes());
+    }
+    let mut text = result.table();
+    for path in outputs.written() {
         text += &format!("wrote   {}\n", path.display());
     }
-    print(out, &text)
+    print(out, &text)?;
+    outputs.finish()?;
+    if result.interrupted {
+        let rows = result.rows.len();
+        return Err(Error::Interrupted {
+            outcome: match &args.model {
+                Some(path) => format!(
+                    "the best of the {rows} combinations trained so far was saved to {}; the \
+                     report was not written",
+                    path.display()
+                ),
+                None => format!("no --model given: the best of the {rows} combinations trained so far was not saved"),
+            },
+        });
+    }
+    Ok(())
 }
 
 fn export(args: ExportArgs, out: &mut dyn Write) -> Result<()> {
+    output::check(&[Location::file("--rust", &args.rust)])?;
     let net = Net::read(&args.model)?;
     let origin = args.model.file_name().unwrap_or_default().to_string_lossy();
-    write_file(&args.rust, export::rust_source(&net, &origin).as_bytes())?;
+    output::write(&args.rust, export::rust_source(&net, &origin).as_bytes())?;
     let text = format!(
         "wrote {} ({} parameters, widths {})\n",
         args.rust.display(),
@@ -362,13 +450,6 @@ fn settings(run: &RunArgs, layers: Vec<usize>, rule: Rule, lr: f32, batch: usize
         test_fraction: run.test,
         standardize: run.standardize,
     }
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|source| Error::Write {
-        path: path.to_owned(),
-        source,
-    })
 }
 
 fn print(out: &mut dyn Write, text: &str) -> Result<()> {

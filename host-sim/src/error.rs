@@ -23,6 +23,24 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// An output location that cannot be written, found before any work.
+    #[error("{flag} {}: {problem}", path.display())]
+    Output {
+        /// The flag that names it.
+        flag: &'static str,
+        /// The path given.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// Some outputs could not be written at the end; the others were.
+    #[error("{} of {total} outputs could not be written: {}", failed.len(), join(failed))]
+    Outputs {
+        /// How many outputs there were.
+        total: usize,
+        /// Why each failed one failed.
+        failed: Vec<Error>,
+    },
     /// The CSV file holds nothing, not even a header row.
     #[error("{}: the file is empty; expected a header row and data rows", path.display())]
     EmptyFile {
@@ -108,6 +126,12 @@ pub enum Error {
         /// The core's error.
         source: tinytrain_core::Error,
     },
+    /// Ctrl-C stopped the command (see [`crate::interrupt`]); `outcome` says what was kept.
+    #[error("interrupted by Ctrl-C: {outcome}")]
+    Interrupted {
+        /// What was saved, or why nothing was.
+        outcome: String,
+    },
     /// A sweep was given no combination to train.
     #[error("nothing to sweep: give at least one value of every swept setting")]
     NothingToSweep,
@@ -128,8 +152,9 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit code: 2 for bad input (files, flags, data), 1 when an output could not
-    /// be produced.
+    /// The process exit code (the table in the README): 2 for bad input (files, flags, data,
+    /// output locations found unusable before the work), 1 when an output could not be
+    /// produced, [`crate::interrupt::EXIT_CODE`] (130) when Ctrl-C stopped the run.
     ///
     /// ```
     /// use tinytrain_host_sim::Error;
@@ -139,7 +164,11 @@ impl Error {
     /// ```
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Write { .. } | Error::Plot { .. } | Error::DemoFailed { .. } => 1,
+            Error::Write { .. }
+            | Error::Outputs { .. }
+            | Error::Plot { .. }
+            | Error::DemoFailed { .. } => 1,
+            Error::Interrupted { .. } => crate::interrupt::EXIT_CODE,
             _ => 2,
         }
     }
@@ -163,6 +192,12 @@ impl Error {
         let context = context.into();
         move |source| Error::Core { context, source }
     }
+}
+
+/// Messages joined by `; `.
+fn join(errors: &[Error]) -> String {
+    let texts: Vec<String> = errors.iter().map(Error::to_string).collect();
+    texts.join("; ")
 }
 
 /// The result of a command.

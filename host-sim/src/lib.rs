@@ -28,7 +28,9 @@
 pub mod cli;
 pub mod error;
 pub mod export;
+pub mod interrupt;
 pub mod net;
+pub mod output;
 pub mod plot;
 pub mod progress;
 pub mod report;

@@ -96,11 +96,8 @@ impl Net {
         Self::from_bytes(path, &bytes)
     }
 
-    /// Writes a model file.
+    /// Writes a model file, atomically (see [`crate::output`]).
     pub fn write(&self, path: &Path) -> Result<()> {
-        std::fs::write(path, self.to_bytes()?).map_err(|source| Error::Write {
-            path: path.to_owned(),
-            source,
-        })
+        crate::output::write(path, &self.to_bytes()?)
     }
 }

@@ -3,11 +3,12 @@
 
 use crate::error::{Error, Result};
 use crate::net::Net;
+use crate::output::Outputs;
 use crate::table::Samples;
 use crate::train::{Outcome, Parts};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Once;
 use tinytrain_core::EpochLoss;
 
@@ -20,13 +21,12 @@ const TEST: RGBColor = RGBColor(255, 127, 14);
 const NETWORK: RGBColor = RGBColor(214, 39, 40);
 const BASELINE: RGBColor = RGBColor(44, 160, 44);
 
-/// Writes the figures of `outcome` into `dir` (created if missing) and returns their paths:
-/// `loss.png`, then `fit.png` for one input or `predicted_vs_actual.png` for several.
-pub fn write_all(dir: &Path, samples: &Samples, outcome: &Outcome) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_owned(),
-        source,
-    })?;
+/// Renders the figures of `outcome` and writes each into `dir` through `outputs`:
+/// `loss.png`, then `fit.png` for one input or `predicted_vs_actual.png` for several. `dir` is
+/// created if missing (see [`crate::output::check`], which does it before the work).
+pub fn write_all(dir: &Path, samples: &Samples, outcome: &Outcome, outputs: &mut Outputs) {
+    // A failure to create it shows as the failure of each figure's write.
+    let _ = std::fs::create_dir_all(dir);
     let run = &outcome.run;
     let title = format!(
         "{} {}, lr {}",
@@ -35,35 +35,44 @@ pub fn write_all(dir: &Path, samples: &Samples, outcome: &Outcome) -> Result<Vec
         outcome.settings.learning_rate
     );
     let loss = dir.join("loss.png");
-    loss_curves(
-        &loss,
-        &run.history,
-        run.report.best_epoch,
-        &format!("Loss curves: {title} ({})", run.stop().name()),
-    )?;
-    let second = if samples.n_in() == 1 {
+    outputs.write(&loss, || {
+        loss_curves(
+            &loss,
+            &run.history,
+            run.report.best_epoch,
+            &format!("Loss curves: {title} ({})", run.stop().name()),
+        )
+    });
+    if samples.n_in() == 1 {
         let path = dir.join("fit.png");
         let title = format!("Learned function: {title}");
-        function_1d(
-            &path,
-            samples,
-            &run.parts,
-            &run.net,
-            &outcome.baseline_net,
-            &title,
-        )?;
-        path
+        outputs.write(&path, || {
+            function_1d(
+                &path,
+                samples,
+                &run.parts,
+                &run.net,
+                &outcome.baseline_net,
+                &title,
+            )
+        });
     } else {
         let path = dir.join("predicted_vs_actual.png");
         let title = format!("Predicted vs actual: {title}");
-        predicted_vs_actual(&path, samples, &run.parts, &run.net, &title)?;
-        path
-    };
-    Ok(vec![loss, second])
+        outputs.write(&path, || {
+            predicted_vs_actual(&path, samples, &run.parts, &run.net, &title)
+        });
+    }
 }
 
-/// Training and validation MSE per epoch on a log scale, the kept (best-validation) epoch marked.
-pub fn loss_curves(path: &Path, history: &[EpochLoss], best_epoch: u32, title: &str) -> Result<()> {
+/// Training and validation MSE per epoch on a log scale, the kept (best-validation) epoch
+/// marked, as PNG bytes; `path` names the figure in errors.
+pub fn loss_curves(
+    path: &Path,
+    history: &[EpochLoss],
+    best_epoch: u32,
+    title: &str,
+) -> Result<Vec<u8>> {
     let fail = failure(path);
     let finite = |v: f32| v.is_finite() && v > 0.0;
     let values = history
@@ -72,68 +81,71 @@ pub fn loss_curves(path: &Path, history: &[EpochLoss], best_epoch: u32, title: &
         .filter(|v| finite(*v));
     let (lo, hi) = bounds(values.map(f64::from)).unwrap_or((1e-3, 1.0));
     let epochs = history.last().map_or(1, |e| e.epoch).max(1);
-    let root = canvas(path)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, (FONT, 22))
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0..epochs + 1, (lo / 1.3..hi * 1.3).log_scale())
-        .map_err(&fail)?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .y_desc("MSE (log scale)")
-        .axis_desc_style((FONT, 16))
-        .y_label_formatter(&|v| plain(*v))
-        .draw()
-        .map_err(&fail)?;
-    let curve = |pick: fn(&EpochLoss) -> f32| {
-        history
-            .iter()
-            .filter(move |e| finite(pick(e)))
-            .map(move |e| (e.epoch, f64::from(pick(e))))
-    };
-    for (name, color, pick) in [
-        (
-            "training",
-            VALIDATION,
-            (|e: &EpochLoss| e.train_mse) as fn(&EpochLoss) -> f32,
-        ),
-        ("validation", NETWORK, |e: &EpochLoss| e.val_mse),
-    ] {
-        chart
-            .draw_series(LineSeries::new(curve(pick), color.stroke_width(2)))
-            .map_err(&fail)?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-    }
-    let best = history.iter().find(|e| e.epoch == best_epoch);
-    if let Some(best) = best.filter(|e| finite(e.val_mse)) {
-        let at = f64::from(best.val_mse);
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(best_epoch, lo / 1.3), (best_epoch, hi * 1.3)],
-                8,
-                6,
-                BLACK.stroke_width(1),
-            ))
+    render(path, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 22))
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0..epochs + 1, (lo / 1.3..hi * 1.3).log_scale())
             .map_err(&fail)?;
         chart
-            .draw_series([Circle::new((best_epoch, at), 6, BLACK.filled())])
-            .map_err(&fail)?
-            .label(format!(
-                "kept: epoch {best_epoch}, validation {:.4}",
-                best.val_mse
-            ))
-            .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
-    }
-    legend(&mut chart, SeriesLabelPosition::UpperRight, &fail)?;
-    root.present().map_err(&fail)
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc("MSE (log scale)")
+            .axis_desc_style((FONT, 16))
+            .y_label_formatter(&|v| plain(*v))
+            .draw()
+            .map_err(&fail)?;
+        let curve = |pick: fn(&EpochLoss) -> f32| {
+            history
+                .iter()
+                .filter(move |e| finite(pick(e)))
+                .map(move |e| (e.epoch, f64::from(pick(e))))
+        };
+        for (name, color, pick) in [
+            (
+                "training",
+                VALIDATION,
+                (|e: &EpochLoss| e.train_mse) as fn(&EpochLoss) -> f32,
+            ),
+            ("validation", NETWORK, |e: &EpochLoss| e.val_mse),
+        ] {
+            chart
+                .draw_series(LineSeries::new(curve(pick), color.stroke_width(2)))
+                .map_err(&fail)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+        }
+        let best = history.iter().find(|e| e.epoch == best_epoch);
+        if let Some(best) = best.filter(|e| finite(e.val_mse)) {
+            let at = f64::from(best.val_mse);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(best_epoch, lo / 1.3), (best_epoch, hi * 1.3)],
+                    8,
+                    6,
+                    BLACK.stroke_width(1),
+                ))
+                .map_err(&fail)?;
+            chart
+                .draw_series([Circle::new((best_epoch, at), 6, BLACK.filled())])
+                .map_err(&fail)?
+                .label(format!(
+                    "kept: epoch {best_epoch}, validation {:.4}",
+                    best.val_mse
+                ))
+                .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight, &fail)?;
+        Ok(())
+    })
 }
 
 /// The data (training, validation and test points), the network's function and the linear
-/// baseline's, over the range of the single input.
+/// baseline's, over the range of the single input, as PNG bytes.
 pub fn function_1d(
     path: &Path,
     samples: &Samples,
@@ -141,7 +153,7 @@ pub fn function_1d(
     net: &Net,
     baseline: &Net,
     title: &str,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let fail = failure(path);
     let xs = samples.inputs.iter().map(|&x| f64::from(x));
     let (x0, x1) = bounds(xs).unwrap_or((0.0, 1.0));
@@ -161,65 +173,66 @@ pub fn function_1d(
         .map(|&t| f64::from(t))
         .chain(fitted.iter().map(|p| p.1));
     let (y0, y1) = padded(bounds(ys).unwrap_or((0.0, 1.0)));
-    let root = canvas(path)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, (FONT, 22))
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(64)
-        .build_cartesian_2d(x0 - pad..x1 + pad, y0..y1)
-        .map_err(&fail)?;
-    let x_name = samples.input_names.first().map_or("input", String::as_str);
-    let y_name = samples.target_name.as_deref().unwrap_or("target");
-    chart
-        .configure_mesh()
-        .x_desc(x_name)
-        .y_desc(y_name)
-        .axis_desc_style((FONT, 16))
-        .draw()
-        .map_err(&fail)?;
-    for (name, color, indices) in groups(parts) {
-        let points = indices.iter().filter_map(|&i| {
-            let i = i as usize;
-            Some((
-                f64::from(*samples.inputs.get(i)?),
-                f64::from(*samples.targets.get(i)?),
-            ))
-        });
+    render(path, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 22))
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x0 - pad..x1 + pad, y0..y1)
+            .map_err(&fail)?;
+        let x_name = samples.input_names.first().map_or("input", String::as_str);
+        let y_name = samples.target_name.as_deref().unwrap_or("target");
         chart
-            .draw_series(points.map(|p| Circle::new(p, 3, color.filled())))
+            .configure_mesh()
+            .x_desc(x_name)
+            .y_desc(y_name)
+            .axis_desc_style((FONT, 16))
+            .draw()
+            .map_err(&fail)?;
+        for (name, color, indices) in groups(parts) {
+            let points = indices.iter().filter_map(|&i| {
+                let i = i as usize;
+                Some((
+                    f64::from(*samples.inputs.get(i)?),
+                    f64::from(*samples.targets.get(i)?),
+                ))
+            });
+            chart
+                .draw_series(points.map(|p| Circle::new(p, 3, color.filled())))
+                .map_err(&fail)?
+                .label(name)
+                .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+        }
+        chart
+            .draw_series(DashedLineSeries::new(
+                linear,
+                10,
+                6,
+                BASELINE.stroke_width(2),
+            ))
             .map_err(&fail)?
-            .label(name)
-            .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
-    }
-    chart
-        .draw_series(DashedLineSeries::new(
-            linear,
-            10,
-            6,
-            BASELINE.stroke_width(2),
-        ))
-        .map_err(&fail)?
-        .label("linear baseline")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BASELINE.stroke_width(2)));
-    chart
-        .draw_series(LineSeries::new(fitted, NETWORK.stroke_width(3)))
-        .map_err(&fail)?
-        .label("network")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], NETWORK.stroke_width(3)));
-    legend(&mut chart, SeriesLabelPosition::UpperLeft, &fail)?;
-    root.present().map_err(&fail)
+            .label("linear baseline")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BASELINE.stroke_width(2)));
+        chart
+            .draw_series(LineSeries::new(fitted, NETWORK.stroke_width(3)))
+            .map_err(&fail)?
+            .label("network")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], NETWORK.stroke_width(3)));
+        legend(&mut chart, SeriesLabelPosition::UpperLeft, &fail)?;
+        Ok(())
+    })
 }
 
 /// Every sample's prediction against its target, coloured by part of the split, with the
-/// diagonal of perfect predictions.
+/// diagonal of perfect predictions, as PNG bytes.
 pub fn predicted_vs_actual(
     path: &Path,
     samples: &Samples,
     parts: &Parts,
     net: &Net,
     title: &str,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let fail = failure(path);
     let n_in = samples.n_in();
     let predicted = samples
@@ -229,45 +242,46 @@ pub fn predicted_vs_actual(
         .collect::<Result<Vec<f64>>>()?;
     let actual: Vec<f64> = samples.targets.iter().map(|&t| f64::from(t)).collect();
     let (lo, hi) = padded(bounds(actual.iter().chain(&predicted).copied()).unwrap_or((0.0, 1.0)));
-    let root = canvas(path)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, (FONT, 22))
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(64)
-        .build_cartesian_2d(lo..hi, lo..hi)
-        .map_err(&fail)?;
-    let y_name = samples.target_name.as_deref().unwrap_or("target");
-    chart
-        .configure_mesh()
-        .x_desc(format!("actual {y_name}"))
-        .y_desc(format!("predicted {y_name}"))
-        .axis_desc_style((FONT, 16))
-        .draw()
-        .map_err(&fail)?;
-    chart
-        .draw_series(DashedLineSeries::new(
-            [(lo, lo), (hi, hi)],
-            8,
-            6,
-            BLACK.into(),
-        ))
-        .map_err(&fail)?
-        .label("perfect prediction")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK));
-    for (name, color, indices) in groups(parts) {
-        let points = indices.iter().filter_map(|&i| {
-            let i = i as usize;
-            Some((*actual.get(i)?, *predicted.get(i)?))
-        });
+    render(path, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 22))
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(lo..hi, lo..hi)
+            .map_err(&fail)?;
+        let y_name = samples.target_name.as_deref().unwrap_or("target");
         chart
-            .draw_series(points.map(|p| Circle::new(p, 3, color.filled())))
+            .configure_mesh()
+            .x_desc(format!("actual {y_name}"))
+            .y_desc(format!("predicted {y_name}"))
+            .axis_desc_style((FONT, 16))
+            .draw()
+            .map_err(&fail)?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(lo, lo), (hi, hi)],
+                8,
+                6,
+                BLACK.into(),
+            ))
             .map_err(&fail)?
-            .label(name)
-            .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
-    }
-    legend(&mut chart, SeriesLabelPosition::UpperLeft, &fail)?;
-    root.present().map_err(&fail)
+            .label("perfect prediction")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK));
+        for (name, color, indices) in groups(parts) {
+            let points = indices.iter().filter_map(|&i| {
+                let i = i as usize;
+                Some((*actual.get(i)?, *predicted.get(i)?))
+            });
+            chart
+                .draw_series(points.map(|p| Circle::new(p, 3, color.filled())))
+                .map_err(&fail)?
+                .label(name)
+                .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperLeft, &fail)?;
+        Ok(())
+    })
 }
 
 type Chart<'a, X, Y> = ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>;
@@ -297,15 +311,34 @@ fn groups(parts: &Parts) -> [(&'static str, RGBColor, &[u32]); 3] {
     ]
 }
 
-fn canvas(path: &Path) -> Result<DrawingArea<BitMapBackend<'_>, Shift>> {
+/// Draws a figure into memory with `draw` and encodes it as PNG: nothing touches the disk
+/// until the bytes are whole.
+fn render(
+    path: &Path,
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
+) -> Result<Vec<u8>> {
     static FONTS: Once = Once::new();
     FONTS.call_once(|| {
         // DejaVu Sans is a valid font; should it ever fail, text is left out, nothing else.
         let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
     });
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(failure(path))?;
-    Ok(root)
+    let (width, height) = SIZE;
+    let mut rgb = vec![255u8; 3 * width as usize * height as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(failure(path))?;
+        draw(&root)?;
+        root.present().map_err(failure(path))?;
+    }
+    let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .and_then(|mut w| w.write_image_data(&rgb))
+        .map_err(failure(path))?;
+    Ok(png)
 }
 
 fn failure<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {

@@ -1,7 +1,7 @@
 //! Hyperparameter sweeps: every combination trained, the one with the lowest validation loss
 //! chosen, and only that one tested — once.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::net::Net;
 use crate::train::{self, Rule, Settings};
 use serde::Serialize;
@@ -59,6 +59,55 @@ impl Grid {
         }
         all
     }
+
+    /// Checks every value of every list before anything trains, naming the flag and the value
+    /// that is wrong: `--lr 0: …`.
+    ///
+    /// ```
+    /// use tinytrain_host_sim::{sweep::Grid, train::{Rule, Settings}};
+    /// let base = Settings {
+    ///     layers: vec![1, 8, 1], optimizer: Rule::Sgd, learning_rate: 0.01, batch_size: 16,
+    ///     max_epochs: 100, patience: 10, seed: 1, val_fraction: 0.2, test_fraction: 0.2,
+    ///     standardize: false,
+    /// };
+    /// let grid = Grid {
+    ///     base, layers: vec![vec![1, 8, 1]], optimizers: vec![Rule::Adam],
+    ///     learning_rates: vec![0.01, 0.02, 0.0], batch_sizes: vec![8],
+    /// };
+    /// let e = grid.check().unwrap_err().to_string();
+    /// assert!(e.starts_with("--lr 0: "), "{e}");
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        let valid = |settings: &Settings, context: String| {
+            settings.config().validate().map_err(Error::core(context))
+        };
+        valid(&self.base, "invalid settings".into())?;
+        for &learning_rate in &self.learning_rates {
+            let settings = Settings {
+                learning_rate,
+                ..self.base.clone()
+            };
+            valid(&settings, format!("--lr {learning_rate}"))?;
+        }
+        for &batch_size in &self.batch_sizes {
+            let settings = Settings {
+                batch_size,
+                ..self.base.clone()
+            };
+            valid(&settings, format!("--batch {batch_size}"))?;
+        }
+        for &optimizer in &self.optimizers {
+            let settings = Settings {
+                optimizer,
+                ..self.base.clone()
+            };
+            valid(&settings, format!("--optimizer {}", optimizer.name()))?;
+        }
+        if self.combinations().is_empty() {
+            return Err(Error::NothingToSweep);
+        }
+        Ok(())
+    }
 }
 
 /// One trained combination, judged on training and validation data only.
@@ -87,12 +136,18 @@ pub struct Sweep {
     pub chosen: usize,
     /// The chosen network.
     pub net: Net,
-    /// The chosen network's test MSE, the only test evaluation of the sweep.
+    /// The chosen network's test MSE, the only test evaluation of the sweep (`None` without a
+    /// test set, or when interrupted).
     pub test_mse: Option<f32>,
+    /// Ctrl-C stopped the sweep: `rows` ends with the combination it interrupted (if an epoch
+    /// of it ended), and the choice is among these rows only.
+    pub interrupted: bool,
 }
 
 /// Trains every combination, calling `on_row` after each, chooses by validation MSE and tests
-/// the chosen network. `combinations` must not be empty.
+/// the chosen network. `combinations` must not be empty. Ctrl-C (once
+/// [`crate::interrupt::watch`] is on) ends the sweep with a choice among the rows so far and
+/// no test evaluation; see [`Sweep::interrupted`].
 pub fn run(
     data: &Dataset<'_>,
     combinations: &[Settings],
@@ -100,15 +155,20 @@ pub fn run(
 ) -> Result<Sweep> {
     let mut rows = Vec::with_capacity(combinations.len());
     let mut best: Option<(usize, f32, train::Run)> = None;
+    let mut interrupted = false;
     for (k, settings) in combinations.iter().enumerate() {
         let run = train::fit(data, settings, |_| {})?;
+        interrupted = run.interrupted;
+        if interrupted && run.report.epochs_run == 0 {
+            break;
+        }
         let row = Row {
             config: settings.clone(),
             train_mse: run.net.mse(data, &run.parts.train)?,
             val_mse: run.net.mse(data, &run.parts.validation)?,
             epochs_run: run.report.epochs_run,
             best_epoch: run.report.best_epoch,
-            stop_reason: run.stop().name(),
+            stop_reason: run.stop_name(),
         };
         on_row(k, &row);
         let better = best
@@ -118,11 +178,20 @@ pub fn run(
             best = Some((k, row.val_mse, run));
         }
         rows.push(row);
+        if interrupted {
+            break;
+        }
     }
     let Some((chosen, _, run)) = best else {
-        return Err(crate::Error::NothingToSweep);
+        return Err(if interrupted {
+            Error::Interrupted {
+                outcome: "no epoch had ended: nothing to save".into(),
+            }
+        } else {
+            Error::NothingToSweep
+        });
     };
-    let test_mse = if run.parts.test.is_empty() {
+    let test_mse = if run.parts.test.is_empty() || interrupted {
         None
     } else {
         Some(run.net.mse(data, &run.parts.test)?)
@@ -132,6 +201,7 @@ pub fn run(
         chosen,
         net: run.net,
         test_mse,
+        interrupted,
     })
 }
 
@@ -198,6 +268,9 @@ impl Sweep {
         }
         s += &match self.test_mse {
             Some(t) => format!("test    MSE {t:.6} (evaluated once, for the chosen one only)\n"),
+            None if self.interrupted => {
+                "test    not evaluated: the sweep was interrupted\n".to_owned()
+            }
             None => "test    no test set (--test 0)\n".to_owned(),
         };
         s

@@ -6,7 +6,8 @@ use crate::report::number;
 use serde::Serialize;
 use tinytrain_core::diagnose::{self, Comparison};
 use tinytrain_core::{
-    shape, Config, Dataset, EpochLoss, EpochSummary, Optimizer, Report, Split, StopReason, Trainer,
+    shape, Config, Dataset, EpochLoss, EpochSummary, Optimizer, Progress, Report, Split,
+    StopReason, Trainer,
 };
 
 /// The update rule, by name.
@@ -125,12 +126,24 @@ pub struct Run {
     pub history: Vec<EpochLoss>,
     /// The split the run used.
     pub parts: Parts,
+    /// Ctrl-C stopped the run before a stopping rule did (see [`crate::interrupt`]); `net`
+    /// holds the best weights of the epochs that ended.
+    pub interrupted: bool,
 }
 
 impl Run {
     /// Why training stopped.
     pub fn stop(&self) -> StopReason {
         self.report.stop.unwrap_or(StopReason::MaxEpochs)
+    }
+
+    /// Why training stopped, as reports name it: [`StopReason::name`], or `interrupted`.
+    pub fn stop_name(&self) -> &'static str {
+        if self.interrupted {
+            "interrupted"
+        } else {
+            self.stop().name()
+        }
     }
 }
 
@@ -169,7 +182,9 @@ pub fn check_layers(widths: &[usize], n_in: usize, file: &str) -> Result<()> {
 
 /// Trains `settings.layers` on `data` until a stopping rule fires, calling `on_epoch` after
 /// every epoch. The split comes from `settings.seed`, so two runs with the same seed split
-/// alike (the linear baseline relies on it).
+/// alike (the linear baseline relies on it). Ctrl-C (once [`crate::interrupt::watch`] is on)
+/// stops it after the current mini-batch with the best weights so far: see
+/// [`Run::interrupted`].
 pub fn fit(
     data: &Dataset<'_>,
     settings: &Settings,
@@ -196,23 +211,37 @@ pub fn fit(
     let mut trainer = Trainer::<CHUNK>::chunked(widths, config, *data, split, &mut arena)
         .map_err(Error::core("training"))?;
     let mut history = Vec::new();
-    let report = trainer
-        .fit(|summary| {
+    let mut interrupted = false;
+    while !interrupted {
+        if let Progress::Epoch(summary) = trainer.step().map_err(Error::core("training"))? {
             history.push(summary.loss);
-            on_epoch(summary);
-        })
-        .map_err(Error::core("training"))?;
+            on_epoch(&summary);
+            if summary.stop.is_some() {
+                break;
+            }
+        }
+        interrupted = crate::interrupt::requested();
+    }
     let split = trainer.split();
     let parts = Parts {
         train: split.train().to_vec(),
         validation: split.validation().to_vec(),
         test: split.test().to_vec(),
     };
+    let report = trainer.report();
+    // A stopped trainer holds its best weights; an interrupted one gets them back from
+    // `finish` (whose test evaluation is not looked at).
+    let net = if interrupted {
+        Net::from_model(&trainer.finish().model)
+    } else {
+        Net::from_model(&trainer.model())
+    };
     Ok(Run {
-        net: Net::from_model(&trainer.model()),
+        net,
         report,
         history,
         parts,
+        interrupted,
     })
 }
 
@@ -287,6 +316,17 @@ pub fn train(
 ) -> Result<Outcome> {
     let run = fit(data, settings, on_epoch)?;
     let baseline_run = fit(data, &settings.linear(), |_| {})?;
+    outcome(data, settings, run, baseline_run)
+}
+
+/// Scores the network's run and the linear baseline's (trained on the same split with
+/// [`Settings::linear`]) once, and reads what the numbers mean.
+pub fn outcome(
+    data: &Dataset<'_>,
+    settings: &Settings,
+    run: Run,
+    baseline_run: Run,
+) -> Result<Outcome> {
     let scores = score(data, &run)?;
     let baseline = score(data, &baseline_run)?;
     let diagnostics = Diagnostics::new(data, &run, &scores, &baseline);
