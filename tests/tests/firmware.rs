@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 use std::time::Duration;
-use xtask::{firmware::MPS2_AN386, qemu, setup};
+use xtask::{firmware::MPS2_AN386, qemu};
 
 /// Generous: the run takes about a second.
 const TIMEOUT: Duration = Duration::from_secs(300);
@@ -30,14 +30,11 @@ fn firmware_log() -> &'static (Vec<String>, i32) {
 }
 
 fn build_and_run() -> (Vec<String>, i32) {
-    for tool in [qemu::QEMU, "flip-link"] {
-        assert!(
-            setup::on_path(tool),
-            "{tool} is missing: run `cargo xtask test`, which installs it"
-        );
-    }
     let elf = MPS2_AN386.build().unwrap_or_else(|e| {
-        panic!("building the firmware failed ({e}); `cargo xtask test` installs its targets")
+        panic!(
+            "building the firmware failed ({e}); `cargo xtask test` installs its targets and \
+             the flip-link linker"
+        )
     });
     let mut lines = Vec::new();
     let code = qemu::run(&elf, TIMEOUT, |line| lines.push(line.to_owned()))

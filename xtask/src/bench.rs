@@ -11,9 +11,8 @@
 
 use crate::cmd::{self, Error};
 use crate::firmware::{self, Board, MINIMAL, MPS2_AN386};
-use crate::{qemu, setup};
+use crate::{qemu, setup, tools};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The firmware's benchmark binary, on the emulated board.
 pub const BENCH: Board = Board {
@@ -97,9 +96,9 @@ fn footprint(board: Board) -> Result<Footprint, Error> {
         peak = peak.max(peak_stack(line).unwrap_or(0));
     })?;
     expect_success(&elf, code)?;
-    let sections = cmd::output(Command::new("arm-none-eabi-size").arg("-A").arg(&elf))?;
+    let sections = cmd::output(tools::command("arm-none-eabi-size")?.arg("-A").arg(&elf))?;
     let symbols = cmd::output(
-        Command::new("arm-none-eabi-nm")
+        tools::command("arm-none-eabi-nm")?
             .args(["-S", "-C"])
             .arg(&elf),
     )?;
@@ -258,10 +257,7 @@ fn human(rate: f64) -> String {
 
 /// Where criterion keeps its results.
 fn criterion_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(|d| firmware::root().join(d))
-        .unwrap_or_else(|| firmware::root().join("target"));
-    target.join("criterion")
+    firmware::root_target_dir().join("criterion")
 }
 
 #[cfg(test)]

@@ -82,8 +82,13 @@ pub fn run(command: &mut Command) -> Result<(), Error> {
 /// Echoes `command`, runs it with its standard output captured (errors still shown), checks
 /// that it succeeded and returns what it printed.
 pub fn output(command: &mut Command) -> Result<String, Error> {
+    println!("$ {}", line(command));
+    output_quietly(command)
+}
+
+/// As [`output`], without echoing the command: for queries run many times over.
+pub fn output_quietly(command: &mut Command) -> Result<String, Error> {
     let text = line(command);
-    println!("$ {text}");
     let child = command.stderr(Stdio::inherit()).output();
     let out = child.map_err(|e| Error::Failed {
         command: text.clone(),

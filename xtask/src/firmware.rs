@@ -56,11 +56,22 @@ pub fn dir() -> PathBuf {
     root().join("firmware")
 }
 
+/// The host workspace's build directory: `target/`, or `CARGO_TARGET_DIR` (relative to the
+/// root).
+pub fn root_target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| root().join(d))
+        .unwrap_or_else(|| root().join("target"))
+}
+
 /// `cargo <subcommand>` run inside the firmware's directory, where its `.cargo/config.toml`
-/// (target, linker, runner) applies.
+/// (target, linker, runner) applies, with the project's tools (`flip-link`) on the `PATH`.
 pub fn cargo(subcommand: &str) -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command.current_dir(dir()).arg(subcommand);
+    command
+        .current_dir(dir())
+        .arg(subcommand)
+        .env("PATH", crate::tools::path_variable());
     command
 }
 

@@ -3,6 +3,9 @@
 //! - [`qemu`]: the firmware's runner — QEMU plus a defmt decoder, under a timeout;
 //! - [`firmware`]: where the firmware lives and how each board's binary is built;
 //! - [`setup`]: installs what a fresh machine lacks (Rust targets, QEMU, flip-link);
+//! - [`tools`]: where QEMU, the binutils and flip-link come from: the machine's, or fetched into
+//!   the project's build directory;
+//! - [`debian`]: Debian packages downloaded and unpacked there, never installed;
 //! - [`bench`]: the benchmarks' figures — on the emulated Cortex-M4F, the demo's size, the host;
 //! - [`profile`]: instructions per training sample by function, from a trace under QEMU;
 //! - [`symbols`]: what a firmware's addresses are, and the calls that can panic;
@@ -10,10 +13,12 @@
 
 pub mod bench;
 pub mod cmd;
+pub mod debian;
 pub mod firmware;
 pub mod profile;
 pub mod qemu;
 pub mod setup;
 pub mod symbols;
+pub mod tools;
 
 pub use cmd::Error;

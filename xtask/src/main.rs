@@ -5,7 +5,7 @@ mod tasks;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
-use xtask::{bench, profile, qemu, Error};
+use xtask::{bench, profile, qemu, setup, Error};
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -13,6 +13,9 @@ usage: cargo xtask <task>
 tasks:
   demo                      install what is missing, build the firmware, run it on the
                             emulated board (QEMU mps2-an386) and stream its log
+  setup                     install what is missing (Rust targets; QEMU, binutils and
+                            flip-link into target/tools unless the machine has them) and
+                            say where each comes from
   test                      install what is missing and run every check: fmt, clippy, tests,
                             no_std builds, both boards' firmware, the firmware under QEMU
   bench [device|size|host]  the figures of BENCHMARKS.md: instructions per training sample
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["demo"] => tasks::demo(),
         ["test"] => tasks::test(),
+        ["setup"] => setup::all().map(|()| ExitCode::SUCCESS),
         ["bench"] => bench::device()
             .and_then(|()| bench::size())
             .and_then(|()| bench::host())

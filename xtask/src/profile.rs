@@ -10,11 +10,10 @@
 use crate::bench::{expect_success, NETWORKS};
 use crate::cmd::{self, Error};
 use crate::firmware::{self, Board};
-use crate::{qemu, setup, symbols};
+use crate::{qemu, setup, symbols, tools};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
 
 /// The firmware's profiling binary, on the emulated board.
 pub const PROFILE: Board = Board {
@@ -50,7 +49,7 @@ const STOP: &str = "tinytrain_firmware::bench::profile_stop";
 pub fn profile() -> Result<(), Error> {
     setup::all()?;
     let elf = PROFILE.build()?;
-    let symbols = cmd::output(Command::new("arm-none-eabi-nm").arg("-C").arg(&elf))?;
+    let symbols = cmd::output(tools::command("arm-none-eabi-nm")?.arg("-C").arg(&elf))?;
     let marks = [START, STOP].map(|name| symbols::address(&symbols, name));
     let [Some(start), Some(stop)] = marks else {
         return Err(missing(&elf, "the profile's marker functions"));

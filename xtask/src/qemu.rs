@@ -6,12 +6,13 @@
 //! counts read from SysTick are the same on every run. It is always run under a timeout: QEMU
 //! spins forever when its output is closed or the firmware hangs.
 
+use crate::tools;
 use defmt_decoder::{DecodeError, Frame, StreamDecoder, Table};
 use std::ffi::OsStr;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -31,6 +32,8 @@ pub enum Error {
     ReadElf(PathBuf, io::Error),
     /// The ELF's defmt table is unusable (or it has none).
     Defmt(PathBuf, String),
+    /// QEMU is not on the machine and could not be fetched.
+    Unavailable(String),
     /// QEMU could not be started.
     Spawn(io::Error),
     /// The firmware's output is not a defmt stream.
@@ -48,11 +51,7 @@ impl fmt::Display for Error {
         match self {
             Error::ReadElf(path, e) => write!(f, "cannot read {}: {e}", path.display()),
             Error::Defmt(path, e) => write!(f, "{}: no usable defmt table: {e}", path.display()),
-            Error::Spawn(e) if e.kind() == io::ErrorKind::NotFound => write!(
-                f,
-                "{QEMU} is not installed; `cargo xtask demo` or `cargo xtask test` installs it \
-                 (or: apt-get install qemu-system-arm)"
-            ),
+            Error::Unavailable(e) => write!(f, "{QEMU} is not available: {e}"),
             Error::Spawn(e) => write!(f, "cannot start {QEMU}: {e}"),
             Error::Malformed => f.write_str("the firmware's output is not a valid defmt stream"),
             Error::TimedOut(after) => {
@@ -150,7 +149,8 @@ struct Qemu(Child);
 impl Qemu {
     /// Starts QEMU; its output comes in chunks, read on a thread so the caller can time out.
     fn start(elf: &Path, args: &[&OsStr]) -> Result<(Self, mpsc::Receiver<Vec<u8>>), Error> {
-        let mut child = Command::new(QEMU)
+        let mut qemu = tools::command(QEMU).map_err(|e| Error::Unavailable(e.to_string()))?;
+        let mut child = qemu
             .args(["-machine", MACHINE, "-cpu", "cortex-m4", "-nographic"])
             .args(["-monitor", "none", "-serial", "none"])
             .args(["-icount", "shift=0"])

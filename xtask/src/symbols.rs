@@ -3,10 +3,11 @@
 //! (`arm-none-eabi-objdump`).
 
 use crate::cmd::{self, Error};
+use crate::tools;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// The crates that must have no panicking path: the training core and the demo's story.
 pub const PANIC_FREE: [&str; 2] = ["tinytrain_core::", "tinytrain_demo::"];
@@ -43,7 +44,7 @@ pub fn chains(
         command: format!("{tool} -e {}", elf.display()),
         reason: e.to_string(),
     };
-    let mut child = Command::new(tool)
+    let mut child = tools::command(tool)?
         .args(["-a", "-i", "-f", "-C", "-e"])
         .arg(elf)
         .stdin(Stdio::piped())
@@ -86,7 +87,7 @@ fn parse_chains(output: &str) -> HashMap<u32, Vec<String>> {
 /// inside a driver they call (a flash controller's HAL) is the driver's.
 pub fn panicking_calls(elf: &Path) -> Result<Vec<Vec<String>>, Error> {
     let listing = cmd::output(
-        Command::new("arm-none-eabi-objdump")
+        tools::command("arm-none-eabi-objdump")?
             .args(["-d", "--no-show-raw-insn", "-C"])
             .arg(elf),
     )?;

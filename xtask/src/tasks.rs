@@ -1,10 +1,10 @@
 //! The two commands of the README.
 
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use xtask::firmware::{self, BOARDS, MINIMAL, MPS2_AN386};
 use xtask::setup::{self, TARGETS};
-use xtask::{cmd, qemu, symbols, Error};
+use xtask::{cmd, qemu, symbols, tools, Error};
 
 /// The main job: set up, build the firmware, run it on the emulated board, stream its log.
 pub fn demo() -> Result<ExitCode, Error> {
@@ -89,14 +89,8 @@ fn run_on_qemu(elf: &Path) -> Result<(), Error> {
 }
 
 /// Fails if the firmware can panic from the core's or the demo's code (inlined anywhere): both
-/// promise typed errors on every input. Needs `arm-none-eabi-objdump`; without it, says so.
+/// promise typed errors on every input.
 fn no_panicking_path(elf: &Path) -> Result<(), Error> {
-    if !setup::on_path("arm-none-eabi-objdump") {
-        println!(
-            "note: arm-none-eabi-objdump is missing: the check for panicking paths is skipped"
-        );
-        return Ok(());
-    }
     let calls = symbols::panicking_calls(elf)?;
     println!(
         "{}: {} panicking calls from the core or the demo",
@@ -119,10 +113,5 @@ fn no_panicking_path(elf: &Path) -> Result<(), Error> {
 
 /// Prints flash and RAM use of an ELF (`text`+`data` in flash, `data`+`bss` in RAM).
 fn size(elf: &Path) -> Result<(), Error> {
-    let tool = if setup::on_path("arm-none-eabi-size") {
-        "arm-none-eabi-size"
-    } else {
-        "size"
-    };
-    cmd::run(Command::new(tool).arg(elf))
+    cmd::run(tools::command("arm-none-eabi-size")?.arg(elf))
 }
