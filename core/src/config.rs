@@ -1,5 +1,6 @@
 //! The hyperparameters of training, with sane defaults.
 
+use crate::loss::Loss;
 use crate::{Error, Init, Optimizer};
 
 /// What the user chooses before training. Start from [`Config::DEFAULT`]:
@@ -36,6 +37,8 @@ pub struct Config {
     pub shuffle: bool,
     /// The update rule (default SGD).
     pub optimizer: Optimizer,
+    /// The loss minimised, reported and compared on validation (default mean squared error).
+    pub loss: Loss,
     /// Standardise inputs and targets with statistics of the training split (default true).
     pub standardize: bool,
     /// Rescale the batch gradient to at most this L2 norm; 0 disables clipping (default 0).
@@ -61,6 +64,7 @@ impl Config {
         init: Init::He,
         shuffle: true,
         optimizer: Optimizer::SGD,
+        loss: Loss::MeanSquaredError,
         standardize: true,
         clip_norm: 0.0,
         stall_grad_norm: 1e-6,

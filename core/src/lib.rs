@@ -4,11 +4,13 @@
 //! no `unsafe` and no panicking path, on a microcontroller or a PC, with the same bits on both.
 //!
 //! The three steps of machine learning, as modules:
-//! 1. **What is good**: [`loss`] — the mean squared error.
+//! 1. **What is good**: [`loss`] — the mean squared error, the one [`loss::Loss`] that training,
+//!    validation and evaluation all use.
 //! 2. **The set of functions**: [`mlp`] over [`dense`] layers — `widths = [n_in, n_out]` is the
 //!    linear baseline, `[n_in, 16, 16, n_out]` a two-hidden-layer ReLU network.
-//! 3. **Find the best one**: [`Trainer`] — mini-batch gradient descent ([`Optimizer`]) with a
-//!    seeded shuffle ([`Lcg`]), a train/validation/test [`Split`] and early stopping
+//! 3. **Find the best one**: a [`Learner`] trains one mini-batch — forward, loss, backward, one
+//!    update of the [`Optimizer`] — and drivers choose the batches: [`Trainer`] runs epochs
+//!    with a seeded shuffle ([`Lcg`]) over a train/validation/test [`Split`] and early stopping
 //!    ([`stopping`]); [`brute`] searches a grid instead, for toy models.
 //!
 //! [`diagnose`] reads the outcome: overfitting, a stall at a critical point, divergence, the
@@ -61,6 +63,7 @@ pub mod error;
 pub mod fixed;
 pub mod format;
 pub mod init;
+pub mod learner;
 pub mod loss;
 pub mod lstsq;
 pub mod mlp;
@@ -78,6 +81,7 @@ pub use config::Config;
 pub use data::Dataset;
 pub use error::{Error, Field, SplitPart};
 pub use init::Init;
+pub use learner::Learner;
 pub use model::Model;
 pub use optim::Optimizer;
 pub use rng::Lcg;

@@ -1,6 +1,8 @@
 //! A trained network ready to predict: widths, parameters and standardisation statistics.
 
 use crate::dense::at_least_one;
+use crate::learner::Sample;
+use crate::loss::Loss;
 use crate::{mlp, scaler, shape, Dataset, Error};
 
 /// A network and its standardisation, borrowed from caller storage.
@@ -151,12 +153,12 @@ impl<'a> Model<'a> {
         expect_width(data.n_in(), shape::input_width(self.widths))?;
         expect_width(data.n_out(), shape::output_width(self.widths))?;
         expect_len(scratch.len(), shape::predict_scratch_len(self.widths))?;
-        Ok(mse::<1>(
+        Ok(evaluate::<1>(
+            Loss::MeanSquaredError,
             self.widths,
             self.params,
             self.stats,
-            data,
-            indices,
+            data.select(indices),
             scratch,
         ))
     }
@@ -179,39 +181,45 @@ pub(crate) fn run<'s>(
     y
 }
 
-/// MSE over `indices` in original units, `C` samples at a time in `acts`
-/// (`C ×` [`shape::activation_len`] values); 0 for no indices. Sums run in index order, so the
-/// result has the same bits for every `C`.
-pub(crate) fn mse<const C: usize>(
+/// The mean [`Loss`] of `samples` (`(inputs, targets)` in the data's units) in the targets'
+/// units, `C` samples at a time in `acts` (`C ×` [`shape::activation_len`] values); 0 for no
+/// samples. Sums run in sample order, so the result has the same bits for every `C`.
+///
+/// The samples must have the network's widths (checked by the caller).
+pub(crate) fn evaluate<'d, const C: usize>(
+    loss: Loss,
     widths: &[usize],
     params: &[f32],
     stats: &[f32],
-    data: &Dataset<'_>,
-    indices: &[u32],
+    samples: impl Iterator<Item = Sample<'d>>,
     acts: &mut [f32],
 ) -> f32 {
-    let (n_in, n_out) = (data.n_in(), data.n_out());
+    let (n_in, n_out) = (shape::input_width(widths), shape::output_width(widths));
     let (mean, std) = scaler::target_stats(stats, n_in, n_out);
     let out_at = acts.len().saturating_sub(n_out.saturating_mul(C));
+    let mut samples = samples;
     let mut sum = 0.0;
     let mut count = 0usize;
-    for chunk in indices.chunks(C) {
-        for (lane, (x, _)) in data.select(chunk).enumerate() {
+    loop {
+        let mut chunk: [Sample<'d>; C] = [(&[], &[]); C];
+        let mut used = 0;
+        for (lane, sample) in chunk.iter_mut().zip(&mut samples) {
+            *lane = sample;
+            used += 1;
+        }
+        let chunk = chunk.get(..used).unwrap_or(&[]);
+        if used == 0 {
+            break;
+        }
+        for (lane, (x, _)) in chunk.iter().enumerate() {
             scaler::scale_inputs::<C>(stats, x, lane, acts);
         }
         mlp::forward::<C>(widths, params, acts);
         let outputs = acts.get(out_at..).unwrap_or(&[]);
-        for (lane, (_, t)) in data.select(chunk).enumerate() {
+        for (lane, (_, t)) in chunk.iter().enumerate() {
             let y = outputs.iter().skip(lane).step_by(C);
-            let sq = y
-                .zip(t)
-                .zip(mean.iter().zip(std))
-                .fold(0.0, |acc, ((y, t), (m, s))| {
-                    let e = (*y * s + m) - t;
-                    acc + e * e
-                });
-            sum += sq;
-            count += t.len();
+            sum += loss.sample_sum(y, t, mean, std);
+            count += loss.terms(t.len());
         }
     }
     if count == 0 {

@@ -105,14 +105,22 @@ pub const fn train_arena_len(widths: &[usize], optimizer: Optimizer) -> usize {
 }
 
 /// The arena of a [`crate::Trainer`] that processes `chunk` samples of a mini-batch at once
-/// (`Trainer::<C>::chunked`): faster on a PC, more memory, the same bits.
+/// (`Trainer::<C>::chunked`): faster on a PC, more memory, the same bits. It is the
+/// [`learner_arena_len`] and the copy of the best weights.
 pub const fn train_arena_len_chunked(
     widths: &[usize],
     optimizer: Optimizer,
     chunk: usize,
 ) -> usize {
+    learner_arena_len(widths, optimizer, chunk).saturating_add(param_len(widths))
+}
+
+/// The arena of a [`crate::Learner`] that processes `chunk` samples at once: parameters, their
+/// gradient sums, the optimizer's state, back-propagation scratch and standardisation
+/// statistics.
+pub const fn learner_arena_len(widths: &[usize], optimizer: Optimizer, chunk: usize) -> usize {
     let p = param_len(widths);
-    p.saturating_mul(3 + optimizer.state_per_param())
+    p.saturating_mul(2 + optimizer.state_per_param())
         .saturating_add(chunk_scratch_len(widths, chunk))
         .saturating_add(scaler_len(widths))
 }

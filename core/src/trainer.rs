@@ -1,9 +1,9 @@
 //! The training loop: one mini-batch per [`Trainer::step`], or all of it with [`Trainer::fit`].
 
+use crate::learner::{Learner, Step};
 use crate::model::{self, copy_prefix, expect_width};
-use crate::optim::Powers;
 use crate::stopping::{Event, Monitor, StopReason};
-use crate::{mlp, scaler, shape, Config, Dataset, Error, Lcg, Model, Split};
+use crate::{scaler, shape, Config, Dataset, Error, Lcg, Model, Split};
 
 /// How many recent epochs a [`Report`] keeps (the observer of [`Trainer::fit`] sees them all):
 /// enough for [`crate::diagnose::overfitting`], few enough that a report on a microcontroller's
@@ -147,11 +147,14 @@ pub struct Finished<'a> {
     pub report: Report,
 }
 
-/// Trains a network on caller-provided storage; see the crate docs for an example.
+/// Trains a network on caller-provided storage, epoch after epoch over a [`Split`]; see the crate
+/// docs for an example.
 ///
-/// The arena ([`shape::train_arena_len`] values) is laid out as: parameters, gradients, optimizer
-/// state, best parameters, activations (the back-propagated errors are written over them), a
-/// transpose buffer (wide chunks only), standardisation statistics.
+/// The trainer is the epoch driver of a [`Learner`]: it chooses each mini-batch (the training
+/// split, shuffled every epoch, cut into batches), scores validation at the end of each epoch,
+/// keeps the best weights and applies the stopping rules. The arena
+/// ([`shape::train_arena_len`] values) is the learner's ([`shape::learner_arena_len`]) followed
+/// by the copy of the best weights.
 ///
 /// `C` is how many samples of a mini-batch go through the network at once. `Trainer::new` gives
 /// `C = 1`, the least memory (a microcontroller's choice); `Trainer::<16>::chunked` with an
@@ -159,19 +162,11 @@ pub struct Finished<'a> {
 /// on a PC's vector units. Every chunk size gives the same bits.
 #[derive(Debug)]
 pub struct Trainer<'a, const C: usize = 1> {
-    widths: &'a [usize],
-    config: Config,
+    learner: Learner<'a, C>,
     data: Dataset<'a>,
     split: Split<'a>,
-    params: &'a mut [f32],
-    grads: &'a mut [f32],
-    state: &'a mut [f32],
     best: &'a mut [f32],
-    acts: &'a mut [f32],
-    transposed: &'a mut [f32],
-    stats: &'a mut [f32],
     rng: Lcg,
-    powers: Powers,
     monitor: Monitor,
     epoch: u32,
     cursor: usize,
@@ -222,43 +217,32 @@ impl<'a, const C: usize> Trainer<'a, C> {
                 found: split.len(),
             });
         }
-        let needed = shape::train_arena_len_chunked(widths, config.optimizer, C);
+        // With a chunk size above 0, the learner's only error is an arena too small.
         let found = arena.len();
-        let too_small = Error::BufferSize { needed, found };
-        let rest = arena.get_mut(..needed).ok_or(too_small)?;
-        let p = shape::param_len(widths);
-        let carve = |rest: &'a mut [f32], n: usize| rest.split_at_mut_checked(n).ok_or(too_small);
-        let (params, rest) = carve(rest, p)?;
-        let (grads, rest) = carve(rest, p)?;
-        let (state, rest) = carve(rest, p * config.optimizer.state_per_param())?;
-        let (best, rest) = carve(rest, p)?;
-        let (acts, rest) = carve(rest, C * shape::activation_len(widths))?;
-        let transposed_len = crate::dense::transposed_len(shape::max_fan_in(widths), C);
-        let (transposed, stats) = carve(rest, transposed_len)?;
-
+        let too_small = || Error::BufferSize {
+            needed: shape::train_arena_len_chunked(widths, config.optimizer, C),
+            found,
+        };
+        // The initial weights are the shuffle's generator's first draws.
         let mut rng = Lcg::new(config.seed);
-        config.init.fill(widths, params, &mut rng);
+        let (mut learner, rest) =
+            Learner::carve(widths, config, arena, &mut rng).map_err(|_| too_small())?;
+        let best = rest
+            .get_mut(..shape::param_len(widths))
+            .ok_or_else(too_small)?;
+        let (_, stats) = learner.params_and_stats_mut();
         if config.standardize {
             scaler::fit(stats, &data, split.train());
         } else {
             scaler::identity(stats, data.n_in());
         }
-        // Before the trainer is built, in place (in the caller's `Result`).
-        fresh_start(params, grads, state, best);
+        copy_prefix(best, learner.params());
         Ok(Self {
-            widths,
-            config,
+            learner,
             data,
             split,
-            params,
-            grads,
-            state,
             best,
-            acts,
-            transposed,
-            stats,
             rng,
-            powers: Powers::new(),
             monitor: Monitor::new(),
             epoch: 0,
             cursor: 0,
@@ -275,33 +259,24 @@ impl<'a, const C: usize> Trainer<'a, C> {
     /// Replaces the initial weights (e.g. to train on from known weights). Only before the first
     /// step; the standardisation fitted on the training split stays.
     pub fn set_params(&mut self, params: &[f32]) -> Result<(), Error> {
-        model::expect_len(params.len(), self.params.len())?;
         if self.started {
+            model::expect_len(params.len(), self.best.len())?;
             return Err(Error::Finished);
         }
-        if let Some(index) = params.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFiniteParameter { index });
-        }
-        copy_prefix(self.params, params);
-        self.reset_state();
+        self.learner.set_params(params)?;
+        copy_prefix(self.best, params);
         Ok(())
     }
 
     /// Starts from a trained model — weights *and* its standardisation statistics — to fine-tune
     /// it (e.g. a model trained on the host, flashed to the device). Only before the first step.
     pub fn set_model(&mut self, model: &Model<'_>) -> Result<(), Error> {
-        expect_width(model.widths().len(), self.widths.len())?;
-        for (m, w) in model.widths().iter().zip(self.widths) {
-            expect_width(*m, *w)?;
+        if self.started {
+            return Err(Error::Finished);
         }
-        scaler::check(model.stats(), shape::input_width(self.widths))?;
-        self.set_params(model.params())?;
-        copy_prefix(self.stats, model.stats());
+        self.learner.set_model(model)?;
+        copy_prefix(self.best, model.params());
         Ok(())
-    }
-
-    fn reset_state(&mut self) {
-        fresh_start(self.params, self.grads, self.state, self.best);
     }
 
     /// Trains one mini-batch. At the end of an epoch also evaluates the validation set and applies
@@ -314,51 +289,25 @@ impl<'a, const C: usize> Trainer<'a, C> {
         if !self.started {
             self.start();
         }
-        if self.cursor == 0 && self.config.shuffle {
+        if self.cursor == 0 && self.learner.config().shuffle {
             crate::rng::shuffle(self.split.train_mut(), &mut self.rng);
         }
         let n_train = self.split.train().len();
         let end = self
             .cursor
-            .saturating_add(self.config.batch_size)
+            .saturating_add(self.learner.config().batch_size)
             .min(n_train);
-        let batch_len = end.saturating_sub(self.cursor);
-        let mut batch_loss = 0.0;
-        for from in (self.cursor..end).step_by(C) {
-            self.accumulate(from, end.min(from.saturating_add(C)), &mut batch_loss);
-        }
+        let positions = self.split.train().get(self.cursor..end).unwrap_or(&[]);
+        let step = self.learner.train(self.data.select(positions));
         self.cursor = end;
-
-        let mean = 1.0 / batch_len.max(1) as f32;
-        let mut scale = mean;
-        let clip = self.config.clip_norm;
-        if clip > 0.0 {
-            // Clipping needs the norm before the update; otherwise the update adds it up.
-            let norm = libm::sqrtf(crate::loss::sum_of_squares(self.grads)) * mean;
-            if norm > clip {
-                scale *= clip / norm;
-            }
-        }
-        if !batch_loss.is_finite() {
-            self.grads.iter_mut().for_each(|g| *g = 0.0);
+        let Step::Trained(batch) = step else {
+            // The loss or the weights' step was not finite: training ends as diverged, and the
+            // end of the epoch puts the best weights back.
             return Ok(Progress::Epoch(self.end_epoch(f32::NAN)));
-        }
-        let squares = self.config.optimizer.update(
-            self.params,
-            self.grads,
-            self.state,
-            self.config.learning_rate,
-            scale,
-            &mut self.powers,
-        );
-        let norm = libm::sqrtf(squares) * mean;
-        if !norm.is_finite() {
-            // The weights took a non-finite step: training ends as diverged, and the end of
-            // the epoch puts the best weights back.
-            return Ok(Progress::Epoch(self.end_epoch(f32::NAN)));
-        }
-        self.epoch_loss += batch_loss;
-        self.epoch_grad_sq += norm * norm;
+        };
+        self.epoch_loss += batch.loss_sum;
+        self.epoch_values += batch.terms;
+        self.epoch_grad_sq += batch.grad_norm * batch.grad_norm;
         self.epoch_batches += 1;
         if self.cursor >= n_train {
             let train = self.epoch_loss / self.epoch_values.max(1) as f32;
@@ -369,107 +318,41 @@ impl<'a, const C: usize> Trainer<'a, C> {
     }
 
     /// Scores the initial weights as epoch 0, so that an epoch must beat them to count as best.
-    /// Not inlined, like [`Self::accumulate`] and the update: their locals are not all in the
+    /// Not inlined, like the learner's passes and update: their locals are not all in the
     /// step's frame at once (a microcontroller's stack).
     #[cold]
     #[inline(never)]
     fn start(&mut self) {
         self.started = true;
-        let (train, val) = (self.split.train(), self.split.validation());
-        let mut mse = |indices| {
-            model::mse::<C>(
-                self.widths,
-                self.params,
-                self.stats,
-                &self.data,
-                indices,
-                self.acts,
-            )
-        };
-        let train = mse(train);
-        let val = mse(val);
+        let train = self.loss_on(Part::Train);
+        let val = self.loss_on(Part::Validation);
         self.monitor.start(train, val);
     }
 
-    /// Forward and backward pass of the training samples at positions `from..to` (at most `C`);
-    /// adds their squared errors in original units to `loss`, sample after sample.
-    #[inline(never)]
-    fn accumulate(&mut self, from: usize, to: usize, loss: &mut f32) {
-        let positions = self.split.train().get(from..to).unwrap_or(&[]);
-        // The chunk's samples, looked up once: lane `s` holds sample `s`.
-        let mut chunk: [(&[f32], &[f32]); C] = [(&[], &[]); C];
-        let mut samples = 0;
-        for (lane, sample) in chunk.iter_mut().zip(self.data.select(positions)) {
-            *lane = sample;
-            samples += 1;
-        }
-        let chunk = chunk.get(..samples).unwrap_or(&[]);
-        let n_in = self.data.n_in();
-        let n_out = self.data.n_out();
-        // Standardised inputs, feature-major: `(x - mean) / std`, as `scaler::scale_inputs`.
-        let (means, devs) = scaler::input_stats(self.stats, n_in);
-        let inputs = self.acts.chunks_exact_mut(C).zip(means).zip(devs);
-        for (k, ((lanes, m), s)) in inputs.enumerate() {
-            for (v, (x, _)) in lanes.iter_mut().zip(chunk) {
-                *v = (x.get(k).copied().unwrap_or(0.0) - m) / s;
-            }
-        }
-        mlp::forward::<C>(self.widths, self.params, self.acts);
-        let out_at = self.acts.len().saturating_sub(n_out.saturating_mul(C));
-        let outputs = self.acts.get_mut(out_at..).unwrap_or(&mut []);
-        let (means, devs) = scaler::target_stats(self.stats, n_in, n_out);
-        // ∂MSE/∂y = 2 (y - t) / n_out (`loss::mse_grad`) in standardised units, written over the
-        // outputs; the error in original units is (y - t)·σ.
-        let g = 2.0 / n_out as f32;
-        // Each sample's squared errors, added output after output.
-        let mut squares = [0.0; C];
-        let targets = outputs.chunks_exact_mut(C).zip(means).zip(devs);
-        for (k, ((lanes, m), s)) in targets.enumerate() {
-            for ((y, (_, t)), sq) in lanes.iter_mut().zip(chunk).zip(&mut squares) {
-                let err = *y - (t.get(k).copied().unwrap_or(0.0) - m) / s;
-                *sq += (err * s) * (err * s);
-                *y = g * err;
-            }
-        }
-        for sq in squares.iter().take(samples) {
-            *loss += sq;
-        }
-        if samples < C {
-            // Unused lanes must add nothing: zero activations, zero errors.
-            for lanes in self.acts.chunks_exact_mut(C) {
-                lanes.iter_mut().skip(samples).for_each(|v| *v = 0.0);
-            }
-        }
-        mlp::backward::<C>(
-            self.widths,
-            self.params,
-            self.acts,
-            self.grads,
-            self.transposed,
-        );
-        self.epoch_values += samples * n_out;
+    /// The loss of the current weights on a part of the split, in the targets' units.
+    fn loss_on(&mut self, part: Part) -> f32 {
+        let indices = match part {
+            Part::Train => self.split.train(),
+            Part::Validation => self.split.validation(),
+            Part::Test => self.split.test(),
+        };
+        // The data set's samples have the network's widths (checked by the constructor).
+        self.learner.loss_of(self.data.select(indices))
     }
 
     fn end_epoch(&mut self, train: f32) -> EpochSummary {
         self.epoch = self.epoch.saturating_add(1);
         let val = if train.is_finite() {
-            model::mse::<C>(
-                self.widths,
-                self.params,
-                self.stats,
-                &self.data,
-                self.split.validation(),
-                self.acts,
-            )
+            self.loss_on(Part::Validation)
         } else {
             f32::NAN
         };
         let grad_norm = libm::sqrtf(self.epoch_grad_sq / self.epoch_batches.max(1) as f32);
-        let verdict = self
-            .monitor
-            .observe(&self.config, self.epoch, train, val, grad_norm);
+        let verdict =
+            self.monitor
+                .observe(self.learner.config(), self.epoch, train, val, grad_norm);
         if verdict.improved {
-            copy_prefix(self.best, self.params);
+            copy_prefix(self.best, self.learner.params());
         }
         let loss = EpochLoss {
             epoch: self.epoch,
@@ -478,7 +361,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
         };
         self.history.write(loss);
         if verdict.stop.is_some() {
-            copy_prefix(self.params, self.best);
+            self.restore_best();
             self.stop = verdict.stop;
         }
         self.cursor = 0;
@@ -493,6 +376,12 @@ impl<'a, const C: usize> Trainer<'a, C> {
             event: verdict.event,
             stop: verdict.stop,
         }
+    }
+
+    /// Puts the best weights back in place.
+    fn restore_best(&mut self) {
+        let (params, _) = self.learner.params_and_stats_mut();
+        copy_prefix(params, self.best);
     }
 
     /// Trains until a stopping rule fires, calling `on_epoch` after every epoch.
@@ -521,7 +410,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
 
     /// The current weights as a model (the best weights once training stopped).
     pub fn model(&self) -> Model<'_> {
-        Model::from_parts(self.widths, self.params, self.stats)
+        self.learner.model()
     }
 
     /// The data and split being trained on.
@@ -531,38 +420,26 @@ impl<'a, const C: usize> Trainer<'a, C> {
 
     /// Ends training: restores the best-validation weights if training had not stopped yet,
     /// evaluates the test set — once — and hands over the model.
-    pub fn finish(self) -> Finished<'a> {
+    pub fn finish(mut self) -> Finished<'a> {
         if self.stop.is_none() {
-            copy_prefix(self.params, self.best);
+            self.restore_best();
         }
         let report = self.report();
-        let test = self.split.test();
-        let test_mse = (!test.is_empty()).then(|| {
-            model::mse::<C>(
-                self.widths,
-                self.params,
-                self.stats,
-                &self.data,
-                test,
-                self.acts,
-            )
-        });
-        let (params, stats): (&'a [f32], &'a [f32]) = (self.params, self.stats);
+        let test_mse = (!self.split.test().is_empty()).then(|| self.loss_on(Part::Test));
         Finished {
-            model: Model::from_parts(self.widths, params, stats),
+            model: self.learner.into_model(),
             test_mse,
             report,
         }
     }
 }
 
-/// The state training starts from: zero gradient sums (every update leaves them so), zero
-/// optimizer state, the current weights as the best so far.
-#[inline(always)]
-fn fresh_start(params: &[f32], grads: &mut [f32], state: &mut [f32], best: &mut [f32]) {
-    grads.iter_mut().for_each(|g| *g = 0.0);
-    state.iter_mut().for_each(|v| *v = 0.0);
-    copy_prefix(best, params);
+/// A part of the split, for [`Trainer::loss_on`].
+#[derive(Clone, Copy)]
+enum Part {
+    Train,
+    Validation,
+    Test,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use tinytrain_core::loss::Loss;
 use tinytrain_core::{shape, Config, Dataset, Init, Model, Optimizer, Split, Trainer};
 
 const SPECIAL_F32: [f32; 8] = [
@@ -63,7 +64,8 @@ prop_compose! {
         let (clip_norm, stall_grad_norm, divergence_factor) = limits;
         Config {
             learning_rate, batch_size, max_epochs: epochs[0], patience: epochs[1], min_delta,
-            target_loss, seed, init, shuffle: flags.0, optimizer, standardize: flags.1, clip_norm,
+            target_loss, seed, init, shuffle: flags.0, optimizer, loss: Loss::MeanSquaredError,
+            standardize: flags.1, clip_norm,
             stall_grad_norm, stall_epochs: 2, divergence_factor,
         }
     }

@@ -1,0 +1,517 @@
+//! The learner under every driver: a network's parameters, their gradient sums and the
+//! optimizer's state, trained one mini-batch at a time on whatever samples a driver chooses.
+//!
+//! A driver decides *which* samples form a batch — [`crate::Trainer`] walks epochs over a
+//! [`crate::Split`], a stream driver samples a replay buffer — and hands them to
+//! [`Learner::step`], which runs the forward pass, the [`Loss`](crate::loss::Loss) and its
+//! gradient, back-propagation and one update of the [`Optimizer`](crate::Optimizer). Every driver
+//! goes through this one code path, so they give the same bits for the same samples.
+
+use crate::model::{self, copy_prefix, expect_len, expect_width};
+use crate::optim::Powers;
+use crate::{mlp, scaler, shape, Config, Error, Lcg, Model};
+
+/// One mini-batch, as [`Learner::step`] trained it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Batch {
+    /// Samples in the batch.
+    pub samples: usize,
+    /// The samples' losses before the update, in the targets' units, added up over
+    /// [`Self::terms`] terms (for MSE: every output's squared error).
+    pub loss_sum: f32,
+    /// Terms in [`Self::loss_sum`] ([`crate::loss::Loss::terms`] per sample): `loss_sum / terms`
+    /// is the batch's mean loss.
+    pub terms: usize,
+    /// L2 norm of the batch's mean gradient, before clipping, in standardised units.
+    pub grad_norm: f32,
+}
+
+/// What [`Learner::step`] did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Step {
+    /// The weights took the batch's step.
+    Trained(Batch),
+    /// The batch's loss or the update was NaN or infinite: the learning rate is too large (or
+    /// a sample holds a non-finite value). The weights may now hold non-finite values: a driver
+    /// puts a checkpoint back ([`Learner::set_params`]) before training on.
+    Diverged,
+}
+
+/// A network being trained, on caller-provided storage; see the [module docs](self).
+///
+/// The arena holds [`shape::learner_arena_len`]`(widths, config.optimizer, C)` values laid out
+/// as: parameters, gradient sums, optimizer state, activations (the back-propagated errors are
+/// written over them), a transpose buffer (wide chunks only), standardisation statistics.
+///
+/// `C` is how many samples of a mini-batch go through the network at once: `C = 1` needs the
+/// least memory, `C = 4` is fastest on a Cortex-M4F, `C = 16` on a PC's vector units. Every
+/// chunk size gives the same bits.
+///
+/// ```
+/// use tinytrain_core::learner::{Learner, Step};
+/// use tinytrain_core::{shape, Config, Optimizer};
+/// const WIDTHS: [usize; 3] = [1, 8, 1];
+/// let mut arena = [0.0; shape::learner_arena_len(&WIDTHS, Optimizer::SGD, 1)];
+/// let config = Config { learning_rate: 0.05, ..Config::DEFAULT };
+/// let mut learner = Learner::<1>::new(&WIDTHS, config, &mut arena)?;
+/// // y = 2x: a batch of four samples, as (inputs, targets).
+/// let batch = [([-1.0], [-2.0]), ([-0.5], [-1.0]), ([0.5], [1.0]), ([1.0], [2.0])];
+/// let samples = || batch.iter().map(|(x, t)| (&x[..], &t[..]));
+/// let before = learner.evaluate(samples())?;
+/// for _ in 0..50 {
+///     assert!(matches!(learner.step(samples())?, Step::Trained(_)));
+/// }
+/// assert!(learner.evaluate(samples())? < before / 10.0);
+/// # Ok::<(), tinytrain_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Learner<'a, const C: usize = 1> {
+    widths: &'a [usize],
+    config: Config,
+    params: &'a mut [f32],
+    grads: &'a mut [f32],
+    state: &'a mut [f32],
+    acts: &'a mut [f32],
+    transposed: &'a mut [f32],
+    stats: &'a mut [f32],
+    powers: Powers,
+}
+
+impl<'a, const C: usize> Learner<'a, C> {
+    /// Checks the widths and the configuration, initialises the weights (`config.init`, seeded
+    /// by `config.seed`) and sets the identity standardisation (mean 0, deviation 1: a driver or
+    /// [`Self::set_model`] sets real statistics). `arena` holds at least
+    /// [`shape::learner_arena_len`]`(widths, config.optimizer, C)` values (more are left
+    /// unused).
+    pub fn new(widths: &'a [usize], config: Config, arena: &'a mut [f32]) -> Result<Self, Error> {
+        config.validate()?;
+        shape::check(widths)?;
+        let mut rng = Lcg::new(config.seed);
+        let (learner, _) = Self::carve(widths, config, arena, &mut rng)?;
+        scaler::identity(learner.stats, shape::input_width(widths));
+        Ok(learner)
+    }
+
+    /// As [`Self::new`] for a driver that has checked `widths` and `config` already, drawing the
+    /// initial weights from `rng` and leaving the statistics for it to write; also returns what
+    /// `arena` holds beyond the learner's part.
+    pub(crate) fn carve(
+        widths: &'a [usize],
+        config: Config,
+        arena: &'a mut [f32],
+        rng: &mut Lcg,
+    ) -> Result<(Self, &'a mut [f32]), Error> {
+        if C == 0 {
+            return Err(Error::InvalidHyperparameter { name: "chunk" });
+        }
+        let found = arena.len();
+        // The total is worked out only for the error: a microcontroller's widths are constants,
+        // and each part's length then is one too.
+        let too_small = || Error::BufferSize {
+            needed: shape::learner_arena_len(widths, config.optimizer, C),
+            found,
+        };
+        let carve =
+            |rest: &'a mut [f32], n: usize| rest.split_at_mut_checked(n).ok_or_else(too_small);
+        let p = shape::param_len(widths);
+        let (params, rest) = carve(arena, p)?;
+        let (grads, rest) = carve(rest, p)?;
+        let (state, rest) = carve(rest, p * config.optimizer.state_per_param())?;
+        let (acts, rest) = carve(rest, C * shape::activation_len(widths))?;
+        let transposed_len = crate::dense::transposed_len(shape::max_fan_in(widths), C);
+        let (transposed, rest) = carve(rest, transposed_len)?;
+        let (stats, rest) = carve(rest, shape::scaler_len(widths))?;
+        config.init.fill(widths, params, rng);
+        zero(grads);
+        zero(state);
+        let learner = Self {
+            widths,
+            config,
+            params,
+            grads,
+            state,
+            acts,
+            transposed,
+            stats,
+            powers: Powers::new(),
+        };
+        Ok((learner, rest))
+    }
+
+    /// The layer widths, input first.
+    pub fn widths(&self) -> &'a [usize] {
+        self.widths
+    }
+
+    /// The configuration: learning rate, update rule, loss, clipping.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The current weights and standardisation as a model.
+    pub fn model(&self) -> Model<'_> {
+        Model::from_parts(self.widths, self.params, self.stats)
+    }
+
+    /// The optimizer's state ([`crate::Optimizer::state_per_param`] values per parameter) and
+    /// Adam's bias-correction powers: with the weights, all a later run needs to train on as
+    /// if it had never stopped.
+    pub fn optimizer_state(&self) -> (&[f32], Powers) {
+        (self.state, self.powers)
+    }
+
+    /// Replaces the weights, and starts the optimizer afresh (zero state, step 0).
+    pub fn set_params(&mut self, params: &[f32]) -> Result<(), Error> {
+        expect_len(params.len(), self.params.len())?;
+        if let Some(index) = params.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFiniteParameter { index });
+        }
+        copy_prefix(self.params, params);
+        self.restart();
+        Ok(())
+    }
+
+    /// Starts from a trained model — weights *and* standardisation statistics — to fine-tune
+    /// it (e.g. a model trained on the host, flashed to the device).
+    pub fn set_model(&mut self, model: &Model<'_>) -> Result<(), Error> {
+        expect_width(model.widths().len(), self.widths.len())?;
+        for (m, w) in model.widths().iter().zip(self.widths) {
+            expect_width(*m, *w)?;
+        }
+        scaler::check(model.stats(), shape::input_width(self.widths))?;
+        self.set_params(model.params())?;
+        copy_prefix(self.stats, model.stats());
+        Ok(())
+    }
+
+    /// The optimizer starts afresh: zero state, step 0 (the gradient sums are zero between
+    /// steps already).
+    fn restart(&mut self) {
+        zero(self.state);
+        self.powers = Powers::new();
+    }
+
+    /// The parameters, for a driver's checkpoint.
+    pub(crate) fn params(&self) -> &[f32] {
+        self.params
+    }
+
+    /// The parameters and the standardisation statistics, for a driver that writes them.
+    pub(crate) fn params_and_stats_mut(&mut self) -> (&mut [f32], &mut [f32]) {
+        (self.params, self.stats)
+    }
+
+    /// Hands the weights and statistics over for good, as a model.
+    pub(crate) fn into_model(self) -> Model<'a> {
+        let (params, stats): (&'a [f32], &'a [f32]) = (self.params, self.stats);
+        Model::from_parts(self.widths, params, stats)
+    }
+
+    /// Trains one mini-batch: every sample's forward pass, loss and back-propagation, `C` at a
+    /// time, then one update with the batch's mean gradient (clipped to
+    /// [`Config::clip_norm`]). `batch` yields `(inputs, targets)` in the data's units; the
+    /// standardisation statistics scale them. It is read twice: every sample's widths are
+    /// checked before any is trained on.
+    ///
+    /// Errors, with nothing changed: an empty batch ([`Error::EmptyData`]); a sample whose inputs
+    /// or targets have the wrong width ([`Error::WidthMismatch`]). A non-finite loss or update is
+    /// not an error but [`Step::Diverged`].
+    pub fn step<'d, B>(&mut self, batch: B) -> Result<Step, Error>
+    where
+        B: IntoIterator<Item = Sample<'d>>,
+        B::IntoIter: Clone,
+    {
+        let samples = batch.into_iter();
+        if check_widths(samples.clone(), self.sample_widths())? == 0 {
+            return Err(Error::EmptyData);
+        }
+        Ok(self.train(samples))
+    }
+
+    /// [`Self::step`] on samples of the network's widths, checked by the driver (for example
+    /// the rows of a [`crate::Dataset`]). An empty batch changes nothing.
+    pub(crate) fn train<'d>(&mut self, batch: impl Iterator<Item = Sample<'d>>) -> Step {
+        let mut samples = batch;
+        let mut loss_sum = 0.0;
+        let mut n: usize = 0;
+        loop {
+            match self.accumulate(&mut samples, &mut loss_sum) {
+                0 => break,
+                k => n = n.saturating_add(k),
+            }
+        }
+        if n == 0 {
+            return Step::Trained(Batch {
+                samples: 0,
+                loss_sum,
+                terms: 0,
+                grad_norm: 0.0,
+            });
+        }
+        let mean = 1.0 / n as f32;
+        let mut scale = mean;
+        let clip = self.config.clip_norm;
+        if clip > 0.0 {
+            // Clipping needs the norm before the update; otherwise the update adds it up.
+            let norm = libm::sqrtf(crate::loss::sum_of_squares(self.grads)) * mean;
+            if norm > clip {
+                scale *= clip / norm;
+            }
+        }
+        if !loss_sum.is_finite() {
+            zero(self.grads);
+            return Step::Diverged;
+        }
+        let squares = self.config.optimizer.update(
+            self.params,
+            self.grads,
+            self.state,
+            self.config.learning_rate,
+            scale,
+            &mut self.powers,
+        );
+        let grad_norm = libm::sqrtf(squares) * mean;
+        if !grad_norm.is_finite() {
+            return Step::Diverged;
+        }
+        Step::Trained(Batch {
+            samples: n,
+            loss_sum,
+            terms: n.saturating_mul(self.config.loss.terms(shape::output_width(self.widths))),
+            grad_norm,
+        })
+    }
+
+    /// Forward and backward pass of the next (at most) `C` samples of `samples`; adds their
+    /// losses to `loss_sum`, sample after sample, and returns how many there were.
+    ///
+    /// Not inlined, like the update: their locals are not all in the step's frame at once (a
+    /// microcontroller's stack).
+    #[inline(never)]
+    fn accumulate<'d>(
+        &mut self,
+        samples: &mut impl Iterator<Item = Sample<'d>>,
+        loss_sum: &mut f32,
+    ) -> usize {
+        let (n_in, n_out) = self.sample_widths();
+        // The chunk's samples, looked up once: lane `s` holds sample `s`.
+        let mut chunk: [Sample<'d>; C] = [(&[], &[]); C];
+        let mut used = 0;
+        for (lane, sample) in chunk.iter_mut().zip(samples) {
+            *lane = sample;
+            used += 1;
+        }
+        let chunk = chunk.get(..used).unwrap_or(&[]);
+        if used == 0 {
+            return 0;
+        }
+        // Standardised inputs, feature-major: `(x - mean) / std`, as `scaler::scale_inputs`.
+        let (means, devs) = scaler::input_stats(self.stats, n_in);
+        let inputs = self.acts.chunks_exact_mut(C).zip(means).zip(devs);
+        for (k, ((lanes, m), s)) in inputs.enumerate() {
+            for (v, (x, _)) in lanes.iter_mut().zip(chunk) {
+                *v = (x.get(k).copied().unwrap_or(0.0) - m) / s;
+            }
+        }
+        mlp::forward::<C>(self.widths, self.params, self.acts);
+        let out_at = self.acts.len().saturating_sub(n_out.saturating_mul(C));
+        let outputs = self.acts.get_mut(out_at..).unwrap_or(&mut []);
+        let (means, devs) = scaler::target_stats(self.stats, n_in, n_out);
+        self.config
+            .loss
+            .backward_chunk::<C>(outputs, chunk, means, devs, loss_sum);
+        if used < C {
+            // Unused lanes must add nothing: zero activations, zero errors.
+            for lanes in self.acts.chunks_exact_mut(C) {
+                lanes.iter_mut().skip(used).for_each(|v| *v = 0.0);
+            }
+        }
+        mlp::backward::<C>(
+            self.widths,
+            self.params,
+            self.acts,
+            self.grads,
+            self.transposed,
+        );
+        used
+    }
+
+    /// The mean loss of `samples` (`(inputs, targets)` in the data's units) under the current
+    /// weights, in the targets' units; 0 for no samples. Runs `C` samples at a time; the sums run
+    /// in sample order, so every `C` gives the same bits.
+    ///
+    /// Errors: a sample whose inputs or targets have the wrong width ([`Error::WidthMismatch`]),
+    /// checked before any is evaluated.
+    pub fn evaluate<'d, S>(&mut self, samples: S) -> Result<f32, Error>
+    where
+        S: IntoIterator<Item = Sample<'d>>,
+        S::IntoIter: Clone,
+    {
+        let samples = samples.into_iter();
+        check_widths(samples.clone(), self.sample_widths())?;
+        Ok(self.loss_of(samples))
+    }
+
+    /// [`Self::evaluate`] on samples of the network's widths, checked by the driver.
+    pub(crate) fn loss_of<'d>(&mut self, samples: impl Iterator<Item = Sample<'d>>) -> f32 {
+        model::evaluate::<C>(
+            self.config.loss,
+            self.widths,
+            self.params,
+            self.stats,
+            samples,
+            self.acts,
+        )
+    }
+
+    /// Inputs and targets per sample.
+    fn sample_widths(&self) -> (usize, usize) {
+        (
+            shape::input_width(self.widths),
+            shape::output_width(self.widths),
+        )
+    }
+}
+
+/// One sample: its inputs and its targets.
+pub type Sample<'d> = (&'d [f32], &'d [f32]);
+
+/// Checks that every sample has `n_in` inputs and `n_out` targets; returns how many there are.
+fn check_widths<'d>(
+    samples: impl Iterator<Item = Sample<'d>>,
+    (n_in, n_out): (usize, usize),
+) -> Result<usize, Error> {
+    let mut n = 0;
+    for (x, t) in samples {
+        expect_width(x.len(), n_in)?;
+        expect_width(t.len(), n_out)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Sets every value to zero.
+#[inline(always)]
+fn zero(values: &mut [f32]) {
+    values.iter_mut().for_each(|v| *v = 0.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Optimizer;
+    use std::vec;
+
+    #[test]
+    fn bad_batches_are_errors_and_change_nothing() {
+        let widths = [2, 3, 1];
+        let mut arena = vec![0.0; shape::learner_arena_len(&widths, Optimizer::ADAM, 4)];
+        let config = Config {
+            optimizer: Optimizer::ADAM,
+            ..Config::DEFAULT
+        };
+        let mut learner = Learner::<4>::new(&widths, config, &mut arena).unwrap();
+        let before = learner.model().params().to_vec();
+        let empty: [(&[f32], &[f32]); 0] = [];
+        assert_eq!(learner.step(empty), Err(Error::EmptyData));
+        let good: (&[f32], &[f32]) = (&[1.0, 2.0], &[3.0]);
+        let narrow: (&[f32], &[f32]) = (&[1.0], &[3.0]);
+        let wide_target: (&[f32], &[f32]) = (&[1.0, 2.0], &[3.0, 4.0]);
+        let batch = [good, good, good, good, good, narrow];
+        assert_eq!(
+            learner.step(batch),
+            Err(Error::WidthMismatch {
+                expected: 2,
+                found: 1
+            })
+        );
+        assert_eq!(
+            learner.step([wide_target]),
+            Err(Error::WidthMismatch {
+                expected: 1,
+                found: 2
+            })
+        );
+        assert_eq!(learner.model().params(), &before[..]);
+        assert!(learner.grads.iter().all(|g| g.to_bits() == 0), "sums reset");
+        assert_eq!(
+            learner.evaluate([narrow]).map(|_| ()),
+            Err(Error::WidthMismatch {
+                expected: 2,
+                found: 1
+            })
+        );
+        // The same good batch now trains as if nothing had happened.
+        let mut fresh_arena = vec![0.0; arena_len(&widths)];
+        let mut fresh = Learner::<4>::new(&widths, config, &mut fresh_arena).unwrap();
+        let a = learner.step([good; 5]).unwrap();
+        let b = fresh.step([good; 5]).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(learner.model().params(), fresh.model().params());
+    }
+
+    fn arena_len(widths: &[usize]) -> usize {
+        shape::learner_arena_len(widths, Optimizer::ADAM, 4)
+    }
+
+    #[test]
+    fn a_non_finite_sample_is_divergence_not_an_update() {
+        let widths = [1, 4, 1];
+        let mut arena = vec![0.0; shape::learner_arena_len(&widths, Optimizer::SGD, 1)];
+        let mut learner = Learner::<1>::new(&widths, Config::DEFAULT, &mut arena).unwrap();
+        let before = learner.model().params().to_vec();
+        let nan: (&[f32], &[f32]) = (&[f32::NAN], &[1.0]);
+        assert_eq!(learner.step([nan]), Ok(Step::Diverged));
+        assert_eq!(learner.model().params(), &before[..]);
+        assert!(learner.grads.iter().all(|g| g.to_bits() == 0), "sums reset");
+    }
+
+    #[test]
+    fn setting_weights_restarts_the_optimizer() {
+        let widths = [1, 2, 1];
+        let config = Config {
+            optimizer: Optimizer::ADAM,
+            ..Config::DEFAULT
+        };
+        let mut arena = vec![0.0; shape::learner_arena_len(&widths, config.optimizer, 1)];
+        let mut learner = Learner::<1>::new(&widths, config, &mut arena).unwrap();
+        let start = learner.model().params().to_vec();
+        let sample: (&[f32], &[f32]) = (&[0.5], &[1.0]);
+        let first = learner.step([sample]).unwrap();
+        assert_ne!(learner.optimizer_state().1, Powers::new());
+        learner.set_params(&start).unwrap();
+        assert_eq!(learner.optimizer_state().1, Powers::new());
+        assert!(learner.optimizer_state().0.iter().all(|v| *v == 0.0));
+        assert_eq!(learner.step([sample]).unwrap(), first);
+        let mut bad = start.clone();
+        bad[2] = f32::INFINITY;
+        assert_eq!(
+            learner.set_params(&bad),
+            Err(Error::NonFiniteParameter { index: 2 })
+        );
+        assert_eq!(
+            learner.set_params(&start[1..]),
+            Err(Error::BufferSize {
+                needed: start.len(),
+                found: start.len() - 1
+            })
+        );
+    }
+
+    #[test]
+    fn a_short_arena_and_a_zero_chunk_are_errors() {
+        let widths = [1, 2, 1];
+        let needed = shape::learner_arena_len(&widths, Optimizer::SGD, 1);
+        let mut arena = vec![0.0; needed - 1];
+        assert_eq!(
+            Learner::<1>::new(&widths, Config::DEFAULT, &mut arena).unwrap_err(),
+            Error::BufferSize {
+                needed,
+                found: needed - 1
+            }
+        );
+        assert!(Learner::<0>::new(&widths, Config::DEFAULT, &mut arena).is_err());
+    }
+}
