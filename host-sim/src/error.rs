@@ -54,7 +54,7 @@ pub enum Error {
         path: PathBuf,
     },
     /// A row has more or fewer cells than the header.
-    #[error("{}:{line}: {found} cells, but the header has {expected}", path.display())]
+    #[error("{}:{line}: {}{found} cells, but the header has {expected}", path.display(), if *more { "at least " } else { "" })]
     RaggedRow {
         /// The file.
         path: PathBuf,
@@ -62,12 +62,15 @@ pub enum Error {
         line: u64,
         /// Cells in the header.
         expected: usize,
-        /// Cells in this row.
+        /// Cells in this row (counted up to [`crate::records::MAX_LINE`] bytes).
         found: usize,
+        /// The row is longer than [`crate::records::MAX_LINE`]: it has more than `found`
+        /// cells.
+        more: bool,
     },
     /// A cell is not a finite number.
     #[error(
-        "{}:{line}:{column}: {cell:?} in column `{name}` is not a finite number",
+        "{}:{line}:{column}: {cell} in column `{name}` is not a finite number",
         path.display()
     )]
     NotANumber {
@@ -79,8 +82,40 @@ pub enum Error {
         column: usize,
         /// The column's header.
         name: String,
-        /// The cell's text.
-        cell: String,
+        /// The start of the cell's text.
+        cell: crate::records::Excerpt,
+    },
+    /// A cell longer than the limit (see [`crate::records`]).
+    #[error(
+        "{}:{line}:{column}: a cell longer than {limit} bytes, the limit per cell: {start}",
+        path.display()
+    )]
+    FieldTooLong {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number where its record starts.
+        line: u64,
+        /// 1-based column number.
+        column: usize,
+        /// [`crate::records::MAX_FIELD`].
+        limit: usize,
+        /// Its start.
+        start: crate::records::Excerpt,
+    },
+    /// A record (a line) longer than the limit (see [`crate::records`]).
+    #[error(
+        "{}:{line}: a line longer than {limit} bytes, the limit per line (after {cells} cells)",
+        path.display()
+    )]
+    LineTooLong {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number where it starts.
+        line: u64,
+        /// [`crate::records::MAX_LINE`].
+        limit: usize,
+        /// The cells read before the limit.
+        cells: usize,
     },
     /// The CSV file is malformed (for example not UTF-8).
     #[error("{}:{line}: {message}", path.display())]

@@ -33,6 +33,7 @@ pub mod net;
 pub mod output;
 pub mod plot;
 pub mod progress;
+pub mod records;
 pub mod report;
 pub mod sweep;
 pub mod table;

@@ -1,7 +1,48 @@
 //! CSV files of numbers with a header row, and the choice of the target column.
 
 use crate::error::{Error, Result};
+use crate::records::{Excerpt, Records};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
+
+/// Column names for a message: the first [`LISTED`], each cut to an [`Excerpt`] if long, and
+/// how many more there are.
+///
+/// ```
+/// use tinytrain_host_sim::table::listed;
+/// assert_eq!(listed(&["x".into(), "y".into()]), "x, y");
+/// let many: Vec<String> = (0..100).map(|k| format!("c{k}")).collect();
+/// assert_eq!(listed(&many), "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9 and 90 more");
+/// ```
+pub fn listed(names: &[String]) -> String {
+    let shown: Vec<String> = names
+        .iter()
+        .take(LISTED)
+        .map(|name| {
+            let excerpt = Excerpt::new(name.as_bytes());
+            if excerpt.cut {
+                excerpt.text + "…"
+            } else {
+                excerpt.text
+            }
+        })
+        .collect();
+    let more = names.len().saturating_sub(LISTED);
+    if more == 0 {
+        shown.join(", ")
+    } else {
+        format!("{} and {more} more", shown.join(", "))
+    }
+}
+
+/// The most column names a message lists.
+pub const LISTED: usize = 10;
+
+/// A cell as a finite number (surrounding whitespace ignored).
+fn number(cell: &[u8]) -> Option<f32> {
+    let v: f32 = std::str::from_utf8(cell).ok()?.trim().parse().ok()?;
+    v.is_finite().then_some(v)
+}
 
 /// A CSV file of finite numbers: a header and rows of equally many cells.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,14 +56,15 @@ pub struct Table {
 }
 
 impl Table {
-    /// Reads a CSV file; every error names the file and, for a bad cell or row, its line and
-    /// column.
+    /// Reads a CSV file, streaming it with the limits of [`crate::records`] (so that a file of
+    /// any size or shape is read in bounded memory besides its numbers); every error names the
+    /// file and, for a bad cell or row, its line and column.
     pub fn read(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        let file = std::fs::File::open(path).map_err(|source| Error::Read {
             path: path.to_owned(),
             source,
         })?;
-        Self::parse(path, &bytes)
+        Self::from_reader(path, std::io::BufReader::with_capacity(1 << 16, file))
     }
 
     /// Parses CSV text; `path` only names it in messages.
@@ -38,50 +80,80 @@ impl Table {
     /// # Ok::<(), tinytrain_host_sim::Error>(())
     /// ```
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
+        Self::from_reader(path, bytes)
+    }
+
+    /// Reads CSV from `input`; `path` names it in messages.
+    pub fn from_reader(path: &Path, input: impl BufRead) -> Result<Self> {
+        let mut records = Records::new(path, input);
+        let mut header = Vec::new();
+        let mut bad_name = None;
+        let first = records.next(|column, cell| {
+            match std::str::from_utf8(cell) {
+                Ok(name) => header.push(name.trim().to_owned()),
+                Err(_) => bad_name = bad_name.or(Some(column + 1)),
+            }
+            Ok(())
+        })?;
         let path = path.to_owned();
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(bytes);
-        let csv_error = |e: csv::Error, path: &PathBuf| Error::Csv {
-            path: path.clone(),
-            line: e.position().map_or(1, |p| p.line()),
-            message: e.to_string(),
+        let Some(first) = first else {
+            return Err(Error::EmptyFile { path });
         };
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(|e| csv_error(e, &path))?
-            .iter()
-            .map(str::to_owned)
-            .collect();
-        if header.is_empty() || header == [""] {
+        if let Some(column) = bad_name {
+            return Err(Error::Csv {
+                path,
+                line: first.line,
+                message: format!("column {column} of the header is not UTF-8 text"),
+            });
+        }
+        if header == [""] {
             return Err(Error::EmptyFile { path });
         }
+        let n = header.len();
         let mut values = Vec::new();
-        for record in reader.records() {
-            let record = record.map_err(|e| csv_error(e, &path))?;
-            let line = record.position().map_or(0, |p| p.line());
-            if record.len() != header.len() {
-                return Err(Error::RaggedRow {
-                    path,
-                    line,
-                    expected: header.len(),
-                    found: record.len(),
-                });
-            }
-            for (k, (cell, name)) in record.iter().zip(&header).enumerate() {
-                match cell.parse::<f32>() {
-                    Ok(v) if v.is_finite() => values.push(v),
-                    _ => {
-                        return Err(Error::NotANumber {
-                            path,
-                            line,
-                            column: k + 1,
-                            name: name.clone(),
-                            cell: cell.to_owned(),
-                        })
+        loop {
+            let mut bad = None;
+            let row = records.next(|column, cell| {
+                if column < n {
+                    match number(cell) {
+                        Some(v) => values.push(v),
+                        None if bad.is_none() => bad = Some((column, Excerpt::new(cell))),
+                        None => {}
                     }
                 }
+                Ok(())
+            });
+            let row = match row {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                Err(Error::LineTooLong { line, cells, .. }) if cells > n => {
+                    return Err(Error::RaggedRow {
+                        path,
+                        line,
+                        expected: n,
+                        found: cells,
+                        more: true,
+                    })
+                }
+                Err(e) => return Err(e),
+            };
+            if row.cells != n {
+                return Err(Error::RaggedRow {
+                    path,
+                    line: row.line,
+                    expected: n,
+                    found: row.cells,
+                    more: false,
+                });
+            }
+            if let Some((k, cell)) = bad {
+                return Err(Error::NotANumber {
+                    path,
+                    line: row.line,
+                    column: k + 1,
+                    name: header.get(k).cloned().unwrap_or_default(),
+                    cell,
+                });
             }
         }
         if values.is_empty() {
@@ -123,7 +195,7 @@ impl Table {
             .ok_or_else(|| Error::UnknownColumn {
                 path: self.path.clone(),
                 target: target.to_owned(),
-                columns: self.header.join(", "),
+                columns: listed(&self.header),
             })
     }
 
@@ -136,7 +208,7 @@ impl Table {
                 path: self.path.clone(),
                 problem: format!(
                     "only one column ({}); a feature column and a target column are needed",
-                    self.header.join(", ")
+                    listed(&self.header)
                 ),
             });
         }
@@ -201,7 +273,7 @@ impl Table {
             problem: format!(
                 "{n} columns ({}), but the model takes {n_in} input{s}: give {n_in} input \
                  columns, optionally followed by the target column",
-                self.header.join(", ")
+                listed(&self.header)
             ),
         })
     }

@@ -3,6 +3,7 @@
 mod data;
 mod demo;
 mod errors;
+mod input;
 mod outputs;
 mod predict;
 mod sweep;
