@@ -27,7 +27,7 @@ const FAILURE_BLINKS: u32 = 5;
 /// a model; otherwise returns whether the demo succeeded.
 pub fn run<B: Board>() -> bool {
     let stack = Stack::paint();
-    defmt::println!("board: {=str}", B::NAME);
+    defmt::println!("board: {=str}", B::name());
     let Some(Parts {
         mut led,
         mut delay,
@@ -70,7 +70,7 @@ pub fn run<B: Board>() -> bool {
         Next::Reset(saved) => {
             handover::leave(&saved);
             defmt::flush();
-            cortex_m::peripheral::SCB::sys_reset()
+            B::reset()
         }
         Next::Exit(true) => {
             let _ = led.set_low();

@@ -15,7 +15,12 @@ use tinytrain_core::optim::Powers;
 use tinytrain_core::{mlp, shape, Config, Dataset, Lcg, Optimizer, Split, Trainer};
 
 /// The networks measured: the host benchmark's.
-const NETWORKS: [[usize; 4]; 3] = [[1, 16, 16, 1], [10, 32, 16, 1], [16, 64, 64, 4]];
+#[cfg(not(feature = "microbit"))]
+const NETWORKS: &[[usize; 4]] = &[[1, 16, 16, 1], [10, 32, 16, 1], [16, 64, 64, 4]];
+/// The networks measured: the smallest of the host benchmark's, the one whose data and arena
+/// fit the micro:bit's 16 KiB of RAM.
+#[cfg(feature = "microbit")]
+const NETWORKS: &[[usize; 4]] = &[[1, 16, 16, 1]];
 /// Samples per mini-batch.
 const BATCH: usize = 16;
 /// Training samples: the batches counted, one epoch (one more sample is the validation set).
@@ -26,8 +31,8 @@ const CHUNK: usize = 4;
 /// Updates counted per update rule.
 const UPDATES: usize = 8;
 /// The widest input and output of the networks.
-const MAX_IN: usize = 16;
-const MAX_OUT: usize = 4;
+const MAX_IN: usize = max_width(0);
+const MAX_OUT: usize = max_width(3);
 /// The largest arena any measurement needs.
 const ARENA: usize = max_arena();
 /// The update rules, with the names they are printed with.
@@ -37,9 +42,22 @@ const RULES: [(&str, Optimizer); 3] = [
     ("Adam", Optimizer::ADAM),
 ];
 
+/// The widest layer `k` of the networks.
+const fn max_width(k: usize) -> usize {
+    let mut max = 0;
+    let mut rest: &[[usize; 4]] = NETWORKS;
+    while let [widths, tail @ ..] = rest {
+        if widths[k] > max {
+            max = widths[k];
+        }
+        rest = tail;
+    }
+    max
+}
+
 const fn max_arena() -> usize {
     let mut max = 0;
-    let mut rest: &[[usize; 4]] = &NETWORKS;
+    let mut rest: &[[usize; 4]] = NETWORKS;
     while let [widths, tail @ ..] = rest {
         let len = shape::train_arena_len_chunked(widths, Optimizer::ADAM, CHUNK);
         if len > max {
@@ -81,7 +99,7 @@ const CONFIG: Config = Config {
 
 /// Runs every measurement on board `B`, printing the tables; false if one could not run.
 pub fn run<B: Board>() -> bool {
-    defmt::println!("board: {=str}", B::NAME);
+    defmt::println!("board: {=str}", B::name());
     let (Some(Parts { mut counter, .. }), Some(memory)) = (B::init(), MEMORY.try_take()) else {
         defmt::error!("the board or the benchmark's memory was already taken");
         return false;
@@ -275,7 +293,7 @@ fn footprint() {
         CHUNK
     );
     defmt::println!("| --- | --- | --- | --- | --- | --- |");
-    for widths in &NETWORKS {
+    for widths in NETWORKS {
         for (name, rule) in RULES {
             let least = 4
                 * (shape::param_len(widths) * (3 + rule.state_per_param())

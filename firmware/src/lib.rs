@@ -1,27 +1,36 @@
 //! # tinytrain-firmware
 //!
 //! A microcontroller that learns: the [`tinytrain_demo`] story — baseline, training with early
-//! stopping, test — on a Cortex-M4F, with its cost (instructions or cycles per training sample,
-//! static RAM, peak stack) reported over `defmt`. The trained model is saved to flash; the
-//! device resets and loads it back instead of training again.
+//! stopping, test — with its cost (instructions or cycles per training sample, static RAM, peak
+//! stack) reported over `defmt`. The trained model is saved to flash; the device resets and
+//! loads it back instead of training again.
 //!
-//! Board specifics sit behind [`board::Board`]; [`app::run`] is generic over embedded-hal
-//! traits. Every binary in `src/bin` is a few lines: pick a board, run, [`exit`] with the verdict.
+//! Board specifics sit behind [`board::Board`]; [`app::run`] is generic over it, and
+//! [`board::Selected`] is the board the cargo feature picks. Every binary in `src/bin` is a few
+//! lines: run on the selected board, [`exit`] with the verdict.
 //!
-//! | board | feature | log transport | runner |
-//! | --- | --- | --- | --- |
-//! | QEMU `mps2-an386` | `qemu` (default) | semihosting | `cargo xtask qemu-run` |
-//! | nRF52840-DK | `nrf52840dk` | RTT | `probe-rs run --chip nRF52840_xxAA` |
+//! | board | core | feature | target | log transport |
+//! | --- | --- | --- | --- | --- |
+//! | QEMU `mps2-an385` | Cortex-M3 | `mps2` (default) | `thumbv7m-none-eabi` | semihosting |
+//! | QEMU `mps2-an386` | Cortex-M4F | `mps2` (default) | `thumbv7em-none-eabihf` | semihosting |
+//! | QEMU `mps2-an500` | Cortex-M7 | `mps2` (default) | `thumbv7em-none-eabihf` | semihosting |
+//! | QEMU `mps2-an505` | Cortex-M33 | `mps2-an505` | `thumbv8m.main-none-eabihf` | semihosting |
+//! | QEMU `microbit` | Cortex-M0 | `microbit` | `thumbv6m-none-eabi` | semihosting |
+//! | QEMU `virt` | RISC-V rv32imc | `riscv-virt` | `riscv32imc-unknown-none-elf` | semihosting |
+//! | nRF52840-DK | Cortex-M4F | `nrf52840dk` | `thumbv7em-none-eabihf` | RTT |
 #![no_std]
 #![deny(unsafe_code, missing_docs)]
 
-#[cfg(all(feature = "qemu", feature = "nrf52840dk"))]
-compile_error!(
-    "pick one board: the default `qemu`, or `--no-default-features --features nrf52840dk`"
-);
-#[cfg(not(any(feature = "qemu", feature = "nrf52840dk")))]
-compile_error!(
-    "pick a board: the default `qemu`, or `--no-default-features --features nrf52840dk`"
+/// How many board features are on: exactly one must be.
+const BOARDS: usize = cfg!(feature = "mps2") as usize
+    + cfg!(feature = "mps2-an505") as usize
+    + cfg!(feature = "microbit") as usize
+    + cfg!(feature = "riscv-virt") as usize
+    + cfg!(feature = "nrf52840dk") as usize;
+const _: () = assert!(
+    BOARDS == 1,
+    "pick one board: the default `mps2`, or `--no-default-features --features` one of \
+     mps2-an505, microbit, riscv-virt, nrf52840dk"
 );
 
 pub mod app;
@@ -32,7 +41,10 @@ mod device_log;
 pub mod handover;
 pub mod stack;
 
-use cortex_m_rt::{exception, ExceptionFrame};
+#[cfg(target_arch = "arm")]
+pub use cortex_m_rt::entry;
+#[cfg(target_arch = "riscv32")]
+pub use riscv_rt::entry;
 
 #[cfg(feature = "nrf52840dk")]
 use defmt_rtt as _;
@@ -54,8 +66,17 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
 }
 
 /// A fault ends the run as a failure instead of spinning forever.
+#[cfg(target_arch = "arm")]
 #[allow(unsafe_code)] // cortex-m-rt requires the HardFault handler to be `unsafe fn`.
-#[exception]
-unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
+#[cortex_m_rt::exception]
+unsafe fn HardFault(_frame: &cortex_m_rt::ExceptionFrame) -> ! {
+    exit(false)
+}
+
+/// A trap (illegal instruction, misaligned or faulting access) ends the run as a failure.
+#[cfg(target_arch = "riscv32")]
+#[allow(unsafe_code)] // riscv-rt calls the handler by its symbol name.
+#[unsafe(export_name = "ExceptionHandler")]
+fn exception(_frame: &riscv_rt::TrapFrame) -> ! {
     exit(false)
 }

@@ -1,7 +1,8 @@
 //! Peak stack use: paint the free stack with a pattern at start, find the deepest overwrite later.
 //!
-//! The stack spans `_stack_end..._stack_start` (cortex-m-rt's symbols; flip-link moves them so
-//! the stack sits at the bottom of RAM and an overflow faults instead of corrupting data).
+//! The stack spans `_stack_end..._stack_start` (the runtime's symbols: cortex-m-rt's, where
+//! flip-link moves them so the stack sits at the bottom of RAM and an overflow faults instead of
+//! corrupting data, or riscv-rt's).
 
 /// The pattern painted on the unused stack.
 const PAINT: u32 = 0xcc_cc_cc_cc;
@@ -28,7 +29,9 @@ impl Stack {
     pub fn paint() -> Self {
         let bottom = core::ptr::addr_of!(_stack_end) as usize;
         let top = core::ptr::addr_of!(_stack_start) as usize;
-        let sp = cortex_m::register::msp::read() as usize;
+        // This frame's address: the stack pointer, give or take the frame (within MARGIN).
+        let here = 0u32;
+        let sp = core::hint::black_box(core::ptr::addr_of!(here)) as usize;
         let mut word = bottom;
         while word + 4 <= sp.saturating_sub(MARGIN) {
             // SAFETY: `word` lies in the stack region below the live stack (and below a margin for

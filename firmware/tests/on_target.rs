@@ -1,5 +1,6 @@
 //! On-target unit tests: the facts the host/device bit-for-bit equality rests on, and the
-//! firmware's own measuring tools, checked on the Cortex-M4F (QEMU `mps2-an386`).
+//! firmware's own measuring tools, checked on the MPS2+ boards (`cargo xtask test` runs them on
+//! the Cortex-M4F, QEMU `mps2-an386`).
 #![no_std]
 #![no_main]
 
@@ -21,18 +22,18 @@ mod tests {
     use tinytrain_core::{Lcg, Slot, Stored};
     use tinytrain_demo::Handover;
     use tinytrain_firmware::board::ram_flash::RamFlash;
-    use tinytrain_firmware::board::{mps2_an386::Instructions, Board, Counter, Mps2An386};
+    use tinytrain_firmware::board::{Board, Counter, Selected};
     use tinytrain_firmware::handover;
     use tinytrain_firmware::stack::Stack;
 
     struct State {
-        counter: Instructions,
+        counter: <Selected as Board>::Counter,
         flash: RamFlash,
     }
 
     #[init]
     fn init() -> State {
-        let Some(parts) = Mps2An386::init() else {
+        let Some(parts) = Selected::init() else {
             defmt::panic!("the board was already taken");
         };
         State {

@@ -1,10 +1,13 @@
 //! The firmware under QEMU tells the host's story bit for bit: every loss, every prediction and
 //! the trained weights' hash are equal, across both boots (train and save, reset, load back),
 //! and it exits with success.
+//!
+//! It runs on `mps2-an386` (Cortex-M4F), or on the emulated board named by the environment
+//! variable `TINYTRAIN_BOARD` (`cargo xtask test` runs it on every one).
 
 use std::sync::OnceLock;
 use std::time::Duration;
-use xtask::{firmware::MPS2_AN386, qemu};
+use xtask::firmware::{self, Board, DEMO, EMULATED, MPS2_AN386};
 
 /// Generous: the run takes about a second.
 const TIMEOUT: Duration = Duration::from_secs(300);
@@ -29,16 +32,31 @@ fn firmware_log() -> &'static (Vec<String>, i32) {
     LOG.get_or_init(build_and_run)
 }
 
+/// The board the test runs on.
+fn board() -> Board {
+    match std::env::var("TINYTRAIN_BOARD") {
+        Ok(name) => firmware::board(&name)
+            .filter(|b| b.machine.is_some())
+            .unwrap_or_else(|| {
+                let names: Vec<&str> = EMULATED.iter().map(|b| b.name).collect();
+                panic!("TINYTRAIN_BOARD={name}: not one of the emulated boards {names:?}")
+            }),
+        Err(_) => MPS2_AN386,
+    }
+}
+
 fn build_and_run() -> (Vec<String>, i32) {
-    let elf = MPS2_AN386.build().unwrap_or_else(|e| {
+    let board = board();
+    let elf = board.build(DEMO).unwrap_or_else(|e| {
         panic!(
             "building the firmware failed ({e}); `cargo xtask test` installs its targets and \
              the flip-link linker"
         )
     });
     let mut lines = Vec::new();
-    let code = qemu::run(&elf, TIMEOUT, |line| lines.push(line.to_owned()))
-        .unwrap_or_else(|e| panic!("running the firmware under QEMU failed: {e}"));
+    let code = board
+        .run(&elf, TIMEOUT, |line| lines.push(line.to_owned()))
+        .unwrap_or_else(|e| panic!("running the firmware under QEMU {} failed: {e}", board.name));
     (lines, code)
 }
 

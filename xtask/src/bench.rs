@@ -5,23 +5,24 @@
 //!   cost and each network's arena beside the least training must store;
 //! - [`size`]: flash and RAM of the demo firmware and of the least firmware that trains, with
 //!   their peak stack from a run under QEMU;
+//! - [`cores`]: the same training on every core QEMU emulates, side by side: instructions per
+//!   sample and per MAC, the software floating point's cost against the M4F, flash, RAM, stack;
 //! - [`host`]: criterion's training and inference throughput, tinytrain beside dfdx 0.13 in the
 //!   same run, as medians and ratios;
 //! - [`flame`]: where the host's training time goes, from a sampling profiler.
 
 use crate::cmd::{self, Error};
-use crate::firmware::{self, Board, MINIMAL, MPS2_AN386};
-use crate::{qemu, setup, tools};
+use crate::firmware::{self, Board, BENCH, DEMO, EMULATED, MINIMAL, MPS2_AN386};
+use crate::setup;
 use std::path::{Path, PathBuf};
-
-/// The firmware's benchmark binary, on the emulated board.
-pub const BENCH: Board = Board {
-    bin: "bench",
-    feature: "qemu",
-};
 
 /// The networks of both benchmarks.
 pub const NETWORKS: [&str; 3] = ["1-16-16-1", "10-32-16-1", "16-64-64-4"];
+
+/// The network every core trains in [`cores`], the micro:bit's 16 KiB of RAM included.
+const EVERY_CORE: &str = "1-16-16-1";
+/// Samples per chunk on the chunked path (the firmware's `bench::CHUNK`).
+const CHUNK: &str = "4";
 
 /// Samples per iteration of the host benchmark (one mini-batch, or one predicted batch).
 const BATCH: f64 = 16.0;
@@ -29,9 +30,12 @@ const BATCH: f64 = 16.0;
 /// Runs the device benchmark under QEMU; its tables come from the firmware.
 pub fn device() -> Result<(), Error> {
     setup::all()?;
-    let elf = BENCH.build()?;
-    println!("running {} on QEMU {}", elf.display(), qemu::MACHINE);
-    let code = qemu::run(&elf, qemu::DEFAULT_TIMEOUT, |line| println!("{line}"))?;
+    let board = MPS2_AN386;
+    let elf = board.build(BENCH)?;
+    println!("running {} on QEMU {}", elf.display(), board.name);
+    let code = board.run(&elf, crate::qemu::DEFAULT_TIMEOUT, |line| {
+        println!("{line}")
+    })?;
     expect_success(&elf, code)
 }
 
@@ -39,14 +43,13 @@ pub fn device() -> Result<(), Error> {
 /// flash and RAM side by side.
 pub fn size() -> Result<(), Error> {
     setup::all()?;
-    let demo = footprint(MPS2_AN386)?;
-    let minimal = footprint(MINIMAL)?;
+    let board = MPS2_AN386;
+    let demo = footprint(board, DEMO)?;
+    let minimal = footprint(board, MINIMAL)?;
     println!();
     println!(
-        "| firmware ({}) | the demo (`{}`) | training only (`{}`) |",
-        qemu::MACHINE,
-        MPS2_AN386.bin,
-        MINIMAL.bin
+        "| firmware ({}) | the demo (`{DEMO}`) | training only (`{MINIMAL}`) |",
+        board.name
     );
     println!("| --- | --- | --- |");
     for ((label, demo), (_, minimal)) in demo.rows().into_iter().zip(minimal.rows()) {
@@ -55,7 +58,90 @@ pub fn size() -> Result<(), Error> {
     Ok(())
 }
 
-/// A firmware's sections and its peak stack, in bytes.
+/// What one core measured.
+struct Core {
+    board: Board,
+    /// The device benchmark's row for [`EVERY_CORE`], [`CHUNK`] samples at once: instructions
+    /// per sample and hundredths of an instruction per MAC.
+    per_sample: u64,
+    per_mac: f64,
+    /// The demo's own count per training sample (Adam, validation passes included).
+    demo_per_sample: u64,
+    footprint: Footprint,
+}
+
+/// Runs the device benchmark and the demo on every emulated core and prints them side by side.
+pub fn cores() -> Result<(), Error> {
+    setup::all()?;
+    let mut measured = Vec::new();
+    for board in EMULATED {
+        let elf = board.build(BENCH)?;
+        println!("running {} on QEMU {}", elf.display(), board.name);
+        let mut row = None;
+        let code = board.run(&elf, crate::qemu::DEFAULT_TIMEOUT, |line| {
+            println!("{line}");
+            row = row.take().or_else(|| bench_row(line, EVERY_CORE, CHUNK));
+        })?;
+        expect_success(&elf, code)?;
+        let Some((per_sample, per_mac)) = row else {
+            return Err(missing(
+                &elf,
+                &format!("a row for {EVERY_CORE}, {CHUNK} at once"),
+            ));
+        };
+        let footprint = footprint(board, DEMO)?;
+        measured.push(Core {
+            board,
+            per_sample,
+            per_mac,
+            demo_per_sample: footprint.per_sample,
+            footprint,
+        });
+    }
+    print_cores(&measured);
+    Ok(())
+}
+
+/// The per-core table, each core's instructions beside the Cortex-M4F's.
+fn print_cores(measured: &[Core]) {
+    let m4f = measured.iter().find(|c| c.board == MPS2_AN386);
+    let ratio = |value: f64, of: fn(&Core) -> f64| match m4f {
+        Some(base) if of(base) > 0.0 => format!("{:.2}x", value / of(base)),
+        _ => "-".into(),
+    };
+    println!();
+    println!(
+        "| core | QEMU machine | Rust target | floats | instructions per sample ({EVERY_CORE}, \
+         SGD, {CHUNK} at once) | per MAC | vs M4F | demo: per training sample (Adam) | vs M4F \
+         | flash (B) | static RAM (B) | peak stack (B) |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for core in measured {
+        let f = &core.footprint;
+        println!(
+            "| {} | `{}` | `{}` | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} |",
+            core.board.core,
+            core.board.name,
+            core.board.target,
+            if core.board.has_fpu {
+                "hardware"
+            } else {
+                "software"
+            },
+            core.per_sample,
+            core.per_mac,
+            ratio(core.per_mac, |c| c.per_mac),
+            core.demo_per_sample,
+            ratio(core.demo_per_sample as f64, |c| c.demo_per_sample as f64),
+            f.text + f.rodata,
+            f.data + f.bss,
+            f.peak
+        );
+    }
+}
+
+/// A firmware's sections, its peak stack and the count per training sample it logs, in bytes
+/// and instructions.
 struct Footprint {
     text: usize,
     rodata: usize,
@@ -64,6 +150,7 @@ struct Footprint {
     vectors: usize,
     data_set: usize,
     peak: usize,
+    per_sample: u64,
 }
 
 impl Footprint {
@@ -83,25 +170,24 @@ impl Footprint {
     }
 }
 
-/// Builds `board`'s binary, runs it under QEMU for its peak stack and reads its sizes.
-fn footprint(board: Board) -> Result<Footprint, Error> {
-    let elf = board.build()?;
+/// Builds `board`'s binary `bin`, runs it under QEMU for its peak stack and reads its sizes.
+fn footprint(board: Board, bin: &str) -> Result<Footprint, Error> {
+    let elf = board.build(bin)?;
     println!(
         "running {} on QEMU {} for its peak stack",
         elf.display(),
-        qemu::MACHINE
+        board.name
     );
     let mut peak = 0;
-    let code = qemu::run(&elf, qemu::DEFAULT_TIMEOUT, |line| {
+    let mut per_sample = 0;
+    let code = board.run(&elf, crate::qemu::DEFAULT_TIMEOUT, |line| {
         peak = peak.max(peak_stack(line).unwrap_or(0));
+        per_sample = per_sample.max(training_per_sample(line).unwrap_or(0));
     })?;
     expect_success(&elf, code)?;
-    let sections = cmd::output(tools::command("arm-none-eabi-size")?.arg("-A").arg(&elf))?;
-    let symbols = cmd::output(
-        tools::command("arm-none-eabi-nm")?
-            .args(["-S", "-C"])
-            .arg(&elf),
-    )?;
+    let binutils = board.binutils();
+    let sections = cmd::output(binutils.command("size")?.arg("-A").arg(&elf))?;
+    let symbols = cmd::output(binutils.command("nm")?.args(["-S", "-C"]).arg(&elf))?;
     let section = |name| section_size(&sections, name).unwrap_or(0);
     Ok(Footprint {
         text: section(".text"),
@@ -112,7 +198,15 @@ fn footprint(board: Board) -> Result<Footprint, Error> {
         data_set: symbol_size(&symbols, "tinytrain_demo::data::INPUTS").unwrap_or(0)
             + symbol_size(&symbols, "tinytrain_demo::data::TARGETS").unwrap_or(0),
         peak,
+        per_sample,
     })
+}
+
+fn missing(elf: &Path, what: &str) -> Error {
+    Error::Failed {
+        command: format!("cargo xtask qemu-run {}", elf.display()),
+        reason: format!("the firmware printed no {what}"),
+    }
 }
 
 /// Profiles host training with pprof (the `flame` example of `tinytrain-bench`): writes a flame
@@ -190,6 +284,25 @@ pub(crate) fn expect_success(elf: &Path, code: i32) -> Result<(), Error> {
             reason: format!("the firmware exited with {code}"),
         }),
     }
+}
+
+/// A device benchmark row's instructions per sample and per MAC, for `network` trained
+/// `chunk` samples at once: `| 1-16-16-1 | 4 | 1922 | 640 | 3.00 |`.
+fn bench_row(line: &str, network: &str, chunk: &str) -> Option<(u64, f64)> {
+    let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+    match cells.as_slice() {
+        ["", net, c, per_sample, _, per_mac, ""] if *net == network && *c == chunk => {
+            Some((per_sample.parse().ok()?, per_mac.parse().ok()?))
+        }
+        _ => None,
+    }
+}
+
+/// The count per training sample a demo log line reports: `cost: training ran 76987000
+/// instructions for 17248 samples (112 epochs): 4464 instructions per training sample (…)`.
+fn training_per_sample(line: &str) -> Option<u64> {
+    let rest = line.strip_prefix("cost: training ran ")?;
+    rest.split("): ").nth(1)?.split(' ').next()?.parse().ok()
 }
 
 /// The peak stack a demo log line reports: `cost: peak stack 3260 B (of …)`.
@@ -274,6 +387,17 @@ mod tests {
         let sections = "section   size  addr\n.text   52704  1024\n.rodata  4636  69672\n";
         assert_eq!(section_size(sections, ".text"), Some(52704));
         assert_eq!(section_size(sections, ".bss"), None);
+        let cost = "cost: training ran 76987000 instructions for 17248 samples (112 epochs): \
+                    4464 instructions per training sample (forward, backward, update)";
+        assert_eq!(training_per_sample(cost), Some(4464));
+        assert_eq!(training_per_sample("cost: peak stack 3260 B"), None);
+        let row = "| 1-16-16-1 | 4 | 1922 | 640 | 3.00 |";
+        assert_eq!(bench_row(row, "1-16-16-1", "4"), Some((1922, 3.0)));
+        assert_eq!(bench_row(row, "1-16-16-1", "1"), None);
+        assert_eq!(
+            bench_row("| --- | --- | --- | --- | --- |", "1-16-16-1", "4"),
+            None
+        );
         let symbols = "0000dc44 00000400 r tinytrain_demo::data::INPUTS\n";
         assert_eq!(
             symbol_size(symbols, "tinytrain_demo::data::INPUTS"),

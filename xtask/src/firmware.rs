@@ -1,47 +1,143 @@
-//! The firmware (`firmware/`, its own cargo workspace) and its boards.
+//! The firmware (`firmware/`, its own cargo workspace) and the boards it builds for.
 
 use crate::cmd::{self, Error};
+use crate::qemu::{self, Machine};
+use crate::tools::Binutils;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
-/// The firmware's Rust target: Cortex-M4F with hardware floating point.
-pub const TARGET: &str = "thumbv7em-none-eabihf";
-
-/// A board the firmware builds for: a cargo feature and a binary.
+/// A board the firmware builds for: its core, Rust target and cargo feature, and the QEMU
+/// machine that emulates it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Board {
-    /// The binary's name (`src/bin/<bin>.rs`).
-    pub bin: &'static str,
-    /// The cargo feature that selects the board.
+    /// The board's name: the QEMU machine's, or the real board's.
+    pub name: &'static str,
+    /// Its core, as the tables name it (`Cortex-M4F`).
+    pub core: &'static str,
+    /// Whether the core computes `f32` in hardware.
+    pub has_fpu: bool,
+    /// The Rust target.
+    pub target: &'static str,
+    /// The cargo feature that selects the board's code.
     pub feature: &'static str,
+    /// The QEMU machine that runs it; `None` for a real board only.
+    pub machine: Option<Machine>,
 }
 
-/// QEMU's `mps2-an386`, the default board: runs everywhere.
-pub const MPS2_AN386: Board = Board {
-    bin: "mps2-an386",
-    feature: "qemu",
+/// The demo: the whole story, with flash storage and a reset (`src/bin/demo.rs`).
+pub const DEMO: &str = "demo";
+/// The least firmware that trains: the demo's network and data without the rest of its story
+/// (`src/bin/minimal.rs`).
+pub const MINIMAL: &str = "minimal";
+/// The device benchmark (`src/bin/bench.rs`).
+pub const BENCH: &str = "bench";
+/// The per-instruction profile's firmware (`src/bin/profile.rs`).
+pub const PROFILE: &str = "profile";
+
+/// QEMU's `mps2-an385`: a Cortex-M3, no FPU.
+pub const MPS2_AN385: Board = Board {
+    name: "mps2-an385",
+    core: "Cortex-M3",
+    has_fpu: false,
+    target: "thumbv7m-none-eabi",
+    feature: "mps2",
+    machine: Some(qemu::MPS2_AN385),
 };
 
-/// The least firmware that trains, on the emulated board: the demo's network and data without
-/// the rest of its story (`firmware/src/bin/minimal.rs`).
-pub const MINIMAL: Board = Board {
-    bin: "minimal",
-    feature: "qemu",
+/// QEMU's `mps2-an386`, the default board: a Cortex-M4F.
+pub const MPS2_AN386: Board = Board {
+    name: "mps2-an386",
+    core: "Cortex-M4F",
+    has_fpu: true,
+    target: "thumbv7em-none-eabihf",
+    feature: "mps2",
+    machine: Some(qemu::MPS2_AN386),
+};
+
+/// QEMU's `mps2-an500`: a Cortex-M7, running the very build of the M4F.
+pub const MPS2_AN500: Board = Board {
+    name: "mps2-an500",
+    core: "Cortex-M7",
+    has_fpu: true,
+    target: "thumbv7em-none-eabihf",
+    feature: "mps2",
+    machine: Some(qemu::MPS2_AN500),
+};
+
+/// QEMU's `mps2-an505`: a Cortex-M33 with FPU, in the Secure state.
+pub const MPS2_AN505: Board = Board {
+    name: "mps2-an505",
+    core: "Cortex-M33",
+    has_fpu: true,
+    target: "thumbv8m.main-none-eabihf",
+    feature: "mps2-an505",
+    machine: Some(qemu::MPS2_AN505),
+};
+
+/// QEMU's `microbit`: an nRF51822's Cortex-M0, no FPU, 16 KiB of RAM.
+pub const MICROBIT: Board = Board {
+    name: "microbit",
+    core: "Cortex-M0",
+    has_fpu: false,
+    target: "thumbv6m-none-eabi",
+    feature: "microbit",
+    machine: Some(qemu::MICROBIT),
+};
+
+/// QEMU's `virt` RISC-V board as an rv32imc microcontroller, no FPU.
+pub const RISCV_VIRT: Board = Board {
+    name: "virt",
+    core: "RISC-V rv32imc",
+    has_fpu: false,
+    target: "riscv32imc-unknown-none-elf",
+    feature: "riscv-virt",
+    machine: Some(qemu::RISCV_VIRT),
 };
 
 /// The nRF52840-DK: built here, flashed with `probe-rs run` where a board is attached.
 pub const NRF52840_DK: Board = Board {
-    bin: "nrf52840-dk",
+    name: "nrf52840-dk",
+    core: "Cortex-M4F",
+    has_fpu: true,
+    target: "thumbv7em-none-eabihf",
     feature: "nrf52840dk",
+    machine: None,
 };
 
+/// Every board QEMU emulates, the default first.
+pub const EMULATED: [Board; 6] = [
+    MPS2_AN386, MPS2_AN385, MPS2_AN500, MPS2_AN505, MICROBIT, RISCV_VIRT,
+];
+
 /// Every board.
-pub const BOARDS: [Board; 2] = [MPS2_AN386, NRF52840_DK];
+pub const BOARDS: [Board; 7] = [
+    MPS2_AN386,
+    MPS2_AN385,
+    MPS2_AN500,
+    MPS2_AN505,
+    MICROBIT,
+    RISCV_VIRT,
+    NRF52840_DK,
+];
+
+/// The board named `name`.
+pub fn board(name: &str) -> Option<Board> {
+    BOARDS.into_iter().find(|b| b.name == name)
+}
 
 /// The repository's root.
 pub fn root() -> PathBuf {
     let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
     xtask.parent().unwrap_or(xtask).to_path_buf()
+}
+
+/// The host workspace's build directory: `target/`, or `CARGO_TARGET_DIR` (relative to the
+/// root).
+pub fn root_target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| root().join(d))
+        .unwrap_or_else(|| root().join("target"))
 }
 
 /// `cargo` at the repository's root, the host workspace.
@@ -56,16 +152,8 @@ pub fn dir() -> PathBuf {
     root().join("firmware")
 }
 
-/// The host workspace's build directory: `target/`, or `CARGO_TARGET_DIR` (relative to the
-/// root).
-pub fn root_target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(|d| root().join(d))
-        .unwrap_or_else(|| root().join("target"))
-}
-
 /// `cargo <subcommand>` run inside the firmware's directory, where its `.cargo/config.toml`
-/// (target, linker, runner) applies, with the project's tools (`flip-link`) on the `PATH`.
+/// (linker, runner, flags) applies, with the project's tools (`flip-link`) on the `PATH`.
 pub fn cargo(subcommand: &str) -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command
@@ -75,18 +163,29 @@ pub fn cargo(subcommand: &str) -> Command {
     command
 }
 
+/// The firmware workspace's build directory.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| dir().join(d))
+        .unwrap_or_else(|| dir().join("target"))
+}
+
 impl Board {
-    /// `cargo <subcommand>` with this board's feature only.
+    /// `cargo <subcommand>` for this board's target, with its feature only.
     pub fn cargo(&self, subcommand: &str) -> Command {
         let mut command = cargo(subcommand);
-        command.args(["--no-default-features", "--features", self.feature]);
+        command.args(["--target", self.target]).args([
+            "--no-default-features",
+            "--features",
+            self.feature,
+        ]);
         command
     }
 
-    /// Builds the release binary and returns the ELF's path.
-    pub fn build(&self) -> Result<PathBuf, Error> {
-        cmd::run(self.cargo("build").args(["--release", "--bin", self.bin]))?;
-        Ok(self.elf())
+    /// Builds the release binary `bin` and returns the ELF's path.
+    pub fn build(&self, bin: &str) -> Result<PathBuf, Error> {
+        cmd::run(self.cargo("build").args(["--release", "--bin", bin]))?;
+        Ok(self.elf(bin))
     }
 
     /// Builds the board's on-target tests (`firmware/tests`, defmt-test) without running them,
@@ -99,12 +198,32 @@ impl Board {
         Ok(json.lines().filter_map(test_executable).collect())
     }
 
-    /// Where [`Board::build`] puts the ELF.
-    pub fn elf(&self) -> PathBuf {
-        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-            .map(|d| dir().join(d))
-            .unwrap_or_else(|| dir().join("target"));
-        target_dir.join(TARGET).join("release").join(self.bin)
+    /// Where [`Board::build`] puts the ELF of `bin`.
+    pub fn elf(&self, bin: &str) -> PathBuf {
+        target_dir().join(self.target).join("release").join(bin)
+    }
+
+    /// The binutils that read this board's ELFs.
+    pub fn binutils(&self) -> Binutils {
+        Binutils::for_target(self.target)
+    }
+
+    /// The QEMU machine, or an error saying the board is not emulated.
+    pub fn machine(&self) -> Result<Machine, Error> {
+        self.machine.ok_or_else(|| {
+            Error::Missing(format!("{} is a real board: QEMU cannot run it", self.name))
+        })
+    }
+
+    /// Runs `elf` on the board's QEMU machine, calling `on_line` with every log line; returns
+    /// the firmware's exit code.
+    pub fn run(
+        &self,
+        elf: &Path,
+        timeout: Duration,
+        on_line: impl FnMut(&str),
+    ) -> Result<i32, Error> {
+        Ok(qemu::run(&self.machine()?, elf, timeout, on_line)?)
     }
 }
 
@@ -123,16 +242,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn boards_build_distinct_binaries_in_the_firmware_workspace() {
+    fn boards_build_in_the_firmware_workspace_by_target() {
         assert!(dir().join("Cargo.toml").is_file());
-        assert_ne!(MPS2_AN386.elf(), NRF52840_DK.elf());
-        let elf = MPS2_AN386.elf();
+        assert_ne!(MPS2_AN386.elf(DEMO), MICROBIT.elf(DEMO));
+        assert_eq!(
+            MPS2_AN386.elf(DEMO),
+            MPS2_AN500.elf(DEMO),
+            "the M7 runs the M4F's build"
+        );
+        let elf = MPS2_AN386.elf(DEMO);
         assert!(
-            elf.ends_with("thumbv7em-none-eabihf/release/mps2-an386"),
+            elf.ends_with("thumbv7em-none-eabihf/release/demo"),
             "{elf:?}"
         );
-        let line = crate::cmd::line(NRF52840_DK.cargo("build").arg("--release"));
-        assert!(line.ends_with("cargo build --no-default-features --features nrf52840dk --release"));
+        let line = crate::cmd::line(MICROBIT.cargo("build").arg("--release"));
+        assert!(line.ends_with(
+            "cargo build --target thumbv6m-none-eabi --no-default-features --features microbit \
+             --release"
+        ));
+    }
+
+    #[test]
+    fn every_emulated_board_has_its_machine_and_a_distinct_name() {
+        for board in EMULATED {
+            let machine = board.machine().unwrap();
+            assert_eq!(machine.name, board.name);
+            assert_eq!(crate::firmware::board(board.name), Some(board));
+        }
+        assert!(NRF52840_DK.machine().is_err());
+        let mut names: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), BOARDS.len());
     }
 
     #[test]

@@ -9,17 +9,11 @@
 
 use crate::bench::{expect_success, NETWORKS};
 use crate::cmd::{self, Error};
-use crate::firmware::{self, Board};
-use crate::{qemu, setup, symbols, tools};
+use crate::firmware::{self, MPS2_AN386, PROFILE};
+use crate::{qemu, setup, symbols};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-
-/// The firmware's profiling binary, on the emulated board.
-pub const PROFILE: Board = Board {
-    bin: "profile",
-    feature: "qemu",
-};
 
 /// The parts a training step is counted in: a core function and what it does.
 pub const PARTS: [(&str, &str); 4] = [
@@ -48,17 +42,19 @@ const STOP: &str = "tinytrain_firmware::bench::profile_stop";
 /// part for every network.
 pub fn profile() -> Result<(), Error> {
     setup::all()?;
-    let elf = PROFILE.build()?;
-    let symbols = cmd::output(tools::command("arm-none-eabi-nm")?.arg("-C").arg(&elf))?;
+    let board = MPS2_AN386;
+    let elf = board.build(PROFILE)?;
+    let symbols = cmd::output(board.binutils().command("nm")?.arg("-C").arg(&elf))?;
     let marks = [START, STOP].map(|name| symbols::address(&symbols, name));
     let [Some(start), Some(stop)] = marks else {
         return Err(missing(&elf, "the profile's marker functions"));
     };
     let trace = firmware::dir().join("target").join("profile.trace");
-    println!("tracing {} on QEMU {} (slow)", elf.display(), qemu::MACHINE);
+    let machine = board.machine()?;
+    println!("tracing {} on QEMU {} (slow)", elf.display(), machine.name);
     let mut samples = Vec::new();
     let mut macs = Vec::new();
-    let code = qemu::trace(&elf, &trace, qemu::DEFAULT_TIMEOUT, |line| {
+    let code = qemu::trace(&machine, &elf, &trace, qemu::DEFAULT_TIMEOUT, |line| {
         if let Some((s, m)) = profiled(line) {
             samples.push(s);
             macs.push(m);
@@ -164,7 +160,7 @@ fn parts<'a>(
     elf: &Path,
     addresses: impl Iterator<Item = &'a u32>,
 ) -> Result<HashMap<u32, usize>, Error> {
-    let chains = symbols::chains(elf, addresses.copied())?;
+    let chains = symbols::chains(MPS2_AN386.binutils(), elf, addresses.copied())?;
     let parts = chains.into_iter().filter_map(|(address, chain)| {
         let part = chain.iter().find_map(|function| part_of(function))?;
         Some((address, part))

@@ -1,6 +1,6 @@
-//! The firmware's QEMU runner: starts `qemu-system-arm` on the emulated board, decodes the defmt
-//! frames the firmware writes over semihosting, and returns QEMU's exit code (the firmware's
-//! semihosting exit: 0 success, 1 failure).
+//! The firmware's QEMU runner: starts QEMU on an emulated board ([`Machine`]), decodes the
+//! defmt frames the firmware writes over semihosting, and returns QEMU's exit code (the
+//! firmware's semihosting exit: 0 success, 1 failure).
 //!
 //! QEMU runs with `-icount shift=0` (one instruction per virtual nanosecond), so instruction
 //! counts read from SysTick are the same on every run. It is always run under a timeout: QEMU
@@ -17,10 +17,52 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The QEMU program.
-pub const QEMU: &str = "qemu-system-arm";
-/// The emulated board: Arm MPS2+ AN386, a Cortex-M4 with FPU.
-pub const MACHINE: &str = "mps2-an386";
+/// A QEMU machine the firmware runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Machine {
+    /// Its name (`-machine`).
+    pub name: &'static str,
+    /// The QEMU program that emulates it.
+    pub program: &'static str,
+    /// Options of its own.
+    pub args: &'static [&'static str],
+}
+
+/// Arm MPS2+ AN385: a Cortex-M3.
+pub const MPS2_AN385: Machine = arm("mps2-an385");
+/// Arm MPS2+ AN386: a Cortex-M4 with FPU, the default.
+pub const MPS2_AN386: Machine = arm("mps2-an386");
+/// Arm MPS2+ AN500: a Cortex-M7 with FPU.
+pub const MPS2_AN500: Machine = arm("mps2-an500");
+/// Arm MPS2+ AN505: a Cortex-M33 with FPU.
+pub const MPS2_AN505: Machine = arm("mps2-an505");
+/// BBC micro:bit: an nRF51822's Cortex-M0.
+pub const MICROBIT: Machine = arm("microbit");
+/// QEMU's `virt` RISC-V board with a 32-bit core that has neither atomics nor floating point
+/// (rv32imc, as the firmware is built for: an F instruction would trap), the program loaded
+/// into its RAM without a boot firmware.
+pub const RISCV_VIRT: Machine = Machine {
+    name: "virt",
+    program: "qemu-system-riscv32",
+    args: &["-cpu", "rv32,a=false,f=false,d=false", "-bios", "none"],
+};
+/// Every machine.
+pub const MACHINES: [Machine; 6] = [
+    MPS2_AN385, MPS2_AN386, MPS2_AN500, MPS2_AN505, MICROBIT, RISCV_VIRT,
+];
+
+/// The machine named `name`.
+pub fn machine(name: &str) -> Option<Machine> {
+    MACHINES.into_iter().find(|m| m.name == name)
+}
+
+const fn arm(name: &'static str) -> Machine {
+    Machine {
+        name,
+        program: "qemu-system-arm",
+        args: &[],
+    }
+}
 /// How long a run may take unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -33,7 +75,7 @@ pub enum Error {
     /// The ELF's defmt table is unusable (or it has none).
     Defmt(PathBuf, String),
     /// QEMU is not on the machine and could not be fetched.
-    Unavailable(String),
+    Unavailable(&'static str, String),
     /// QEMU could not be started.
     Spawn(io::Error),
     /// The firmware's output is not a defmt stream.
@@ -51,8 +93,8 @@ impl fmt::Display for Error {
         match self {
             Error::ReadElf(path, e) => write!(f, "cannot read {}: {e}", path.display()),
             Error::Defmt(path, e) => write!(f, "{}: no usable defmt table: {e}", path.display()),
-            Error::Unavailable(e) => write!(f, "{QEMU} is not available: {e}"),
-            Error::Spawn(e) => write!(f, "cannot start {QEMU}: {e}"),
+            Error::Unavailable(program, e) => write!(f, "{program} is not available: {e}"),
+            Error::Spawn(e) => write!(f, "cannot start QEMU: {e}"),
             Error::Malformed => f.write_str("the firmware's output is not a valid defmt stream"),
             Error::TimedOut(after) => {
                 write!(
@@ -61,24 +103,30 @@ impl fmt::Display for Error {
                     after.as_secs()
                 )
             }
-            Error::Killed => write!(f, "{QEMU} was killed before it exited"),
-            Error::Wait(e) => write!(f, "waiting for {QEMU} failed: {e}"),
+            Error::Killed => f.write_str("QEMU was killed before it exited"),
+            Error::Wait(e) => write!(f, "waiting for QEMU failed: {e}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
 
-/// Runs `elf` on the emulated board, calling `on_line` with every decoded log line, and returns
-/// QEMU's exit code. Lines logged with a level start with it (`ERROR the demo failed: …`).
-pub fn run(elf: &Path, timeout: Duration, on_line: impl FnMut(&str)) -> Result<i32, Error> {
-    run_with(elf, &[], timeout, on_line)
+/// Runs `elf` on `machine`, calling `on_line` with every decoded log line, and returns QEMU's
+/// exit code. Lines logged with a level start with it (`ERROR the demo failed: …`).
+pub fn run(
+    machine: &Machine,
+    elf: &Path,
+    timeout: Duration,
+    on_line: impl FnMut(&str),
+) -> Result<i32, Error> {
+    run_with(machine, elf, &[], timeout, on_line)
 }
 
 /// As [`run`], with QEMU also writing every instruction it executes to `trace`: one line per
 /// instruction (`-singlestep -d exec,nochain`), its address in the second field of the bracket.
 /// Slow and large: for short runs only.
 pub fn trace(
+    machine: &Machine,
     elf: &Path,
     trace: &Path,
     timeout: Duration,
@@ -92,10 +140,11 @@ pub fn trace(
         "-D".as_ref(),
         log,
     ];
-    run_with(elf, &args, timeout, on_line)
+    run_with(machine, elf, &args, timeout, on_line)
 }
 
 fn run_with(
+    machine: &Machine,
     elf: &Path,
     args: &[&OsStr],
     timeout: Duration,
@@ -107,7 +156,7 @@ fn run_with(
         Ok(None) => return Err(Error::Defmt(elf.to_owned(), "no .defmt section".into())),
         Err(e) => return Err(Error::Defmt(elf.to_owned(), e.to_string())),
     };
-    let (mut qemu, chunks) = Qemu::start(elf, args)?;
+    let (mut qemu, chunks) = Qemu::start(machine, elf, args)?;
     let deadline = Instant::now() + timeout;
     let mut decoder = table.new_stream_decoder();
     loop {
@@ -148,10 +197,16 @@ struct Qemu(Child);
 
 impl Qemu {
     /// Starts QEMU; its output comes in chunks, read on a thread so the caller can time out.
-    fn start(elf: &Path, args: &[&OsStr]) -> Result<(Self, mpsc::Receiver<Vec<u8>>), Error> {
-        let mut qemu = tools::command(QEMU).map_err(|e| Error::Unavailable(e.to_string()))?;
+    fn start(
+        machine: &Machine,
+        elf: &Path,
+        args: &[&OsStr],
+    ) -> Result<(Self, mpsc::Receiver<Vec<u8>>), Error> {
+        let mut qemu = tools::command(machine.program)
+            .map_err(|e| Error::Unavailable(machine.program, e.to_string()))?;
         let mut child = qemu
-            .args(["-machine", MACHINE, "-cpu", "cortex-m4", "-nographic"])
+            .args(["-machine", machine.name, "-nographic"])
+            .args(machine.args)
             .args(["-monitor", "none", "-serial", "none"])
             .args(["-icount", "shift=0"])
             .args(["-semihosting-config", "enable=on,target=native"])
@@ -195,6 +250,27 @@ impl Drop for Qemu {
         if let Ok(None) = self.0.try_wait() {
             let _ = self.0.kill();
             let _ = self.0.wait();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machines_are_found_by_name_and_run_by_a_fetched_program() {
+        assert_eq!(machine("microbit"), Some(MICROBIT));
+        assert_eq!(machine("mps2-an999"), None);
+        for m in MACHINES {
+            let fetched = crate::tools::PACKAGES
+                .iter()
+                .any(|p| p.is_qemu && p.programs.contains(&m.program));
+            assert!(
+                fetched,
+                "{} runs on {}, which no package has",
+                m.name, m.program
+            );
         }
     }
 }

@@ -1,9 +1,9 @@
-//! What a firmware ELF's addresses are: symbols (`arm-none-eabi-nm`), chains of inlined
-//! functions (`arm-none-eabi-addr2line -i`), and the calls that can panic
-//! (`arm-none-eabi-objdump`).
+//! What a firmware ELF's addresses are: symbols (`nm`), chains of inlined functions
+//! (`addr2line -i`), and the calls that can panic (`objdump`), with the binutils of the ELF's
+//! architecture (Arm or RISC-V).
 
 use crate::cmd::{self, Error};
-use crate::tools;
+use crate::tools::Binutils;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -36,15 +36,16 @@ pub fn address(symbols: &str, name: &str) -> Option<u32> {
 
 /// Each address's chain of functions, innermost (inlined) first.
 pub fn chains(
+    binutils: Binutils,
     elf: &Path,
     addresses: impl Iterator<Item = u32>,
 ) -> Result<HashMap<u32, Vec<String>>, Error> {
-    let tool = "arm-none-eabi-addr2line";
     let failed = |e: std::io::Error| Error::Failed {
-        command: format!("{tool} -e {}", elf.display()),
+        command: format!("{}addr2line -e {}", binutils.prefix, elf.display()),
         reason: e.to_string(),
     };
-    let mut child = tools::command(tool)?
+    let mut child = binutils
+        .command("addr2line")?
         .args(["-a", "-i", "-f", "-C", "-e"])
         .arg(elf)
         .stdin(Stdio::piped())
@@ -85,14 +86,15 @@ fn parse_chains(output: &str) -> HashMap<u32, Vec<String>> {
 /// A call is theirs when the innermost function outside the `core` library (whose helpers,
 /// `chunks_exact` or slice indexing, are inlined into their callers) is one of theirs; a panic
 /// inside a driver they call (a flash controller's HAL) is the driver's.
-pub fn panicking_calls(elf: &Path) -> Result<Vec<Vec<String>>, Error> {
+pub fn panicking_calls(binutils: Binutils, elf: &Path) -> Result<Vec<Vec<String>>, Error> {
     let listing = cmd::output(
-        tools::command("arm-none-eabi-objdump")?
+        binutils
+            .command("objdump")?
             .args(["-d", "--no-show-raw-insn", "-C"])
             .arg(elf),
     )?;
     let calls = listing.lines().filter_map(panicking_call);
-    let chains = chains(elf, calls)?;
+    let chains = chains(binutils, elf, calls)?;
     let mut found: Vec<Vec<String>> = chains
         .into_values()
         .filter(|chain| is_theirs(chain))
@@ -113,13 +115,18 @@ fn is_theirs(chain: &[String]) -> bool {
         .is_some_and(|f| PANIC_FREE.iter().any(|c| f.starts_with(c)))
 }
 
-/// The address of a call to a panicking function on one line of `objdump -d` output:
-/// `    6ee6:<tab>bl<tab>6ec2 <core::panicking::panic_fmt>`.
+/// The address of a call (or tail call) to a panicking function on one line of `objdump -d`
+/// output: `    6ee6:<tab>bl<tab>6ec2 <core::panicking::panic_fmt>` on Arm,
+/// `8000041c:<tab>jal<tab>80000d6a <core::panicking::panic_fmt>` or, past a `jal`'s reach,
+/// `80000420:<tab>jalr<tab>-1234(ra) # 80001234 <core::panicking::panic>` on RISC-V.
 fn panicking_call(line: &str) -> Option<u32> {
     let (address, instruction) = line.trim_start().split_once(":\t")?;
     let (mnemonic, target) = instruction.split_once('\t')?;
     let callee = target.split_once('<')?.1;
-    let is_call = matches!(mnemonic.trim(), "bl" | "b.w" | "b" | "blx");
+    let is_call = matches!(
+        mnemonic.trim(),
+        "bl" | "b.w" | "b" | "blx" | "jal" | "j" | "jalr" | "jr" | "c.jal" | "c.j"
+    );
     (is_call && PANICS.iter().any(|p| callee.starts_with(p)))
         .then(|| u32::from_str_radix(address, 16).ok())
         .flatten()
@@ -180,5 +187,13 @@ mod tests {
             panicking_call("00000458 <tinytrain_core::mlp::forward>:"),
             None
         );
+        let riscv = "8000041c:\tjal\t80000d6a <core::panicking::panic_fmt>";
+        assert_eq!(panicking_call(riscv), Some(0x8000_041c));
+        let far = "80000420:\tjalr\t-1234(ra) # 80001234 <core::option::unwrap_failed>";
+        assert_eq!(panicking_call(far), Some(0x8000_0420));
+        let tail = "80000424:\tj\t80001234 <core::slice::index::slice_index_fail>";
+        assert_eq!(panicking_call(tail), Some(0x8000_0424));
+        let branch = "80000428:\tbeqz\ta0,80000430 <core::panicking::panic+0x4>";
+        assert_eq!(panicking_call(branch), None);
     }
 }

@@ -2,16 +2,21 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use xtask::firmware::{self, BOARDS, MINIMAL, MPS2_AN386};
+use std::time::{Duration, Instant};
+use xtask::firmware::{self, Board, BOARDS, DEMO, MINIMAL, MPS2_AN386};
 use xtask::setup::{self, TARGETS};
-use xtask::{cmd, qemu, symbols, tools, Error};
+use xtask::{cmd, qemu, symbols, Error};
+
+/// The environment variable that names the board the firmware test runs on.
+const BOARD_VARIABLE: &str = "TINYTRAIN_BOARD";
 
 /// The main job: set up, build the firmware, run it on the emulated board, stream its log.
 pub fn demo() -> Result<ExitCode, Error> {
     setup::all()?;
-    let elf = MPS2_AN386.build()?;
-    println!("running {} on QEMU {}", elf.display(), qemu::MACHINE);
-    let code = qemu::run(&elf, qemu::DEFAULT_TIMEOUT, |line| println!("{line}"))?;
+    let board = MPS2_AN386;
+    let elf = board.build(DEMO)?;
+    println!("running {} on QEMU {}", elf.display(), board.name);
+    let code = board.run(&elf, qemu::DEFAULT_TIMEOUT, |line| println!("{line}"))?;
     if code != 0 {
         eprintln!("the firmware exited with {code}: the demo failed (see its log above)");
     }
@@ -43,7 +48,8 @@ pub fn test() -> Result<ExitCode, Error> {
         "-D",
         "warnings",
     ]))?;
-    for board in BOARDS {
+    // Each board's code once (the MPS2 boards share theirs).
+    for board in BOARDS.iter().filter(|b| is_first_of_its_feature(b)) {
         cmd::run(
             board
                 .cargo("clippy")
@@ -57,29 +63,86 @@ pub fn test() -> Result<ExitCode, Error> {
                 .args(["--target", target]),
         )?;
     }
+    let mut times = Vec::new();
     for board in BOARDS {
-        let elf = board.build()?;
-        size(&elf)?;
-        no_panicking_path(&elf)?;
+        let start = Instant::now();
+        check_board(board)?;
+        times.push((board, start.elapsed()));
     }
-    run_on_qemu(&MPS2_AN386.elf())?;
     // The least firmware that trains: it exits with 0 only if the network learned the curve.
-    let minimal = MINIMAL.build()?;
-    no_panicking_path(&minimal)?;
-    run_on_qemu(&minimal)?;
+    let minimal = MPS2_AN386.build(MINIMAL)?;
+    no_panicking_path(MPS2_AN386, &minimal)?;
+    run_on_qemu(MPS2_AN386, &minimal)?;
     for test in MPS2_AN386.build_tests()? {
-        run_on_qemu(&test)?;
+        run_on_qemu(MPS2_AN386, &test)?;
     }
     // The fuzz targets' checks, on fixed inputs (fuzzing itself needs nightly: see fuzz/).
     cmd::run(firmware::root_cargo().args(["test", "--manifest-path", "fuzz/Cargo.toml"]))?;
+    print_times(&times);
     cmd::run(firmware::root_cargo().args(["test", "--workspace"]))?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs a firmware ELF under QEMU, streaming its log; it must exit with 0.
-fn run_on_qemu(elf: &Path) -> Result<(), Error> {
-    println!("$ cargo xtask qemu-run {}", elf.display());
-    match qemu::run(elf, qemu::DEFAULT_TIMEOUT, |line| println!("{line}"))? {
+/// Whether `board` is the first of [`BOARDS`] with its feature (and so its code).
+fn is_first_of_its_feature(board: &Board) -> bool {
+    BOARDS.iter().find(|b| b.feature == board.feature) == Some(board)
+}
+
+/// Builds the board's demo (unless an earlier board built the same), prints its size, checks
+/// it has no panicking path and, on an emulated board, that it tells the host's story bit for
+/// bit (the workspace's firmware test, run on this board).
+fn check_board(board: Board) -> Result<(), Error> {
+    println!("== {} ({})", board.name, board.core);
+    let built_before = BOARDS
+        .iter()
+        .take_while(|b| **b != board)
+        .any(|b| b.target == board.target && b.feature == board.feature);
+    if !built_before {
+        let elf = board.build(DEMO)?;
+        cmd::run(board.binutils().command("size")?.arg(&elf))?;
+        no_panicking_path(board, &elf)?;
+    }
+    if board.machine.is_none() {
+        println!("{} is a real board: built and checked, not run", board.name);
+        return Ok(());
+    }
+    cmd::run(
+        firmware::root_cargo()
+            .args([
+                "test",
+                "-p",
+                "tinytrain-tests",
+                "--test",
+                "tests",
+                "firmware::",
+            ])
+            .env(BOARD_VARIABLE, board.name),
+    )
+}
+
+/// The time each board's checks took.
+fn print_times(times: &[(Board, Duration)]) {
+    println!();
+    println!("| board | core | build, checks and run (s) |");
+    println!("| --- | --- | --- |");
+    for (board, time) in times {
+        println!(
+            "| {} | {} | {:.0} |",
+            board.name,
+            board.core,
+            time.as_secs_f64()
+        );
+    }
+}
+
+/// Runs a firmware ELF on the board's QEMU machine, streaming its log; it must exit with 0.
+fn run_on_qemu(board: Board, elf: &Path) -> Result<(), Error> {
+    println!(
+        "$ cargo xtask qemu-run --machine {} {}",
+        board.name,
+        elf.display()
+    );
+    match board.run(elf, qemu::DEFAULT_TIMEOUT, |line| println!("{line}"))? {
         0 => Ok(()),
         code => Err(Error::Failed {
             command: format!("cargo xtask qemu-run {}", elf.display()),
@@ -90,8 +153,8 @@ fn run_on_qemu(elf: &Path) -> Result<(), Error> {
 
 /// Fails if the firmware can panic from the core's or the demo's code (inlined anywhere): both
 /// promise typed errors on every input.
-fn no_panicking_path(elf: &Path) -> Result<(), Error> {
-    let calls = symbols::panicking_calls(elf)?;
+fn no_panicking_path(board: Board, elf: &Path) -> Result<(), Error> {
+    let calls = symbols::panicking_calls(board.binutils(), elf)?;
     println!(
         "{}: {} panicking calls from the core or the demo",
         elf.display(),
@@ -100,7 +163,7 @@ fn no_panicking_path(elf: &Path) -> Result<(), Error> {
     match calls.first() {
         None => Ok(()),
         Some(chain) => Err(Error::Failed {
-            command: format!("arm-none-eabi-objdump -d {}", elf.display()),
+            command: format!("{}objdump -d {}", board.binutils().prefix, elf.display()),
             reason: format!(
                 "{} calls to a panicking function come from the core or the demo; the first \
                  one, innermost function first: {}",
@@ -109,9 +172,4 @@ fn no_panicking_path(elf: &Path) -> Result<(), Error> {
             ),
         }),
     }
-}
-
-/// Prints flash and RAM use of an ELF (`text`+`data` in flash, `data`+`bss` in RAM).
-fn size(elf: &Path) -> Result<(), Error> {
-    cmd::run(tools::command("arm-none-eabi-size")?.arg(elf))
 }

@@ -38,6 +38,13 @@ pub const QEMU_ARM: Package = Package {
     is_qemu: true,
 };
 
+/// QEMU for the RISC-V board (`qemu-system-riscv32`).
+pub const QEMU_RISCV: Package = Package {
+    name: "qemu-system-misc",
+    programs: &["qemu-system-riscv32"],
+    is_qemu: true,
+};
+
 /// The Arm binutils: sizes, symbols and disassembly of the firmware's ELFs.
 pub const ARM_BINUTILS: Package = Package {
     name: "binutils-arm-none-eabi",
@@ -50,8 +57,20 @@ pub const ARM_BINUTILS: Package = Package {
     is_qemu: false,
 };
 
+/// The RISC-V binutils (their 64-bit build reads 32-bit ELFs too).
+pub const RISCV_BINUTILS: Package = Package {
+    name: "binutils-riscv64-unknown-elf",
+    programs: &[
+        "riscv64-unknown-elf-addr2line",
+        "riscv64-unknown-elf-nm",
+        "riscv64-unknown-elf-objdump",
+        "riscv64-unknown-elf-size",
+    ],
+    is_qemu: false,
+};
+
 /// Every package the tasks use.
-pub const PACKAGES: [Package; 2] = [QEMU_ARM, ARM_BINUTILS];
+pub const PACKAGES: [Package; 4] = [QEMU_ARM, ARM_BINUTILS, QEMU_RISCV, RISCV_BINUTILS];
 
 /// The linker that puts the stack below the static data, so an overflow faults.
 pub const FLIP_LINK: &str = "flip-link";
@@ -76,6 +95,30 @@ pub fn qemu_version(output: &str) -> Option<Version> {
     let minor = parts.next().flatten().unwrap_or(0);
     let patch = parts.next().flatten().unwrap_or(0);
     Some(Version(major, minor, patch))
+}
+
+/// The binutils of one architecture: `arm-none-eabi-objdump`, `riscv64-unknown-elf-nm`, ….
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binutils {
+    /// The programs' prefix: `arm-none-eabi-`.
+    pub prefix: &'static str,
+}
+
+impl Binutils {
+    /// The binutils that read ELFs of the Rust `target`: RISC-V's for `riscv*`, Arm's else.
+    pub fn for_target(target: &str) -> Self {
+        let prefix = if target.starts_with("riscv") {
+            "riscv64-unknown-elf-"
+        } else {
+            "arm-none-eabi-"
+        };
+        Self { prefix }
+    }
+
+    /// A command running the binutils program `tool` (`objdump`, `nm`, `size`, `addr2line`).
+    pub fn command(&self, tool: &str) -> Result<Command, Error> {
+        command(&format!("{}{tool}", self.prefix))
+    }
 }
 
 /// A program to run, with the libraries it needs.
@@ -334,6 +377,18 @@ mod tests {
             assert_eq!(owners.count(), 1, "{program}");
         }
         assert!(tool("tinytrain-no-such-program").is_err());
+    }
+
+    #[test]
+    fn each_target_is_read_by_binutils_of_its_architecture() {
+        let arm = Binutils::for_target("thumbv6m-none-eabi");
+        let riscv = Binutils::for_target("riscv32imc-unknown-none-elf");
+        for (binutils, package) in [(arm, ARM_BINUTILS), (riscv, RISCV_BINUTILS)] {
+            for tool in ["addr2line", "nm", "objdump", "size"] {
+                let program = format!("{}{tool}", binutils.prefix);
+                assert!(package.programs.contains(&program.as_str()), "{program}");
+            }
+        }
     }
 
     #[test]

@@ -1,10 +1,10 @@
-//! The device benchmark on QEMU's `mps2-an386`: `cargo run --release --bin bench`.
+//! The device benchmark on the selected board: `cargo run --release --bin bench`.
 #![no_std]
 #![no_main]
 
-use tinytrain_firmware::{bench, board::Mps2An386, exit};
+use tinytrain_firmware::{bench, board::Selected, exit};
 
-#[cortex_m_rt::entry]
+#[tinytrain_firmware::entry]
 fn main() -> ! {
-    exit(bench::run::<Mps2An386>())
+    exit(bench::run::<Selected>())
 }

@@ -34,7 +34,7 @@ fn train(storage: &mut Storage) -> Result<f32, Error> {
     test_mse(&trainer.finish())
 }
 
-#[cortex_m_rt::entry]
+#[tinytrain_firmware::entry]
 fn main() -> ! {
     let stack = Stack::paint();
     let Some(storage) = STORAGE.try_take() else {

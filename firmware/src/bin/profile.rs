@@ -1,10 +1,10 @@
-//! The device profile on QEMU's `mps2-an386`: `cargo xtask bench profile` traces it.
+//! The device profile on the selected board: `cargo xtask bench profile` traces it.
 #![no_std]
 #![no_main]
 
-use tinytrain_firmware::{bench, board::Mps2An386, exit};
+use tinytrain_firmware::{bench, board::Selected, exit};
 
-#[cortex_m_rt::entry]
+#[tinytrain_firmware::entry]
 fn main() -> ! {
-    exit(bench::profile::<Mps2An386>())
+    exit(bench::profile::<Selected>())
 }

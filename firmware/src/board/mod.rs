@@ -1,27 +1,48 @@
 //! What the app needs from a board: a status LED, a delay, a work counter and flash for the
-//! model — handed out once.
+//! model — handed out once — and a way to reset.
 //!
-//! A new board is a new [`Board`] implementation; the app does not change.
+//! A new board is a new [`Board`] implementation, selected by a cargo feature as [`Selected`];
+//! the app does not change. The emulated boards share their parts: SysTick as an instruction
+//! counter on the Cortex-M ([`systick`]), NOR flash emulated in RAM ([`ram_flash`]) where QEMU
+//! has no flash controller.
 
 use embedded_hal::{delay::DelayNs, digital::OutputPin};
 use embedded_storage::nor_flash::NorFlash;
 
-#[cfg(feature = "qemu")]
-pub mod mps2_an386;
-#[cfg(feature = "qemu")]
-pub use mps2_an386::Mps2An386;
-#[cfg(feature = "qemu")]
+#[cfg(any(feature = "mps2", feature = "mps2-an505"))]
+pub mod fpga_led;
+#[cfg(any(feature = "mps2", feature = "mps2-an505", feature = "riscv-virt"))]
 pub mod ram_flash;
+#[cfg(all(feature = "qemu", target_arch = "arm"))]
+pub mod systick;
+
+#[cfg(feature = "mps2")]
+pub mod mps2;
+#[cfg(feature = "mps2")]
+pub use mps2::Mps2 as Selected;
+
+#[cfg(feature = "mps2-an505")]
+pub mod mps2_an505;
+#[cfg(feature = "mps2-an505")]
+pub use mps2_an505::Mps2An505 as Selected;
+
+#[cfg(feature = "microbit")]
+pub mod microbit;
+#[cfg(feature = "microbit")]
+pub use microbit::Microbit as Selected;
+
+#[cfg(feature = "riscv-virt")]
+pub mod riscv_virt;
+#[cfg(feature = "riscv-virt")]
+pub use riscv_virt::RiscvVirt as Selected;
 
 #[cfg(feature = "nrf52840dk")]
 pub mod nrf52840_dk;
 #[cfg(feature = "nrf52840dk")]
-pub use nrf52840_dk::Nrf52840Dk;
+pub use nrf52840_dk::Nrf52840Dk as Selected;
 
 /// A board the demo runs on.
 pub trait Board: Sized {
-    /// Its name, as logged at start.
-    const NAME: &'static str;
     /// The status LED: high is lit.
     type Led: OutputPin;
     /// A blocking delay.
@@ -32,8 +53,15 @@ pub trait Board: Sized {
     /// their contents across a reset.
     type Flash: NorFlash;
 
+    /// Its name and core, as logged at start: `QEMU mps2-an386 (Cortex-M4F, 25 MHz)`.
+    fn name() -> &'static str;
+
     /// Takes the peripherals and sets the board up; `None` if they were already taken.
     fn init() -> Option<Parts<Self>>;
+
+    /// Resets the device as a software reset does: RAM outside the program's sections and the
+    /// model's flash keep their contents.
+    fn reset() -> !;
 }
 
 /// The parts of board `B` the app uses.

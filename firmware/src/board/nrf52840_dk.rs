@@ -20,11 +20,14 @@ extern "C" {
 pub struct Nrf52840Dk;
 
 impl Board for Nrf52840Dk {
-    const NAME: &'static str = "nRF52840-DK (Cortex-M4F, 64 MHz)";
     type Led = ActiveLow<Pin<Output<PushPull>>>;
     type Delay = Delay;
     type Counter = Cycles;
     type Flash = Nvmc<pac::NVMC>;
+
+    fn name() -> &'static str {
+        "nRF52840-DK (Cortex-M4F, 64 MHz)"
+    }
 
     fn init() -> Option<Parts<Self>> {
         let mut core = cortex_m::Peripherals::take()?;
@@ -42,6 +45,10 @@ impl Board for Nrf52840Dk {
             },
             flash: Nvmc::new(device.NVMC, model_flash()),
         })
+    }
+
+    fn reset() -> ! {
+        cortex_m::peripheral::SCB::sys_reset()
     }
 }
 
