@@ -60,6 +60,7 @@ pub fn test() -> Result<ExitCode, Error> {
         cmd::run(
             firmware::root_cargo()
                 .args(["check", "-p", "tinytrain-core", "-p", "tinytrain-demo"])
+                .args(["-p", "tinytrain-wire"])
                 .args(["--target", target]),
         )?;
     }
