@@ -29,6 +29,32 @@ pub enum SplitPart {
     Test,
 }
 
+/// Which standardisation statistic of a column (see [`crate::scaler`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Statistic {
+    /// The column's mean.
+    Mean,
+    /// The column's standard deviation.
+    Deviation,
+}
+
+/// A part of a model blob (see [`crate::format`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Section {
+    /// The header: magic, version, task, length, widths, section count.
+    Header,
+    /// The names of the input columns.
+    InputNames,
+    /// The names of the targets, or the class labels.
+    OutputNames,
+    /// The optimizer's state.
+    Optimizer,
+    /// The training settings.
+    Training,
+}
+
 /// Everything that can go wrong in the core.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -75,8 +101,34 @@ pub enum Error {
         /// The part left empty.
         part: SplitPart,
     },
-    /// The list of layer widths is unusable: fewer than two widths, a zero width, or too large.
+    /// The list of layer widths is unusable: fewer than two widths, or a zero width.
     InvalidWidths,
+    /// The network has more parameters or activations than [`crate::shape::MAX_PARAMS`].
+    NetworkTooLarge {
+        /// The largest count accepted.
+        max: usize,
+    },
+    /// More widths than a model holds ([`crate::format::MAX_LAYERS`]).
+    TooManyLayers {
+        /// The number of widths given.
+        widths: usize,
+        /// The most a model holds.
+        max: usize,
+    },
+    /// A layer width does not fit a model's 16-bit width field.
+    WidthTooLarge {
+        /// The width.
+        width: usize,
+        /// The largest width a model holds.
+        max: usize,
+    },
+    /// A standardisation statistic is NaN or infinite, or a deviation is 0 or below.
+    InvalidStatistic {
+        /// The column.
+        field: Field,
+        /// Which statistic.
+        statistic: Statistic,
+    },
     /// The network's widths do not match the data, a model or a buffer.
     WidthMismatch {
         /// The width expected.
@@ -126,6 +178,51 @@ pub enum Error {
         /// The CRC of the contents.
         computed: u32,
     },
+    /// A model blob names a task this build does not know.
+    UnknownTask {
+        /// The task code in the blob.
+        task: u8,
+    },
+    /// A model blob holds a section kind this build does not know.
+    UnknownSection {
+        /// The section's kind code.
+        kind: u16,
+    },
+    /// A part of a model blob breaks the format's rules.
+    MalformedSection {
+        /// The part.
+        section: Section,
+        /// What is wrong.
+        problem: &'static str,
+    },
+    /// A value of the optimizer's state is NaN or infinite, or a second moment is negative.
+    InvalidOptimizerState {
+        /// Its index among the state's values.
+        index: usize,
+    },
+    /// Saved optimizer state does not fit the network or the trainer it is given to.
+    OptimizerMismatch,
+    /// The byte area for a model's names is too small.
+    NameArea {
+        /// Bytes the names need.
+        needed: usize,
+        /// Bytes in the area.
+        capacity: usize,
+    },
+    /// A name is longer than a model holds ([`crate::format::MAX_NAME_LEN`] bytes).
+    NameTooLong {
+        /// The name's index in its list.
+        index: usize,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// A list of names does not have one name per column.
+    NameCount {
+        /// Names needed: the input or output width.
+        expected: usize,
+        /// Names given.
+        found: usize,
+    },
     /// The flash device reported an error (see [`crate::slots`]).
     Flash(NorFlashErrorKind),
     /// Neither flash slot holds a valid model with the widths asked for.
@@ -148,6 +245,27 @@ impl fmt::Display for Field {
             Field::Input(i) => write!(f, "input {i}"),
             Field::Target(i) => write!(f, "target {i}"),
         }
+    }
+}
+
+impl fmt::Display for Statistic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Statistic::Mean => "mean",
+            Statistic::Deviation => "standard deviation",
+        })
+    }
+}
+
+impl fmt::Display for Section {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Section::Header => "header",
+            Section::InputNames => "input names",
+            Section::OutputNames => "output names",
+            Section::Optimizer => "optimizer state",
+            Section::Training => "training settings",
+        })
     }
 }
 
@@ -193,6 +311,29 @@ impl fmt::Display for Error {
             Error::InvalidWidths => f.write_str(
                 "layer widths must list at least an input and an output width, all greater than 0",
             ),
+            Error::NetworkTooLarge { max } => write!(
+                f,
+                "the network is too large: more than {max} parameters or activations"
+            ),
+            Error::TooManyLayers { widths, max } => {
+                write!(f, "{widths} layer widths: a model holds at most {max}")
+            }
+            Error::WidthTooLarge { width, max } => {
+                write!(
+                    f,
+                    "layer width {width} is too large: a model holds widths up to {max}"
+                )
+            }
+            Error::InvalidStatistic { field, statistic } => match statistic {
+                Statistic::Mean => {
+                    write!(f, "the standardisation mean of {field} is NaN or infinite")
+                }
+                Statistic::Deviation => write!(
+                    f,
+                    "the standardisation standard deviation of {field} is not a finite number \
+                     above 0"
+                ),
+            },
             Error::WidthMismatch { expected, found } => {
                 write!(f, "width mismatch: expected {expected}, found {found}")
             }
@@ -217,6 +358,41 @@ impl fmt::Display for Error {
                 f,
                 "model is corrupt: CRC-32 {computed:#010x} does not match the stored {stored:#010x}"
             ),
+            Error::UnknownTask { task } => {
+                write!(
+                    f,
+                    "model task {task} is not known to this version of tinytrain"
+                )
+            }
+            Error::UnknownSection { kind } => {
+                write!(
+                    f,
+                    "model section kind {kind} is not known to this version of tinytrain"
+                )
+            }
+            Error::MalformedSection { section, problem } => {
+                write!(f, "model {section}: {problem}")
+            }
+            Error::InvalidOptimizerState { index } => write!(
+                f,
+                "optimizer state value {index} is NaN, infinite, or a negative second moment"
+            ),
+            Error::OptimizerMismatch => f.write_str(
+                "the saved optimizer state is for another update rule, hyperparameters or \
+                 network",
+            ),
+            Error::NameArea { needed, capacity } => write!(
+                f,
+                "the model's names need {needed} bytes; the area for them holds {capacity}"
+            ),
+            Error::NameTooLong { index, len } => write!(
+                f,
+                "name {index} is {len} bytes long; a model holds names of at most {} bytes",
+                crate::format::MAX_NAME_LEN
+            ),
+            Error::NameCount { expected, found } => {
+                write!(f, "{found} names given for {expected} columns")
+            }
             Error::Flash(kind) => f.write_str(match kind {
                 NorFlashErrorKind::NotAligned => "flash access is not aligned",
                 NorFlashErrorKind::OutOfBounds => "flash access is out of bounds",
@@ -254,5 +430,18 @@ mod tests {
             part: SplitPart::Validation,
         };
         assert_eq!(e.to_string(), "the split leaves the validation set empty");
+        let e = Error::InvalidStatistic {
+            field: Field::Input(2),
+            statistic: Statistic::Deviation,
+        };
+        assert_eq!(
+            e.to_string(),
+            "the standardisation standard deviation of input 2 is not a finite number above 0"
+        );
+        let e = Error::MalformedSection {
+            section: Section::InputNames,
+            problem: "a name is not UTF-8",
+        };
+        assert_eq!(e.to_string(), "model input names: a name is not UTF-8");
     }
 }

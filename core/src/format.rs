@@ -1,293 +1,739 @@
-//! The model format: a checked, little-endian byte layout for widths, standardisation and
-//! weights, so a model survives a trip through flash, a file or a radio.
+//! The model format: a checked, little-endian byte layout for a trained network — its widths,
+//! standardisation and weights, and optionally its column names, its optimizer's state and its
+//! training settings — so that a model survives a trip through flash, a file or a radio link,
+//! and training can resume from it.
+//!
+//! # Version 2 (written)
+//!
+//! Every field is little-endian; every part starts at a multiple of 4 bytes.
 //!
 //! | offset | bytes | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `b"TTNN"` |
-//! | 4 | 2 | format version, `1` (u16) |
-//! | 6 | 2 | number of widths `L`, 2 to [`MAX_LAYERS`] (u16) |
-//! | 8 | 2·L | the widths, input first (u16 each) |
+//! | 4 | 2 | format version, `2` (u16) |
+//! | 6 | 1 | task: 0 regression, 1 classification ([`Task`]) |
+//! | 7 | 1 | 0 (reserved) |
+//! | 8 | 4 | `N`, the blob's length in bytes, CRC included (u32) |
+//! | 12 | 2 | number of widths `L`, 2 to [`MAX_LAYERS`] (u16) |
+//! | 14 | 2 | number of sections `K`, 0 to 4 (u16) |
+//! | 16 | 2·L | the widths, input first (u16 each), then 0 or 2 zero bytes to a multiple of 4 |
 //! | … | 4·S | standardisation statistics (f32, [`crate::scaler`] layout, S = [`shape::scaler_len`]) |
 //! | … | 4·P | parameters, layer after layer, weights row by row then biases (f32, P = [`shape::param_len`]) |
-//! | end − 4 | 4 | CRC-32 ([`crate::crc`]) of every byte before it (u32) |
+//! | … | | `K` sections in increasing order of kind, each at most once: kind (u16), 0 (u16), payload length `n` (u32), `n` bytes of payload, zero bytes to a multiple of 4 |
+//! | N − 4 | 4 | CRC-32 ([`crate::crc`]) of every byte before it (u32) |
 //!
-//! [`load`] checks everything — magic, version, widths, length, CRC, finiteness — before it
-//! writes a single parameter, and bytes after the blob are ignored, so a blob can sit at the
-//! start of a larger flash slot.
+//! The sections, each optional:
+//!
+//! | kind | section | payload |
+//! |---|---|---|
+//! | 1 | input names | the names of the `L₀` input columns ([`Names`]: count u16, then each name's length u8 and its UTF-8 bytes) |
+//! | 2 | output names | the names of the targets, or the class labels of a classifier, one per output |
+//! | 3 | optimizer state | rule u8 (0 SGD, 1 momentum, 2 Adam), 0 u8, first trainable layer u16, three hyperparameters f32 (momentum's `β`, or Adam's `β₁ β₂ ε`; 0 where the rule has none), step count u64, Adam's `β₁ᵗ β₂ᵗ` f32 (1 for the other rules), then the state of the trainable layers' parameters, f32 ([`OptimizerState`]) |
+//! | 4 | training settings | learning rate f32, batch size u32, clipping norm f32, epochs trained u32 ([`Training`]) |
+//!
+//! A reader refuses a section kind it does not know ([`Error::UnknownSection`]): a model is
+//! understood whole or not at all. Reserved fields and padding are 0, so a model has exactly
+//! one encoding, and a model that loads saves to the same bytes.
+//!
+//! # Version 1 (read)
+//!
+//! Magic, version `1` (u16), `L` (u16), the widths, the statistics, the parameters and the CRC,
+//! with no padding, no length field and no sections: a regression model without names or
+//! optimizer state. Version 1 models load as they always did.
+//!
+//! # Checks
+//!
+//! [`inspect`] checks a blob completely — magic, version, task, widths, length, CRC, that every
+//! statistic is finite with deviations above 0 (as [`crate::Trainer::set_model`] requires),
+//! finite parameters, and every section — without writing anything or needing any buffer;
+//! [`load`] checks the same before it writes a single value, and [`save`] refuses what [`load`]
+//! would refuse. [`read_header`] needs only the first bytes ([`MAX_HEADER_LEN`] at most) and
+//! gives the blob's length, so a reader knows how much to read — and to allocate — before it
+//! reads the rest. Bytes after the blob are ignored, so a blob can sit at the start of a larger
+//! flash slot.
 //!
 //! ```
-//! use tinytrain_core::{format, Model};
+//! use tinytrain_core::format::{self, Buffers, Contents, Names, Sections};
+//! use tinytrain_core::Model;
 //! let widths = [1, 1];
 //! let (params, stats) = ([2.0, 1.0], [0.0, 1.0, 0.0, 1.0]);
-//! let mut blob = [0u8; format::encoded_len(&[1, 1])];
-//! format::save(&Model::new(&widths, &params, &stats)?, &mut blob)?;
+//! let (inputs, outputs) = (["x"], ["y"]);
+//! let contents = Contents {
+//!     input_names: Some(Names::new(&inputs)?),
+//!     output_names: Some(Names::new(&outputs)?),
+//!     ..Contents::new(Model::new(&widths, &params, &stats)?)
+//! };
+//! let mut blob = [0u8; format::encoded_len(&[1, 1], Sections::names(&["x"], &["y"]))];
+//! format::save(&contents, &mut blob)?;
 //!
-//! let read = format::read_widths(&blob)?;
-//! let (mut p, mut s) = ([0.0; 2], [0.0; 4]);
-//! format::load(&blob, &read, &mut p, &mut s)?;
+//! let summary = format::inspect(&blob)?;
+//! let (mut p, mut s, mut area) = ([0.0; 2], [0.0; 4], [0u8; 16]);
+//! let loaded = format::load(&blob, &summary.header.widths, Buffers {
+//!     names: Some(&mut area),
+//!     ..Buffers::new(&mut p, &mut s)
+//! })?;
+//! assert_eq!(loaded.input_names.and_then(|n| n.get(0)), Some("x"));
 //! assert_eq!((p, s), (params, stats));
 //!
-//! blob[30] ^= 1; // one flipped bit in a weight
-//! assert!(matches!(format::load(&blob, &read, &mut p, &mut s), Err(tinytrain_core::Error::CrcMismatch { .. })));
+//! blob[40] ^= 1; // one flipped bit in a weight
+//! assert!(matches!(format::inspect(&blob), Err(tinytrain_core::Error::CrcMismatch { .. })));
 //! # Ok::<(), tinytrain_core::Error>(())
 //! ```
 
-use crate::crc::{crc32, Crc32};
+mod bytes;
+mod names;
+mod sections;
+
+pub use names::{names_capacity, names_len, Names};
+pub use sections::Training;
+
+use crate::crc::crc32;
 use crate::model::{expect_len, expect_width};
-use crate::{shape, Error, Model};
+use crate::optim::OptimizerState;
+use crate::{scaler, shape, Error, Model, Optimizer, Section};
+use bytes::{f32_at, round_to_4, Reader, Writer};
+use sections::SECTION_HEADER;
 
 /// The first four bytes of every model.
 pub const MAGIC: [u8; 4] = *b"TTNN";
-/// The format version this build writes and reads.
-pub const VERSION: u16 = 1;
+/// The format version this build writes.
+pub const VERSION: u16 = 2;
+/// The oldest format version this build reads.
+pub const OLDEST_VERSION: u16 = 1;
 /// The largest number of widths (input, hidden layers, output) a model may have.
 pub const MAX_LAYERS: usize = 16;
+/// The longest name a model holds, in bytes of UTF-8.
+pub const MAX_NAME_LEN: usize = u8::MAX as usize;
+/// The most bytes [`read_header`] needs to find a blob's length.
+pub const MAX_HEADER_LEN: usize = V2_HEADER + 2 * MAX_LAYERS;
 
-const HEADER: usize = 8;
+/// Fixed header bytes of each version, before the widths.
+const V1_HEADER: usize = 8;
+const V2_HEADER: usize = 16;
 
-/// The size in bytes of a model with these widths.
-pub const fn encoded_len(widths: &[usize]) -> usize {
+/// What a model predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Task {
+    /// Numbers, in the targets' units (the output names name the targets).
+    Regression,
+    /// A class, one output per class (the output names are the class labels).
+    Classification,
+}
+
+impl Task {
+    const fn code(self) -> u8 {
+        match self {
+            Task::Regression => 0,
+            Task::Classification => 1,
+        }
+    }
+
+    fn from_code(task: u8) -> Result<Self, Error> {
+        match task {
+            0 => Ok(Task::Regression),
+            1 => Ok(Task::Classification),
+            _ => Err(Error::UnknownTask { task }),
+        }
+    }
+}
+
+/// What [`read_header`] finds in a blob's first bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The format version, 1 or 2.
+    pub version: u16,
+    /// What the model predicts.
+    pub task: Task,
+    /// The layer widths, input first (checked with [`shape::check`]).
+    pub widths: heapless::Vec<usize, MAX_LAYERS>,
+    /// The blob's length in bytes, CRC included.
+    pub len: usize,
+}
+
+/// Reads and checks a blob's header: magic, version, task, widths and length. Needs the first
+/// `16 + 2·L` bytes of a version 2 blob (`8 + 2·L` for version 1), at most [`MAX_HEADER_LEN`];
+/// with fewer, [`Error::Truncated`] says how many.
+///
+/// The length it returns is at least what the widths need and at most `u32::MAX`: read that many
+/// bytes, then [`inspect`] or [`load`] them.
+pub fn read_header(bytes: &[u8]) -> Result<Header, Error> {
+    let short = |needed: usize| Error::Truncated {
+        needed,
+        found: bytes.len(),
+    };
+    let magic_len = bytes.len().min(MAGIC.len());
+    if bytes.get(..magic_len) != MAGIC.get(..magic_len) {
+        return Err(Error::BadMagic);
+    }
+    let mut r = Reader::new(bytes, Section::Header);
+    r.take(MAGIC.len()).map_err(|_| short(V1_HEADER))?;
+    let version = r.u16().map_err(|_| short(V1_HEADER))?;
+    let fixed = match version {
+        1 => V1_HEADER,
+        2 => V2_HEADER,
+        _ => return Err(Error::UnsupportedVersion { version }),
+    };
+    if bytes.len() < fixed {
+        return Err(short(fixed));
+    }
+    let (task, declared, count) = if version == 1 {
+        (Task::Regression, 0, r.u16()?)
+    } else {
+        let task = Task::from_code(r.u8()?)?;
+        r.zeros(1)?;
+        let declared = r.u32()?;
+        let count = r.u16()?;
+        r.u16()?; // the section count: `inspect` reads the sections
+        (task, declared, count)
+    };
+    let count = usize::from(count);
+    if count < 2 {
+        return Err(Error::InvalidWidths);
+    }
+    if count > MAX_LAYERS {
+        return Err(Error::TooManyLayers {
+            widths: count,
+            max: MAX_LAYERS,
+        });
+    }
+    let widths_end = fixed + 2 * count;
+    let header_len = if version == 1 {
+        widths_end
+    } else {
+        round_to_4(widths_end)
+    };
+    if bytes.len() < header_len {
+        return Err(short(header_len));
+    }
+    let mut widths = heapless::Vec::new();
+    for _ in 0..count {
+        let width = usize::from(r.u16()?);
+        widths.push(width).map_err(|_| Error::TooManyLayers {
+            widths: count,
+            max: MAX_LAYERS,
+        })?;
+    }
+    shape::check(&widths)?;
+    let len = if version == 1 {
+        v1_len(&widths)
+    } else {
+        r.zeros_to_4()?;
+        let len = usize::try_from(declared).unwrap_or(usize::MAX);
+        if len < encoded_len(&widths, Sections::NONE) || len % 4 != 0 {
+            return Err(
+                r.malformed("the length is too short for the widths, or not a multiple of 4")
+            );
+        }
+        len
+    };
+    Ok(Header {
+        version,
+        task,
+        widths,
+        len,
+    })
+}
+
+/// Which optional sections a blob holds and how large they are: what [`encoded_len`] needs to
+/// size a blob (or a flash slot) at compile time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sections {
+    /// Payload bytes of the input names ([`names_len`]); 0 for none.
+    pub input_names: usize,
+    /// Payload bytes of the output names or class labels; 0 for none.
+    pub output_names: usize,
+    /// The optimizer whose state is stored; `None` for no state.
+    pub optimizer: Option<Optimizer>,
+    /// The first trainable layer of the stored state (0: every layer).
+    pub trainable_from: usize,
+    /// Whether the training settings are stored.
+    pub training: bool,
+}
+
+impl Sections {
+    /// No section: widths, statistics and parameters only.
+    pub const NONE: Self = Self {
+        input_names: 0,
+        output_names: 0,
+        optimizer: None,
+        trainable_from: 0,
+        training: false,
+    };
+
+    /// Input and output names, nothing else.
+    pub const fn names(inputs: &[&str], outputs: &[&str]) -> Self {
+        Self {
+            input_names: names_len(inputs),
+            output_names: names_len(outputs),
+            ..Self::NONE
+        }
+    }
+
+    /// What a trainer needs to resume: the state of `optimizer` for every layer and the
+    /// training settings.
+    pub const fn resume(optimizer: Optimizer) -> Self {
+        Self {
+            optimizer: Some(optimizer),
+            training: true,
+            ..Self::NONE
+        }
+    }
+
+    /// Bytes of the name area that [`load`] fills with these names.
+    pub const fn names_len(&self) -> usize {
+        self.input_names.saturating_add(self.output_names)
+    }
+
+    /// Values of optimizer state for a network with these widths.
+    pub const fn state_len(&self, widths: &[usize]) -> usize {
+        match self.optimizer {
+            Some(optimizer) => OptimizerState::values_len(widths, optimizer, self.trainable_from),
+            None => 0,
+        }
+    }
+}
+
+/// The length in bytes of a version 2 blob with these widths and sections.
+///
+/// ```
+/// use tinytrain_core::{format::{self, Sections}, Optimizer};
+/// const W: [usize; 4] = [1, 16, 16, 1];
+/// const BARE: usize = format::encoded_len(&W, Sections::NONE);
+/// assert_eq!(BARE, 16 + 8 + 4 * (4 + 321) + 4);
+/// const RESUMABLE: usize = format::encoded_len(&W, Sections::resume(Optimizer::ADAM));
+/// assert_eq!(RESUMABLE, BARE + (8 + 32 + 4 * 2 * 321) + (8 + 16));
+/// ```
+pub const fn encoded_len(widths: &[usize], sections: Sections) -> usize {
     let values = shape::scaler_len(widths).saturating_add(shape::param_len(widths));
-    (HEADER + 4)
+    let mut len = round_to_4(V2_HEADER.saturating_add(2usize.saturating_mul(widths.len())))
+        .saturating_add(4usize.saturating_mul(values))
+        .saturating_add(4);
+    let names = [sections.input_names, sections.output_names];
+    let mut rest = names.as_slice();
+    while let [payload, tail @ ..] = rest {
+        if *payload > 0 {
+            len = len.saturating_add(section_len(*payload));
+        }
+        rest = tail;
+    }
+    if sections.optimizer.is_some() {
+        let state = 4usize.saturating_mul(sections.state_len(widths));
+        len = len.saturating_add(section_len(sections::OPTIMIZER_FIXED.saturating_add(state)));
+    }
+    if sections.training {
+        len = len.saturating_add(section_len(sections::TRAINING_LEN));
+    }
+    len
+}
+
+/// Bytes of a section with a payload of `payload` bytes: its header, the payload, padding.
+const fn section_len(payload: usize) -> usize {
+    SECTION_HEADER.saturating_add(round_to_4(payload))
+}
+
+/// The length of a version 1 blob with these widths.
+const fn v1_len(widths: &[usize]) -> usize {
+    let values = shape::scaler_len(widths).saturating_add(shape::param_len(widths));
+    (V1_HEADER + 4)
         .saturating_add(2usize.saturating_mul(widths.len()))
         .saturating_add(4usize.saturating_mul(values))
 }
 
-/// Writes `model` at the start of `out`; returns the number of bytes written.
-pub fn save(model: &Model<'_>, out: &mut [u8]) -> Result<usize, Error> {
-    let widths = model.widths();
-    let len = encoded_len(widths);
-    let found = out.len();
-    let blob = out
-        .get_mut(..len)
-        .ok_or(Error::BufferSize { needed: len, found })?;
-    let count = u16::try_from(widths.len()).map_err(|_| Error::InvalidWidths)?;
-    if widths.len() > MAX_LAYERS {
-        return Err(Error::InvalidWidths);
-    }
-    let mut w = Writer { out: blob, at: 0 };
-    w.put(&MAGIC);
-    w.put(&VERSION.to_le_bytes());
-    w.put(&count.to_le_bytes());
-    for &width in widths {
-        let width = u16::try_from(width).map_err(|_| Error::InvalidWidths)?;
-        w.put(&width.to_le_bytes());
-    }
-    for v in model.stats().iter().chain(model.params()) {
-        w.put(&v.to_le_bytes());
-    }
-    let body = w.at;
-    let crc = crc32(w.out.get(..body).unwrap_or(&[]));
-    w.put(&crc.to_le_bytes());
-    Ok(len)
+/// What [`inspect`] found in a valid blob: its header, which sections it holds and their sizes
+/// (to size [`Buffers`]), and its training settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// The header.
+    pub header: Header,
+    /// The sections and their sizes.
+    pub sections: Sections,
+    /// The training settings, if stored.
+    pub training: Option<Training>,
 }
 
-/// Reads and checks the widths stored in a blob (magic, version and widths only; [`load`]
-/// checks the rest).
-pub fn read_widths(bytes: &[u8]) -> Result<heapless::Vec<usize, MAX_LAYERS>, Error> {
-    let header = bytes.get(..HEADER).ok_or(Error::Truncated {
-        needed: HEADER,
+/// Where each part of a blob starts, once checked.
+struct Layout<'a> {
+    summary: Summary,
+    /// The statistics and parameters, encoded.
+    values: &'a [u8],
+    input_names: Option<&'a [u8]>,
+    output_names: Option<&'a [u8]>,
+    optimizer: Option<sections::Stored<'a>>,
+}
+
+/// Checks a blob completely (see the module docs) without writing anything; bytes after the
+/// blob's length are ignored. Every [`load`] of these bytes with buffers of the sizes it reports
+/// succeeds.
+pub fn inspect(bytes: &[u8]) -> Result<Summary, Error> {
+    layout(bytes).map(|l| l.summary)
+}
+
+fn layout(bytes: &[u8]) -> Result<Layout<'_>, Error> {
+    let header = read_header(bytes)?;
+    let blob = bytes.get(..header.len).ok_or(Error::Truncated {
+        needed: header.len,
         found: bytes.len(),
     })?;
-    if header.get(..4) != Some(&MAGIC[..]) {
-        return Err(Error::BadMagic);
+    let body_len = header.len.saturating_sub(4);
+    let (body, crc) = blob.split_at(body_len);
+    let stored = u32::from_le_bytes([0, 1, 2, 3].map(|k| crc.get(k).copied().unwrap_or(0)));
+    let computed = crc32(body);
+    if stored != computed {
+        return Err(Error::CrcMismatch { stored, computed });
     }
-    let version = u16_at(bytes, 4);
-    if version != VERSION {
-        return Err(Error::UnsupportedVersion { version });
+    let widths = &header.widths;
+    let values_at = if header.version == 1 {
+        V1_HEADER + 2 * widths.len()
+    } else {
+        round_to_4(V2_HEADER + 2 * widths.len())
+    };
+    let (n_stats, n_params) = (shape::scaler_len(widths), shape::param_len(widths));
+    let mut r = Reader::new(body, Section::Header);
+    r.take(values_at)?;
+    let values = r.take(4 * (n_stats + n_params))?;
+    let (n_in, n_out) = (shape::input_width(widths), shape::output_width(widths));
+    scaler::check_each(n_in, n_out, |k| f32_at(values, k))?;
+    if let Some(index) = (0..n_params).find(|&k| !f32_at(values, n_stats + k).is_finite()) {
+        return Err(Error::NonFiniteParameter { index });
     }
-    let count = usize::from(u16_at(bytes, 6));
-    if !(2..=MAX_LAYERS).contains(&count) {
-        return Err(Error::InvalidWidths);
+    let mut layout = Layout {
+        summary: Summary {
+            header: header.clone(),
+            sections: Sections::NONE,
+            training: None,
+        },
+        values,
+        input_names: None,
+        output_names: None,
+        optimizer: None,
+    };
+    if header.version == 1 {
+        return Ok(layout);
     }
-    let needed = HEADER + 2 * count;
-    if bytes.len() < needed {
-        return Err(Error::Truncated {
-            needed,
-            found: bytes.len(),
-        });
+    let count = u16::from_le_bytes([14, 15].map(|k| bytes.get(k).copied().unwrap_or(0)));
+    let mut last = 0;
+    for _ in 0..count {
+        let kind = r.u16()?;
+        let section = sections::from_code(kind)?;
+        if kind <= last {
+            return Err(r.malformed("sections are not in increasing order of kind"));
+        }
+        last = kind;
+        r.zeros(2)?;
+        let len = usize::try_from(r.u32()?).unwrap_or(usize::MAX);
+        let payload = r.take(len)?;
+        r.zeros_to_4()?;
+        let s = &mut layout.summary.sections;
+        match section {
+            Section::InputNames => {
+                names::check(payload, n_in, section)?;
+                s.input_names = payload.len();
+                layout.input_names = Some(payload);
+            }
+            Section::OutputNames => {
+                names::check(payload, n_out, section)?;
+                s.output_names = payload.len();
+                layout.output_names = Some(payload);
+            }
+            Section::Optimizer => {
+                let state = sections::read_optimizer(payload, widths)?;
+                s.optimizer = Some(state.optimizer);
+                s.trainable_from = state.trainable_from;
+                layout.optimizer = Some(state);
+            }
+            Section::Training | Section::Header => {
+                s.training = true;
+                layout.summary.training = Some(sections::read_training(payload)?);
+            }
+        }
     }
-    let mut widths = heapless::Vec::new();
-    for k in 0..count {
-        let width = usize::from(u16_at(bytes, HEADER + 2 * k));
-        widths.push(width).map_err(|_| Error::CapacityExceeded {
-            capacity: MAX_LAYERS,
-        })?;
+    if r.remaining() != 0 {
+        return Err(r.malformed("bytes follow the last section"));
     }
-    shape::check(&widths)?;
-    Ok(widths)
+    Ok(layout)
 }
 
-/// Checks a blob completely and, if it is valid and its widths equal `widths`, writes its
-/// parameters and statistics. On any error nothing is written.
-pub fn load(
+/// Where [`load`] writes a model: parameters and statistics (exact lengths), and — if the
+/// caller wants them — the names and the optimizer's state, which the [`Loaded`] result then
+/// borrows (lifetime `'x`).
+#[derive(Debug)]
+pub struct Buffers<'m, 'x> {
+    /// [`shape::param_len`] values.
+    pub params: &'m mut [f32],
+    /// [`shape::scaler_len`] values.
+    pub stats: &'m mut [f32],
+    /// An area of at least [`Sections::names_len`] bytes for the names; `None` skips them (a
+    /// device that does not need names).
+    pub names: Option<&'x mut [u8]>,
+    /// At least [`Sections::state_len`] values for the optimizer's state; `None` skips it.
+    pub state: Option<&'x mut [f32]>,
+}
+
+impl<'m> Buffers<'m, '_> {
+    /// Parameters and statistics only.
+    pub fn new(params: &'m mut [f32], stats: &'m mut [f32]) -> Self {
+        Self {
+            params,
+            stats,
+            names: None,
+            state: None,
+        }
+    }
+}
+
+/// What [`load`] found besides the parameters and statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded<'b> {
+    /// The blob's header and sections.
+    pub summary: Summary,
+    /// The input names, in the name area (`None` if absent or skipped).
+    pub input_names: Option<Names<'b>>,
+    /// The output names or class labels, in the name area (`None` if absent or skipped).
+    pub output_names: Option<Names<'b>>,
+    /// The optimizer's state, its values in the state buffer (`None` if absent or skipped).
+    pub optimizer: Option<OptimizerState<'b>>,
+}
+
+/// Checks a blob completely ([`inspect`]) and, if it is valid, its widths equal `widths` and the
+/// buffers are large enough, writes its contents into `buffers`. On any error nothing is
+/// written.
+///
+/// Errors: those of [`inspect`]; [`Error::WidthMismatch`] for other widths;
+/// [`Error::BufferSize`] for a parameter, statistics or state buffer of the wrong size;
+/// [`Error::NameArea`] for a name area too small.
+pub fn load<'x>(
     bytes: &[u8],
     widths: &[usize],
-    params: &mut [f32],
-    stats: &mut [f32],
-) -> Result<(), Error> {
-    let stored = read_widths(bytes)?;
+    buffers: Buffers<'_, 'x>,
+) -> Result<Loaded<'x>, Error> {
+    let layout = layout(bytes)?;
+    let stored = &layout.summary.header.widths;
     expect_width(stored.len(), widths.len())?;
     for (s, w) in stored.iter().zip(widths) {
         expect_width(*s, *w)?;
     }
+    let Buffers {
+        params,
+        stats,
+        names,
+        state,
+    } = buffers;
     expect_len(params.len(), shape::param_len(widths))?;
     expect_len(stats.len(), shape::scaler_len(widths))?;
-    let len = encoded_len(widths);
-    let blob = bytes.get(..len).ok_or(Error::Truncated {
-        needed: len,
-        found: bytes.len(),
-    })?;
-    let body = len - 4;
-    let stored_crc = u32::from_le_bytes(array_at(blob, body));
-    let mut crc = Crc32::new();
-    crc.update(blob.get(..body).unwrap_or(&[]));
-    let computed = crc.finish();
-    if stored_crc != computed {
-        return Err(Error::CrcMismatch {
-            stored: stored_crc,
-            computed,
-        });
-    }
-    let values_at = HEADER + 2 * widths.len();
-    let value = |k: usize| f32::from_le_bytes(array_at(blob, values_at + 4 * k));
+    let sections = layout.summary.sections;
+    let names = match names {
+        Some(area) if sections.names_len() > 0 => {
+            let needed = sections.names_len();
+            let capacity = area.len();
+            Some(
+                area.get_mut(..needed)
+                    .ok_or(Error::NameArea { needed, capacity })?,
+            )
+        }
+        _ => None,
+    };
+    let state = match (state, &layout.optimizer) {
+        (Some(buffer), Some(stored)) => {
+            let (needed, found) = (stored.len(), buffer.len());
+            Some(
+                buffer
+                    .get_mut(..needed)
+                    .ok_or(Error::BufferSize { needed, found })?,
+            )
+        }
+        _ => None,
+    };
+
+    // Checked: from here on, only writes.
     let n_stats = stats.len();
-    if let Some(k) = (0..n_stats + params.len()).find(|&k| !value(k).is_finite()) {
-        return Err(Error::NonFiniteParameter {
-            index: k.saturating_sub(n_stats),
-        });
-    }
     for (k, s) in stats.iter_mut().enumerate() {
-        *s = value(k);
+        *s = f32_at(layout.values, k);
     }
     for (k, p) in params.iter_mut().enumerate() {
-        *p = value(n_stats + k);
+        *p = f32_at(layout.values, n_stats + k);
     }
-    Ok(())
-}
-
-struct Writer<'b> {
-    out: &'b mut [u8],
-    at: usize,
-}
-
-impl Writer<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        let end = self.at.saturating_add(bytes.len());
-        if let Some(dst) = self.out.get_mut(self.at..end) {
-            // Element by element: lengths match, and no panicking path is left behind.
-            dst.iter_mut().zip(bytes).for_each(|(d, s)| *d = *s);
+    let (input_names, output_names) = match names {
+        Some(area) => {
+            let parts = [layout.input_names, layout.output_names];
+            let mut w = Writer::new(area);
+            parts.iter().flatten().for_each(|p| w.put(p));
+            let area: &'x [u8] = area;
+            let (inputs, outputs) = area.split_at(sections.input_names.min(area.len()));
+            let view = |present: bool, bytes: &'x [u8]| present.then(|| Names::encoded(bytes));
+            (
+                view(sections.input_names > 0, inputs),
+                view(sections.output_names > 0, outputs),
+            )
         }
-        self.at = end;
+        None => (None, None),
+    };
+    let optimizer = match (state, layout.optimizer) {
+        (Some(values), Some(stored)) => {
+            stored.decode(values);
+            Some(OptimizerState {
+                optimizer: stored.optimizer,
+                powers: stored.powers,
+                trainable_from: stored.trainable_from,
+                values,
+            })
+        }
+        _ => None,
+    };
+    Ok(Loaded {
+        summary: layout.summary,
+        input_names,
+        output_names,
+        optimizer,
+    })
+}
+
+/// Everything a blob can hold: a model and its optional parts. Start from [`Contents::new`].
+#[derive(Debug, Clone, Copy)]
+pub struct Contents<'a> {
+    /// The network and its standardisation.
+    pub model: Model<'a>,
+    /// What it predicts.
+    pub task: Task,
+    /// The names of the input columns.
+    pub input_names: Option<Names<'a>>,
+    /// The names of the targets, or the class labels.
+    pub output_names: Option<Names<'a>>,
+    /// The optimizer's state, to resume training.
+    pub optimizer: Option<OptimizerState<'a>>,
+    /// The training settings, to resume training.
+    pub training: Option<Training>,
+}
+
+impl<'a> Contents<'a> {
+    /// A regression model with nothing else.
+    pub const fn new(model: Model<'a>) -> Self {
+        Self {
+            model,
+            task: Task::Regression,
+            input_names: None,
+            output_names: None,
+            optimizer: None,
+            training: None,
+        }
+    }
+
+    /// The sections these contents fill.
+    pub fn sections(&self) -> Sections {
+        let names = |n: &Option<Names<'_>>| n.map_or(0, |n| n.encoded_len());
+        Sections {
+            input_names: names(&self.input_names),
+            output_names: names(&self.output_names),
+            optimizer: self.optimizer.map(|s| s.optimizer),
+            trainable_from: self.optimizer.map_or(0, |s| s.trainable_from),
+            training: self.training.is_some(),
+        }
+    }
+
+    /// The length of their blob in bytes.
+    pub fn encoded_len(&self) -> usize {
+        encoded_len(self.model.widths(), self.sections())
     }
 }
 
-fn array_at<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
-    let mut a = [0u8; N];
-    if let Some(src) = bytes.get(at..at.saturating_add(N)) {
-        a.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
+/// Writes `contents` as a version 2 blob at the start of `out`; returns the number of bytes
+/// written ([`Contents::encoded_len`]).
+///
+/// Refuses exactly what [`load`] would refuse, with the same error — a NaN weight, a deviation
+/// of 0, names that are not one per column, optimizer state of the wrong length — and also
+/// widths the format cannot hold ([`Error::TooManyLayers`], [`Error::WidthTooLarge`]) and a
+/// buffer too small ([`Error::BufferSize`]). On an error `out` holds unspecified bytes.
+pub fn save(contents: &Contents<'_>, out: &mut [u8]) -> Result<usize, Error> {
+    let widths = contents.model.widths();
+    let len = contents.encoded_len();
+    let found = out.len();
+    let blob = out
+        .get_mut(..len)
+        .ok_or(Error::BufferSize { needed: len, found })?;
+    if widths.len() > MAX_LAYERS {
+        return Err(Error::TooManyLayers {
+            widths: widths.len(),
+            max: MAX_LAYERS,
+        });
     }
-    a
+    let max = usize::from(u16::MAX);
+    if let Some(&width) = widths.iter().find(|&&w| w > max) {
+        return Err(Error::WidthTooLarge { width, max });
+    }
+    let (n_in, n_out) = (shape::input_width(widths), shape::output_width(widths));
+    for (names, expected) in [(contents.input_names, n_in), (contents.output_names, n_out)] {
+        if let Some(found) = names.map(|n| n.len()).filter(|&found| found != expected) {
+            return Err(Error::NameCount { expected, found });
+        }
+    }
+    if let Some(state) = &contents.optimizer {
+        state.check(widths)?;
+    }
+    let len32 = u32::try_from(len).map_err(|_| Error::NetworkTooLarge {
+        max: shape::MAX_PARAMS,
+    })?;
+
+    let mut w = Writer::new(blob);
+    w.put(&MAGIC);
+    w.u16(VERSION);
+    w.u8(contents.task.code());
+    w.u8(0);
+    w.u32(len32);
+    w.u16(widths.len() as u16); // at most MAX_LAYERS, checked above
+    let present = [
+        contents.input_names.is_some(),
+        contents.output_names.is_some(),
+        contents.optimizer.is_some(),
+        contents.training.is_some(),
+    ];
+    w.u16(present.iter().filter(|p| **p).count() as u16);
+    for &width in widths {
+        w.u16(width as u16); // at most u16::MAX, checked above
+    }
+    w.zeros_to_4();
+    for v in contents.model.stats().iter().chain(contents.model.params()) {
+        w.f32(*v);
+    }
+    let names = [
+        (Section::InputNames, contents.input_names),
+        (Section::OutputNames, contents.output_names),
+    ];
+    for (section, names) in names {
+        if let Some(names) = names {
+            write_section(&mut w, section, names.encoded_len(), |w| names.write(w));
+        }
+    }
+    if let Some(state) = &contents.optimizer {
+        let payload = sections::OPTIMIZER_FIXED + 4 * state.values.len();
+        write_section(&mut w, Section::Optimizer, payload, |w| {
+            sections::write_optimizer(state, w)
+        });
+    }
+    if let Some(training) = &contents.training {
+        write_section(&mut w, Section::Training, sections::TRAINING_LEN, |w| {
+            sections::write_training(training, w)
+        });
+    }
+    let crc = crc32(w.written());
+    w.u32(crc);
+    // The gate: what was written must pass every check of `load`.
+    inspect(out)?;
+    Ok(len)
 }
 
-fn u16_at(bytes: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes(array_at(bytes, at))
+fn write_section(
+    w: &mut Writer<'_>,
+    section: Section,
+    len: usize,
+    payload: impl FnOnce(&mut Writer<'_>),
+) {
+    w.u16(sections::code(section));
+    w.u16(0);
+    w.u32(u32::try_from(len).unwrap_or(u32::MAX));
+    payload(w);
+    w.zeros_to_4();
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{mlp, Lcg};
-    use proptest::prelude::*;
-    use std::vec;
-    use std::vec::Vec;
-
-    fn blob_of(widths: &[usize], seed: u64) -> Vec<u8> {
-        let mut params = vec![0.0; shape::param_len(widths)];
-        mlp::init_he(widths, &mut params, &mut Lcg::new(seed));
-        let mut stats = vec![0.0; shape::scaler_len(widths)];
-        crate::scaler::identity(&mut stats, widths[0]);
-        let model = Model::new(widths, &params, &stats).unwrap();
-        let mut blob = vec![0u8; encoded_len(widths)];
-        assert_eq!(save(&model, &mut blob).unwrap(), blob.len());
-        blob
-    }
-
-    /// Loads whatever `bytes` claims to be; re-saves it when it loads.
-    fn try_roundtrip(bytes: &[u8]) -> Result<Vec<u8>, Error> {
-        let widths = read_widths(bytes)?;
-        let mut params = vec![0.0; shape::param_len(&widths)];
-        let mut stats = vec![0.0; shape::scaler_len(&widths)];
-        load(bytes, &widths, &mut params, &mut stats)?;
-        let mut out = vec![0u8; encoded_len(&widths)];
-        save(&Model::new(&widths, &params, &stats)?, &mut out)?;
-        Ok(out)
-    }
-
-    #[test]
-    fn each_kind_of_damage_has_its_error() {
-        let good = blob_of(&[2, 4, 1], 3);
-        assert_eq!(try_roundtrip(&good).unwrap(), good);
-        let mut b = good.clone();
-        b[0] = b'X';
-        assert_eq!(try_roundtrip(&b), Err(Error::BadMagic));
-        let mut b = good.clone();
-        b[4] = 9;
-        assert_eq!(
-            try_roundtrip(&b),
-            Err(Error::UnsupportedVersion { version: 9 })
-        );
-        assert!(matches!(
-            try_roundtrip(&good[..good.len() - 1]),
-            Err(Error::Truncated { .. })
-        ));
-        let mut b = good.clone();
-        b[20] ^= 0x10;
-        assert!(matches!(try_roundtrip(&b), Err(Error::CrcMismatch { .. })));
-        let (mut p, mut s) = (vec![0.0; 17], vec![0.0; 6]);
-        assert_eq!(
-            load(&good, &[2, 5, 1], &mut p, &mut s),
-            Err(Error::WidthMismatch {
-                expected: 5,
-                found: 4
-            })
-        );
-    }
-
-    #[test]
-    fn non_finite_parameters_are_rejected_even_with_a_valid_crc() {
-        let widths = [1, 1];
-        let (params, stats) = ([f32::NAN, 0.0], [0.0, 1.0, 0.0, 1.0]);
-        let mut blob = [0u8; encoded_len(&[1, 1])];
-        save(&Model::new(&widths, &params, &stats).unwrap(), &mut blob).unwrap();
-        let (mut p, mut s) = ([7.0; 2], [7.0; 4]);
-        assert_eq!(
-            load(&blob, &widths, &mut p, &mut s),
-            Err(Error::NonFiniteParameter { index: 0 })
-        );
-        assert_eq!(p, [7.0; 2], "nothing written on error");
-    }
-
-    proptest! {
-        #[test]
-        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            let _ = try_roundtrip(&bytes);
-        }
-
-        #[test]
-        fn mutated_blobs_load_as_themselves_or_fail(
-            seed: u64,
-            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
-            cut in any::<prop::sample::Index>(),
-            truncate: bool,
-        ) {
-            let good = blob_of(&[3, 5, 2], seed);
-            let mut b = good.clone();
-            for (i, x) in &flips { let k = i.index(b.len()); b[k] ^= x; }
-            if truncate { b.truncate(cut.index(b.len())); }
-            if let Ok(resaved) = try_roundtrip(&b) {
-                prop_assert_eq!(&resaved[..], &b[..resaved.len()]);
-            }
-        }
-    }
-}
+mod tests;

@@ -79,11 +79,11 @@ pub mod trainer;
 
 pub use config::Config;
 pub use data::Dataset;
-pub use error::{Error, Field, SplitPart};
+pub use error::{Error, Field, Section, SplitPart, Statistic};
 pub use init::Init;
 pub use learner::Learner;
 pub use model::Model;
-pub use optim::Optimizer;
+pub use optim::{Optimizer, OptimizerState};
 pub use rng::Lcg;
 pub use slots::{ModelStore, Slot, Stored};
 pub use split::Split;

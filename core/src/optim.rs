@@ -36,9 +36,12 @@ pub enum Optimizer {
     },
 }
 
-/// Step counters of Adam's bias correction: `β₁ᵗ` and `β₂ᵗ`, kept as running products.
+/// The optimizer's step count and Adam's bias-correction powers `β₁ᵗ` and `β₂ᵗ`, kept as running
+/// products (for SGD and momentum they stay 1).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Powers {
+    steps: u64,
     beta1_t: f32,
     beta2_t: f32,
 }
@@ -47,15 +50,136 @@ impl Powers {
     /// Before the first step (`t = 0`).
     pub const fn new() -> Self {
         Self {
+            steps: 0,
             beta1_t: 1.0,
             beta2_t: 1.0,
         }
+    }
+
+    /// Powers saved after `steps` updates, to resume from (checked by
+    /// [`OptimizerState::check`]).
+    pub const fn resume(steps: u64, beta1_t: f32, beta2_t: f32) -> Self {
+        Self {
+            steps,
+            beta1_t,
+            beta2_t,
+        }
+    }
+
+    /// Updates taken so far (`t`).
+    pub const fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// `β₁ᵗ` (1 for SGD and momentum).
+    pub const fn beta1_t(&self) -> f32 {
+        self.beta1_t
+    }
+
+    /// `β₂ᵗ` (1 for SGD and momentum).
+    pub const fn beta2_t(&self) -> f32 {
+        self.beta2_t
     }
 }
 
 impl Default for Powers {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// An optimizer's state between two updates, as saved with a model ([`crate::format`]): what a
+/// trainer needs to resume training where it stopped rather than start the rule afresh.
+///
+/// `values` holds [`Optimizer::state_per_param`] values per parameter of the trainable layers
+/// (the layers from `trainable_from` on, whose parameters end the parameter list): momentum's
+/// velocity, or Adam's first and second moments side by side (`m₀, v₀, m₁, v₁, …`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OptimizerState<'a> {
+    /// The rule and its hyperparameters.
+    pub optimizer: Optimizer,
+    /// The step count and bias-correction powers.
+    pub powers: Powers,
+    /// The first layer with state: layers below it are frozen (0: every layer trains).
+    pub trainable_from: usize,
+    /// The per-parameter state.
+    pub values: &'a [f32],
+}
+
+impl OptimizerState<'_> {
+    /// Values of state for a network with these widths: [`Optimizer::state_per_param`] per
+    /// parameter of the layers from `trainable_from` on (0 when no layer trains).
+    pub const fn values_len(
+        widths: &[usize],
+        optimizer: Optimizer,
+        trainable_from: usize,
+    ) -> usize {
+        let trainable = match widths.split_at_checked(trainable_from) {
+            Some((_, rest)) => crate::shape::param_len(rest),
+            None => 0,
+        };
+        optimizer.state_per_param().saturating_mul(trainable)
+    }
+
+    /// Checks the state for a network with these widths: valid hyperparameters, a trainable
+    /// layer, one value per trainable parameter and slot ([`Error::OptimizerMismatch`]
+    /// otherwise), finite values and non-negative second moments
+    /// ([`Error::InvalidOptimizerState`]), and powers that match the step count (for Adam 1
+    /// before the first step and in `[0, 1)` after it; 1 for the others).
+    pub fn check(&self, widths: &[usize]) -> Result<(), Error> {
+        let values = self.values;
+        let get = |k: usize| values.get(k).copied().unwrap_or(f32::NAN);
+        check_state(
+            self.optimizer,
+            self.powers,
+            self.trainable_from,
+            widths,
+            values.len(),
+            get,
+        )
+    }
+}
+
+/// [`OptimizerState::check`] on `count` values that `value` returns one by one (the format
+/// checks them in place, still encoded).
+pub(crate) fn check_state(
+    optimizer: Optimizer,
+    powers: Powers,
+    trainable_from: usize,
+    widths: &[usize],
+    count: usize,
+    value: impl Fn(usize) -> f32,
+) -> Result<(), Error> {
+    optimizer.validate()?;
+    let layers = widths.len().saturating_sub(1);
+    if trainable_from >= layers
+        || count != OptimizerState::values_len(widths, optimizer, trainable_from)
+    {
+        return Err(Error::OptimizerMismatch);
+    }
+    let p = powers;
+    let powers_ok = match optimizer {
+        Optimizer::Adam { .. } if p.steps == 0 => p.beta1_t == 1.0 && p.beta2_t == 1.0,
+        Optimizer::Adam { .. } => {
+            let unit = |x: f32| (0.0..1.0).contains(&x);
+            unit(p.beta1_t) && unit(p.beta2_t)
+        }
+        _ => p.beta1_t == 1.0 && p.beta2_t == 1.0,
+    };
+    if !powers_ok {
+        return Err(Error::MalformedSection {
+            section: crate::Section::Optimizer,
+            problem: "the bias-correction powers do not match the step count",
+        });
+    }
+    let second_moments = optimizer.state_per_param() == 2;
+    let bad = |k: usize| {
+        let v = value(k);
+        !v.is_finite() || (second_moments && k % 2 == 1 && v < 0.0)
+    };
+    match (0..count).find(|&k| bad(k)) {
+        Some(index) => Err(Error::InvalidOptimizerState { index }),
+        None => Ok(()),
     }
 }
 
@@ -128,6 +252,7 @@ impl Optimizer {
         scale: f32,
         powers: &mut Powers,
     ) -> f32 {
+        powers.steps = powers.steps.saturating_add(1);
         match *self {
             Optimizer::Sgd => {
                 let step = learning_rate * scale;

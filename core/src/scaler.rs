@@ -9,7 +9,7 @@
 //! Without standardisation the means are 0 and the deviations 1, which leaves every value's bits
 //! unchanged: one code path serves both.
 
-use crate::Dataset;
+use crate::{Dataset, Field, Statistic};
 
 /// Writes the identity statistics (mean 0, deviation 1).
 pub fn identity(stats: &mut [f32], n_in: usize) {
@@ -127,19 +127,52 @@ pub fn target_stats(stats: &[f32], n_in: usize, n_out: usize) -> (&[f32], &[f32]
 }
 
 /// Checks statistics from outside (e.g. a loaded model): finite means, finite deviations above 0.
+/// The error names the column and the statistic.
+///
+/// ```
+/// use tinytrain_core::{scaler, Error, Field, Statistic};
+/// assert!(scaler::check(&[0.0, 1.0, 5.0, 2.0], 1).is_ok());
+/// assert_eq!(
+///     scaler::check(&[0.0, 0.0, 5.0, 2.0], 1),
+///     Err(Error::InvalidStatistic { field: Field::Input(0), statistic: Statistic::Deviation })
+/// );
+/// assert_eq!(
+///     scaler::check(&[0.0, 1.0, f32::NAN, 2.0], 1),
+///     Err(Error::InvalidStatistic { field: Field::Target(0), statistic: Statistic::Mean })
+/// );
+/// ```
 pub fn check(stats: &[f32], n_in: usize) -> Result<(), crate::Error> {
-    let (inputs, outputs) = stats.split_at((2 * n_in).min(stats.len()));
-    let devs = [inputs, outputs].map(|part| part.get(part.len() / 2..).unwrap_or(&[]));
-    let bad_dev = |v: &f32| *v <= 0.0; // NaN is caught first, as non-finite
-    match stats.iter().position(|v| !v.is_finite()) {
-        Some(index) => Err(crate::Error::NonFiniteParameter { index }),
-        None if devs.iter().any(|d| d.iter().any(bad_dev)) => {
-            Err(crate::Error::InvalidHyperparameter {
-                name: "standard deviation",
-            })
+    let n_out = (stats.len() / 2).saturating_sub(n_in);
+    check_each(n_in, n_out, |k| stats.get(k).copied().unwrap_or(f32::NAN))
+}
+
+/// [`check`] on the statistics of `n_in` inputs and `n_out` targets that `value` returns one by
+/// one, in the layout of the module docs (the model format checks them still encoded).
+pub(crate) fn check_each(
+    n_in: usize,
+    n_out: usize,
+    value: impl Fn(usize) -> f32,
+) -> Result<(), crate::Error> {
+    let parts = [
+        (0, n_in, Field::Input as fn(usize) -> Field),
+        (2 * n_in, n_out, Field::Target),
+    ];
+    for (at, n, field) in parts {
+        let mean = (0..n).find(|&k| !value(at + k).is_finite());
+        // NaN fails `> 0.0`; an infinite deviation fails the finiteness test.
+        let dev = (0..n).find(|&k| {
+            let d = value(at + n + k);
+            !(d.is_finite() && d > 0.0)
+        });
+        let bad = [(mean, Statistic::Mean), (dev, Statistic::Deviation)];
+        if let Some((Some(k), statistic)) = bad.into_iter().find(|(k, _)| k.is_some()) {
+            return Err(crate::Error::InvalidStatistic {
+                field: field(k),
+                statistic,
+            });
         }
-        None => Ok(()),
     }
+    Ok(())
 }
 
 fn means_and_devs(stats: &[f32], at: usize, n: usize) -> (&[f32], &[f32]) {

@@ -133,20 +133,23 @@ pub const fn model_len(widths: &[usize]) -> usize {
 /// The largest parameter count accepted, so every length above stays far from overflow.
 pub const MAX_PARAMS: usize = 1 << 28;
 
-/// Checks that `widths` describe a usable network.
+/// Checks that `widths` describe a usable network: [`Error::InvalidWidths`] for fewer than two
+/// widths or a zero width, [`Error::NetworkTooLarge`] beyond [`MAX_PARAMS`] parameters or
+/// activations.
 ///
 /// ```
-/// use tinytrain_core::shape::check;
+/// use tinytrain_core::{shape::check, Error};
 /// assert!(check(&[2, 8, 1]).is_ok());
-/// assert!(check(&[2]).is_err());
-/// assert!(check(&[2, 0, 1]).is_err());
+/// assert_eq!(check(&[2]), Err(Error::InvalidWidths));
+/// assert_eq!(check(&[2, 0, 1]), Err(Error::InvalidWidths));
+/// assert!(matches!(check(&[1 << 15, 1 << 15]), Err(Error::NetworkTooLarge { .. })));
 /// ```
 pub fn check(widths: &[usize]) -> Result<(), Error> {
-    if widths.len() < 2 || widths.contains(&0) || param_len(widths) > MAX_PARAMS {
+    if widths.len() < 2 || widths.contains(&0) {
         return Err(Error::InvalidWidths);
     }
-    if activation_len(widths) > MAX_PARAMS {
-        return Err(Error::InvalidWidths);
+    if param_len(widths) > MAX_PARAMS || activation_len(widths) > MAX_PARAMS {
+        return Err(Error::NetworkTooLarge { max: MAX_PARAMS });
     }
     Ok(())
 }
@@ -172,7 +175,7 @@ mod tests {
     fn absurd_widths_saturate_and_are_rejected() {
         let w = [usize::MAX, usize::MAX, 3];
         assert_eq!(param_len(&w), usize::MAX);
-        assert_eq!(check(&w), Err(Error::InvalidWidths));
+        assert_eq!(check(&w), Err(Error::NetworkTooLarge { max: MAX_PARAMS }));
         assert_eq!(check(&[]), Err(Error::InvalidWidths));
     }
 }

@@ -18,25 +18,35 @@
 //! | `H` | length | the model blob, then padding to a multiple of `U`: written first |
 //!
 //! A slot is valid for a network when its record is whole (magic, length, CRC), its blob has the
-//! network's widths and [`format::load`] accepts it. A load takes the valid slot with the newer
-//! sequence number and falls back to the other one.
+//! network's widths and passes [`format::inspect`] — every check [`format::load`] makes. A load
+//! takes the valid slot with the newer sequence number and falls back to the other one; a save
+//! writes the slot a load would not take, with the same notion of valid, so it never overwrites
+//! the only model that loads. Records of format version 1 (written before version 2) load as
+//! well.
+//!
+//! A slot holds any blob up to its size: [`ModelStore::slot_len`] sizes it, at compile time,
+//! for the blob of a network and what is stored with it ([`format::encoded_len`]).
 //!
 //! ```
+//! use tinytrain_core::format::{self, Buffers, Contents, Sections};
 //! use tinytrain_core::slots::{sim::SimFlash, ModelStore, Slot};
 //! use tinytrain_core::Model;
 //!
-//! // Two 1 KiB slots on a flash with 4-byte words and 1 KiB pages.
-//! type Flash = SimFlash<2048, 4, 1024>;
+//! // A flash with 4-byte words and 256-byte pages; slots sized for the model.
+//! type Flash = SimFlash<1024, 4, 256>;
 //! const W: [usize; 2] = [1, 1];
-//! let mut store = ModelStore::new(Flash::new(), 0, 1024)?;
-//! let mut buf = [0u8; ModelStore::<Flash>::buffer_len(&W)];
+//! const BLOB: usize = format::encoded_len(&W, Sections::NONE);
+//! const SLOT: usize = ModelStore::<Flash>::slot_len(BLOB);
+//! assert_eq!(SLOT, 256);
+//! let mut store = ModelStore::new(Flash::new(), 0, SLOT as u32)?;
+//! let mut buf = [0u8; ModelStore::<Flash>::record_len(BLOB)];
 //!
 //! let (params, stats) = ([2.0, 1.0], [0.0, 1.0, 0.0, 1.0]);
-//! let saved = store.save(&Model::new(&W, &params, &stats)?, &mut buf)?;
+//! let saved = store.save(&Contents::new(Model::new(&W, &params, &stats)?), &mut buf)?;
 //! assert_eq!((saved.slot, saved.sequence), (Slot::A, 1));
 //!
 //! let (mut p, mut s) = ([0.0; 2], [0.0; 4]);
-//! let loaded = store.load(&W, &mut p, &mut s, &mut buf)?;
+//! let (loaded, _) = store.load(&W, Buffers::new(&mut p, &mut s), &mut buf)?;
 //! assert_eq!((loaded, p, s), (saved, params, stats));
 //! # Ok::<(), tinytrain_core::Error>(())
 //! ```
@@ -48,7 +58,8 @@ use core::fmt;
 use embedded_storage::nor_flash::{NorFlash, NorFlashError, NorFlashErrorKind};
 
 use crate::crc::Crc32;
-use crate::{format, Error, Model};
+use crate::format::{self, Buffers, Contents, Loaded};
+use crate::Error;
 
 const MAGIC: [u8; 4] = *b"TTSL";
 /// Header bytes before padding: magic, sequence, length, CRC.
@@ -136,57 +147,58 @@ impl<F: NorFlash> ModelStore<F> {
         }
     }
 
-    /// The buffer bytes [`save`](Self::save) and [`load`](Self::load) need for a network with
-    /// these widths: its whole record, padded.
-    pub const fn buffer_len(widths: &[usize]) -> usize {
-        header_len::<F>().saturating_add(round_up(format::encoded_len(widths), unit::<F>()))
+    /// Bytes of the record of a blob of `blob_len` bytes ([`format::encoded_len`]): the slot
+    /// header and the blob, each padded to the flash's access unit. The buffer
+    /// [`save`](Self::save) and [`load`](Self::load) need.
+    pub const fn record_len(blob_len: usize) -> usize {
+        header_len::<F>().saturating_add(round_up(blob_len, unit::<F>()))
     }
 
-    /// Saves `model` into the slot that does not hold the model [`load`](Self::load) would
+    /// Bytes of a slot for a blob of `blob_len` bytes: its record, in whole erase pages. Two
+    /// slots of this size hold the model; size them at compile time from the network and what
+    /// is stored with it, e.g. `slot_len(format::encoded_len(WIDTHS, Sections::resume(ADAM)))`.
+    pub const fn slot_len(blob_len: usize) -> usize {
+        slot_len(blob_len, unit::<F>(), F::ERASE_SIZE)
+    }
+
+    /// Saves `contents` into the slot that does not hold the model [`load`](Self::load) would
     /// return now, with the next sequence number: erase, write the blob, then commit the header.
     ///
     /// If power fails or the flash reports an error, the other slot is untouched and still
-    /// loads. A model with a non-finite parameter or statistic is refused before anything is
-    /// erased, as is a model whose record does not fit in a slot.
-    ///
-    /// To pick the slot, a save checks records (magic, length, CRC, widths) but cannot run
-    /// [`format::load`] without parameter buffers. The two agree on every record a save writes;
-    /// a record forged to pass the slot CRC and fail [`format::load`] is kept by a save but
-    /// skipped by a load.
-    pub fn save(&mut self, model: &Model<'_>, buf: &mut [u8]) -> Result<Stored, Error> {
-        let widths = model.widths();
-        let mut values = model.stats().iter().chain(model.params());
-        if let Some(k) = values.position(|v| !v.is_finite()) {
-            return Err(Error::NonFiniteParameter {
-                index: k.saturating_sub(model.stats().len()),
-            });
-        }
-        let record = self.record(widths, buf)?;
-        let (slot, sequence) = match self.newest(widths, record, |_| true)? {
+    /// loads. Before anything is erased, a save refuses what [`format::load`] would refuse
+    /// (with its error: a NaN weight, a deviation of 0, …) and a record that does not fit in a
+    /// slot ([`Error::SlotTooSmall`]) or in `buf` ([`Error::BufferSize`]).
+    pub fn save(&mut self, contents: &Contents<'_>, buf: &mut [u8]) -> Result<Stored, Error> {
+        let widths = contents.model.widths();
+        let len = self.record(contents.encoded_len(), buf.len())?;
+        let (slot, sequence) = match self.newest(widths, buf)? {
             Some(now) => (now.slot.other(), now.sequence.wrapping_add(1)),
             None => (Slot::A, 1),
         };
-        self.write(slot, sequence, model, record)?;
+        let record = buf.get_mut(..len).unwrap_or(&mut []);
+        encode::<F>(sequence, contents, record)?;
+        self.write(slot, record)?;
         Ok(Stored { slot, sequence })
     }
 
-    /// Loads the newest valid model with these widths into `params` and `stats` (lengths as for
-    /// [`format::load`]) and tells where it came from.
+    /// Loads the newest valid model with these widths into `buffers` (as [`format::load`]) and
+    /// tells where it came from and what else it held.
     ///
     /// [`Error::NoValidModel`] when neither slot holds one — blank flash, a model of another
-    /// network, or damage to both slots. On any error `params` and `stats` are left unchanged.
-    pub fn load(
+    /// network, a record larger than `buf`, or damage to both slots. A valid model that does not
+    /// fit the buffers gives [`format::load`]'s error. On any error the buffers are left
+    /// unchanged.
+    pub fn load<'x>(
         &mut self,
         widths: &[usize],
-        params: &mut [f32],
-        stats: &mut [f32],
+        buffers: Buffers<'_, 'x>,
         buf: &mut [u8],
-    ) -> Result<Stored, Error> {
-        let record = self.record(widths, buf)?;
-        self.newest(widths, record, |blob| {
-            format::load(blob, widths, params, stats).is_ok()
-        })?
-        .ok_or(Error::NoValidModel)
+    ) -> Result<(Stored, Loaded<'x>), Error> {
+        let stored = self.newest(widths, buf)?.ok_or(Error::NoValidModel)?;
+        // `newest` leaves the chosen slot's record in `buf`.
+        let blob = buf.get(header_len::<F>()..).unwrap_or(&[]);
+        let loaded = format::load(blob, widths, buffers)?;
+        Ok((stored, loaded))
     }
 
     /// The flash driver, for other uses of the device.
@@ -199,95 +211,82 @@ impl<F: NorFlash> ModelStore<F> {
         self.flash
     }
 
-    /// The prefix of `buf` that a record with these widths fills, if it fits there and in a slot.
-    fn record<'b>(&self, widths: &[usize], buf: &'b mut [u8]) -> Result<&'b mut [u8], Error> {
-        let needed = Self::buffer_len(widths);
+    /// The length of the record of a blob of `blob_len` bytes, if it fits in a slot and in a
+    /// buffer of `buf_len` bytes.
+    fn record(&self, blob_len: usize, buf_len: usize) -> Result<usize, Error> {
+        let needed = Self::record_len(blob_len);
         let capacity = self.slot_size as usize;
         if needed > capacity {
             return Err(Error::SlotTooSmall { needed, capacity });
         }
-        let found = buf.len();
-        buf.get_mut(..needed)
-            .ok_or(Error::BufferSize { needed, found })
+        if needed > buf_len {
+            return Err(Error::BufferSize {
+                needed,
+                found: buf_len,
+            });
+        }
+        Ok(needed)
     }
 
-    /// The newest slot whose record is whole, has these widths and whose blob `accept`s.
-    fn newest(
-        &mut self,
-        widths: &[usize],
-        record: &mut [u8],
-        mut accept: impl FnMut(&[u8]) -> bool,
-    ) -> Result<Option<Stored>, Error> {
-        let a = self.sequence(Slot::A, record)?;
-        let b = self.sequence(Slot::B, record)?;
+    /// The newest slot whose record is whole and holds a valid blob with these widths; its
+    /// record is left in `buf`.
+    fn newest(&mut self, widths: &[usize], buf: &mut [u8]) -> Result<Option<Stored>, Error> {
+        let a = self.header(Slot::A, buf)?.map(|h| h.sequence);
+        let b = self.header(Slot::B, buf)?.map(|h| h.sequence);
         let order = match (a, b) {
             (Some(a), Some(b)) if newer(b, a) => [Slot::B, Slot::A],
             _ => [Slot::A, Slot::B],
         };
         for slot in order {
-            if let Some(found) = self.verify(slot, widths, record)? {
-                let blob = record.get(header_len::<F>()..).unwrap_or(&[]);
-                if accept(blob) {
-                    return Ok(Some(Stored {
-                        slot,
-                        sequence: found,
-                    }));
-                }
+            if let Some(sequence) = self.verify(slot, widths, buf)? {
+                return Ok(Some(Stored { slot, sequence }));
             }
         }
         Ok(None)
     }
 
-    /// The sequence number in a slot's header, if the magic is there.
-    fn sequence(&mut self, slot: Slot, record: &mut [u8]) -> Result<Option<u32>, Error> {
-        let head = record.get_mut(..header_len::<F>()).unwrap_or(&mut []);
+    /// The header of a slot, if the magic is there.
+    fn header(&mut self, slot: Slot, buf: &mut [u8]) -> Result<Option<Header>, Error> {
+        let Some(head) = buf.get_mut(..header_len::<F>()) else {
+            return Ok(None);
+        };
         self.read(slot, head)?;
-        Ok(parse(head).map(|h| h.sequence))
+        Ok(parse(head))
     }
 
-    /// Reads a slot's record into `record` and checks it: magic, length, CRC and widths.
-    /// Returns its sequence number.
+    /// Reads a slot's record into `buf` and checks it: magic, length, record CRC, and the blob
+    /// with [`format::inspect`] and its widths. Returns its sequence number.
     fn verify(
         &mut self,
         slot: Slot,
         widths: &[usize],
-        record: &mut [u8],
+        buf: &mut [u8],
     ) -> Result<Option<u32>, Error> {
-        self.read(slot, record)?;
-        let blob_len = format::encoded_len(widths);
-        let Some(header) = parse(record).filter(|h| h.len == blob_len) else {
+        let Some(header) = self.header(slot, buf)? else {
             return Ok(None);
         };
+        let len = Self::record_len(header.len);
+        if len > self.slot_size as usize {
+            return Ok(None);
+        }
+        let Some(record) = buf.get_mut(..len) else {
+            return Ok(None);
+        };
+        self.read(slot, record)?;
         let blob = record
             .get(header_len::<F>()..)
-            .and_then(|rest| rest.get(..blob_len))
+            .and_then(|rest| rest.get(..header.len))
             .unwrap_or(&[]);
-        let whole = record_crc(record, blob) == header.crc
-            && format::read_widths(blob).is_ok_and(|w| w.as_slice() == widths);
-        Ok(whole.then_some(header.sequence))
+        let valid = record_crc(record, blob) == header.crc
+            && format::inspect(blob).is_ok_and(|s| s.header.widths.as_slice() == widths);
+        Ok(valid.then_some(header.sequence))
     }
 
-    /// Writes a record into `slot`: erase, blob, header last. `record` has the exact length.
-    fn write(
-        &mut self,
-        slot: Slot,
-        sequence: u32,
-        model: &Model<'_>,
-        record: &mut [u8],
-    ) -> Result<(), Error> {
-        record.fill(0xFF);
+    /// Writes an encoded record into `slot`: erase, blob, header last.
+    fn write(&mut self, slot: Slot, record: &[u8]) -> Result<(), Error> {
         let (head, body) = record
-            .split_at_mut_checked(header_len::<F>())
+            .split_at_checked(header_len::<F>())
             .ok_or(Error::Flash(NorFlashErrorKind::OutOfBounds))?;
-        let len = format::save(model, body)?;
-        let len = u32::try_from(len).map_err(|_| Error::Flash(NorFlashErrorKind::OutOfBounds))?;
-        let fields = [MAGIC, sequence.to_le_bytes(), len.to_le_bytes()];
-        let blob = body.get(..len as usize).unwrap_or(&[]);
-        let crc = record_crc(fields.as_flattened(), blob).to_le_bytes();
-        for (dst, src) in head.chunks_exact_mut(4).zip(fields.iter().chain([&crc])) {
-            dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
-        }
-
         let start = self.offset(slot, 0)?;
         let end = start.saturating_add(self.slot_size);
         self.flash.erase(start, end).map_err(flash_error)?;
@@ -313,6 +312,45 @@ impl<F: NorFlash> ModelStore<F> {
             .and_then(|o| start.checked_add(o))
             .ok_or(Error::Flash(NorFlashErrorKind::OutOfBounds))
     }
+}
+
+/// Encodes `contents` as a record with this sequence number into `record` (its exact length):
+/// the header, then the blob, padding `0xFF` (erased flash). Fails as [`format::save`] does.
+fn encode<F: NorFlash>(
+    sequence: u32,
+    contents: &Contents<'_>,
+    record: &mut [u8],
+) -> Result<(), Error> {
+    record.fill(0xFF);
+    let (head, body) = record
+        .split_at_mut_checked(header_len::<F>())
+        .ok_or(Error::Flash(NorFlashErrorKind::OutOfBounds))?;
+    let len = format::save(contents, body)?;
+    let len32 = u32::try_from(len).map_err(|_| Error::Flash(NorFlashErrorKind::OutOfBounds))?;
+    let fields = [MAGIC, sequence.to_le_bytes(), len32.to_le_bytes()];
+    let blob = body.get(..len).unwrap_or(&[]);
+    let crc = record_crc(fields.as_flattened(), blob).to_le_bytes();
+    for (dst, src) in head.chunks_exact_mut(4).zip(fields.iter().chain([&crc])) {
+        dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
+    }
+    Ok(())
+}
+
+/// [`ModelStore::slot_len`] for a flash whose access unit (the least common multiple of its read
+/// and write sizes) is `unit` bytes and whose erase pages are `erase_size` bytes: for a program
+/// that sizes its slots before it chooses a flash driver.
+///
+/// ```
+/// use tinytrain_core::{format::{self, Sections}, slots, Optimizer};
+/// const W: [usize; 4] = [1, 16, 16, 1];
+/// let blob = format::encoded_len(&W, Sections::resume(Optimizer::ADAM));
+/// assert_eq!(slots::slot_len(blob, 4, 4096), 4096);
+/// assert_eq!(slots::slot_len(blob, 4, 1024), 4096);
+/// assert_eq!(slots::slot_len(blob, 256, 256), 4096 + 256);
+/// ```
+pub const fn slot_len(blob_len: usize, unit: usize, erase_size: usize) -> usize {
+    let record = round_up(HEADER_LEN, unit).saturating_add(round_up(blob_len, unit));
+    round_up(record, erase_size)
 }
 
 /// The parsed fields of a slot header.
@@ -388,7 +426,7 @@ const fn round_up(n: usize, unit: usize) -> usize {
 mod tests {
     use super::sim::SimFlash;
     use super::*;
-    use crate::{mlp, scaler, shape, Lcg};
+    use crate::{mlp, scaler, shape, Lcg, Model};
     use proptest::prelude::*;
     use std::vec;
     use std::vec::Vec;
@@ -429,12 +467,15 @@ mod tests {
         ModelStore::new(flash, 0, slot_size).unwrap()
     }
 
+    /// The blob of a model of `W` with nothing else.
+    const BLOB: usize = format::encoded_len(&W, format::Sections::NONE);
+
     fn buf<F: NorFlash>() -> Vec<u8> {
-        vec![0; ModelStore::<F>::buffer_len(&W)]
+        vec![0; ModelStore::<F>::record_len(BLOB)]
     }
 
     fn save<F: NorFlash>(store: &mut ModelStore<F>, net: &Net) -> Result<Stored, Error> {
-        store.save(&net.model(), &mut buf::<F>())
+        store.save(&Contents::new(net.model()), &mut buf::<F>())
     }
 
     /// Loads the model; returns where it came from and its bits.
@@ -443,7 +484,8 @@ mod tests {
             params: vec![f32::NAN; shape::param_len(&W)],
             stats: vec![f32::NAN; shape::scaler_len(&W)],
         };
-        let stored = store.load(&W, &mut net.params, &mut net.stats, &mut buf::<F>());
+        let buffers = Buffers::new(&mut net.params, &mut net.stats);
+        let stored = store.load(&W, buffers, &mut buf::<F>()).map(|(s, _)| s);
         if stored.is_err() {
             assert!(
                 net.bits().iter().all(|&b| b == f32::NAN.to_bits()),
@@ -508,8 +550,9 @@ mod tests {
         let mut s = store(SimFlash::<1024, 4, 256>::new(), 256);
         let nets = [Net::new(1), Net::new(2), Net::new(3)];
         let mut b = buf::<SimFlash<1024, 4, 256>>();
-        s.write(Slot::A, u32::MAX, &nets[0].model(), &mut b)
+        encode::<SimFlash<1024, 4, 256>>(u32::MAX, &Contents::new(nets[0].model()), &mut b)
             .unwrap();
+        s.write(Slot::A, &b).unwrap();
         assert_eq!(load(&mut s), Ok((at(Slot::A, u32::MAX), nets[0].bits())));
         assert_eq!(save(&mut s, &nets[1]), Ok(at(Slot::B, 0)));
         assert_eq!(load(&mut s), Ok((at(Slot::B, 0), nets[1].bits())));
@@ -537,9 +580,10 @@ mod tests {
         let big = [4, 16, 16, 1];
         let (p, st) = (vec![0.0; shape::param_len(&big)], vec![1.0; 10]);
         let mut s = store(Flash::new(), 256);
-        let needed = ModelStore::<Flash>::buffer_len(&big);
+        let big_model = Contents::new(Model::new(&big, &p, &st).unwrap());
+        let needed = ModelStore::<Flash>::record_len(big_model.encoded_len());
         assert_eq!(
-            s.save(&Model::new(&big, &p, &st).unwrap(), &mut vec![0; 2048]),
+            s.save(&big_model, &mut vec![0; 2048]),
             Err(Error::SlotTooSmall {
                 needed,
                 capacity: 256
@@ -547,7 +591,7 @@ mod tests {
         );
         let mut net = Net::new(1);
         assert_eq!(
-            s.save(&net.model(), &mut [0; 40]),
+            s.save(&Contents::new(net.model()), &mut [0; 40]),
             Err(Error::BufferSize {
                 needed: buf::<Flash>().len(),
                 found: 40
@@ -569,9 +613,114 @@ mod tests {
         let (mut p, mut st) = (vec![0.0; shape::param_len(&other)], vec![0.0; 6]);
         let mut b = vec![0; 512];
         assert_eq!(
-            s.load(&other, &mut p, &mut st, &mut b),
+            s.load(&other, Buffers::new(&mut p, &mut st), &mut b),
             Err(Error::NoValidModel)
         );
+    }
+
+    /// A record whose slot CRC holds but whose blob `format::load` refuses (a deviation of 0,
+    /// its own CRC recomputed): a forged or buggy save.
+    fn refused_record(sequence: u32) -> Vec<u8> {
+        let mut net = Net::new(5);
+        net.stats[1] = 1.0;
+        let mut record = buf::<Small>();
+        encode::<Small>(sequence, &Contents::new(net.model()), &mut record).unwrap();
+        let blob_at = header_len::<Small>();
+        // The header and widths, then the means of the two inputs, then the first deviation.
+        let at = blob_at + 24 + 2 * 4;
+        record[at..at + 4].copy_from_slice(&0.0f32.to_le_bytes());
+        let end = blob_at + BLOB - 4;
+        let crc = crate::crc::crc32(&record[blob_at..end]);
+        record[end..end + 4].copy_from_slice(&crc.to_le_bytes());
+        let crc = record_crc(&record[..CRC_AT], &record[blob_at..blob_at + BLOB]);
+        record[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_le_bytes());
+        assert!(matches!(
+            format::inspect(&record[blob_at..]),
+            Err(Error::InvalidStatistic { .. })
+        ));
+        record
+    }
+
+    #[test]
+    fn a_newer_record_that_load_refuses_never_makes_a_save_overwrite_the_only_model() {
+        let mut s = store(Small::new(), 256);
+        let only = Net::new(1);
+        assert_eq!(save(&mut s, &only), Ok(at(Slot::A, 1)));
+        s.write(Slot::B, &refused_record(2)).unwrap();
+        assert_eq!(load(&mut s), Ok((at(Slot::A, 1), only.bits())));
+        // The save goes to slot B, over the refused record; slot A keeps the only model.
+        let image = s.flash().bytes()[..256].to_vec();
+        let next = Net::new(2);
+        assert_eq!(save(&mut s, &next), Ok(at(Slot::B, 2)));
+        assert_eq!(&s.flash().bytes()[..256], &image[..]);
+        assert_eq!(load(&mut s), Ok((at(Slot::B, 2), next.bits())));
+
+        // The same with the refused record in slot A, newer than the model in B.
+        let mut s = store(Small::new(), 256);
+        save(&mut s, &Net::new(1)).unwrap();
+        assert_eq!(save(&mut s, &only), Ok(at(Slot::B, 2)));
+        s.flash().erase(0, 256).unwrap();
+        s.write(Slot::A, &refused_record(3)).unwrap();
+        assert_eq!(load(&mut s), Ok((at(Slot::B, 2), only.bits())));
+        let image = s.flash().bytes()[256..].to_vec();
+        assert_eq!(save(&mut s, &next), Ok(at(Slot::A, 3)));
+        assert_eq!(&s.flash().bytes()[256..], &image[..]);
+        assert_eq!(load(&mut s), Ok((at(Slot::A, 3), next.bits())));
+    }
+
+    #[test]
+    fn a_save_refuses_what_a_load_refuses_before_erasing() {
+        let mut s = store(Small::new(), 256);
+        let mut net = Net::new(1);
+        net.stats[5] = -1.0; // the target's deviation
+        assert_eq!(
+            save(&mut s, &net),
+            Err(Error::InvalidStatistic {
+                field: crate::Field::Target(0),
+                statistic: crate::Statistic::Deviation
+            })
+        );
+        net.stats[5] = 1.0;
+        net.stats[0] = f32::NAN; // the first input's mean
+        assert_eq!(
+            save(&mut s, &net),
+            Err(Error::InvalidStatistic {
+                field: crate::Field::Input(0),
+                statistic: crate::Statistic::Mean
+            })
+        );
+        assert_eq!(s.flash().steps(), 0, "nothing erased or written");
+    }
+
+    #[test]
+    fn records_of_format_version_1_still_load() {
+        // The demo's flash as version 1 firmware left it: 4 KiB slots, 4-byte words.
+        type Demo = SimFlash<8192, 4, 4096>;
+        const WIDTHS: [usize; 4] = [1, 16, 16, 1];
+        let mut flash = Demo::new();
+        flash
+            .bytes_mut()
+            .copy_from_slice(include_bytes!("../tests/data/v1/demo-slots.bin"));
+        let mut s = ModelStore::new(flash, 0, 4096).unwrap();
+        let mut params = vec![0.0; shape::param_len(&WIDTHS)];
+        let mut stats = vec![0.0; shape::scaler_len(&WIDTHS)];
+        let mut b = vec![0; 4096];
+        let (stored, loaded) = s
+            .load(&WIDTHS, Buffers::new(&mut params, &mut stats), &mut b)
+            .unwrap();
+        assert_eq!(stored, at(Slot::A, 1));
+        assert_eq!(loaded.summary.header.version, 1);
+        // FNV-1a of the weights' bits, as the demo logged it.
+        let hash = params.iter().fold(0x811c_9dc5u32, |h, p| {
+            p.to_bits()
+                .to_le_bytes()
+                .iter()
+                .fold(h, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))
+        });
+        assert_eq!(hash, 0xbacd_2d29);
+        // The next save, in version 2, goes to slot B.
+        let contents = Contents::new(Model::new(&WIDTHS, &params, &stats).unwrap());
+        assert_eq!(s.save(&contents, &mut b), Ok(at(Slot::B, 2)));
     }
 
     /// What the slots held before an interrupted save, and what it was saving.
@@ -677,7 +826,7 @@ mod tests {
             slot_size,
         );
         // Each save erases every byte of its slot and programs every byte of its record once.
-        let record = ModelStore::<F>::buffer_len(&W);
+        let record = ModelStore::<F>::record_len(BLOB);
         assert_eq!(tried, 3 * 2 * (slot_size as usize + record));
         tried
     }
@@ -725,7 +874,7 @@ mod tests {
             bytes.copy_from_slice(&image);
             for (k, slot) in bytes.chunks_exact_mut(256).enumerate() {
                 if magic[k] { slot[..4].copy_from_slice(&MAGIC); }
-                if len[k] { slot[8..12].copy_from_slice(&94u32.to_le_bytes()); }
+                if len[k] { slot[8..12].copy_from_slice(&(BLOB as u32).to_le_bytes()); }
             }
             check_image(&mut s, &[]);
         }

@@ -37,14 +37,23 @@ use crate::story::{CHUNK, CONFIG, FACTOR, WIDTHS};
 use crate::story::{SPLIT_SEED, TEST_FRACTION, VAL_FRACTION};
 use embedded_storage::nor_flash::NorFlash;
 use tinytrain_core::diagnose::Comparison;
-use tinytrain_core::{format, Dataset, Error, Model, ModelStore, Stored, Trainer};
+use tinytrain_core::format::{self, Buffers, Contents, Sections};
+use tinytrain_core::{slots, Dataset, Error, Model, ModelStore, Stored, Trainer};
 
-/// Bytes of each of the two model slots: one 4 KiB page, the nRF52840's erase unit.
-pub const SLOT_SIZE: u32 = 4096;
+/// What the demo stores with its network in flash: the weights and standardisation only.
+pub const SECTIONS: Sections = Sections::NONE;
+
+/// Bytes of the stored model ([`format::encoded_len`] of [`WIDTHS`] and [`SECTIONS`]).
+pub const BLOB_LEN: usize = format::encoded_len(WIDTHS, SECTIONS);
+
+/// Bytes of each of the two model slots: the model's record in whole 4 KiB pages, the erase unit
+/// of both boards' model flash (4-byte words). For the demo's network that is one page, 4096
+/// bytes; the two slots take the 8 KiB `MODEL_FLASH` region of the boards' memory maps.
+pub const SLOT_SIZE: u32 = slots::slot_len(BLOB_LEN, 4, 4096) as u32;
 
 /// Bytes of the buffer a model record passes through: enough on any flash whose read and
 /// write sizes divide 16 (checked at compile time for the flash used).
-pub const RECORD_LEN: usize = format::encoded_len(WIDTHS).next_multiple_of(16) + 16;
+pub const RECORD_LEN: usize = BLOB_LEN.next_multiple_of(16) + 16;
 
 /// What a cold start does with a model it finds in flash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,14 +293,14 @@ fn load<F: NorFlash>(
     store: &mut ModelStore<F>,
     buffers: &mut FlashBuffers,
 ) -> Result<Option<Stored>, Error> {
-    const { assert!(ModelStore::<F>::buffer_len(WIDTHS) <= RECORD_LEN) }
+    const { assert!(ModelStore::<F>::record_len(BLOB_LEN) <= RECORD_LEN) }
     let FlashBuffers {
         record,
         params,
         stats,
     } = buffers;
-    match store.load(WIDTHS, params, stats, record) {
-        Ok(stored) => Ok(Some(stored)),
+    match store.load(WIDTHS, Buffers::new(params, stats), record) {
+        Ok((stored, _)) => Ok(Some(stored)),
         Err(Error::NoValidModel) => Ok(None),
         Err(e) => Err(e),
     }
@@ -303,8 +312,9 @@ fn save<F: NorFlash>(
     model: &Model<'_>,
     record: &mut [u8],
 ) -> Result<Stored, Error> {
-    const { assert!(ModelStore::<F>::buffer_len(WIDTHS) <= RECORD_LEN) }
-    store.save(model, record)
+    const { assert!(ModelStore::<F>::record_len(BLOB_LEN) <= RECORD_LEN) }
+    const { assert!(ModelStore::<F>::slot_len(BLOB_LEN) <= SLOT_SIZE as usize) }
+    store.save(&Contents::new(*model), record)
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub mod host;
 pub mod line;
 pub mod story;
 
-pub use boot::{boot, Boot, Handover, Next, Policy, RECORD_LEN, SLOT_SIZE};
+pub use boot::{boot, Boot, Handover, Next, Policy, BLOB_LEN, RECORD_LEN, SECTIONS, SLOT_SIZE};
 pub use hash::fnv1a_f32;
 pub use line::{Line, Log, Loss};
 pub use story::{Outcome, Storage, FACTOR, WIDTHS};

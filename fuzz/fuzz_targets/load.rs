@@ -1,4 +1,5 @@
-//! `format::read_widths` and `format::load` on any bytes, and on damaged real blobs.
+//! `format::read_header`, `format::inspect` and `format::load` on any bytes, and on damaged real
+//! blobs with any of their sections.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -1,14 +1,15 @@
 //! The command line: arguments (clap) and one function per command.
 
 use crate::error::{Error, Result};
+use crate::model_file::ModelFile;
 use crate::net::Net;
 use crate::output::{self, Location, Outputs};
 use crate::progress::Progress;
 use crate::report::Report;
 use crate::sweep::{self, Grid};
-use crate::table::Table;
+use crate::table::{Samples, Table};
 use crate::train::{self, Rule, Settings};
-use crate::{export, interrupt, plot};
+use crate::{export, interrupt, plot, predict};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -264,11 +265,11 @@ fn train(args: TrainArgs, out: &mut dyn Write) -> Result<()> {
     interrupt::watch();
     let run = train::fit(&data, &settings, |s| progress.epoch(s))?;
     if run.interrupted {
-        return interrupted(out, &run, args.model.as_deref());
+        return interrupted(out, &run, &samples, args.model.as_deref());
     }
     let baseline = train::fit(&data, &settings.linear(), |_| {})?;
     if baseline.interrupted {
-        return interrupted(out, &run, args.model.as_deref());
+        return interrupted(out, &run, &samples, args.model.as_deref());
     }
     let outcome = train::outcome(&data, &settings, run, baseline)?;
     let report = Report::new(&file, &outcome);
@@ -280,7 +281,9 @@ fn train(args: TrainArgs, out: &mut dyn Write) -> Result<()> {
         plot::write_all(dir, &samples, &outcome, &mut outputs);
     }
     if let Some(path) = &args.model {
-        outputs.write(path, || outcome.run.net.to_bytes());
+        outputs.write(path, || {
+            model_file(outcome.run.net.clone(), &samples).to_bytes()
+        });
     }
     let mut text = report.summary();
     for path in outputs.written() {
@@ -292,7 +295,12 @@ fn train(args: TrainArgs, out: &mut dyn Write) -> Result<()> {
 
 /// Ctrl-C stopped `train` during `run` (or during the baseline after it): saves the run's best
 /// weights so far to `model`, says so, and ends with [`Error::Interrupted`].
-fn interrupted(out: &mut dyn Write, run: &train::Run, model: Option<&Path>) -> Result<()> {
+fn interrupted(
+    out: &mut dyn Write,
+    run: &train::Run,
+    samples: &Samples,
+    model: Option<&Path>,
+) -> Result<()> {
     let report = &run.report;
     if report.epochs_run == 0 {
         return Err(Error::Interrupted {
@@ -312,7 +320,7 @@ fn interrupted(out: &mut dyn Write, run: &train::Run, model: Option<&Path>) -> R
         });
     };
     let mut outputs = Outputs::default();
-    outputs.write(path, || run.net.to_bytes());
+    outputs.write(path, || model_file(run.net.clone(), samples).to_bytes());
     for path in outputs.written() {
         text += &format!("wrote     {}\n", path.display());
     }
@@ -329,24 +337,18 @@ fn interrupted(out: &mut dyn Write, run: &train::Run, model: Option<&Path>) -> R
 }
 
 fn predict(args: PredictArgs, out: &mut dyn Write) -> Result<()> {
-    let net = Net::read(&args.model)?;
+    let model = ModelFile::read(&args.model)?;
     let table = Table::read(&args.data)?;
-    let n_in = tinytrain_core::shape::input_width(&net.widths);
-    let samples = table.for_model(n_in, args.target.as_deref())?;
-    let mut csv = samples.input_names.join(",") + ",prediction\n";
-    let mut sum = 0.0f64;
-    for (k, x) in samples.inputs.chunks_exact(n_in).enumerate() {
-        let y = net.predict(x)?[0];
-        let cells: Vec<String> = x.iter().map(f32::to_string).collect();
-        csv += &format!("{},{y}\n", cells.join(","));
-        if let Some(t) = samples.targets.get(k) {
-            sum += f64::from(y - t) * f64::from(y - t);
-        }
+    let matched = predict::columns(&table, &model, &args.model, args.target.as_deref())?;
+    for note in &matched.notes {
+        eprintln!("note: {note}");
     }
+    let samples = &matched.samples;
+    let (csv, mse) = predict::csv(&model, samples)?;
     print(out, &csv)?;
-    if let Some(name) = &samples.target_name {
+    if let (Some(mse), Some(name)) = (mse, &samples.target_name) {
         let n = samples.len();
-        eprintln!("mse {:.6} over {n} samples (target {name})", sum / n as f64);
+        eprintln!("mse {mse:.6} over {n} samples (target {name})");
     }
     Ok(())
 }
@@ -399,7 +401,7 @@ fn sweep(args: SweepArgs, out: &mut dyn Write) -> Result<()> {
         outputs.write(path, || Ok(result.to_json().into_bytes()));
     }
     if let Some(path) = &args.model {
-        outputs.write(path, || result.net.to_bytes());
+        outputs.write(path, || model_file(result.net.clone(), &samples).to_bytes());
     }
     let mut text = result.table();
     for path in outputs.written() {
@@ -423,9 +425,18 @@ fn sweep(args: SweepArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+/// A trained network as a model file, with the names of the columns it was trained on.
+fn model_file(net: Net, samples: &Samples) -> ModelFile {
+    ModelFile {
+        input_names: Some(samples.input_names.clone()),
+        output_names: samples.target_name.clone().map(|name| vec![name]),
+        ..ModelFile::new(net)
+    }
+}
+
 fn export(args: ExportArgs, out: &mut dyn Write) -> Result<()> {
     output::check(&[Location::file("--rust", &args.rust)])?;
-    let net = Net::read(&args.model)?;
+    let net = ModelFile::read(&args.model)?.net;
     let origin = args.model.file_name().unwrap_or_default().to_string_lossy();
     output::write(&args.rust, export::rust_source(&net, &origin).as_bytes())?;
     let text = format!(

@@ -137,6 +137,43 @@ pub enum Error {
         /// The header, comma-separated.
         columns: String,
     },
+    /// Two columns of a CSV header have the same name.
+    #[error(
+        "{}:{line}: column `{name}` is named twice in the header (columns {first} and {second}): \
+         every column needs a name of its own",
+        path.display()
+    )]
+    DuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number of the header.
+        line: u64,
+        /// The name.
+        name: String,
+        /// 1-based number of its first column.
+        first: usize,
+        /// 1-based number of its second column.
+        second: usize,
+    },
+    /// A data file lacks a column that the model takes as an input.
+    #[error(
+        "{}: no column `{name}`, an input of the model {} (its inputs: {inputs}; the file's \
+         columns: {columns})",
+        path.display(),
+        model.display()
+    )]
+    MissingColumn {
+        /// The data file.
+        path: PathBuf,
+        /// The input's name.
+        name: String,
+        /// The model file.
+        model: PathBuf,
+        /// The model's inputs, comma-separated.
+        inputs: String,
+        /// The file's columns, comma-separated.
+        columns: String,
+    },
     /// A width list of `--layers` that does not fit the data.
     #[error("--layers {layers}: {problem}")]
     Layers {

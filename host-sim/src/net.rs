@@ -1,8 +1,7 @@
-//! A trained network that owns its storage, and its file in the core's model format.
+//! A trained network that owns its storage (its file: [`crate::model_file`]).
 
 use crate::error::{Error, Result};
-use std::path::Path;
-use tinytrain_core::{format, shape, Dataset, Model};
+use tinytrain_core::{shape, Dataset, Model};
 
 /// Widths, parameters and standardisation statistics on the heap; [`Net::model`] lends them
 /// to the core.
@@ -55,49 +54,5 @@ impl Net {
         self.model()?
             .mse(data, indices, &mut scratch)
             .map_err(Error::core("evaluate"))
-    }
-
-    /// The network in the core's binary model format.
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let mut bytes = vec![0; format::encoded_len(&self.widths)];
-        format::save(&self.model()?, &mut bytes).map_err(Error::core("encode the model"))?;
-        Ok(bytes)
-    }
-
-    /// Reads a network from the core's binary model format; `path` names it in messages.
-    ///
-    /// ```
-    /// use tinytrain_host_sim::Net;
-    /// let net = Net { widths: vec![1, 1], params: vec![2.0, 1.0], stats: vec![0.0, 1.0, 0.0, 1.0] };
-    /// let bytes = net.to_bytes()?;
-    /// assert_eq!(Net::from_bytes("m.ttm".as_ref(), &bytes)?, net);
-    /// assert!(Net::from_bytes("m.ttm".as_ref(), &bytes[..10]).is_err());
-    /// # Ok::<(), tinytrain_host_sim::Error>(())
-    /// ```
-    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Self> {
-        let context = || format!("{}: not a valid tinytrain model", path.display());
-        let widths = format::read_widths(bytes).map_err(Error::core(context()))?;
-        let mut net = Self {
-            widths: widths.to_vec(),
-            params: vec![0.0; shape::param_len(&widths)],
-            stats: vec![0.0; shape::scaler_len(&widths)],
-        };
-        format::load(bytes, &widths, &mut net.params, &mut net.stats)
-            .map_err(Error::core(context()))?;
-        Ok(net)
-    }
-
-    /// Reads a model file.
-    pub fn read(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_bytes(path, &bytes)
-    }
-
-    /// Writes a model file, atomically (see [`crate::output`]).
-    pub fn write(&self, path: &Path) -> Result<()> {
-        crate::output::write(path, &self.to_bytes()?)
     }
 }

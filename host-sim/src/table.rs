@@ -109,6 +109,7 @@ impl Table {
         if header == [""] {
             return Err(Error::EmptyFile { path });
         }
+        unique(&path, first.line, &header)?;
         let n = header.len();
         let mut values = Vec::new();
         loop {
@@ -279,6 +280,26 @@ impl Table {
     }
 }
 
+/// Fails on a header that names two columns alike: a column must be found by its name, in
+/// `train --target` and in `predict`, without a guess.
+fn unique(path: &Path, line: u64, header: &[String]) -> Result<()> {
+    for (second, name) in header.iter().enumerate() {
+        if let Some(first) = header
+            .get(..second)
+            .and_then(|h| h.iter().position(|n| n == name))
+        {
+            return Err(Error::DuplicateColumn {
+                path: path.to_owned(),
+                line,
+                name: name.clone(),
+                first: first + 1,
+                second: second + 1,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Samples as the core wants them: inputs and targets row by row, with their names.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Samples {
@@ -340,6 +361,11 @@ mod tests {
         assert_eq!(
             msg("x,y\n1,2\n3,nan\n"),
             "t.csv:3:2: \"nan\" in column `y` is not a finite number"
+        );
+        assert_eq!(
+            msg("x,y,x\n1,2,3\n"),
+            "t.csv:1: column `x` is named twice in the header (columns 1 and 3): every column \
+             needs a name of its own"
         );
     }
 

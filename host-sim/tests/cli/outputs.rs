@@ -5,6 +5,7 @@ use crate::{arg, bad_input, data};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use tinytrain_host_sim::model_file::ModelFile;
 use tinytrain_host_sim::output::{self, Step};
 use tinytrain_host_sim::Net;
 
@@ -16,7 +17,7 @@ fn model_bytes(widths: &[usize], seed: f32) -> Vec<u8> {
         params: (0..params).map(|k| seed + k as f32 * 1e-3).collect(),
         stats: vec![0.0, 1.0, 0.0, 1.0],
     };
-    net.to_bytes().unwrap()
+    ModelFile::new(net).to_bytes().unwrap()
 }
 
 /// Starts `tinytrain` with `args`, its stdout and stderr piped.
@@ -143,7 +144,7 @@ fn a_kill_at_any_write_point_loses_nothing() {
             "killed {step}: the target holds {} bytes",
             now.len()
         );
-        assert!(Net::from_bytes(&target, &now).is_ok());
+        assert!(ModelFile::from_bytes(&target, &now).is_ok());
     }
     assert!(renamed);
     eprintln!(
@@ -241,7 +242,7 @@ fn an_output_that_fails_at_the_end_does_not_stop_the_others() {
         "{stdout}"
     );
     assert!(!stdout.contains("report.json"), "{stdout}");
-    let net = Net::read(&model).unwrap();
+    let net = ModelFile::read(&model).unwrap().net;
     assert_eq!(net.widths, [1, 16, 16, 1]);
     let last = stderr.lines().last().unwrap();
     assert!(
@@ -344,7 +345,7 @@ fn ctrl_c_during_sweep_saves_the_best_so_far() {
         "{stdout}"
     );
     assert!(!report.exists());
-    assert_eq!(Net::read(&model).unwrap().widths, [1, 16, 16, 1]);
+    assert_eq!(ModelFile::read(&model).unwrap().net.widths, [1, 16, 16, 1]);
     let stderr = stderr.join().unwrap();
     assert!(
         stderr.contains("interrupted by Ctrl-C: the best of the 2 combinations trained so far"),

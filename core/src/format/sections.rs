@@ -1,0 +1,222 @@
+//! The optional sections of a version 2 blob: their kind codes and payloads.
+
+use super::bytes::{f32_at, Reader, Writer};
+use crate::optim::{OptimizerState, Powers};
+use crate::{Error, Optimizer, Section};
+
+/// The kind code of a section (section headers hold it as a `u16`).
+pub(super) const fn code(section: Section) -> u16 {
+    match section {
+        Section::Header => 0,
+        Section::InputNames => 1,
+        Section::OutputNames => 2,
+        Section::Optimizer => 3,
+        Section::Training => 4,
+    }
+}
+
+/// The section of a kind code.
+pub(super) fn from_code(kind: u16) -> Result<Section, Error> {
+    match kind {
+        1 => Ok(Section::InputNames),
+        2 => Ok(Section::OutputNames),
+        3 => Ok(Section::Optimizer),
+        4 => Ok(Section::Training),
+        _ => Err(Error::UnknownSection { kind }),
+    }
+}
+
+/// Bytes of a section header: kind (`u16`), 0 (`u16`), payload length (`u32`).
+pub(super) const SECTION_HEADER: usize = 8;
+
+/// Bytes of the optimizer section before its per-parameter values.
+pub(super) const OPTIMIZER_FIXED: usize = 32;
+
+/// Bytes of the training section's payload.
+pub(super) const TRAINING_LEN: usize = 16;
+
+/// The training settings that matter to resume a run: saved with a model, so that training goes
+/// on as it was going.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Training {
+    /// The learning rate the model was trained with (finite, above 0).
+    pub learning_rate: f32,
+    /// Samples per mini-batch (at least 1).
+    pub batch_size: u32,
+    /// The gradient-clipping norm; 0 disables clipping (finite, at least 0).
+    pub clip_norm: f32,
+    /// Epochs trained so far.
+    pub epochs: u32,
+}
+
+impl Training {
+    /// The settings of a [`crate::Config`] after `epochs` epochs.
+    pub fn from_config(config: &crate::Config, epochs: u32) -> Self {
+        Self {
+            learning_rate: config.learning_rate,
+            batch_size: u32::try_from(config.batch_size).unwrap_or(u32::MAX),
+            clip_norm: config.clip_norm,
+            epochs,
+        }
+    }
+
+    /// Checks the settings, naming the first bad one.
+    pub fn check(&self) -> Result<(), Error> {
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(Error::InvalidLearningRate);
+        }
+        if self.batch_size == 0 {
+            return Err(Error::BatchSizeZero);
+        }
+        if !(self.clip_norm.is_finite() && self.clip_norm >= 0.0) {
+            return Err(Error::InvalidHyperparameter { name: "clip_norm" });
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn write_training(t: &Training, w: &mut Writer<'_>) {
+    w.f32(t.learning_rate);
+    w.u32(t.batch_size);
+    w.f32(t.clip_norm);
+    w.u32(t.epochs);
+}
+
+pub(super) fn read_training(payload: &[u8]) -> Result<Training, Error> {
+    let mut r = Reader::new(payload, Section::Training);
+    let t = Training {
+        learning_rate: r.f32()?,
+        batch_size: r.u32()?,
+        clip_norm: r.f32()?,
+        epochs: r.u32()?,
+    };
+    if r.remaining() != 0 {
+        return Err(r.malformed("its length is not that of the training settings"));
+    }
+    t.check()?;
+    Ok(t)
+}
+
+/// The optimizer section's fields before the values: rule (`u8`: 0 SGD, 1 momentum, 2 Adam),
+/// 0 (`u8`), first trainable layer (`u16`), three hyperparameters (`f32`: momentum's `β`, or
+/// Adam's `β₁ β₂ ε`; 0 where the rule has none), step count (`u64`), `β₁ᵗ` and `β₂ᵗ` (`f32`).
+pub(super) fn write_optimizer(state: &OptimizerState<'_>, w: &mut Writer<'_>) {
+    let (rule, h) = match state.optimizer {
+        Optimizer::Sgd => (0, [0.0; 3]),
+        Optimizer::Momentum { beta } => (1, [beta, 0.0, 0.0]),
+        Optimizer::Adam {
+            beta1,
+            beta2,
+            epsilon,
+        } => (2, [beta1, beta2, epsilon]),
+    };
+    w.u8(rule);
+    w.u8(0);
+    w.u16(u16::try_from(state.trainable_from).unwrap_or(u16::MAX));
+    h.iter().for_each(|v| w.f32(*v));
+    w.u64(state.powers.steps());
+    w.f32(state.powers.beta1_t());
+    w.f32(state.powers.beta2_t());
+    state.values.iter().for_each(|v| w.f32(*v));
+}
+
+/// The optimizer section read and checked for a network with these widths; its values stay
+/// encoded (little-endian `f32`) in the returned slice.
+pub(super) struct Stored<'a> {
+    pub(super) optimizer: Optimizer,
+    pub(super) trainable_from: usize,
+    pub(super) powers: Powers,
+    pub(super) values: &'a [u8],
+}
+
+impl Stored<'_> {
+    /// Number of per-parameter values.
+    pub(super) fn len(&self) -> usize {
+        self.values.len() / 4
+    }
+
+    /// Decodes the values into `out` (of [`Stored::len`] values).
+    pub(super) fn decode(&self, out: &mut [f32]) {
+        for (k, v) in out.iter_mut().enumerate() {
+            *v = f32_at(self.values, k);
+        }
+    }
+}
+
+pub(super) fn read_optimizer<'a>(payload: &'a [u8], widths: &[usize]) -> Result<Stored<'a>, Error> {
+    let mut r = Reader::new(payload, Section::Optimizer);
+    let rule = r.u8()?;
+    r.zeros(1)?;
+    let trainable_from = usize::from(r.u16()?);
+    let h = [r.f32()?, r.f32()?, r.f32()?];
+    let optimizer = match (rule, h) {
+        (0, [0.0, 0.0, 0.0]) => Optimizer::Sgd,
+        (1, [beta, 0.0, 0.0]) => Optimizer::Momentum { beta },
+        (2, [beta1, beta2, epsilon]) => Optimizer::Adam {
+            beta1,
+            beta2,
+            epsilon,
+        },
+        (0..=2, _) => return Err(r.malformed("a hyperparameter the rule does not have is not 0")),
+        _ => return Err(r.malformed("the update rule is not SGD, momentum or Adam")),
+    };
+    let powers = Powers::resume(r.u64()?, r.f32()?, r.f32()?);
+    let count = OptimizerState::values_len(widths, optimizer, trainable_from);
+    if r.remaining() != count.saturating_mul(4) {
+        return Err(r.malformed("the number of values is not the state of the trainable layers"));
+    }
+    let values = r.take(r.remaining())?;
+    crate::optim::check_state(optimizer, powers, trainable_from, widths, count, |k| {
+        f32_at(values, k)
+    })?;
+    Ok(Stored {
+        optimizer,
+        trainable_from,
+        powers,
+        values,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for s in [
+            Section::InputNames,
+            Section::OutputNames,
+            Section::Optimizer,
+            Section::Training,
+        ] {
+            assert_eq!(from_code(code(s)), Ok(s));
+        }
+        assert_eq!(from_code(0), Err(Error::UnknownSection { kind: 0 }));
+        assert_eq!(from_code(9), Err(Error::UnknownSection { kind: 9 }));
+    }
+
+    #[test]
+    fn bad_training_settings_are_named() {
+        let good = Training {
+            learning_rate: 0.01,
+            batch_size: 16,
+            clip_norm: 0.0,
+            epochs: 3,
+        };
+        assert_eq!(good.check(), Ok(()));
+        let bad = Training {
+            batch_size: 0,
+            ..good
+        };
+        assert_eq!(bad.check(), Err(Error::BatchSizeZero));
+        let bad = Training {
+            clip_norm: f32::NAN,
+            ..good
+        };
+        assert_eq!(
+            bad.check(),
+            Err(Error::InvalidHyperparameter { name: "clip_norm" })
+        );
+    }
+}
