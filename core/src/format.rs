@@ -496,6 +496,24 @@ pub struct Loaded<'b> {
     pub optimizer: Option<OptimizerState<'b>>,
 }
 
+impl<'x> Loaded<'x> {
+    /// What was loaded, around `model` (the parameters and statistics loaded): to save it
+    /// again, e.g. after fine-tuning.
+    pub fn contents<'a>(&self, model: Model<'a>) -> Contents<'a>
+    where
+        'x: 'a,
+    {
+        Contents {
+            model,
+            task: self.summary.header.task,
+            input_names: self.input_names,
+            output_names: self.output_names,
+            optimizer: self.optimizer,
+            training: self.summary.training,
+        }
+    }
+}
+
 /// Checks a blob completely ([`inspect`]) and, if it is valid, its widths equal `widths` and the
 /// buffers are large enough, writes its contents into `buffers`. On any error nothing is
 /// written.

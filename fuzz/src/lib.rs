@@ -199,15 +199,7 @@ pub fn check_blob(bytes: &[u8]) {
         ..Buffers::new(&mut net.params, &mut net.stats)
     };
     let loaded = format::load(bytes, &widths, buffers).expect("load accepts what inspect accepts");
-    let model = Model::new(&widths, &net.params, &net.stats).unwrap();
-    let contents = Contents {
-        task: summary.header.task,
-        input_names: loaded.input_names,
-        output_names: loaded.output_names,
-        optimizer: loaded.optimizer,
-        training: summary.training,
-        ..Contents::new(model)
-    };
+    let contents = loaded.contents(Model::new(&widths, &net.params, &net.stats).unwrap());
     let mut blob = vec![0; contents.encoded_len()];
     if header.version == format::VERSION {
         format::save(&contents, &mut blob).expect("what loads saves");

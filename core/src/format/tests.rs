@@ -97,15 +97,7 @@ fn try_roundtrip(bytes: &[u8]) -> Result<Vec<u8>, Error> {
             ..Buffers::new(&mut params, &mut stats)
         },
     )?;
-    let model = Model::new(&widths, &params, &stats)?;
-    let contents = Contents {
-        task: summary.header.task,
-        input_names: loaded.input_names,
-        output_names: loaded.output_names,
-        optimizer: loaded.optimizer,
-        training: summary.training,
-        ..Contents::new(model)
-    };
+    let contents = loaded.contents(Model::new(&widths, &params, &stats)?);
     let mut out = vec![0u8; contents.encoded_len()];
     save(&contents, &mut out)?;
     Ok(out)
