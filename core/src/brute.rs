@@ -18,6 +18,19 @@ pub struct Grid {
     pub steps: u32,
 }
 
+impl Grid {
+    /// The models a search evaluates: `steps²`, which a `u64` always holds.
+    ///
+    /// ```
+    /// use tinytrain_core::brute::Grid;
+    /// let grid = Grid { weight: (-1.0, 1.0), bias: (-1.0, 1.0), steps: 65_537 };
+    /// assert_eq!(grid.points(), 4_295_098_369); // more than u32::MAX
+    /// ```
+    pub const fn points(&self) -> u64 {
+        (self.steps as u64) * (self.steps as u64)
+    }
+}
+
 /// The best grid point.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BruteForce {
@@ -27,8 +40,8 @@ pub struct BruteForce {
     pub bias: f32,
     /// Its MSE over the samples.
     pub mse: f32,
-    /// Models evaluated (`steps²`).
-    pub evaluations: u32,
+    /// Models evaluated: [`Grid::points`].
+    pub evaluations: u64,
 }
 
 /// Evaluates every `(w, b)` of the grid on the samples at `indices` and keeps the lowest MSE.
@@ -60,19 +73,20 @@ pub fn search_line(data: &Dataset<'_>, indices: &[u32], grid: &Grid) -> Result<B
         weight: f32::NAN,
         bias: f32::NAN,
         mse: f32::INFINITY,
-        evaluations: 0,
+        evaluations: grid.points(),
     };
     for i in 0..grid.steps {
         let weight = at(grid.weight, i);
         for j in 0..grid.steps {
             let bias = at(grid.bias, j);
-            let (sum, n) = data.select(indices).fold((0.0f32, 0u32), |(s, n), (x, t)| {
-                let e = weight * x.first().copied().unwrap_or(0.0) + bias
-                    - t.first().copied().unwrap_or(0.0);
-                (s + e * e, n + 1)
-            });
+            let (sum, n) = data
+                .select(indices)
+                .fold((0.0f32, 0usize), |(s, n), (x, t)| {
+                    let e = weight * x.first().copied().unwrap_or(0.0) + bias
+                        - t.first().copied().unwrap_or(0.0);
+                    (s + e * e, n.saturating_add(1))
+                });
             let mse = sum / n.max(1) as f32;
-            best.evaluations += 1;
             if mse < best.mse {
                 (best.weight, best.bias, best.mse) = (weight, bias, mse);
             }

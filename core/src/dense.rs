@@ -32,7 +32,15 @@ pub const fn is_wide(chunk: usize) -> bool {
 /// Outputs are computed four at a time (two in a wide chunk, whose lanes fill more registers),
 /// so that each input is loaded once for all of them; the remaining ones one by one. A layer of
 /// one input keeps its lanes in registers for every output.
+///
+/// `C = 0` does not compile.
 pub fn forward<const C: usize>(w: &[f32], b: &[f32], x: &[f32], y: &mut [f32], relu: bool) {
+    const {
+        assert!(
+            C > 0,
+            "a chunk holds at least one sample: C must be greater than 0"
+        )
+    }
     let (x, _) = x.as_chunks::<C>();
     let (y, _) = y.as_chunks_mut::<C>();
     if let [x] = x {
@@ -152,7 +160,15 @@ fn activate<const C: usize>(y: &mut [f32; C], acc: [f32; C], relu: bool) {
 /// [wide](is_wide) one it is the input rearranged by [`transpose`] into blocks of [`BLOCK`]
 /// inputs, so that the gradients of a block of weights stay in vector registers while the
 /// samples stream by.
+///
+/// `C = 0` does not compile.
 pub fn accumulate<const C: usize>(dy: &[f32], xs: &[f32], gw: &mut [f32], gb: &mut [f32]) {
+    const {
+        assert!(
+            C > 0,
+            "a chunk holds at least one sample: C must be greater than 0"
+        )
+    }
     let (dy, _) = dy.as_chunks::<C>();
     if is_wide(C) {
         for (g, d) in gb.iter_mut().zip(dy) {
@@ -372,7 +388,15 @@ fn unpad<const L: usize>(tail: &mut [f32], block: [f32; L]) {
 /// Rearranges a feature-major chunk (`fan_in × C`) for the wide schedule of [`accumulate`]:
 /// blocks of [`BLOCK`] inputs, each holding `C` rows (one per sample) of `BLOCK` values, zero
 /// padded. `xt` holds [`transposed_len`]`(fan_in, C)` values.
+///
+/// `C = 0` does not compile.
 pub fn transpose<const C: usize>(x: &[f32], xt: &mut [f32]) {
+    const {
+        assert!(
+            C > 0,
+            "a chunk holds at least one sample: C must be greater than 0"
+        )
+    }
     let (x, _) = x.as_chunks::<C>();
     let (xt, _) = xt.as_chunks_mut::<BLOCK>();
     for (inputs, block) in x.chunks(BLOCK).zip(xt.chunks_exact_mut(C)) {
@@ -404,7 +428,15 @@ pub const fn transposed_len(fan_in: usize, chunk: usize) -> usize {
 ///
 /// Several inputs are taken at a time — [`SPAN`] for one sample, four for a narrow chunk, two
 /// for a wide one — so that each error `dy[o]` is loaded once for all of them.
+///
+/// `C = 0` does not compile.
 pub fn backprop<const C: usize>(w: &[f32], dy: &[f32], x: &mut [f32]) {
+    const {
+        assert!(
+            C > 0,
+            "a chunk holds at least one sample: C must be greater than 0"
+        )
+    }
     let (dy, _) = dy.as_chunks::<C>();
     let (x, _) = x.as_chunks_mut::<C>();
     if is_wide(C) {

@@ -84,8 +84,14 @@ impl<'a, const C: usize> Learner<'a, C> {
     /// by `config.seed`) and sets the identity standardisation (mean 0, deviation 1: a driver or
     /// [`Self::set_model`] sets real statistics). `arena` holds at least
     /// [`shape::learner_arena_len`]`(widths, config.optimizer, C)` values (more are left
-    /// unused).
+    /// unused). `C = 0` does not compile.
     pub fn new(widths: &'a [usize], config: Config, arena: &'a mut [f32]) -> Result<Self, Error> {
+        const {
+            assert!(
+                C > 0,
+                "a chunk holds at least one sample: C must be greater than 0"
+            )
+        }
         config.validate()?;
         shape::check(widths)?;
         let mut rng = Lcg::new(config.seed);
@@ -103,8 +109,11 @@ impl<'a, const C: usize> Learner<'a, C> {
         arena: &'a mut [f32],
         rng: &mut Lcg,
     ) -> Result<(Self, &'a mut [f32]), Error> {
-        if C == 0 {
-            return Err(Error::InvalidHyperparameter { name: "chunk" });
+        const {
+            assert!(
+                C > 0,
+                "a chunk holds at least one sample: C must be greater than 0"
+            )
         }
         let found = arena.len();
         // The total is worked out only for the error: a microcontroller's widths are constants,
@@ -512,6 +521,5 @@ mod tests {
                 found: needed - 1
             }
         );
-        assert!(Learner::<0>::new(&widths, Config::DEFAULT, &mut arena).is_err());
     }
 }

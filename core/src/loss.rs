@@ -84,6 +84,12 @@ impl Loss {
         devs: &[f32],
         sum: &mut f32,
     ) {
+        const {
+            assert!(
+                C > 0,
+                "a chunk holds at least one sample: C must be greater than 0"
+            )
+        }
         match self {
             Loss::MeanSquaredError => {
                 let g = 2.0 / means.len().max(1) as f32;

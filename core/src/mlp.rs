@@ -140,8 +140,16 @@ pub fn init_he(widths: &[usize], params: &mut [f32], rng: &mut Lcg) {
 /// `acts` holds `C ×` [`shape::activation_len`] values, layer after layer, each layer
 /// feature-major (see [`dense`]); it starts with the inputs (written by the caller) and ends
 /// with the outputs.
+///
+/// `C = 0` does not compile.
 #[inline(never)]
 pub fn forward<const C: usize>(widths: &[usize], params: &[f32], acts: &mut [f32]) {
+    const {
+        assert!(
+            C > 0,
+            "a chunk holds at least one sample: C must be greater than 0"
+        )
+    }
     let (mut params, mut acts) = (params, acts);
     let hidden = widths.len().saturating_sub(2);
     for (k, pair) in widths.windows(2).enumerate() {
@@ -164,6 +172,8 @@ pub fn forward<const C: usize>(widths: &[usize], params: &[f32], acts: &mut [f32
 /// hidden layer's errors take the place of its activations, which are needed no more: no other
 /// memory is used. `xt` holds [`dense::transposed_len`]`(`[`shape::max_fan_in`]`, C)` values of
 /// scratch (none for a narrow chunk).
+///
+/// `C = 0` does not compile.
 #[inline(never)]
 pub fn backward<const C: usize>(
     widths: &[usize],
@@ -172,6 +182,12 @@ pub fn backward<const C: usize>(
     grads: &mut [f32],
     xt: &mut [f32],
 ) {
+    const {
+        assert!(
+            C > 0,
+            "a chunk holds at least one sample: C must be greater than 0"
+        )
+    }
     let (mut params, mut grads) = (params, grads);
     let before_output =
         shape::activation_len(widths.get(..widths.len().saturating_sub(1)).unwrap_or(&[]));

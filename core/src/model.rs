@@ -84,7 +84,8 @@ impl<'a> Model<'a> {
 
     /// Predicts many samples, `C` at a time in vector lanes: `inputs` holds whole rows of
     /// inputs, `outputs` receives the rows of outputs (the same bits as [`Model::predict`] on each
-    /// row). `scratch` holds `C ×` [`shape::predict_scratch_len`] values.
+    /// row). `scratch` holds `C ×` [`shape::predict_scratch_len`] values. `C = 0` does not
+    /// compile.
     ///
     /// ```
     /// use tinytrain_core::{shape, Model};
@@ -102,12 +103,18 @@ impl<'a> Model<'a> {
         scratch: &mut [f32],
         outputs: &mut [f32],
     ) -> Result<(), Error> {
+        const {
+            assert!(
+                C > 0,
+                "a chunk holds at least one sample: C must be greater than 0"
+            )
+        }
         let (n_in, n_out) = (
             shape::input_width(self.widths),
             shape::output_width(self.widths),
         );
         let rows = inputs.len() / n_in.max(1);
-        if inputs.len() != rows * n_in || outputs.len() != rows * n_out {
+        if inputs.len() != rows * n_in || rows.checked_mul(n_out) != Some(outputs.len()) {
             return Err(Error::DataShape {
                 inputs: inputs.len(),
                 targets: outputs.len(),
@@ -119,11 +126,11 @@ impl<'a> Model<'a> {
         expect_len(scratch.len(), needed)?;
         let out_at = needed.saturating_sub(n_out.saturating_mul(C));
         // Widths are at least 1 (checked by `Model::new`); `at_least_one` says so to the
-        // compiler, so no panicking path for a zero chunk size is left in.
+        // compiler, so no panicking path for a zero width is left in.
         let (n_in, n_out) = (at_least_one(n_in), at_least_one(n_out));
         let chunks = inputs
-            .chunks(at_least_one(C * n_in))
-            .zip(outputs.chunks_mut(at_least_one(C * n_out)));
+            .chunks(at_least_one(C.saturating_mul(n_in)))
+            .zip(outputs.chunks_mut(at_least_one(C.saturating_mul(n_out))));
         for (x, y) in chunks {
             for (lane, row) in x.chunks_exact(n_in).enumerate() {
                 scaler::scale_inputs::<C>(self.stats, row, lane, scratch);
@@ -131,10 +138,7 @@ impl<'a> Model<'a> {
             mlp::forward::<C>(self.widths, self.params, scratch);
             let lanes = scratch.get(out_at..).unwrap_or(&[]);
             for (lane, out) in y.chunks_exact_mut(n_out).enumerate() {
-                for (o, v) in out
-                    .iter_mut()
-                    .zip(lanes.iter().skip(lane).step_by(C.max(1)))
-                {
+                for (o, v) in out.iter_mut().zip(lanes.iter().skip(lane).step_by(C)) {
                     *o = *v;
                 }
                 scaler::unscale_outputs(self.stats, n_in, out);
@@ -194,6 +198,12 @@ pub(crate) fn evaluate<'d, const C: usize>(
     samples: impl Iterator<Item = Sample<'d>>,
     acts: &mut [f32],
 ) -> f32 {
+    const {
+        assert!(
+            C > 0,
+            "a chunk holds at least one sample: C must be greater than 0"
+        )
+    }
     let (n_in, n_out) = (shape::input_width(widths), shape::output_width(widths));
     let (mean, std) = scaler::target_stats(stats, n_in, n_out);
     let out_at = acts.len().saturating_sub(n_out.saturating_mul(C));

@@ -13,7 +13,7 @@ use crate::{Dataset, Field, Statistic};
 
 /// Writes the identity statistics (mean 0, deviation 1).
 pub fn identity(stats: &mut [f32], n_in: usize) {
-    let (inputs, outputs) = stats.split_at_mut((2 * n_in).min(stats.len()));
+    let (inputs, outputs) = stats.split_at_mut(n_in.saturating_mul(2).min(stats.len()));
     for part in [inputs, outputs] {
         let half = part.len() / 2;
         let (mean, std) = part.split_at_mut(half);
@@ -51,7 +51,7 @@ pub const CONSTANT_RELATIVE_DEV: f64 = 1e-6;
 /// ```
 pub fn fit(stats: &mut [f32], data: &Dataset<'_>, indices: &[u32]) {
     let n_in = data.n_in();
-    let (inputs, outputs) = stats.split_at_mut((2 * n_in).min(stats.len()));
+    let (inputs, outputs) = stats.split_at_mut(n_in.saturating_mul(2).min(stats.len()));
     fit_columns(inputs, indices, |i| data.sample(i).map(|(x, _)| x));
     fit_columns(outputs, indices, |i| data.sample(i).map(|(_, t)| t));
 }
@@ -81,8 +81,14 @@ fn is_spread(dev: f64, mean: f64) -> bool {
 }
 
 /// `(x - mean) / std` for every input of a sample, written to lane `lane` of a feature-major
-/// chunk of `C` samples (for `C = 1`: `out[i]`).
+/// chunk of `C` samples (for `C = 1`: `out[i]`). `C = 0` does not compile.
 pub fn scale_inputs<const C: usize>(stats: &[f32], raw: &[f32], lane: usize, out: &mut [f32]) {
+    const {
+        assert!(
+            C > 0,
+            "a chunk holds at least one sample: C must be greater than 0"
+        )
+    }
     let (mean, rest) = stats.split_at(raw.len().min(stats.len()));
     let std = rest;
     for (((lanes, x), m), s) in out.chunks_exact_mut(C).zip(raw).zip(mean).zip(std) {
@@ -93,7 +99,7 @@ pub fn scale_inputs<const C: usize>(stats: &[f32], raw: &[f32], lane: usize, out
 }
 
 /// `(t - mean) / std` for every target of a sample, written to lane `lane` of a feature-major
-/// chunk of `C` samples.
+/// chunk of `C` samples. `C = 0` does not compile.
 pub fn scale_targets<const C: usize>(
     stats: &[f32],
     n_in: usize,
@@ -101,7 +107,13 @@ pub fn scale_targets<const C: usize>(
     lane: usize,
     out: &mut [f32],
 ) {
-    let (mean, std) = means_and_devs(stats, 2 * n_in, raw.len());
+    const {
+        assert!(
+            C > 0,
+            "a chunk holds at least one sample: C must be greater than 0"
+        )
+    }
+    let (mean, std) = means_and_devs(stats, n_in.saturating_mul(2), raw.len());
     let lanes = out.iter_mut().skip(lane).step_by(C);
     for (((o, t), m), s) in lanes.zip(raw).zip(mean).zip(std) {
         *o = (t - m) / s;
@@ -110,7 +122,7 @@ pub fn scale_targets<const C: usize>(
 
 /// `y · std + mean` for every output: back to the data's units.
 pub fn unscale_outputs(stats: &[f32], n_in: usize, values: &mut [f32]) {
-    let (mean, std) = means_and_devs(stats, 2 * n_in, values.len());
+    let (mean, std) = means_and_devs(stats, n_in.saturating_mul(2), values.len());
     for ((y, m), s) in values.iter_mut().zip(mean).zip(std) {
         *y = *y * s + m;
     }
@@ -123,7 +135,7 @@ pub fn input_stats(stats: &[f32], n_in: usize) -> (&[f32], &[f32]) {
 
 /// The means and deviations of the targets.
 pub fn target_stats(stats: &[f32], n_in: usize, n_out: usize) -> (&[f32], &[f32]) {
-    means_and_devs(stats, 2 * n_in, n_out)
+    means_and_devs(stats, n_in.saturating_mul(2), n_out)
 }
 
 /// Checks statistics from outside (e.g. a loaded model): finite means, finite deviations above 0.
@@ -155,13 +167,13 @@ pub(crate) fn check_each(
 ) -> Result<(), crate::Error> {
     let parts = [
         (0, n_in, Field::Input as fn(usize) -> Field),
-        (2 * n_in, n_out, Field::Target),
+        (n_in.saturating_mul(2), n_out, Field::Target),
     ];
     for (at, n, field) in parts {
-        let mean = (0..n).find(|&k| !value(at + k).is_finite());
+        let mean = (0..n).find(|&k| !value(at.saturating_add(k)).is_finite());
         // NaN fails `> 0.0`; an infinite deviation fails the finiteness test.
         let dev = (0..n).find(|&k| {
-            let d = value(at + n + k);
+            let d = value(at.saturating_add(n).saturating_add(k));
             !(d.is_finite() && d > 0.0)
         });
         let bad = [(mean, Statistic::Mean), (dev, Statistic::Deviation)];

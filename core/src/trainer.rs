@@ -196,7 +196,8 @@ impl<'a> Trainer<'a, 1> {
 
 impl<'a, const C: usize> Trainer<'a, C> {
     /// As [`Trainer::new`], running `C` samples at once; `arena` holds
-    /// [`shape::train_arena_len_chunked`]`(widths, config.optimizer, C)` values.
+    /// [`shape::train_arena_len_chunked`]`(widths, config.optimizer, C)` values. `C = 0` does
+    /// not compile.
     pub fn chunked(
         widths: &'a [usize],
         config: Config,
@@ -204,8 +205,11 @@ impl<'a, const C: usize> Trainer<'a, C> {
         split: Split<'a>,
         arena: &'a mut [f32],
     ) -> Result<Self, Error> {
-        if C == 0 {
-            return Err(Error::InvalidHyperparameter { name: "chunk" });
+        const {
+            assert!(
+                C > 0,
+                "a chunk holds at least one sample: C must be greater than 0"
+            )
         }
         config.validate()?;
         shape::check(widths)?;

@@ -1,6 +1,8 @@
 //! Cross-crate tests: one test binary, one module per area.
 
+mod edges;
 mod firmware;
 mod golden;
 mod learning;
 mod robustness;
+mod zero_chunk;
