@@ -4,5 +4,6 @@ mod edges;
 mod firmware;
 mod golden;
 mod learning;
+mod resume;
 mod robustness;
 mod zero_chunk;
