@@ -31,7 +31,8 @@ pub struct Config {
     pub target_loss: f32,
     /// Seeds initialisation and the per-epoch shuffle (default 1).
     pub seed: u64,
-    /// How the initial weights are drawn (default [`Init::He`]).
+    /// How the initial weights are drawn (default [`Init::Torch`], chosen by measurement: see
+    /// the repository's LEARNING.md).
     pub init: Init,
     /// Shuffle the training samples every epoch (default true).
     pub shuffle: bool,
@@ -45,9 +46,11 @@ pub struct Config {
     pub clip_norm: f32,
     /// A gradient norm below this counts as vanished (default 1e-6).
     pub stall_grad_norm: f32,
-    /// Epochs of vanished gradient, loss above target, that make a stall; 0 disables (default 10).
+    /// Epochs in a row of vanished gradient above the loss's floor that make a stall, or of
+    /// training loss at its floor that make convergence; 0 disables both (default 10).
     pub stall_epochs: u32,
-    /// Training loss above this multiple of its lowest value is divergence (default 100).
+    /// Training loss above this multiple of its initial value (at least of the targets'
+    /// variance) for [`crate::stopping::DIVERGENCE_EPOCHS`] epochs is divergence (default 100).
     pub divergence_factor: f32,
 }
 
@@ -61,7 +64,7 @@ impl Config {
         min_delta: 0.0,
         target_loss: 0.0,
         seed: 1,
-        init: Init::He,
+        init: Init::Torch,
         shuffle: true,
         optimizer: Optimizer::SGD,
         loss: Loss::MeanSquaredError,

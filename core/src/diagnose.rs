@@ -30,7 +30,7 @@ pub struct Overfitting {
 /// use tinytrain_core::{diagnose::overfitting, trainer::History, EpochLoss, Report};
 /// let mut report = Report {
 ///     stop: None, epochs_run: 30, best_epoch: 10, best_val_mse: 1.0, train_mse_at_best: 0.9,
-///     history: History::new(),
+///     history: History::new(), loss_scale: 1.0,
 /// };
 /// for epoch in 26..=30 {
 ///     report.history.write(EpochLoss { epoch, train_mse: 0.5, val_mse: 1.3 });
@@ -167,6 +167,7 @@ mod tests {
             best_val_mse: best.2,
             train_mse_at_best: best.1,
             history,
+            loss_scale: 1.0,
         }
     }
 

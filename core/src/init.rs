@@ -16,7 +16,6 @@ pub enum Init {
     /// He (Kaiming) uniform: `a = √(6 / fan_in)`, zero biases — variance `2 / fan_in`, which
     /// keeps the activations' scale through ReLU layers. He, Zhang, Ren & Sun, *Delving Deep into
     /// Rectifiers*, ICCV 2015.
-    #[default]
     He,
     /// Xavier (Glorot) uniform: `a = √(6 / (fan_in + fan_out))`, zero biases. Glorot & Bengio,
     /// *Understanding the difficulty of training deep feedforward neural networks*, AISTATS 2010.
@@ -25,7 +24,10 @@ pub enum Init {
     /// & Müller, *Efficient BackProp*, 1998.
     Lecun,
     /// PyTorch's default for `nn.Linear`: weights and biases from `U(±1 / √fan_in)` (its
-    /// `kaiming_uniform_` with `a = √5`), the weights of a layer first, then its biases.
+    /// `kaiming_uniform_` with `a = √5`), the weights of a layer first, then its biases. The
+    /// default: on scikit-learn's diabetes data it gave 0.04–0.06 more validation R² than He's
+    /// (paired over 10 splits × 10 seeds, ten standard errors and more; LEARNING.md).
+    #[default]
     Torch,
 }
 

@@ -7,13 +7,16 @@
 //! 1. **What is good**: [`loss`] — the mean squared error, the one [`loss::Loss`] that training,
 //!    validation and evaluation all use.
 //! 2. **The set of functions**: [`mlp`] over [`dense`] layers — `widths = [n_in, n_out]` is the
-//!    linear baseline, `[n_in, 16, 16, n_out]` a two-hidden-layer ReLU network.
+//!    linear model, `[n_in, 16, 16, n_out]` a two-hidden-layer ReLU network, starting from
+//!    weights drawn as [`Init`] says. The baseline to beat is the linear model fitted exactly:
+//!    [`lstsq`].
 //! 3. **Find the best one**: a [`Learner`] trains one mini-batch — forward, loss, backward, one
 //!    update of the [`Optimizer`] — and drivers choose the batches: [`Trainer`] runs epochs
 //!    with a seeded shuffle ([`Lcg`]) over a train/validation/test [`Split`] and early stopping
 //!    ([`stopping`]); [`brute`] searches a grid instead, for toy models.
 //!
-//! [`diagnose`] reads the outcome: overfitting, a stall at a critical point, divergence, the
+//! [`stopping`] decides, in standardised units and on documented thresholds: convergence, a stall
+//! at a critical point, divergence, a spike; [`diagnose`] reads the outcome: overfitting, the
 //! baseline to beat, the noise floor.
 //!
 //! [`format`] turns a trained model into checked bytes; [`slots`] keeps it on NOR flash so that a

@@ -66,15 +66,15 @@ impl Loss {
     }
 
     /// Training: for a chunk of `C` samples whose network outputs are in `outputs`
-    /// (feature-major: output `k` of lane `s` at `k·C + s`, in standardised units), writes
-    /// `∂loss/∂y` over each used lane's outputs and adds each sample's loss, in the targets'
-    /// units and summed over its [`Self::terms`], to `sum`, sample after sample. `samples` holds
-    /// the chunk's `(inputs, targets)`, lane `s` in `samples[s]`; `means` and `devs` are the
-    /// targets' standardisation.
+    /// (feature-major: output `k` of lane `s` at `k·C + s`, in the network's units), writes
+    /// `∂loss/∂y` over each used lane's outputs and adds each sample's loss, in the network's
+    /// units ([`Units::Network`]) and summed over its [`Self::terms`], to `sum`, sample after
+    /// sample. `samples` holds the chunk's `(inputs, targets)`, lane `s` in `samples[s]`; `means`
+    /// and `devs` are the targets' standardisation.
     ///
     /// For MSE the error of output `k` is `e = y - (t - mean)/dev`: its gradient `2e/n`, its
-    /// squared error in original units `(e·dev)²`. The squares are added output after output for
-    /// all lanes at once, so each sample's sum runs in output order, as [`Self::value`]'s.
+    /// square `e²`. The squares are added output after output for all lanes at once, so each
+    /// sample's sum runs in output order, as [`Self::value`]'s.
     #[inline(always)]
     pub(crate) fn backward_chunk<const C: usize>(
         &self,
@@ -98,7 +98,7 @@ impl Loss {
                 for (k, ((lanes, m), s)) in targets.enumerate() {
                     for ((y, (_, t)), sq) in lanes.iter_mut().zip(samples).zip(&mut squares) {
                         let err = *y - (t.get(k).copied().unwrap_or(0.0) - m) / s;
-                        *sq += (err * s) * (err * s);
+                        *sq += err * err;
                         *y = g * err;
                     }
                 }
@@ -109,12 +109,14 @@ impl Loss {
         }
     }
 
-    /// Evaluation: the loss of one sample summed over its [`Self::terms`], in the targets'
-    /// units, from the network's standardised `outputs` (one lane of a chunk) and the targets'
-    /// standardisation `means` and `devs`.
+    /// Evaluation: the loss of one sample summed over its [`Self::terms`], in `units`, from the
+    /// network's `outputs` (one lane of a chunk) and the targets' standardisation `means` and
+    /// `devs`.
     ///
-    /// For MSE each output is first brought back to the targets' units, `y·dev + mean`, then
-    /// compared: the loss a user of the model sees.
+    /// For MSE in [`Units::Original`] each output is first brought back to the targets' units,
+    /// `y·dev + mean`, then compared: the loss a user of the model sees. In
+    /// [`Units::Network`] the target is standardised instead, `(t - mean)/dev`, as training
+    /// computes it.
     #[inline(always)]
     pub(crate) fn sample_sum<'y>(
         &self,
@@ -122,17 +124,31 @@ impl Loss {
         target: &[f32],
         means: &[f32],
         devs: &[f32],
+        units: Units,
     ) -> f32 {
         match self {
             Loss::MeanSquaredError => outputs.zip(target).zip(means.iter().zip(devs)).fold(
                 0.0,
                 |acc, ((y, t), (m, s))| {
-                    let e = (*y * s + m) - t;
+                    let e = match units {
+                        Units::Original => (*y * s + m) - t,
+                        Units::Network => *y - (t - m) / s,
+                    };
                     acc + e * e
                 },
             ),
         }
     }
+}
+
+/// The units of a loss: the targets' own, or the network's outputs — standardised targets (each
+/// of variance 1 over the training split) when it trains on them, the raw targets otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Units {
+    /// The targets' own units: what a user of the model sees.
+    Original,
+    /// The network's units: what training and the stopping rules see.
+    Network,
 }
 
 /// `Σ (y - t)²` of one sample.
@@ -240,12 +256,15 @@ mod tests {
                     prop_assert_eq!(grads[k * C + s].to_bits(), g[k].to_bits());
                 }
                 let lane = chunk.iter().skip(s).step_by(C);
-                let got = MSE.sample_sum(lane, t, &zeros, &ones);
-                prop_assert_eq!(got.to_bits(), squared_error(y, t).to_bits());
+                for units in [Units::Original, Units::Network] {
+                    let got = MSE.sample_sum(lane.clone(), t, &zeros, &ones, units);
+                    prop_assert_eq!(got.to_bits(), squared_error(y, t).to_bits());
+                }
             }
             prop_assert_eq!(sum.to_bits(), want.to_bits());
 
-            // Standardised outputs z: the prediction in original units is z·dev + mean.
+            // Standardised outputs z: the prediction in original units is z·dev + mean; the
+            // training loss is in standardised units, (z - (t - mean)/dev)².
             let (means, devs) = ([mean; N_OUT], [dev; N_OUT]);
             let mut grads = chunk;
             let mut sum = 0.0;
@@ -253,15 +272,18 @@ mod tests {
             let mut want = 0.0f64;
             for (s, (z, t)) in ys.iter().zip(&ts).enumerate() {
                 let y: Vec<f32> = z.iter().map(|z| z * dev + mean).collect();
-                want += f64::from(squared_error(&y, t));
+                let standard: Vec<f32> = t.iter().map(|t| (t - mean) / dev).collect();
+                want += f64::from(squared_error(z, &standard));
                 for k in 0..N_OUT {
                     // ∂MSE/∂z = 2 (z - (t - mean)/dev) / n
                     let g = 2.0 * (z[k] - (t[k] - mean) / dev) / N_OUT as f32;
                     prop_assert!((grads[k * C + s] - g).abs() <= 1e-5 * (1.0 + g.abs()));
                 }
                 let lane = chunk.iter().skip(s).step_by(C);
-                let got = MSE.sample_sum(lane, t, &means, &devs);
+                let got = MSE.sample_sum(lane.clone(), t, &means, &devs, Units::Original);
                 prop_assert!((got - squared_error(&y, t)).abs() <= 1e-5 * (1.0 + got));
+                let got = MSE.sample_sum(lane, t, &means, &devs, Units::Network);
+                prop_assert_eq!(got.to_bits(), squared_error(z, &standard).to_bits());
             }
             prop_assert!((f64::from(sum) - want).abs() <= 1e-4 * (1.0 + want));
         }

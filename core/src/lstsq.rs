@@ -38,6 +38,7 @@
 //! # Ok::<(), tinytrain_core::Error>(())
 //! ```
 
+use crate::dense::at_least_one;
 use crate::model::expect_len;
 use crate::{scaler, shape, Dataset, Error, SplitPart};
 
@@ -100,8 +101,9 @@ pub fn fit(
         });
     }
     scaler::fit(stats, data, indices);
-    let k = n_in + 1;
-    let (gram, row) = scratch.split_at_mut(k * k);
+    // At least 1, which the compiler then knows: no panicking path for a zero chunk size.
+    let k = at_least_one(n_in.saturating_add(1));
+    let (gram, row) = scratch.split_at_mut(k.saturating_mul(k).min(scratch.len()));
     let features = Features { data, stats, n_in };
     gram.iter_mut().for_each(|v| *v = 0.0);
     for &i in indices {
@@ -121,8 +123,10 @@ pub fn fit(
     }
     cholesky(gram, k)?;
     let (mut sse, mut sse_std) = (0.0, 0.0);
-    let (weights, biases) = params.split_at_mut(n_in * n_out);
-    let rows = weights.chunks_exact_mut(n_in.max(1)).zip(biases.iter_mut());
+    let (weights, biases) = params.split_at_mut(n_in.saturating_mul(n_out).min(params.len()));
+    let rows = weights
+        .chunks_exact_mut(at_least_one(n_in))
+        .zip(biases.iter_mut());
     for (out, (w, b)) in rows.enumerate() {
         // Aᵀt for this output's standardised target, into `row`.
         row.iter_mut().for_each(|v| *v = 0.0);

@@ -2,7 +2,7 @@
 
 use crate::dense::at_least_one;
 use crate::learner::Sample;
-use crate::loss::Loss;
+use crate::loss::{Loss, Units};
 use crate::{mlp, scaler, shape, Dataset, Error};
 
 /// A network and its standardisation, borrowed from caller storage.
@@ -164,6 +164,7 @@ impl<'a> Model<'a> {
             self.stats,
             data.select(indices),
             scratch,
+            Units::Original,
         ))
     }
 }
@@ -185,9 +186,9 @@ pub(crate) fn run<'s>(
     y
 }
 
-/// The mean [`Loss`] of `samples` (`(inputs, targets)` in the data's units) in the targets'
-/// units, `C` samples at a time in `acts` (`C ×` [`shape::activation_len`] values); 0 for no
-/// samples. Sums run in sample order, so the result has the same bits for every `C`.
+/// The mean [`Loss`] of `samples` (`(inputs, targets)` in the data's units) in `units`, `C`
+/// samples at a time in `acts` (`C ×` [`shape::activation_len`] values); 0 for no samples. Sums
+/// run in sample order, so the result has the same bits for every `C`.
 ///
 /// The samples must have the network's widths (checked by the caller).
 pub(crate) fn evaluate<'d, const C: usize>(
@@ -197,6 +198,7 @@ pub(crate) fn evaluate<'d, const C: usize>(
     stats: &[f32],
     samples: impl Iterator<Item = Sample<'d>>,
     acts: &mut [f32],
+    units: Units,
 ) -> f32 {
     const {
         assert!(
@@ -228,7 +230,7 @@ pub(crate) fn evaluate<'d, const C: usize>(
         let outputs = acts.get(out_at..).unwrap_or(&[]);
         for (lane, (_, t)) in chunk.iter().enumerate() {
             let y = outputs.iter().skip(lane).step_by(C);
-            sum += loss.sample_sum(y, t, mean, std);
+            sum += loss.sample_sum(y, t, mean, std, units);
             count += loss.terms(t.len());
         }
     }

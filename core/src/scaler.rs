@@ -138,6 +138,14 @@ pub fn target_stats(stats: &[f32], n_in: usize, n_out: usize) -> (&[f32], &[f32]
     means_and_devs(stats, n_in.saturating_mul(2), n_out)
 }
 
+/// The targets' variance, mean over the outputs, from their fitted deviations (1 for a constant
+/// target): the factor from standardised squared errors to the targets' own units.
+pub fn target_variance(stats: &[f32], n_in: usize, n_out: usize) -> f64 {
+    let (_, devs) = target_stats(stats, n_in, n_out);
+    let sum: f64 = devs.iter().map(|d| f64::from(*d) * f64::from(*d)).sum();
+    sum / devs.len().max(1) as f64
+}
+
 /// Checks statistics from outside (e.g. a loaded model): finite means, finite deviations above 0.
 /// The error names the column and the statistic.
 ///

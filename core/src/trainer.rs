@@ -1,9 +1,7 @@
 //! The training loop: one mini-batch per [`Trainer::step`], or all of it with [`Trainer::fit`].
 
-use crate::format::{Buffers, Loaded};
-use crate::learner::{Learner, Start, Step};
+use crate::learner::{Learner, Step};
 use crate::model::{self, copy_prefix, expect_width};
-use crate::optim::OptimizerState;
 use crate::stopping::{Event, Monitor, StopReason};
 use crate::{scaler, shape, Config, Dataset, Error, Lcg, Model, Split};
 
@@ -12,7 +10,8 @@ use crate::{scaler, shape, Config, Dataset, Error, Lcg, Model, Split};
 /// stack stays small (12 bytes an epoch).
 pub const HISTORY_LEN: usize = 8;
 
-/// The losses of one epoch, in the targets' original units.
+/// The losses of one epoch, in standardised units — each target's variance over the training
+/// split is 1 — the units every stopping rule judges in; [`Report::to_original_units`] converts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct EpochLoss {
@@ -60,15 +59,33 @@ pub struct Report {
     /// Epoch of the best validation loss, whose weights the trainer holds after stopping
     /// (0: the initial weights).
     pub best_epoch: u32,
-    /// The best validation MSE.
+    /// The best validation MSE (standardised units).
     pub best_val_mse: f32,
-    /// The training MSE of the best epoch.
+    /// The training MSE of the best epoch (standardised units).
     pub train_mse_at_best: f32,
     /// The last [`HISTORY_LEN`] epochs.
     pub history: History,
+    /// The training targets' variance, mean over outputs: the factor from standardised units
+    /// to the targets' own units.
+    pub loss_scale: f64,
 }
 
 impl Report {
+    /// A loss of this run in the targets' own units, in `f64` (a target of 1e19 has squared
+    /// errors no `f32` holds). Exact for one output, or outputs of equal variance.
+    ///
+    /// ```
+    /// use tinytrain_core::{trainer::History, Report};
+    /// let report = Report {
+    ///     stop: None, epochs_run: 0, best_epoch: 0, best_val_mse: 0.5, train_mse_at_best: 0.5,
+    ///     history: History::new(), loss_scale: 4e38,
+    /// };
+    /// assert_eq!(report.to_original_units(0.5), 2e38);
+    /// ```
+    pub fn to_original_units(&self, loss: f32) -> f64 {
+        f64::from(loss) * self.loss_scale
+    }
+
     /// The most recent epoch.
     pub fn last(&self) -> Option<&EpochLoss> {
         self.history.recent()
@@ -143,7 +160,8 @@ impl Default for History {
 pub struct Finished<'a> {
     /// The best-validation model.
     pub model: Model<'a>,
-    /// Test MSE in the targets' units (`None` without a test set).
+    /// Test MSE in standardised units (`None` without a test set); see
+    /// [`Report::to_original_units`].
     pub test_mse: Option<f32>,
     /// How training went.
     pub report: Report,
@@ -169,6 +187,11 @@ pub struct Trainer<'a, const C: usize = 1> {
     split: Split<'a>,
     best: &'a mut [f32],
     rng: Lcg,
+    /// The learner's losses divided by this are in standardised units: 1 when it trains on
+    /// standardised targets, their variance when on raw ones.
+    to_standard: f32,
+    /// The training targets' variance (mean over outputs).
+    loss_scale: f64,
     monitor: Monitor,
     epoch: u32,
     cursor: usize,
@@ -237,11 +260,15 @@ impl<'a, const C: usize> Trainer<'a, C> {
             .get_mut(..shape::param_len(widths))
             .ok_or_else(too_small)?;
         let (_, stats) = learner.params_and_stats_mut();
-        if config.standardize {
-            scaler::fit(stats, &data, split.train());
+        // Fitted in either case: the stopping rules judge in standardised units.
+        scaler::fit(stats, &data, split.train());
+        let loss_scale = scaler::target_variance(stats, data.n_in(), data.n_out());
+        let to_standard = if config.standardize {
+            1.0
         } else {
             scaler::identity(stats, data.n_in());
-        }
+            (loss_scale as f32).min(f32::MAX)
+        };
         copy_prefix(best, learner.params());
         Ok(Self {
             learner,
@@ -249,6 +276,8 @@ impl<'a, const C: usize> Trainer<'a, C> {
             split,
             best,
             rng,
+            to_standard,
+            loss_scale,
             monitor: Monitor::new(),
             epoch: 0,
             cursor: 0,
@@ -275,8 +304,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
     }
 
     /// Starts from a trained model — weights *and* its standardisation statistics — to fine-tune
-    /// it (e.g. a model trained on the host, flashed to the device), without its optimizer's
-    /// state: the learning rate warms up ([`Learner::set_model`]). Only before the first step.
+    /// it (e.g. a model trained on the host, flashed to the device). Only before the first step.
     pub fn set_model(&mut self, model: &Model<'_>) -> Result<(), Error> {
         if self.started {
             return Err(Error::Finished);
@@ -286,37 +314,11 @@ impl<'a, const C: usize> Trainer<'a, C> {
         Ok(())
     }
 
-    /// Starts from a trained model and its optimizer's saved state: training resumes where it
-    /// stopped ([`Learner::resume`]). Only before the first step.
-    pub fn resume(&mut self, model: &Model<'_>, state: &OptimizerState<'_>) -> Result<(), Error> {
-        if self.started {
-            return Err(Error::Finished);
-        }
-        self.learner.resume(model, state)?;
-        copy_prefix(self.best, model.params());
-        Ok(())
-    }
-
-    /// Loads a model — with its optimizer's state, if saved for this optimizer — straight into
-    /// the trainer's arena, through `load` ([`Learner::load`]). Only before the first step.
-    pub fn load<F>(&mut self, load: F) -> Result<Start, Error>
-    where
-        F: for<'m, 'x> FnOnce(Buffers<'m, 'x>) -> Result<Loaded<'x>, Error>,
-    {
-        if self.started {
-            return Err(Error::Finished);
-        }
-        let start = self.learner.load(load)?;
-        copy_prefix(self.best, self.learner.params());
-        Ok(start)
-    }
-
-    /// The optimizer's state now, to save with the model ([`Learner::optimizer_state`]). Once
-    /// training stopped, the weights are the best epoch's and the state the last update's: the
-    /// moments describe the gradients near the kept weights, and resuming from them keeps the
-    /// first steps to their scale.
-    pub fn optimizer_state(&self) -> OptimizerState<'_> {
-        self.learner.optimizer_state()
+    /// The lowest training loss the network's function set can reach, in standardised units,
+    /// when the caller knows it: see [`Monitor::set_floor`]. A loss at it is convergence, a
+    /// vanished gradient above it a stall.
+    pub fn set_floor(&mut self, floor: f32) {
+        self.monitor.set_floor(floor);
     }
 
     /// Trains one mini-batch. At the end of an epoch also evaluates the validation set and applies
@@ -369,7 +371,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
         self.monitor.start(train, val);
     }
 
-    /// The loss of the current weights on a part of the split, in the targets' units.
+    /// The loss of the current weights on a part of the split, in standardised units.
     fn loss_on(&mut self, part: Part) -> f32 {
         let indices = match part {
             Part::Train => self.split.train(),
@@ -377,11 +379,12 @@ impl<'a, const C: usize> Trainer<'a, C> {
             Part::Test => self.split.test(),
         };
         // The data set's samples have the network's widths (checked by the constructor).
-        self.learner.loss_of(self.data.select(indices))
+        self.learner.loss_of(self.data.select(indices)) / self.to_standard
     }
 
     fn end_epoch(&mut self, train: f32) -> EpochSummary {
         self.epoch = self.epoch.saturating_add(1);
+        let train = train / self.to_standard;
         let val = if train.is_finite() {
             self.loss_on(Part::Validation)
         } else {
@@ -445,6 +448,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
             best_val_mse: self.monitor.best_val,
             train_mse_at_best: self.monitor.train_at_best,
             history: self.history,
+            loss_scale: self.loss_scale,
         }
     }
 

@@ -54,12 +54,12 @@ pub enum Line {
         /// Test samples.
         test: u32,
     },
-    /// Step 1: the linear baseline was fitted.
+    /// Step 1: the linear baseline was fitted, exactly, by least squares.
     Baseline {
         /// The model's layer widths.
         widths: &'static [usize],
-        /// Epochs it trained for.
-        epochs: u32,
+        /// Training samples it was fitted on.
+        samples: u32,
         /// Its best validation MSE.
         val_mse: Loss,
         /// How many times lower the network's test MSE must be than the baseline's.
@@ -257,13 +257,13 @@ impl fmt::Display for Line {
             ),
             Line::Baseline {
                 widths,
-                epochs,
+                samples,
                 val_mse,
                 factor,
             } => write!(
                 f,
-                "step 1, baseline: linear model {widths:?} fitted in {epochs} epochs, \
-                 validation MSE {val_mse}; the MLP must beat it {}x on the test set",
+                "step 1, baseline: linear model {widths:?} fitted by least squares on {samples} \
+                 samples, validation MSE {val_mse}; the MLP must beat it {}x on the test set",
                 F(factor)
             ),
             Line::Training {
@@ -406,15 +406,15 @@ impl defmt::Format for Line {
             ),
             Line::Baseline {
                 widths,
-                epochs,
+                samples,
                 val_mse,
                 factor,
             } => defmt::write!(
                 f,
-                "step 1, baseline: linear model {=[?]} fitted in {=u32} epochs, \
-                 validation MSE {}; the MLP must beat it {=f32}x on the test set",
+                "step 1, baseline: linear model {=[?]} fitted by least squares on {=u32} \
+                 samples, validation MSE {}; the MLP must beat it {=f32}x on the test set",
                 widths,
-                epochs,
+                samples,
                 val_mse,
                 factor
             ),

@@ -6,7 +6,7 @@ use crate::data::SAMPLES;
 use crate::line::{Line, Log, Loss};
 use tinytrain_core::fixed::{Architecture, TrainStorage};
 use tinytrain_core::{
-    shape, Config, Dataset, Error, Finished, Model, Optimizer, Split, SplitPart, Trainer,
+    lstsq, shape, Config, Dataset, Error, Finished, Model, Optimizer, Split, SplitPart, Trainer,
 };
 
 /// The network: one input, two hidden ReLU layers of 16 units, one output; trained with Adam.
@@ -18,14 +18,8 @@ impl Architecture for Mlp {
     const OPTIMIZER: Optimizer = Optimizer::ADAM;
 }
 
-/// The baseline to beat: a linear model, trained with SGD.
-#[derive(Debug)]
-pub struct Linear;
-
-impl Architecture for Linear {
-    const WIDTHS: &'static [usize] = &[1, 1];
-    const OPTIMIZER: Optimizer = Optimizer::SGD;
-}
+/// The baseline to beat: the least-squares line of the training samples ([`lstsq`]).
+pub const BASELINE_WIDTHS: &[usize] = &[1, 1];
 
 /// The network's layer widths.
 pub const WIDTHS: &[usize] = Mlp::WIDTHS;
@@ -51,17 +45,6 @@ pub const CONFIG: Config = Config {
     ..Config::DEFAULT
 };
 
-/// How the baseline is trained.
-pub const BASELINE_CONFIG: Config = Config {
-    learning_rate: 0.05,
-    batch_size: 16,
-    max_epochs: 200,
-    patience: 10,
-    seed: 1,
-    optimizer: Linear::OPTIMIZER,
-    ..Config::DEFAULT
-};
-
 /// Samples both models' forward and backward passes run at once: the same bits as one by one,
 /// 40% fewer instructions per sample on a Cortex-M4F for the activations of three more samples
 /// (408 bytes); one size for both models, so the trainer's code is there once.
@@ -70,12 +53,26 @@ pub const CHUNK: usize = 4;
 pub const ARENA_LEN: usize = shape::train_arena_len_chunked(Mlp::WIDTHS, Mlp::OPTIMIZER, CHUNK);
 /// Length of the scratch of [`CHUNK`] predictions at once.
 pub(crate) const PREDICT_SCRATCH_LEN: usize = CHUNK * shape::predict_scratch_len(WIDTHS);
-/// Length of the baseline's training arena.
-pub const BASELINE_ARENA_LEN: usize =
-    shape::train_arena_len_chunked(Linear::WIDTHS, Linear::OPTIMIZER, CHUNK);
+/// The baseline's memory: its split's sample order, the fitted line and standardisation, and
+/// the least-squares scratch (`f64`).
+#[derive(Debug)]
+pub struct BaselineStorage {
+    order: [u32; SAMPLES],
+    params: [f32; shape::param_len(BASELINE_WIDTHS)],
+    stats: [f32; shape::scaler_len(BASELINE_WIDTHS)],
+    scratch: [f64; lstsq::scratch_len(1)],
+}
 
-/// The baseline's training memory.
-pub(crate) type BaselineStorage = TrainStorage<Linear, BASELINE_ARENA_LEN, SAMPLES, CHUNK>;
+impl BaselineStorage {
+    const fn new() -> Self {
+        Self {
+            order: [0; SAMPLES],
+            params: [0.0; shape::param_len(BASELINE_WIDTHS)],
+            stats: [0.0; shape::scaler_len(BASELINE_WIDTHS)],
+            scratch: [0.0; lstsq::scratch_len(1)],
+        }
+    }
+}
 /// The network's training memory.
 type NetworkStorage = TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>;
 
@@ -104,7 +101,7 @@ impl Storage {
     /// Zeroed storage.
     pub const fn new() -> Self {
         Self {
-            baseline: TrainStorage::new(),
+            baseline: BaselineStorage::new(),
             network: TrainStorage::new(),
             flash: FlashBuffers {
                 record: [0; RECORD_LEN],
@@ -144,7 +141,8 @@ const NO_TEST_SET: Error = Error::EmptySplit {
 
 /// The test MSE of a finished training, in the targets' units.
 pub fn test_mse(done: &Finished<'_>) -> Result<f32, Error> {
-    done.test_mse.ok_or(NO_TEST_SET)
+    let mse = done.test_mse.ok_or(NO_TEST_SET)?;
+    Ok(done.report.to_original_units(mse) as f32)
 }
 
 /// Announces the data set and its split (the same for both models).
@@ -158,32 +156,38 @@ pub(crate) fn data_line(data: Dataset<'_>, split: &Split<'_>) -> Line {
     }
 }
 
-/// Announces the data set and its split, then step 1: fits the linear baseline on the demo's
-/// split; logs its validation MSE and returns its test MSE.
+/// Announces the data set and its split, then step 1: fits the least-squares line on the
+/// demo's training split; logs its validation MSE and returns its test MSE.
 ///
-/// Not inlined: its trainer is off the stack before the network's is built.
+/// Not inlined: its buffers are off the stack before the network's trainer is built.
 #[inline(never)]
 pub(crate) fn fit_baseline(
     storage: &mut BaselineStorage,
     data: Dataset<'static>,
     log: &mut impl Log,
 ) -> Result<f32, Error> {
-    let mut trainer = storage.trainer(
-        BASELINE_CONFIG,
-        data,
-        VAL_FRACTION,
-        TEST_FRACTION,
-        SPLIT_SEED,
-    )?;
-    log.line(&data_line(data, trainer.split()));
-    let report = trainer.fit(|_| {})?;
+    let BaselineStorage {
+        order,
+        params,
+        stats,
+        scratch,
+    } = storage;
+    let order = order
+        .get_mut(..data.len())
+        .ok_or(Error::CapacityExceeded { capacity: SAMPLES })?;
+    let split = Split::new(order, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
+    log.line(&data_line(data, &split));
+    lstsq::fit(&data, split.train(), params, stats, scratch)?;
+    let line = Model::new(BASELINE_WIDTHS, params, stats)?;
+    let mut activations = [0.0; shape::predict_scratch_len(BASELINE_WIDTHS)];
+    let val_mse = line.mse(&data, split.validation(), &mut activations)?;
     log.line(&Line::Baseline {
-        widths: Linear::WIDTHS,
-        epochs: report.epochs_run,
-        val_mse: Loss(report.best_val_mse),
+        widths: BASELINE_WIDTHS,
+        samples: split.train().len() as u32,
+        val_mse: Loss(val_mse),
         factor: FACTOR,
     });
-    test_mse(&trainer.finish())
+    line.mse(&data, split.test(), &mut activations)
 }
 
 /// Step 2: trains the network until a stopping rule fires, logging every epoch and the stop;
@@ -198,11 +202,14 @@ pub(crate) fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Res
         patience: CONFIG.patience,
         max_epochs: CONFIG.max_epochs,
     });
+    // The trainer judges in standardised units; the log shows the targets' units.
+    let units = trainer.report();
+    let original = |loss: f32| Loss(units.to_original_units(loss) as f32);
     let report = trainer.fit(|summary| {
         log.line(&Line::Epoch {
             epoch: summary.loss.epoch,
-            train_mse: Loss(summary.loss.train_mse),
-            val_mse: Loss(summary.loss.val_mse),
+            train_mse: original(summary.loss.train_mse),
+            val_mse: original(summary.loss.val_mse),
             best: summary.improved,
         })
     })?;
@@ -211,7 +218,7 @@ pub(crate) fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Res
             reason,
             epochs: report.epochs_run,
             best_epoch: report.best_epoch,
-            best_val_mse: Loss(report.best_val_mse),
+            best_val_mse: original(report.best_val_mse),
         });
     }
     Ok(report.epochs_run)

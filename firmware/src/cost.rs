@@ -32,8 +32,8 @@ const SCRATCH: usize = shape::chunk_scratch_len(WIDTHS, story::CHUNK) * WORD;
 const SCALING: usize = shape::scaler_len(WIDTHS) * WORD;
 /// The shuffled sample order of one model's split, bytes.
 const ORDER: usize = data::SAMPLES * WORD;
-/// The linear baseline's arena and sample order, bytes.
-const BASELINE: usize = story::BASELINE_ARENA_LEN * WORD + ORDER;
+/// The least-squares baseline's sample order, line, standardisation and `f64` scratch, bytes.
+const BASELINE: usize = core::mem::size_of::<story::BaselineStorage>();
 /// A model record on its way to or from flash, and the model read back, bytes.
 const FLASH: usize = RECORD_LEN + PARAMS + SCALING;
 

@@ -5,6 +5,7 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use tinytrain_core::{Dataset, Lcg};
+use tinytrain_host_sim::parts::Parts;
 use tinytrain_host_sim::train::{self, Rule, Settings};
 
 /// Samples of the synthetic data set; 60% of them are trained on per epoch.
@@ -31,22 +32,18 @@ fn throughput(c: &mut Criterion) {
         let (xs, ys) = data(widths[0]);
         let set = Dataset::new(&xs, &ys, widths[0], 1).expect("valid data");
         let settings = Settings {
-            layers: widths.clone(),
             optimizer: Rule::Adam,
             learning_rate: 0.001,
-            batch_size: 16,
             max_epochs: EPOCHS,
             patience: u32::MAX,
-            seed: 1,
-            val_fraction: 0.2,
-            test_fraction: 0.2,
-            standardize: true,
+            ..Settings::new(widths.clone())
         };
+        let parts = Parts::draw(set.len(), 0.2, 0.2, 1).expect("a valid split");
         let trained = (SAMPLES * 6 / 10) as u64 * u64::from(EPOCHS);
         group.throughput(Throughput::Elements(trained));
         let name = train::layers_text(&widths);
         group.bench_function(BenchmarkId::new("adam_batch16", name), |b| {
-            b.iter(|| train::fit(&set, &settings, |_| {}).expect("training runs"))
+            b.iter(|| train::fit(&set, &settings, &parts, None, |_| {}).expect("training runs"))
         });
     }
     group.finish();

@@ -4,15 +4,18 @@ use crate::error::{Error, Result};
 use crate::model_file::ModelFile;
 use crate::net::Net;
 use crate::output::{self, Location, Outputs};
+use crate::parts::Parts;
 use crate::progress::Progress;
-use crate::report::Report;
+use crate::report::{Columns, Report};
 use crate::sweep::{self, Grid};
 use crate::table::{Samples, Table};
 use crate::train::{self, Rule, Settings};
 use crate::{export, interrupt, plot, predict};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use tinytrain_core::{Config, Init};
 
 /// Train small neural networks on the desktop with the same code that trains them on a
 /// microcontroller.
@@ -91,10 +94,11 @@ pub struct RunArgs {
     /// Upper bound on epochs.
     #[arg(long, default_value_t = 500)]
     pub epochs: u32,
-    /// Epochs without validation improvement before stopping early.
+    /// Epochs in a row without validation improvement tolerated before stopping early
+    /// (0: stop at the first epoch that does not improve).
     #[arg(long, default_value_t = 20)]
     pub patience: u32,
-    /// Seeds the split, the initial weights and the shuffle.
+    /// Seeds the split (unless --split gives it), the initial weights and the shuffle.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Fraction of the samples held out for validation (early stopping, model choice).
@@ -103,9 +107,30 @@ pub struct RunArgs {
     /// Fraction of the samples held out for the final test, evaluated once.
     #[arg(long, default_value_t = 0.2)]
     pub test: f32,
-    /// Standardise inputs and target with the training split's mean and deviation.
+    /// Train on the inputs and target in their raw units instead of standardising them with
+    /// the training split's mean and deviation.
     #[arg(long)]
-    pub standardize: bool,
+    pub no_standardize: bool,
+    /// How the initial weights are drawn.
+    #[arg(long, value_name = "SCHEME", default_value = Config::DEFAULT.init.name(),
+          value_parser = PossibleValuesParser::new(Init::ALL.map(|i| i.name())).map(init))]
+    pub init: Init,
+    /// Divergence: the training loss above this multiple of its initial value (at least the
+    /// targets' variance) for several epochs in a row.
+    #[arg(long, value_name = "K", default_value_t = Config::DEFAULT.divergence_factor)]
+    pub divergence_factor: f32,
+    /// Read the split from a JSON file instead of drawing it: {"train": [...], "val": [...],
+    /// "test": [...]} with 0-based data rows, or a report of `train --report`.
+    #[arg(long, value_name = "FILE.json")]
+    pub split: Option<PathBuf>,
+}
+
+/// The scheme named `name` (one of the parser's possible values).
+fn init(name: String) -> Init {
+    Init::ALL
+        .into_iter()
+        .find(|i| i.name() == name)
+        .unwrap_or_default()
 }
 
 /// `tinytrain train`.
@@ -139,6 +164,9 @@ pub struct TrainArgs {
     /// Save the trained model in tinytrain's binary format.
     #[arg(long, value_name = "FILE.ttm")]
     pub model: Option<PathBuf>,
+    /// Save the model even if no epoch beat the initial weights (the exit code is still 3).
+    #[arg(long)]
+    pub keep_untrained: bool,
 }
 
 /// `tinytrain predict`.
@@ -174,6 +202,10 @@ pub struct SweepArgs {
     /// Batch sizes to try, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "16")]
     pub batch: Vec<usize>,
+    /// Training runs per combination, with the seeds SEED, SEED+1, …, on the same split: the
+    /// choice is made on their mean validation loss.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub repeats: u32,
     /// How to train.
     #[command(flatten)]
     pub run: RunArgs,
@@ -261,36 +293,60 @@ fn train(args: TrainArgs, out: &mut dyn Write) -> Result<()> {
     train::check_layers(&layers, n_in, &file)?;
     let data = samples.dataset()?;
     let settings = settings(&args.run, layers, args.optimizer, args.lr, args.batch);
+    let parts = parts(&args.run, samples.len())?;
+    let reference = train::Reference::new(&data, &parts)?;
     let progress = Progress::for_stderr(settings.max_epochs);
     interrupt::watch();
-    let run = train::fit(&data, &settings, |s| progress.epoch(s))?;
+    let floor = reference.floor(&settings);
+    let run = train::fit(&data, &settings, &parts, floor, |s| progress.epoch(s))?;
     if run.interrupted {
         return interrupted(out, &run, &samples, args.model.as_deref());
     }
-    let baseline = train::fit(&data, &settings.linear(), |_| {})?;
-    if baseline.interrupted {
-        return interrupted(out, &run, &samples, args.model.as_deref());
-    }
-    let outcome = train::outcome(&data, &settings, run, baseline)?;
-    let report = Report::new(&file, &outcome);
+    let outcome = train::outcome(&data, &settings, run, reference)?;
+    let columns = Columns {
+        features: samples.input_names.clone(),
+        target: samples.target_name.clone().unwrap_or_default(),
+    };
+    let report = Report::new(&file, columns, &outcome);
     let mut outputs = Outputs::default();
     if let Some(path) = &args.report {
         outputs.write(path, || Ok(report.to_json().into_bytes()));
     }
+    let mut notes = Vec::new();
     if let Some(dir) = &args.plot {
-        plot::write_all(dir, &samples, &outcome, &mut outputs);
+        notes = plot::write_all(dir, &samples, &outcome, &mut outputs);
     }
+    let untrained = outcome.run.untrained();
     if let Some(path) = &args.model {
-        outputs.write(path, || {
-            model_file(outcome.run.net.clone(), &samples).to_bytes()
-        });
+        if !untrained || args.keep_untrained {
+            outputs.write(path, || {
+                model_file(outcome.run.net.clone(), &samples).to_bytes()
+            });
+        }
     }
     let mut text = report.summary();
+    for note in notes {
+        text += &format!("note      {note}\n");
+    }
     for path in outputs.written() {
         text += &format!("wrote     {}\n", path.display());
     }
     print(out, &text)?;
-    outputs.finish().map(drop)
+    outputs.finish()?;
+    if untrained {
+        return Err(Error::Untrained {
+            model: args.model.filter(|_| !args.keep_untrained),
+        });
+    }
+    Ok(())
+}
+
+/// The split: read from `--split`, or drawn with the seed.
+fn parts(run: &RunArgs, rows: usize) -> Result<Parts> {
+    match &run.split {
+        Some(path) => Parts::read(path, rows),
+        None => Parts::draw(rows, run.val, run.test, run.seed),
+    }
 }
 
 /// Ctrl-C stopped `train` during `run` (or during the baseline after it): saves the run's best
@@ -311,7 +367,7 @@ fn interrupted(
         "stopped   interrupted at epoch {}; kept the weights of epoch {} (validation MSE {})\n",
         report.epochs_run,
         report.best_epoch,
-        crate::report::number(report.best_val_mse)
+        crate::report::number(run.to_original_units(report.best_val_mse))
     );
     let Some(path) = model else {
         print(out, &text)?;
@@ -375,6 +431,7 @@ fn sweep(args: SweepArgs, out: &mut dyn Write) -> Result<()> {
     }
     let data = samples.dataset()?;
     let base = settings(&args.run, vec![n_in, 1], Rule::Sgd, 0.01, 16);
+    let parts = parts(&args.run, samples.len())?;
     let grid = Grid {
         base,
         layers,
@@ -386,14 +443,14 @@ fn sweep(args: SweepArgs, out: &mut dyn Write) -> Result<()> {
     let combinations = grid.combinations();
     let total = combinations.len();
     interrupt::watch();
-    let result = sweep::run(&data, &combinations, |k, row| {
+    let result = sweep::run(&data, &parts, &combinations, args.repeats, |k, row| {
         eprintln!(
             "{}/{total}  {}  validation {:.6}  ({} after {} epochs)",
             k + 1,
             sweep::describe(&row.config),
             row.val_mse,
-            row.stop_reason,
-            row.epochs_run
+            row.repeats.first().map_or("", |r| r.stop_reason),
+            row.repeats.first().map_or(0, |r| r.epochs_run)
         );
     })?;
     let mut outputs = Outputs::default();
@@ -450,7 +507,6 @@ fn export(args: ExportArgs, out: &mut dyn Write) -> Result<()> {
 
 fn settings(run: &RunArgs, layers: Vec<usize>, rule: Rule, lr: f32, batch: usize) -> Settings {
     Settings {
-        layers,
         optimizer: rule,
         learning_rate: lr,
         batch_size: batch,
@@ -459,7 +515,10 @@ fn settings(run: &RunArgs, layers: Vec<usize>, rule: Rule, lr: f32, batch: usize
         seed: run.seed,
         val_fraction: run.val,
         test_fraction: run.test,
-        standardize: run.standardize,
+        standardize: !run.no_standardize,
+        init: run.init,
+        divergence_factor: run.divergence_factor,
+        ..Settings::new(layers)
     }
 }
 

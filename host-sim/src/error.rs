@@ -213,6 +213,26 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A `--split` file that cannot be used.
+    #[error("{}: {problem}", path.display())]
+    SplitFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// Training ran, but no epoch beat the initial weights.
+    #[error(
+        "no epoch beat the initial weights: the model is untrained{}",
+        model.as_ref().map_or(String::new(), |p| format!(
+            "; {} was not written (--keep-untrained writes it)",
+            p.display()
+        ))
+    )]
+    Untrained {
+        /// The `--model` file left unwritten, if one was asked for.
+        model: Option<PathBuf>,
+    },
     /// A figure could not be drawn.
     #[error("cannot draw {}: {message}", path.display())]
     Plot {
@@ -226,7 +246,8 @@ pub enum Error {
 impl Error {
     /// The process exit code (the table in the README): 2 for bad input (files, flags, data,
     /// output locations found unusable before the work), 1 when an output could not be
-    /// produced, [`crate::interrupt::EXIT_CODE`] (130) when Ctrl-C stopped the run.
+    /// produced, 3 when training ran but no epoch beat the initial weights (the model is
+    /// untrained), [`crate::interrupt::EXIT_CODE`] (130) when Ctrl-C stopped the run.
     ///
     /// ```
     /// use tinytrain_host_sim::Error;
@@ -241,6 +262,7 @@ impl Error {
             | Error::Plot { .. }
             | Error::DemoFailed { .. } => 1,
             Error::Interrupted { .. } => crate::interrupt::EXIT_CODE,
+            Error::Untrained { .. } => 3,
             _ => 2,
         }
     }

@@ -7,7 +7,7 @@
 //! else lives here.
 //!
 //! ```
-//! use tinytrain_host_sim::{table::Table, train};
+//! use tinytrain_host_sim::{parts::Parts, table::Table, train};
 //! // y = 2x + 1 with a little curvature, 40 samples.
 //! let mut csv = String::from("x,y\n");
 //! for i in 0..40 {
@@ -16,15 +16,17 @@
 //! }
 //! let samples = Table::parse("line.csv".as_ref(), csv.as_bytes())?.features_and_target(None)?;
 //! let settings = train::Settings {
-//!     layers: vec![1, 8, 1], optimizer: train::Rule::Adam, learning_rate: 0.01,
-//!     batch_size: 8, max_epochs: 200, patience: 20, seed: 1,
-//!     val_fraction: 0.2, test_fraction: 0.2, standardize: true,
+//!     optimizer: train::Rule::Adam, batch_size: 8, max_epochs: 200,
+//!     ..train::Settings::new(vec![1, 8, 1])
 //! };
-//! let outcome = train::train(&samples.dataset()?, &settings, |_| {})?;
-//! assert!(outcome.scores.val_mse < 0.05);
+//! let parts = Parts::draw(samples.len(), 0.2, 0.2, settings.seed)?;
+//! let outcome = train::train(&samples.dataset()?, &settings, &parts, |_| {})?;
+//! assert!(outcome.scores.val.mse < 0.05);
+//! assert!(outcome.scores.val.r2.unwrap() > 0.9);
 //! # Ok::<(), tinytrain_host_sim::Error>(())
 //! ```
 
+pub mod baseline;
 pub mod cli;
 pub mod error;
 pub mod export;
@@ -32,11 +34,13 @@ pub mod interrupt;
 pub mod model_file;
 pub mod net;
 pub mod output;
+pub mod parts;
 pub mod plot;
 pub mod predict;
 pub mod progress;
 pub mod records;
 pub mod report;
+pub mod score;
 pub mod sweep;
 pub mod table;
 pub mod train;

@@ -1,7 +1,7 @@
 //! A trained network that owns its storage (its file: [`crate::model_file`]).
 
 use crate::error::{Error, Result};
-use tinytrain_core::{shape, Dataset, Model};
+use tinytrain_core::{shape, Model};
 
 /// Widths, parameters and standardisation statistics on the heap; [`Net::model`] lends them
 /// to the core.
@@ -46,13 +46,5 @@ impl Net {
             .predict(input, &mut scratch, &mut out)
             .map_err(Error::core("predict"))?;
         Ok(out)
-    }
-
-    /// Mean squared error over the samples at `indices`, in the targets' units.
-    pub fn mse(&self, data: &Dataset<'_>, indices: &[u32]) -> Result<f32> {
-        let mut scratch = vec![0.0; shape::predict_scratch_len(&self.widths)];
-        self.model()?
-            .mse(data, indices, &mut scratch)
-            .map_err(Error::core("evaluate"))
     }
 }

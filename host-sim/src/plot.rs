@@ -4,13 +4,13 @@
 use crate::error::{Error, Result};
 use crate::net::Net;
 use crate::output::Outputs;
+use crate::parts::Parts;
 use crate::table::Samples;
-use crate::train::{Outcome, Parts};
+use crate::train::Outcome;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 use std::sync::Once;
-use tinytrain_core::EpochLoss;
 
 /// Size of every figure, in pixels.
 pub const SIZE: (u32, u32) = (900, 560);
@@ -23,8 +23,14 @@ const BASELINE: RGBColor = RGBColor(44, 160, 44);
 
 /// Renders the figures of `outcome` and writes each into `dir` through `outputs`:
 /// `loss.png`, then `fit.png` for one input or `predicted_vs_actual.png` for several. `dir` is
-/// created if missing (see [`crate::output::check`], which does it before the work).
-pub fn write_all(dir: &Path, samples: &Samples, outcome: &Outcome, outputs: &mut Outputs) {
+/// created if missing (see [`crate::output::check`], which does it before the work). Returns a
+/// note for each figure left out because its values have no finite range a figure can show.
+pub fn write_all(
+    dir: &Path,
+    samples: &Samples,
+    outcome: &Outcome,
+    outputs: &mut Outputs,
+) -> Vec<String> {
     // A failure to create it shows as the failure of each figure's write.
     let _ = std::fs::create_dir_all(dir);
     let run = &outcome.run;
@@ -34,52 +40,78 @@ pub fn write_all(dir: &Path, samples: &Samples, outcome: &Outcome, outputs: &mut
         outcome.settings.optimizer.name(),
         outcome.settings.learning_rate
     );
+    let mut notes = Vec::new();
+    let mut figure = |path: &Path, drawn: Result<Option<Vec<u8>>>| match drawn {
+        Ok(None) => notes.push(format!(
+            "{} left out: its values have no finite range a figure can show",
+            path.display()
+        )),
+        drawn => outputs.write(path, || drawn.map(Option::unwrap_or_default)),
+    };
     let loss = dir.join("loss.png");
-    outputs.write(&loss, || {
-        loss_curves(
-            &loss,
-            &run.history,
-            run.report.best_epoch,
-            &format!("Loss curves: {title} ({})", run.stop().name()),
-        )
-    });
+    let history: Vec<Losses> = run
+        .history
+        .iter()
+        .map(|e| Losses {
+            epoch: e.epoch,
+            train: run.to_original_units(e.train_mse),
+            val: run.to_original_units(e.val_mse),
+        })
+        .collect();
+    let title_loss = format!("Loss curves: {title} ({})", run.stop().name());
+    figure(
+        &loss,
+        loss_curves(&loss, &history, run.report.best_epoch, &title_loss),
+    );
     if samples.n_in() == 1 {
         let path = dir.join("fit.png");
         let title = format!("Learned function: {title}");
-        outputs.write(&path, || {
-            function_1d(
-                &path,
-                samples,
-                &run.parts,
-                &run.net,
-                &outcome.baseline_net,
-                &title,
-            )
-        });
+        let baseline = &outcome.baseline.net;
+        let drawn = function_1d(&path, samples, &run.parts, &run.net, baseline, &title);
+        figure(&path, drawn);
     } else {
         let path = dir.join("predicted_vs_actual.png");
         let title = format!("Predicted vs actual: {title}");
-        outputs.write(&path, || {
-            predicted_vs_actual(&path, samples, &run.parts, &run.net, &title)
-        });
+        let drawn = predicted_vs_actual(&path, samples, &run.parts, &run.net, &title);
+        figure(&path, drawn);
     }
+    notes
+}
+
+/// A curve of the loss figure: its legend, its colour, the loss it draws.
+type Curve = (&'static str, RGBColor, fn(&Losses) -> f64);
+
+/// One epoch's losses in the targets' units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Losses {
+    /// 1-based.
+    pub epoch: u32,
+    /// Training MSE.
+    pub train: f64,
+    /// Validation MSE.
+    pub val: f64,
 }
 
 /// Training and validation MSE per epoch on a log scale, the kept (best-validation) epoch
-/// marked, as PNG bytes; `path` names the figure in errors.
+/// marked, as PNG bytes; `path` names the figure in errors. A run of one epoch draws its
+/// points. The axis is labelled whatever its range: powers of ten and their 2× and 5× where
+/// the range holds several, evenly spaced round values where it does not. `None`, drawing
+/// nothing, when no positive finite loss is in a range a figure can show.
 pub fn loss_curves(
     path: &Path,
-    history: &[EpochLoss],
+    history: &[Losses],
     best_epoch: u32,
     title: &str,
-) -> Result<Vec<u8>> {
+) -> Result<Option<Vec<u8>>> {
     let fail = failure(path);
-    let finite = |v: f32| v.is_finite() && v > 0.0;
+    let shown = |v: f64| v.is_finite() && v > 0.0;
     let values = history
         .iter()
-        .flat_map(|e| [e.train_mse, e.val_mse])
-        .filter(|v| finite(*v));
-    let (lo, hi) = bounds(values.map(f64::from)).unwrap_or((1e-3, 1.0));
+        .flat_map(|e| [e.train, e.val])
+        .filter(|v| shown(*v));
+    let Some((lo, hi)) = bounds(values).and_then(|(lo, hi)| drawable(lo / 1.3, hi * 1.3)) else {
+        return Ok(None);
+    };
     let epochs = history.last().map_or(1, |e| e.epoch).max(1);
     render(path, |root| {
         let mut chart = ChartBuilder::on(root)
@@ -87,30 +119,30 @@ pub fn loss_curves(
             .margin(16)
             .x_label_area_size(44)
             .y_label_area_size(80)
-            .build_cartesian_2d(0..epochs + 1, (lo / 1.3..hi * 1.3).log_scale())
+            .build_cartesian_2d(
+                0..epochs + 1,
+                (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+            )
             .map_err(&fail)?;
         chart
             .configure_mesh()
             .x_desc("epoch")
             .y_desc("MSE (log scale)")
             .axis_desc_style((FONT, 16))
-            .y_label_formatter(&|v| plain(*v))
+            .y_label_formatter(&|v| tick_label(*v))
             .draw()
             .map_err(&fail)?;
-        let curve = |pick: fn(&EpochLoss) -> f32| {
+        let curve = |pick: fn(&Losses) -> f64| {
             history
                 .iter()
-                .filter(move |e| finite(pick(e)))
-                .map(move |e| (e.epoch, f64::from(pick(e))))
+                .filter(move |e| shown(pick(e)))
+                .map(move |e| (e.epoch, pick(e)))
         };
-        for (name, color, pick) in [
-            (
-                "training",
-                VALIDATION,
-                (|e: &EpochLoss| e.train_mse) as fn(&EpochLoss) -> f32,
-            ),
-            ("validation", NETWORK, |e: &EpochLoss| e.val_mse),
-        ] {
+        let series: [Curve; 2] = [
+            ("training", VALIDATION, |e| e.train),
+            ("validation", NETWORK, |e| e.val),
+        ];
+        for (name, color, pick) in series {
             chart
                 .draw_series(LineSeries::new(curve(pick), color.stroke_width(2)))
                 .map_err(&fail)?
@@ -118,30 +150,36 @@ pub fn loss_curves(
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
                 });
+            if history.len() == 1 {
+                // A line needs two points: a lone epoch is a dot.
+                chart
+                    .draw_series(curve(pick).map(|p| Circle::new(p, 4, color.filled())))
+                    .map_err(&fail)?;
+            }
         }
         let best = history.iter().find(|e| e.epoch == best_epoch);
-        if let Some(best) = best.filter(|e| finite(e.val_mse)) {
-            let at = f64::from(best.val_mse);
+        if let Some(best) = best.filter(|e| shown(e.val)) {
             chart
                 .draw_series(DashedLineSeries::new(
-                    [(best_epoch, lo / 1.3), (best_epoch, hi * 1.3)],
+                    [(best_epoch, lo), (best_epoch, hi)],
                     8,
                     6,
                     BLACK.stroke_width(1),
                 ))
                 .map_err(&fail)?;
             chart
-                .draw_series([Circle::new((best_epoch, at), 6, BLACK.filled())])
+                .draw_series([Circle::new((best_epoch, best.val), 6, BLACK.filled())])
                 .map_err(&fail)?
                 .label(format!(
-                    "kept: epoch {best_epoch}, validation {:.4}",
-                    best.val_mse
+                    "kept: epoch {best_epoch}, validation {}",
+                    tick_label(best.val)
                 ))
                 .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
         }
         legend(&mut chart, SeriesLabelPosition::UpperRight, &fail)?;
         Ok(())
     })
+    .map(Some)
 }
 
 /// The data (training, validation and test points), the network's function and the linear
@@ -153,11 +191,13 @@ pub fn function_1d(
     net: &Net,
     baseline: &Net,
     title: &str,
-) -> Result<Vec<u8>> {
+) -> Result<Option<Vec<u8>>> {
     let fail = failure(path);
     let xs = samples.inputs.iter().map(|&x| f64::from(x));
-    let (x0, x1) = bounds(xs).unwrap_or((0.0, 1.0));
-    let pad = (x1 - x0).max(1e-6) * 0.03;
+    let Some((x0, x1)) = bounds(xs).and_then(|(lo, hi)| drawable(lo, hi)) else {
+        return Ok(None);
+    };
+    let pad = (x1 - x0).max(1e-6 * x0.abs().max(1.0)) * 0.03;
     let grid: Vec<f32> = (0..=400)
         .map(|k| (x0 - pad + (x1 - x0 + 2.0 * pad) * f64::from(k) / 400.0) as f32)
         .collect();
@@ -172,7 +212,9 @@ pub fn function_1d(
         .iter()
         .map(|&t| f64::from(t))
         .chain(fitted.iter().map(|p| p.1));
-    let (y0, y1) = padded(bounds(ys).unwrap_or((0.0, 1.0)));
+    let Some((y0, y1)) = bounds(ys.filter(|y| y.is_finite())).and_then(padded) else {
+        return Ok(None);
+    };
     render(path, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, (FONT, 22))
@@ -222,6 +264,7 @@ pub fn function_1d(
         legend(&mut chart, SeriesLabelPosition::UpperLeft, &fail)?;
         Ok(())
     })
+    .map(Some)
 }
 
 /// Every sample's prediction against its target, coloured by part of the split, with the
@@ -232,7 +275,7 @@ pub fn predicted_vs_actual(
     parts: &Parts,
     net: &Net,
     title: &str,
-) -> Result<Vec<u8>> {
+) -> Result<Option<Vec<u8>>> {
     let fail = failure(path);
     let n_in = samples.n_in();
     let predicted = samples
@@ -241,7 +284,10 @@ pub fn predicted_vs_actual(
         .map(|x| Ok(f64::from(net.predict(x)?[0])))
         .collect::<Result<Vec<f64>>>()?;
     let actual: Vec<f64> = samples.targets.iter().map(|&t| f64::from(t)).collect();
-    let (lo, hi) = padded(bounds(actual.iter().chain(&predicted).copied()).unwrap_or((0.0, 1.0)));
+    let all = actual.iter().chain(&predicted).copied();
+    let Some((lo, hi)) = bounds(all.filter(|v| v.is_finite())).and_then(padded) else {
+        return Ok(None);
+    };
     render(path, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, (FONT, 22))
@@ -282,6 +328,7 @@ pub fn predicted_vs_actual(
         legend(&mut chart, SeriesLabelPosition::UpperLeft, &fail)?;
         Ok(())
     })
+    .map(Some)
 }
 
 type Chart<'a, X, Y> = ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>;
@@ -306,7 +353,7 @@ fn legend<X: Ranged, Y: Ranged>(
 fn groups(parts: &Parts) -> [(&'static str, RGBColor, &[u32]); 3] {
     [
         ("training", TRAIN, &parts.train),
-        ("validation", VALIDATION, &parts.validation),
+        ("validation", VALIDATION, &parts.val),
         ("test", TEST, &parts.test),
     ]
 }
@@ -348,10 +395,65 @@ fn failure<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
     }
 }
 
-/// A positive number with as many decimals as its magnitude needs: `0.01`, `0.3`, `20`.
-fn plain(v: f64) -> String {
-    let decimals = (-v.log10().floor()).clamp(0.0, 12.0) as usize;
-    format!("{v:.decimals$}")
+/// A tick's label: plain with as many decimals as its magnitude needs (`0.01`, `0.3`, `20`,
+/// `6100`), scientific beyond `1e-4..1e6`.
+fn tick_label(v: f64) -> String {
+    let m = v.abs();
+    if m != 0.0 && !(1e-4..1e6).contains(&m) {
+        return format!("{v:.1e}").replace(".0e", "e");
+    }
+    let decimals = (2.0 - m.log10().floor()).clamp(0.0, 6.0) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+/// Ticks of a log axis over `lo..hi` (both positive), at most [`MAX_TICKS`]: the 1, 2 and 5
+/// of each power of ten in the range, or the powers of ten alone (every k-th one) when those
+/// are too many; five evenly spaced values rounded to two significant digits when the range
+/// holds fewer than three.
+///
+/// ```
+/// # use tinytrain_host_sim::plot::log_ticks;
+/// assert_eq!(log_ticks(0.004, 0.6), [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]);
+/// assert_eq!(log_ticks(2400.0, 6100.0), [2600.0, 3400.0, 4300.0, 5100.0, 5900.0]);
+/// assert_eq!(log_ticks(1e-3, 1e40).len(), 11);
+/// ```
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let first = lo.log10().ceil() as i32;
+    let last = hi.log10().floor() as i32;
+    let decades = (first..=last).map(|k| format!("1e{k}").parse::<f64>().unwrap_or(1.0));
+    let mut ticks: Vec<f64> = decades
+        .clone()
+        .flat_map(|d| [d, 2.0 * d, 5.0 * d])
+        .chain([0.2, 0.5].map(|m| m * 10f64.powi(first)))
+        .filter(|t| (lo..=hi).contains(t))
+        .collect();
+    ticks.sort_by(f64::total_cmp);
+    ticks.dedup();
+    if ticks.len() > MAX_TICKS {
+        let powers: Vec<f64> = decades.collect();
+        let step = powers.len().div_ceil(MAX_TICKS).max(1);
+        ticks = powers.into_iter().step_by(step).collect();
+    }
+    if ticks.len() >= 3 {
+        return ticks;
+    }
+    (0..5)
+        .map(|k| round_to_two_digits(lo + (hi - lo) * (0.05 + 0.225 * f64::from(k))))
+        .collect()
+}
+
+/// The most ticks an axis gets.
+pub const MAX_TICKS: usize = 12;
+
+/// `v` rounded to two significant digits.
+fn round_to_two_digits(v: f64) -> f64 {
+    let unit = 10f64.powf(v.abs().log10().floor() - 1.0);
+    (v / unit).round() * unit
 }
 
 /// Smallest and largest value (`None` for none).
@@ -362,8 +464,18 @@ fn bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     })
 }
 
-/// A range widened by 5% on each side (and made non-empty).
-fn padded((lo, hi): (f64, f64)) -> (f64, f64) {
-    let pad = ((hi - lo) * 0.05).max(1e-6);
-    (lo - pad, hi + pad)
+/// The largest magnitude an axis shows: the drawing library's search for the ticks of an
+/// infinite range never ends, and its arithmetic overflows near `f64::MAX`.
+const AXIS_LIMIT: f64 = 1e300;
+
+/// `lo..hi` if a figure can show it: finite, within ±[`AXIS_LIMIT`].
+fn drawable(lo: f64, hi: f64) -> Option<(f64, f64)> {
+    let ok = |v: f64| v.is_finite() && v.abs() <= AXIS_LIMIT;
+    (ok(lo) && ok(hi) && lo <= hi).then_some((lo, hi))
+}
+
+/// A range widened by 5% on each side (and made non-empty), if a figure can show it.
+fn padded((lo, hi): (f64, f64)) -> Option<(f64, f64)> {
+    let pad = ((hi - lo) * 0.05).max(1e-6 * lo.abs().max(hi.abs()).max(1.0));
+    drawable(lo - pad, hi + pad)
 }

@@ -1,9 +1,12 @@
-//! Hyperparameter sweeps: every combination trained, the one with the lowest validation loss
-//! chosen, and only that one tested — once.
+//! Hyperparameter sweeps: every combination trained `repeats` times (seeds `seed`, `seed + 1`,
+//! … for the initial weights and the shuffle, on one split), the one with the lowest mean
+//! validation loss chosen, and only that one tested — once.
 
 use crate::error::{Error, Result};
 use crate::net::Net;
-use crate::train::{self, Rule, Settings};
+use crate::parts::Parts;
+use crate::score;
+use crate::train::{self, Reference, Rule, Settings};
 use serde::Serialize;
 use tinytrain_core::Dataset;
 
@@ -27,14 +30,9 @@ impl Grid {
     ///
     /// ```
     /// use tinytrain_host_sim::{sweep::Grid, train::{Rule, Settings}};
-    /// let base = Settings {
-    ///     layers: vec![1, 8, 1], optimizer: Rule::Sgd, learning_rate: 0.01, batch_size: 16,
-    ///     max_epochs: 100, patience: 10, seed: 1, val_fraction: 0.2, test_fraction: 0.2,
-    ///     standardize: false,
-    /// };
     /// let grid = Grid {
-    ///     base, layers: vec![vec![1, 8, 1], vec![1, 16, 1]], optimizers: vec![Rule::Adam],
-    ///     learning_rates: vec![0.001, 0.01], batch_sizes: vec![8],
+    ///     base: Settings::new(vec![1, 8, 1]), layers: vec![vec![1, 8, 1], vec![1, 16, 1]],
+    ///     optimizers: vec![Rule::Adam], learning_rates: vec![0.001, 0.01], batch_sizes: vec![8],
     /// };
     /// let all = grid.combinations();
     /// assert_eq!(all.len(), 4);
@@ -65,13 +63,8 @@ impl Grid {
     ///
     /// ```
     /// use tinytrain_host_sim::{sweep::Grid, train::{Rule, Settings}};
-    /// let base = Settings {
-    ///     layers: vec![1, 8, 1], optimizer: Rule::Sgd, learning_rate: 0.01, batch_size: 16,
-    ///     max_epochs: 100, patience: 10, seed: 1, val_fraction: 0.2, test_fraction: 0.2,
-    ///     standardize: false,
-    /// };
     /// let grid = Grid {
-    ///     base, layers: vec![vec![1, 8, 1]], optimizers: vec![Rule::Adam],
+    ///     base: Settings::new(vec![1, 8, 1]), layers: vec![vec![1, 8, 1]], optimizers: vec![Rule::Adam],
     ///     learning_rates: vec![0.01, 0.02, 0.0], batch_sizes: vec![8],
     /// };
     /// let e = grid.check().unwrap_err().to_string();
@@ -110,15 +103,17 @@ impl Grid {
     }
 }
 
-/// One trained combination, judged on training and validation data only.
+/// One training run of a combination, judged on training and validation data only.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Row {
-    /// Its settings.
-    pub config: Settings,
+pub struct Repeat {
+    /// The seed of its initial weights and shuffle.
+    pub seed: u64,
     /// Training MSE of its best-validation weights.
-    pub train_mse: f32,
-    /// Validation MSE: what the choice is made on.
-    pub val_mse: f32,
+    pub train_mse: f64,
+    /// Validation MSE.
+    pub val_mse: f64,
+    /// Validation R² (`null` for a constant target).
+    pub val_r2: Option<f64>,
     /// Epochs trained.
     pub epochs_run: u32,
     /// The epoch whose weights were kept.
@@ -127,62 +122,109 @@ pub struct Row {
     pub stop_reason: &'static str,
 }
 
+/// A combination and its repeats.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// Its settings (the seed of the first repeat).
+    pub config: Settings,
+    /// Every repeat.
+    pub repeats: Vec<Repeat>,
+    /// Mean validation MSE over the repeats: what the choice is made on (NaN if one is not
+    /// finite, which never wins).
+    pub val_mse: f64,
+    /// Standard deviation of the repeats' validation MSE (0 for one repeat).
+    pub val_mse_sd: f64,
+    /// Mean validation R² over the repeats.
+    pub val_r2: Option<f64>,
+    /// Mean training MSE over the repeats.
+    pub train_mse: f64,
+}
+
 /// The result of a sweep.
 #[derive(Debug, Clone)]
 pub struct Sweep {
     /// Every combination, in [`Grid::combinations`] order.
     pub rows: Vec<Row>,
-    /// Index of the chosen row: the lowest validation MSE (the first of equals).
+    /// Index of the chosen row: the lowest mean validation MSE (the first of equals).
     pub chosen: usize,
-    /// The chosen network.
+    /// The chosen combination's repeat with the lowest validation MSE.
     pub net: Net,
-    /// The chosen network's test MSE, the only test evaluation of the sweep (`None` without a
-    /// test set, or when interrupted).
-    pub test_mse: Option<f32>,
+    /// That network's seed.
+    pub seed: u64,
+    /// Its test figures, the only test evaluation of the sweep (`None` without a test set).
+    pub test: Option<score::Fit>,
+    /// The exact linear fit's validation figures, the baseline to beat.
+    pub baseline_val: score::Fit,
     /// Ctrl-C stopped the sweep: `rows` ends with the combination it interrupted (if an epoch
     /// of it ended), and the choice is among these rows only.
     pub interrupted: bool,
 }
 
-/// Trains every combination, calling `on_row` after each, chooses by validation MSE and tests
-/// the chosen network. `combinations` must not be empty. Ctrl-C (once
-/// [`crate::interrupt::watch`] is on) ends the sweep with a choice among the rows so far and
-/// no test evaluation; see [`Sweep::interrupted`].
+/// Trains every combination `repeats` times on `parts`, calling `on_row` after each, chooses by
+/// mean validation MSE and tests the chosen network. `combinations` must not be empty. Ctrl-C
+/// (once [`crate::interrupt::watch`] is on) ends the sweep with a choice among the rows so far
+/// and no test evaluation; see [`Sweep::interrupted`].
 pub fn run(
     data: &Dataset<'_>,
+    parts: &Parts,
     combinations: &[Settings],
+    repeats: u32,
     mut on_row: impl FnMut(usize, &Row),
 ) -> Result<Sweep> {
+    let reference = Reference::new(data, parts)?;
     let mut rows = Vec::with_capacity(combinations.len());
-    let mut best: Option<(usize, f32, train::Run)> = None;
+    // The best network of each row, and the chosen row.
+    let mut best: Option<(usize, f64, Net, u64)> = None;
     let mut interrupted = false;
     for (k, settings) in combinations.iter().enumerate() {
-        let run = train::fit(data, settings, |_| {})?;
-        interrupted = run.interrupted;
-        if interrupted && run.report.epochs_run == 0 {
+        let mut runs = Vec::new();
+        let mut kept: Option<(f64, Net, u64)> = None;
+        for r in 0..repeats.max(1) {
+            if interrupted {
+                break;
+            }
+            let seed = settings.seed.wrapping_add(u64::from(r));
+            let settings = Settings {
+                seed,
+                ..settings.clone()
+            };
+            let run = train::fit(data, &settings, parts, reference.floor(&settings), |_| {})?;
+            interrupted = run.interrupted;
+            if interrupted && run.report.epochs_run == 0 {
+                break;
+            }
+            let scores = score::scores(&run.net, data, parts)?;
+            let val = scores.val.mse;
+            runs.push(Repeat {
+                seed,
+                train_mse: scores.train.mse,
+                val_mse: val,
+                val_r2: scores.val.r2,
+                epochs_run: run.report.epochs_run,
+                best_epoch: run.report.best_epoch,
+                stop_reason: run.stop_name(),
+            });
+            if kept.as_ref().is_none_or(|(v, _, _)| val < *v) {
+                kept = Some((val, run.net, seed));
+            }
+        }
+        if runs.is_empty() {
             break;
         }
-        let row = Row {
-            config: settings.clone(),
-            train_mse: run.net.mse(data, &run.parts.train)?,
-            val_mse: run.net.mse(data, &run.parts.validation)?,
-            epochs_run: run.report.epochs_run,
-            best_epoch: run.report.best_epoch,
-            stop_reason: run.stop_name(),
-        };
+        let row = summarise(settings.clone(), runs);
         on_row(k, &row);
         let better = best
             .as_ref()
-            .is_none_or(|(_, val, _)| row.val_mse < *val || val.is_nan());
-        if better {
-            best = Some((k, row.val_mse, run));
+            .is_none_or(|(_, val, _, _)| row.val_mse < *val || val.is_nan());
+        if let (true, Some((_, net, seed))) = (better, kept) {
+            best = Some((k, row.val_mse, net, seed));
         }
         rows.push(row);
         if interrupted {
             break;
         }
     }
-    let Some((chosen, _, run)) = best else {
+    let Some((chosen, _, net, seed)) = best else {
         return Err(if interrupted {
             Error::Interrupted {
                 outcome: "no epoch had ended: nothing to save".into(),
@@ -191,18 +233,46 @@ pub fn run(
             Error::NothingToSweep
         });
     };
-    let test_mse = if run.parts.test.is_empty() || interrupted {
+    let test = if interrupted {
         None
     } else {
-        Some(run.net.mse(data, &run.parts.test)?)
+        score::fit(&net, data, &parts.test)?
     };
+    let baseline_val = score::scores(&reference.baseline.net, data, parts)?.val;
     Ok(Sweep {
         rows,
         chosen,
-        net: run.net,
-        test_mse,
+        net,
+        seed,
+        test,
+        baseline_val,
         interrupted,
     })
+}
+
+/// A row's means and spread.
+fn summarise(config: Settings, repeats: Vec<Repeat>) -> Row {
+    let n = repeats.len().max(1) as f64;
+    let mean = |f: fn(&Repeat) -> f64| repeats.iter().map(f).sum::<f64>() / n;
+    let val_mse = mean(|r| r.val_mse);
+    let var = repeats
+        .iter()
+        .map(|r| (r.val_mse - val_mse).powi(2))
+        .sum::<f64>()
+        / (n - 1.0).max(1.0);
+    let r2s: Option<Vec<f64>> = repeats.iter().map(|r| r.val_r2).collect();
+    Row {
+        config,
+        val_mse: if val_mse.is_finite() {
+            val_mse
+        } else {
+            f64::NAN
+        },
+        val_mse_sd: var.sqrt(),
+        val_r2: r2s.map(|v| v.iter().sum::<f64>() / n),
+        train_mse: mean(|r| r.train_mse),
+        repeats,
+    }
 }
 
 /// One line naming a combination's swept values.
@@ -222,52 +292,88 @@ struct Json<'a> {
     rows: &'a [Row],
     chosen: usize,
     chosen_config: Option<&'a Settings>,
-    test_mse: Option<f32>,
+    chosen_seed: u64,
+    test: Option<score::Fit>,
+    baseline_val: score::Fit,
 }
 
 impl Sweep {
-    /// The results as a table, the chosen row marked with `*`, and the test MSE.
+    /// The results as a table, the chosen row marked with `*`, and the chosen network's test
+    /// figures.
     pub fn table(&self) -> String {
+        let repeats = self.rows.first().map_or(1, |r| r.repeats.len());
+        let spread = if repeats > 1 { "± sd" } else { "" };
         let mut s = format!(
-            "  {:>3}  {:<14} {:<9} {:>8} {:>6}  {:>6} {:>5}  {:<14} {:>10} {:>10}\n",
+            "  {:>3}  {:<14} {:<9} {:>8} {:>6}  {:>6} {:<14} {:>10} {:>10} {:>9} {:>7}\n",
             "#",
             "layers",
             "optimizer",
             "lr",
             "batch",
             "epochs",
-            "best",
             "stop",
             "train MSE",
-            "val MSE"
+            "val MSE",
+            spread,
+            "val R²"
         );
         for (k, r) in self.rows.iter().enumerate() {
             let mark = if k == self.chosen { '*' } else { ' ' };
             let c = &r.config;
+            let first = r.repeats.first();
+            let sd = if repeats > 1 {
+                format!("± {:.6}", r.val_mse_sd)
+            } else {
+                String::new()
+            };
+            let r2 = r.val_r2.map_or("-".to_owned(), |v| format!("{v:.4}"));
             s += &format!(
-                "{mark} {:>3}  {:<14} {:<9} {:>8} {:>6}  {:>6} {:>5}  {:<14} {:>10.6} {:>10.6}\n",
+                "{mark} {:>3}  {:<14} {:<9} {:>8} {:>6}  {:>6} {:<14} {:>10.6} {:>10.6} {:>9} {:>7}\n",
                 k + 1,
                 c.layers_text(),
                 c.optimizer.name(),
                 c.learning_rate,
                 c.batch_size,
-                r.epochs_run,
-                r.best_epoch,
-                r.stop_reason,
+                first.map_or(0, |f| f.epochs_run),
+                first.map_or("", |f| f.stop_reason),
                 r.train_mse,
-                r.val_mse
+                r.val_mse,
+                sd,
+                r2
             );
         }
-        let chosen = self.rows.get(self.chosen);
-        if let Some(r) = chosen {
+        if repeats > 1 {
             s += &format!(
-                "chosen  #{} by validation MSE: {}\n",
-                self.chosen + 1,
-                describe(&r.config)
+                "        {repeats} repeats per row (seeds {} to {}): epochs and stop of the first, \
+                 MSE and R² the mean\n",
+                self.rows.first().map_or(0, |r| r.config.seed),
+                self.rows
+                    .first()
+                    .map_or(0, |r| r.config.seed + repeats as u64 - 1)
             );
         }
-        s += &match self.test_mse {
-            Some(t) => format!("test    MSE {t:.6} (evaluated once, for the chosen one only)\n"),
+        let r2 = self
+            .baseline_val
+            .r2
+            .map_or("-".to_owned(), |v| format!("{v:.4}"));
+        s += &format!(
+            "linear  the exact least-squares fit: val MSE {:.6}, val R² {r2}\n",
+            self.baseline_val.mse
+        );
+        if let Some(r) = self.rows.get(self.chosen) {
+            s += &format!(
+                "chosen  #{} by mean validation MSE: {} (kept seed {})\n",
+                self.chosen + 1,
+                describe(&r.config),
+                self.seed
+            );
+        }
+        s += &match self.test {
+            Some(t) => format!(
+                "test    MSE {:.6}, R² {} (evaluated once, for the chosen network only)\n",
+                t.mse,
+                t.r2.map_or("-".to_owned(), |v| format!("{v:.4}"))
+            ),
             None if self.interrupted => {
                 "test    not evaluated: the sweep was interrupted\n".to_owned()
             }
@@ -276,13 +382,15 @@ impl Sweep {
         s
     }
 
-    /// The rows, the choice and its test MSE as pretty-printed JSON.
+    /// The rows, the choice and its test figures as pretty-printed JSON.
     pub fn to_json(&self) -> String {
         let json = Json {
             rows: &self.rows,
             chosen: self.chosen + 1,
             chosen_config: self.rows.get(self.chosen).map(|r| &r.config),
-            test_mse: self.test_mse,
+            chosen_seed: self.seed,
+            test: self.test,
+            baseline_val: self.baseline_val,
         };
         // Numbers, strings and vectors always serialise.
         serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"

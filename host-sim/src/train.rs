@@ -1,13 +1,18 @@
-//! One training run on CSV samples, through the core's [`Trainer`], and what to make of it.
+//! One training run on CSV samples, through the core's [`Trainer`], the exact linear baseline
+//! beside it, and what to make of them.
 
+use crate::baseline::{self, Baseline};
 use crate::error::{Error, Result};
 use crate::net::Net;
+use crate::parts::Parts;
 use crate::report::number;
+use crate::score::{self, Scores};
 use serde::Serialize;
-use tinytrain_core::diagnose::{self, Comparison};
+use tinytrain_core::diagnose::{self, NoiseFloor};
+use tinytrain_core::stopping::Spike;
 use tinytrain_core::{
-    shape, Config, Dataset, EpochLoss, EpochSummary, Optimizer, Progress, Report, Split,
-    StopReason, Trainer,
+    scaler, shape, Config, Dataset, EpochLoss, EpochSummary, Event, Init, Optimizer, Progress,
+    Report, Split, StopReason, Trainer,
 };
 
 /// The update rule, by name.
@@ -55,9 +60,9 @@ pub struct Settings {
     pub batch_size: usize,
     /// Upper bound on epochs.
     pub max_epochs: u32,
-    /// Epochs without validation improvement before stopping.
+    /// Epochs without validation improvement tolerated before stopping (0: stop at the first).
     pub patience: u32,
-    /// Seeds the split, the initial weights and the shuffle.
+    /// Seeds the split (unless it is read from a file), the initial weights and the shuffle.
     pub seed: u64,
     /// Fraction of the samples held out for validation.
     pub val_fraction: f32,
@@ -65,9 +70,38 @@ pub struct Settings {
     pub test_fraction: f32,
     /// Standardise inputs and target with training-split statistics.
     pub standardize: bool,
+    /// How the initial weights are drawn.
+    #[serde(serialize_with = "init_name")]
+    pub init: Init,
+    /// Training loss above this multiple of its initial value (at least the targets' variance)
+    /// for several epochs is divergence.
+    pub divergence_factor: f32,
+}
+
+fn init_name<S: serde::Serializer>(init: &Init, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(init.name())
 }
 
 impl Settings {
+    /// The defaults of `tinytrain train` for the widths `layers`.
+    pub fn new(layers: Vec<usize>) -> Self {
+        let c = Config::DEFAULT;
+        Self {
+            layers,
+            optimizer: Rule::Sgd,
+            learning_rate: c.learning_rate,
+            batch_size: c.batch_size,
+            max_epochs: c.max_epochs,
+            patience: c.patience,
+            seed: c.seed,
+            val_fraction: 0.2,
+            test_fraction: 0.2,
+            standardize: c.standardize,
+            init: c.init,
+            divergence_factor: c.divergence_factor,
+        }
+    }
+
     /// The core's configuration.
     pub fn config(&self) -> Config {
         Config {
@@ -78,18 +112,15 @@ impl Settings {
             seed: self.seed,
             optimizer: self.optimizer.optimizer(),
             standardize: self.standardize,
+            init: self.init,
+            divergence_factor: self.divergence_factor,
             ..Config::DEFAULT
         }
     }
 
-    /// The same settings for the linear model `[n_in, n_out]`.
-    pub fn linear(&self) -> Self {
-        let n_in = shape::input_width(&self.layers);
-        let n_out = shape::output_width(&self.layers);
-        Self {
-            layers: vec![n_in, n_out],
-            ..self.clone()
-        }
+    /// The network is the linear model `[n_in, n_out]`.
+    pub fn is_linear(&self) -> bool {
+        self.layers.len() == 2
     }
 
     /// The widths as written on the command line, e.g. `1,16,1`.
@@ -104,17 +135,6 @@ pub fn layers_text(widths: &[usize]) -> String {
     texts.join(",")
 }
 
-/// Sample indices of the three parts of a split.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Parts {
-    /// Training samples.
-    pub train: Vec<u32>,
-    /// Validation samples.
-    pub validation: Vec<u32>,
-    /// Test samples (empty without a test set).
-    pub test: Vec<u32>,
-}
-
 /// A finished training run. The test set has not been looked at.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -122,10 +142,14 @@ pub struct Run {
     pub net: Net,
     /// The trainer's report.
     pub report: Report,
-    /// The losses of every epoch.
+    /// The losses of every epoch (the trainer's units: see [`Run::to_original_units`]).
     pub history: Vec<EpochLoss>,
+    /// What the stopping rules saw that did not stop training, with its epoch.
+    pub events: Vec<(u32, Event)>,
     /// The split the run used.
     pub parts: Parts,
+    /// The factor from the trainer's losses to the targets' units.
+    pub loss_scale: f64,
     /// Ctrl-C stopped the run before a stopping rule did (see [`crate::interrupt`]); `net`
     /// holds the best weights of the epochs that ended.
     pub interrupted: bool,
@@ -144,6 +168,16 @@ impl Run {
         } else {
             self.stop().name()
         }
+    }
+
+    /// No epoch beat the initial weights: the network is untrained.
+    pub fn untrained(&self) -> bool {
+        self.report.best_epoch == 0
+    }
+
+    /// A loss of the trainer in the targets' units, in `f64` (no overflow).
+    pub fn to_original_units(&self, loss: f32) -> f64 {
+        f64::from(loss) * self.loss_scale
     }
 }
 
@@ -180,41 +214,61 @@ pub fn check_layers(widths: &[usize], n_in: usize, file: &str) -> Result<()> {
     Ok(())
 }
 
-/// Trains `settings.layers` on `data` until a stopping rule fires, calling `on_epoch` after
-/// every epoch. The split comes from `settings.seed`, so two runs with the same seed split
-/// alike (the linear baseline relies on it). Ctrl-C (once [`crate::interrupt::watch`] is on)
-/// stops it after the current mini-batch with the best weights so far: see
-/// [`Run::interrupted`].
+/// Trains `settings.layers` on the `parts` of `data` until a stopping rule fires, calling
+/// `on_epoch` after every epoch. `floor` is the lowest training loss the network can reach, in
+/// standardised units, if known (see [`tinytrain_core::Trainer::set_floor`]). Ctrl-C (once
+/// [`crate::interrupt::watch`] is on) stops it after the current mini-batch with the best
+/// weights so far: see [`Run::interrupted`].
 pub fn fit(
     data: &Dataset<'_>,
     settings: &Settings,
+    parts: &Parts,
+    floor: Option<f32>,
     mut on_epoch: impl FnMut(&EpochSummary),
 ) -> Result<Run> {
     let widths = &settings.layers;
     shape::check(widths).map_err(Error::core(format!("--layers {}", settings.layers_text())))?;
     let config = settings.config();
     config.validate().map_err(Error::core("invalid settings"))?;
-    let mut order = vec![0u32; data.len()];
-    let split = Split::new(
-        &mut order,
-        settings.val_fraction,
-        settings.test_fraction,
-        settings.seed,
-    )
-    .map_err(Error::core(format!(
-        "--val {} --test {} on {} samples",
-        settings.val_fraction,
-        settings.test_fraction,
-        data.len()
-    )))?;
+    // The trainer walks every row of its data set: rows outside the split are left out of a
+    // copy, whose row k is the k-th row of the split.
+    let rows: Vec<u32> = parts
+        .train
+        .iter()
+        .chain(&parts.val)
+        .chain(&parts.test)
+        .copied()
+        .collect();
+    let copy;
+    let (data, mut order) = if rows.len() == data.len() {
+        (*data, rows.clone())
+    } else {
+        let (inputs, targets) = data
+            .select(&rows)
+            .map(|(x, t)| (x.to_vec(), t.to_vec()))
+            .unzip::<_, _, Vec<_>, Vec<_>>();
+        copy = (inputs.concat(), targets.concat());
+        let subset = Dataset::new(&copy.0, &copy.1, data.n_in(), data.n_out())
+            .map_err(Error::core("the split's rows"))?;
+        (subset, (0..rows.len() as u32).collect())
+    };
+    let split = Split::from_order(&mut order, parts.train.len(), parts.val.len())
+        .map_err(Error::core("the split"))?;
     let mut arena = vec![0.0; shape::train_arena_len_chunked(widths, config.optimizer, CHUNK)];
-    let mut trainer = Trainer::<CHUNK>::chunked(widths, config, *data, split, &mut arena)
+    let mut trainer = Trainer::<CHUNK>::chunked(widths, config, data, split, &mut arena)
         .map_err(Error::core("training"))?;
+    if let Some(floor) = floor {
+        trainer.set_floor(floor);
+    }
     let mut history = Vec::new();
+    let mut events = Vec::new();
     let mut interrupted = false;
     while !interrupted {
         if let Progress::Epoch(summary) = trainer.step().map_err(Error::core("training"))? {
             history.push(summary.loss);
+            if let Some(event) = summary.event {
+                events.push((summary.loss.epoch, event));
+            }
             on_epoch(&summary);
             if summary.stop.is_some() {
                 break;
@@ -222,13 +276,8 @@ pub fn fit(
         }
         interrupted = crate::interrupt::requested();
     }
-    let split = trainer.split();
-    let parts = Parts {
-        train: split.train().to_vec(),
-        validation: split.validation().to_vec(),
-        test: split.test().to_vec(),
-    };
     let report = trainer.report();
+    let loss_scale = report.loss_scale;
     // A stopped trainer holds its best weights; an interrupted one gets them back from
     // `finish` (whose test evaluation is not looked at).
     let net = if interrupted {
@@ -240,7 +289,9 @@ pub fn fit(
         net,
         report,
         history,
-        parts,
+        events,
+        parts: parts.clone(),
+        loss_scale,
         interrupted,
     })
 }
@@ -249,198 +300,363 @@ pub fn fit(
 /// (the same bits as one at a time, as on the device).
 const CHUNK: usize = 16;
 
-/// The losses of a trained network in the targets' original units.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Scores {
-    /// MSE on the training set.
-    pub train_mse: f32,
-    /// MSE on the validation set.
-    pub val_mse: f32,
-    /// MSE on the test set (`None` without a test set).
-    pub test_mse: Option<f32>,
-    /// Coefficient of determination on the test set: 1 − MSE / variance of the test targets.
-    pub test_r2: Option<f32>,
-}
-
-/// Scores a run, evaluating its test set — call this once, for the run that was chosen.
-pub fn score(data: &Dataset<'_>, run: &Run) -> Result<Scores> {
-    let parts = &run.parts;
-    let test_mse = if parts.test.is_empty() {
-        None
-    } else {
-        Some(run.net.mse(data, &parts.test)?)
-    };
-    let variance = target_variance(data, &parts.test);
-    Ok(Scores {
-        train_mse: run.net.mse(data, &parts.train)?,
-        val_mse: run.net.mse(data, &parts.validation)?,
-        test_mse,
-        test_r2: test_mse.zip(variance).map(|(mse, var)| 1.0 - mse / var),
-    })
-}
-
-/// Variance of the targets at `indices` about their mean (`None` if empty or constant).
-fn target_variance(data: &Dataset<'_>, indices: &[u32]) -> Option<f32> {
-    let ts: Vec<f64> = data
-        .select(indices)
-        .flat_map(|(_, t)| t.iter().map(|&v| f64::from(v)))
-        .collect();
-    let n = ts.len() as f64;
-    let mean = ts.iter().sum::<f64>() / n;
-    let var = ts.iter().map(|t| (t - mean) * (t - mean)).sum::<f64>() / n;
-    (var > 0.0 && var.is_finite()).then_some(var as f32)
-}
-
-/// The outcome of `tinytrain train`: the run, its scores and the linear baseline's.
+/// The outcome of `tinytrain train`: the run, the exact linear baseline, both scored once.
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The settings of the run.
     pub settings: Settings,
     /// The network's run.
     pub run: Run,
-    /// Its scores.
+    /// Its scores on the three parts.
     pub scores: Scores,
-    /// The linear model trained on the same split.
-    pub baseline_net: Net,
-    /// Its scores.
-    pub baseline: Scores,
+    /// The least-squares linear model of the training samples.
+    pub baseline: Baseline,
+    /// Its scores on the three parts.
+    pub baseline_scores: Scores,
     /// What the numbers mean.
     pub diagnostics: Diagnostics,
 }
 
-/// Trains the network and the linear baseline, then scores both once.
+/// Fits the baseline, trains the network on the same split, then scores both once.
 pub fn train(
     data: &Dataset<'_>,
     settings: &Settings,
+    parts: &Parts,
     on_epoch: impl FnMut(&EpochSummary),
 ) -> Result<Outcome> {
-    let run = fit(data, settings, on_epoch)?;
-    let baseline_run = fit(data, &settings.linear(), |_| {})?;
-    outcome(data, settings, run, baseline_run)
+    let reference = Reference::new(data, parts)?;
+    let run = fit(data, settings, parts, reference.floor(settings), on_epoch)?;
+    outcome(data, settings, run, reference)
 }
 
-/// Scores the network's run and the linear baseline's (trained on the same split with
-/// [`Settings::linear`]) once, and reads what the numbers mean.
+/// Scores a finished run and the exact linear baseline once, on the run's split, and reads
+/// what the numbers mean.
 pub fn outcome(
     data: &Dataset<'_>,
     settings: &Settings,
     run: Run,
-    baseline_run: Run,
+    reference: Reference,
 ) -> Result<Outcome> {
-    let scores = score(data, &run)?;
-    let baseline = score(data, &baseline_run)?;
-    let diagnostics = Diagnostics::new(data, &run, &scores, &baseline);
+    let parts = &run.parts;
+    let scores = score::scores(&run.net, data, parts)?;
+    let Reference { baseline, noise } = reference;
+    let baseline_scores = score::scores(&baseline.net, data, parts)?;
+    let diagnostics = Diagnostics::new(settings, &run, &scores, &baseline_scores, noise);
     Ok(Outcome {
         settings: settings.clone(),
         run,
         scores,
-        baseline_net: baseline_run.net,
         baseline,
+        baseline_scores,
         diagnostics,
     })
 }
 
-/// A ratio with two decimals, or scientific notation when large.
-fn ratio(r: f32) -> String {
-    if r.abs() < 1e5 {
-        format!("{r:.2}")
-    } else {
-        format!("{r:.2e}")
+/// What a network's training loss is measured against: the exact linear fit of the training
+/// samples and the noise floor of the samples seen in training (training and validation).
+#[derive(Debug, Clone)]
+pub struct Reference {
+    /// The least-squares linear model.
+    pub baseline: Baseline,
+    /// The noise floor, when inputs repeat.
+    pub noise: Option<NoiseFloor>,
+}
+
+impl Reference {
+    /// Fits the baseline and estimates the noise floor on a split.
+    pub fn new(data: &Dataset<'_>, parts: &Parts) -> Result<Self> {
+        let seen: Vec<u32> = parts
+            .train
+            .iter()
+            .chain(&parts.val)
+            .take(NOISE_FLOOR_SAMPLES)
+            .copied()
+            .collect();
+        Ok(Self {
+            baseline: baseline::fit(data, &parts.train)?,
+            noise: diagnose::noise_floor(data, &seen),
+        })
     }
+
+    /// The lowest training loss a network of `settings.layers` can reach, in standardised
+    /// units (each target's variance is 1), if known: the exact fit for the linear model, the
+    /// noise floor for any other.
+    pub fn floor(&self, settings: &Settings) -> Option<f32> {
+        if settings.is_linear() {
+            Some(self.baseline.fit.standardized_mse as f32)
+        } else {
+            let variance = target_variance(&self.baseline.net);
+            self.noise.map(|n| (f64::from(n.mse) / variance) as f32)
+        }
+    }
+}
+
+/// The variance the standardisation of `net` divides the target's squared errors by (1 for a
+/// constant target, which is only shifted).
+fn target_variance(net: &Net) -> f64 {
+    let (_, devs) = scaler::target_stats(&net.stats, shape::input_width(&net.widths), 1);
+    let dev = f64::from(devs.first().copied().unwrap_or(1.0));
+    dev * dev
 }
 
 /// The samples [`diagnose::noise_floor`] looks at, at most (it takes O(n²) time).
 pub const NOISE_FLOOR_SAMPLES: usize = 4000;
 
-/// What the numbers of a run mean: the `diagnostics` of a report.
+/// `a / b` as "N× lower" text, or `None` when it says nothing (`b` zero, or about 1).
+fn times(a: f64, b: f64) -> Option<String> {
+    let r = a / b;
+    if !(r.is_finite() && b > 0.0) {
+        return None;
+    }
+    let text = if r < 1e5 {
+        format!("{r:.2}")
+    } else {
+        format!("{r:.2e}")
+    };
+    (text != "1.00").then(|| text + "×")
+}
+
+/// What the numbers of a run mean: the `diagnostics` of a report. The test set is reported,
+/// never used here: every comparison is on the validation set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnostics {
+    /// No epoch beat the initial weights: the network is untrained.
+    pub untrained: bool,
     /// Validation loss rose after the best epoch while training loss kept falling.
     pub overfitting: bool,
-    /// The gradient vanished while the loss was still high.
+    /// The gradient vanished with the training loss at its floor.
+    pub converged: bool,
+    /// The gradient vanished while the training loss was above its floor.
     pub stalled: bool,
-    /// The loss exploded or became NaN.
+    /// The loss became non-finite or stayed far above its initial value.
     pub diverged: bool,
+    /// Times the training loss spiked above the divergence threshold and came back.
+    pub spikes: usize,
     /// Noise variance estimated from repeated inputs in the training and validation sets.
-    pub noise_floor_mse: Option<f32>,
-    /// Baseline MSE divided by the network's (test set, else validation set): above 1 the
-    /// network beats the linear model.
-    pub baseline_ratio: f32,
+    pub noise_floor_mse: Option<f64>,
+    /// The exact linear fit's validation MSE divided by the network's: above 1 the network
+    /// beats the best linear model (`None` when the network's is 0).
+    pub baseline_ratio: Option<f64>,
     /// The above in sentences.
     pub notes: Vec<String>,
 }
 
 impl Diagnostics {
-    /// Reads a run's report, its scores and the baseline's.
-    pub fn new(data: &Dataset<'_>, run: &Run, scores: &Scores, baseline: &Scores) -> Self {
+    /// Reads a run, its scores, the baseline's and the noise floor (if inputs repeat).
+    pub fn new(
+        settings: &Settings,
+        run: &Run,
+        scores: &Scores,
+        baseline: &Scores,
+        noise: Option<NoiseFloor>,
+    ) -> Self {
+        let stop = run.stop();
         let mut notes = vec![format!(
             "stopped ({}) at epoch {}: {}",
-            run.stop().name(),
+            stop.name(),
             run.report.epochs_run,
-            run.stop().explain()
+            stop.explain()
         )];
+        if run.untrained() {
+            notes.push(
+                "no epoch beat the initial weights: the model is untrained (it is not saved \
+                 unless --keep-untrained is given)"
+                    .to_owned(),
+            );
+        }
+        if stop == StopReason::Diverged && !settings.standardize {
+            notes.push(
+                "the inputs and target are in their raw units (--no-standardize): \
+                 standardising them is the likely fix"
+                    .to_owned(),
+            );
+        }
+        let spikes: Vec<Spike> = run
+            .events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Event::Spike(s) => Some(*s),
+                _ => None,
+            })
+            .collect();
+        if let Some(first) = spikes.first() {
+            let times = if spikes.len() == 1 {
+                "once".to_owned()
+            } else {
+                format!("{} times", spikes.len())
+            };
+            notes.push(format!(
+                "the training loss spiked {times} and came back (first at epoch {}, for {} \
+                 epoch{}, up to {}): a spike is no divergence, but the learning rate is near \
+                 its limit",
+                first.epoch,
+                first.epochs,
+                if first.epochs == 1 { "" } else { "s" },
+                number(run.to_original_units(first.peak)),
+            ));
+        }
         let overfit = diagnose::overfitting(&run.report);
         if let Some(o) = overfit {
+            let u = |v: f32| number(run.to_original_units(v));
             notes.push(format!(
                 "overfitting: after epoch {} training MSE fell from {} to {} while \
                  validation MSE rose from {} to {}; the epoch-{} weights were kept",
                 o.best_epoch,
-                number(o.train.0),
-                number(o.train.1),
-                number(o.val.0),
-                number(o.val.1),
+                u(o.train.0),
+                u(o.train.1),
+                u(o.val.0),
+                u(o.val.1),
                 o.best_epoch
             ));
         }
-        let seen: Vec<u32> = run
-            .parts
-            .train
-            .iter()
-            .chain(&run.parts.validation)
-            .take(NOISE_FLOOR_SAMPLES)
-            .copied()
-            .collect();
-        let floor = diagnose::noise_floor(data, &seen);
-        if let Some(f) = floor {
-            notes.push(format!(
-                "noise floor ≈ {} (from {} samples sharing {} input values): no model of \
-                 these inputs can go much below it; validation MSE is {}× that",
-                number(f.mse),
-                f.samples,
-                f.groups,
-                ratio(scores.val_mse / f.mse)
-            ));
+        if let Some(f) = noise {
+            let floor = f64::from(f.mse);
+            notes.push(if floor > 0.0 {
+                let above = times(scores.val.mse, floor)
+                    .map_or("about that".to_owned(), |t| format!("{t} that"));
+                format!(
+                    "noise floor ≈ {} (from {} samples sharing {} input values): no model of \
+                     these inputs can go much below it; validation MSE is {above}",
+                    number(floor),
+                    f.samples,
+                    f.groups,
+                )
+            } else {
+                format!(
+                    "the noise floor is 0: the {} samples that share {} input values agree \
+                     on the target, so the inputs may determine it exactly",
+                    f.samples, f.groups
+                )
+            });
         }
-        let (model_mse, baseline_mse, set) = match (scores.test_mse, baseline.test_mse) {
-            (Some(m), Some(b)) => (m, b, "test"),
-            _ => (scores.val_mse, baseline.val_mse, "validation"),
-        };
-        let comparison = Comparison {
-            baseline_mse,
-            model_mse,
-        };
-        notes.push(if comparison.beats(1.0) {
-            format!(
-                "the network's {set} MSE is {}× lower than the linear baseline's ({})",
-                ratio(comparison.improvement()),
-                number(baseline_mse)
-            )
+        let (model, linear) = (scores.val.mse, baseline.val.mse);
+        notes.push(if model == 0.0 && linear == 0.0 {
+            "the network and the exact linear fit both predict the validation set exactly"
+                .to_owned()
+        } else if model < linear {
+            match times(linear, model) {
+                Some(t) => format!(
+                    "the network's validation MSE is {t} lower than the exact linear fit's ({})",
+                    number(linear)
+                ),
+                None if model == 0.0 => format!(
+                    "the network predicts the validation set exactly; the exact linear fit's \
+                     validation MSE is {}",
+                    number(linear)
+                ),
+                None => format!(
+                    "the network's validation MSE ({}) is barely below the exact linear fit's \
+                     ({}): the linear model does about as well",
+                    number(model),
+                    number(linear)
+                ),
+            }
         } else {
             format!(
-                "the network does not beat the linear baseline ({set} MSE {} vs {}): prefer \
-                 the linear model, or train longer",
-                number(model_mse),
-                number(baseline_mse)
+                "the network does not beat the exact linear fit on the validation set (MSE {} \
+                 vs {}): prefer the linear model, or train longer",
+                number(model),
+                number(linear)
             )
         });
-        let stop = run.stop();
         Self {
+            untrained: run.untrained(),
             overfitting: overfit.is_some(),
+            converged: stop == StopReason::Converged,
             stalled: stop == StopReason::Stalled,
             diverged: stop == StopReason::Diverged,
-            noise_floor_mse: floor.map(|f| f.mse),
-            baseline_ratio: comparison.improvement(),
+            spikes: spikes.len(),
+            noise_floor_mse: noise.map(|f| f64::from(f.mse)),
+            baseline_ratio: (model > 0.0).then(|| linear / model),
             notes,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::Fit;
+    use tinytrain_core::trainer::History;
+
+    /// A run that stopped for `stop` at epoch 300 (best 280) with the events `events`.
+    fn run(stop: StopReason, events: Vec<(u32, Event)>) -> Run {
+        Run {
+            net: Net {
+                widths: vec![1, 1],
+                params: vec![1.0, 0.0],
+                stats: vec![0.0, 1.0, 0.0, 1.0],
+            },
+            report: Report {
+                stop: Some(stop),
+                epochs_run: 300,
+                best_epoch: 280,
+                best_val_mse: 0.003,
+                train_mse_at_best: 0.002,
+                history: History::new(),
+                loss_scale: 2.0,
+            },
+            history: Vec::new(),
+            events,
+            parts: Parts {
+                train: vec![0],
+                val: vec![1],
+                test: vec![],
+            },
+            loss_scale: 2.0,
+            interrupted: false,
+        }
+    }
+
+    fn scores(val: f64) -> Scores {
+        let fit = Fit {
+            mse: val,
+            r2: Some(1.0 - val),
+        };
+        Scores {
+            train: fit,
+            val: fit,
+            test: None,
+        }
+    }
+
+    #[test]
+    fn a_spike_is_told_and_is_no_divergence() {
+        // One epoch far above the threshold, then a run that ends at R² 0.997.
+        let spike = Spike {
+            epoch: 40,
+            epochs: 1,
+            peak: 350.0,
+            threshold: 100.0,
+        };
+        let run = run(StopReason::EarlyStopped, vec![(41, Event::Spike(spike))]);
+        let settings = Settings::new(vec![1, 1]);
+        let d = Diagnostics::new(&settings, &run, &scores(0.003), &scores(0.3), None);
+        assert!(!d.diverged && d.spikes == 1, "{d:?}");
+        let note = d.notes.iter().find(|n| n.contains("spiked")).unwrap();
+        assert!(note.contains("once") && note.contains("epoch 40"), "{note}");
+        assert!(note.contains("700.000000"), "in the target's units: {note}");
+        assert!(d.notes[0].starts_with("stopped (early_stopped)"));
+    }
+
+    #[test]
+    fn equal_losses_are_not_called_lower() {
+        let run = run(StopReason::EarlyStopped, Vec::new());
+        let settings = Settings::new(vec![1, 1]);
+        let d = Diagnostics::new(&settings, &run, &scores(0.3), &scores(0.3), None);
+        let advice = d.notes.last().unwrap();
+        assert!(
+            advice.contains("does not beat the exact linear fit"),
+            "{advice}"
+        );
+        let d = Diagnostics::new(&settings, &run, &scores(0.0), &scores(0.0), None);
+        assert!(d
+            .notes
+            .last()
+            .unwrap()
+            .contains("both predict the validation set exactly"));
+        assert_eq!(d.baseline_ratio, None);
+        let d = Diagnostics::new(&settings, &run, &scores(0.29999), &scores(0.3), None);
+        assert!(d.notes.last().unwrap().contains("about as well"), "{d:?}");
     }
 }

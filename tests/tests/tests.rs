@@ -4,6 +4,6 @@ mod edges;
 mod firmware;
 mod golden;
 mod learning;
-mod resume;
+mod lstsq;
 mod robustness;
 mod zero_chunk;

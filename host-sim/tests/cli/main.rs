@@ -6,8 +6,10 @@ mod errors;
 mod input;
 mod outputs;
 mod predict;
+mod split;
 mod sweep;
 mod train;
+mod verdicts;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -45,9 +45,10 @@ fn predictions_match_the_reported_losses() {
         .unwrap_or_else(|| panic!("no MSE in {stderr:?}"));
     let s = &report["samples"];
     let part = |k: &str| s[k].as_f64().unwrap();
-    let expected = (part("train") * num(&report, "train_mse")
-        + part("validation") * num(&report, "val_mse")
-        + part("test") * num(&report, "test_mse"))
+    let net = &report["network"];
+    let expected = (part("train") * num(net, "train_mse")
+        + part("val") * num(net, "val_mse")
+        + part("test") * num(net, "test_mse"))
         / 300.0;
     assert!((mse - expected).abs() < 1e-5, "{mse} vs {expected}");
     assert!(stderr.contains("over 300 samples (target y)"));
