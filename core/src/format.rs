@@ -467,7 +467,9 @@ pub struct Buffers<'m, 'x> {
     /// An area of at least [`Sections::names_len`] bytes for the names; `None` skips them (a
     /// device that does not need names).
     pub names: Option<&'x mut [u8]>,
-    /// At least [`Sections::state_len`] values for the optimizer's state; `None` skips it.
+    /// Room for the optimizer's state ([`Sections::state_len`] values): it is written there if
+    /// it fits — a buffer sized for Adam fits every rule's — and skipped otherwise (the
+    /// [`Summary`] still says what was stored); `None` skips it.
     pub state: Option<&'x mut [f32]>,
 }
 
@@ -519,7 +521,7 @@ impl<'x> Loaded<'x> {
 /// written.
 ///
 /// Errors: those of [`inspect`]; [`Error::WidthMismatch`] for other widths;
-/// [`Error::BufferSize`] for a parameter, statistics or state buffer of the wrong size;
+/// [`Error::BufferSize`] for a parameter or statistics buffer of the wrong size;
 /// [`Error::NameArea`] for a name area too small.
 pub fn load<'x>(
     bytes: &[u8],
@@ -553,14 +555,7 @@ pub fn load<'x>(
         _ => None,
     };
     let state = match (state, &layout.optimizer) {
-        (Some(buffer), Some(stored)) => {
-            let (needed, found) = (stored.len(), buffer.len());
-            Some(
-                buffer
-                    .get_mut(..needed)
-                    .ok_or(Error::BufferSize { needed, found })?,
-            )
-        }
+        (Some(buffer), Some(stored)) => buffer.get_mut(..stored.len()),
         _ => None,
     };
 

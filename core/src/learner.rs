@@ -7,10 +7,29 @@
 //! gradient, back-propagation and one update of the [`Optimizer`](crate::Optimizer). Every driver
 //! goes through this one code path, so they give the same bits for the same samples.
 
+use crate::format::{Buffers, Loaded};
 use crate::loss::Units;
 use crate::model::{self, copy_prefix, expect_len, expect_width};
-use crate::optim::Powers;
+use crate::optim::{OptimizerState, Powers};
 use crate::{mlp, scaler, shape, Config, Error, Lcg, Model};
+
+/// How a learner started from a saved model ([`Learner::load`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Start {
+    /// The optimizer's saved state came with the model: training resumes where it stopped,
+    /// after this many updates.
+    Resumed {
+        /// Updates taken before the model was saved.
+        steps: u64,
+    },
+    /// No state for this update rule came with the model: the optimizer starts afresh, its
+    /// learning rate warmed up over this many updates ([`crate::Optimizer::warmup_steps`]).
+    WarmUp {
+        /// Updates of warm-up.
+        steps: u32,
+    },
+}
 
 /// One mini-batch, as [`Learner::step`] trained it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -79,6 +98,29 @@ pub struct Learner<'a, const C: usize = 1> {
     transposed: &'a mut [f32],
     stats: &'a mut [f32],
     powers: Powers,
+    warmup: Warmup,
+}
+
+/// A linear learning-rate warm-up: update `k` of `len` (1-based) takes `k/len` of the learning
+/// rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Warmup {
+    len: u32,
+    done: u32,
+}
+
+impl Warmup {
+    const NONE: Self = Self { len: 0, done: 0 };
+
+    /// The learning rate of the next update, and the warm-up one update further.
+    fn next(self, learning_rate: f32) -> (f32, Self) {
+        if self.done >= self.len {
+            return (learning_rate, Self::NONE);
+        }
+        let done = self.done + 1;
+        let rate = learning_rate * (done as f32 / self.len as f32);
+        (rate, Self { done, ..self })
+    }
 }
 
 impl<'a, const C: usize> Learner<'a, C> {
@@ -147,6 +189,7 @@ impl<'a, const C: usize> Learner<'a, C> {
             transposed,
             stats,
             powers: Powers::new(),
+            warmup: Warmup::NONE,
         };
         Ok((learner, rest))
     }
@@ -166,11 +209,16 @@ impl<'a, const C: usize> Learner<'a, C> {
         Model::from_parts(self.widths, self.params, self.stats)
     }
 
-    /// The optimizer's state ([`crate::Optimizer::state_per_param`] values per parameter) and
-    /// Adam's bias-correction powers: with the weights, all a later run needs to train on as
-    /// if it had never stopped.
-    pub fn optimizer_state(&self) -> (&[f32], Powers) {
-        (self.state, self.powers)
+    /// The optimizer's state — velocity or moments, step count, bias-correction powers — with
+    /// the weights, all a later run needs to train on as if it had never stopped: save it with
+    /// the model ([`crate::format::Contents::optimizer`]) and hand it to [`Self::resume`].
+    pub fn optimizer_state(&self) -> OptimizerState<'_> {
+        OptimizerState {
+            optimizer: self.config.optimizer,
+            powers: self.powers,
+            trainable_from: 0,
+            values: self.state,
+        }
     }
 
     /// Replaces the weights, and starts the optimizer afresh (zero state, step 0).
@@ -185,23 +233,129 @@ impl<'a, const C: usize> Learner<'a, C> {
     }
 
     /// Starts from a trained model — weights *and* standardisation statistics — to fine-tune
-    /// it (e.g. a model trained on the host, flashed to the device).
+    /// it (e.g. a model trained on the host, flashed to the device), without its optimizer's
+    /// state: the optimizer starts afresh and its learning rate warms up linearly over
+    /// [`crate::Optimizer::warmup_steps`] updates, so that the first steps are small (Adam's
+    /// first steps from zero moments would otherwise be a learning rate in every parameter).
+    /// With the saved state, [`Self::resume`] trains on where training stopped.
     pub fn set_model(&mut self, model: &Model<'_>) -> Result<(), Error> {
+        self.check_model(model)?;
+        self.set_params(model.params())?;
+        copy_prefix(self.stats, model.stats());
+        self.warmup = Warmup {
+            len: self.config.optimizer.warmup_steps(),
+            done: 0,
+        };
+        Ok(())
+    }
+
+    /// Starts from a trained model and its optimizer's saved state: training resumes where it
+    /// stopped — the same updates, bit for bit, as if it had never stopped.
+    ///
+    /// Errors, with nothing changed: those of [`Self::set_model`]; [`Error::OptimizerMismatch`]
+    /// for state of another update rule, other hyperparameters or another network, and the
+    /// errors of [`OptimizerState::check`].
+    pub fn resume(&mut self, model: &Model<'_>, state: &OptimizerState<'_>) -> Result<(), Error> {
+        self.check_model(model)?;
+        self.check_state(state)?;
+        self.set_params(model.params())?;
+        copy_prefix(self.stats, model.stats());
+        copy_prefix(self.state, state.values);
+        self.powers = state.powers;
+        Ok(())
+    }
+
+    /// Loads a model straight into the learner's storage — weights, statistics and the
+    /// optimizer's state, with no buffer of the caller's — through `load`, which calls
+    /// [`crate::format::load`] or [`crate::slots::ModelStore::load`] with the buffers it is
+    /// given, and starts from it: resumed if the model holds state for this optimizer, else
+    /// afresh with a warm-up (as [`Self::set_model`]).
+    ///
+    /// ```
+    /// use tinytrain_core::format::{self, Contents, Sections};
+    /// use tinytrain_core::learner::{Learner, Start};
+    /// use tinytrain_core::{shape, Config, Optimizer};
+    /// const W: [usize; 2] = [1, 1];
+    /// let config = Config { optimizer: Optimizer::ADAM, ..Config::DEFAULT };
+    /// let mut arena = [0.0; shape::learner_arena_len(&W, Optimizer::ADAM, 1)];
+    /// let mut learner = Learner::<1>::new(&W, config, &mut arena)?;
+    /// learner.step([(&[1.0][..], &[2.0][..])])?;
+    /// let contents = Contents {
+    ///     optimizer: Some(learner.optimizer_state()),
+    ///     ..Contents::new(learner.model())
+    /// };
+    /// let mut blob = [0u8; format::encoded_len(&W, Sections { optimizer: Some(Optimizer::ADAM), ..Sections::NONE })];
+    /// format::save(&contents, &mut blob)?;
+    ///
+    /// let mut arena = [0.0; shape::learner_arena_len(&W, Optimizer::ADAM, 1)];
+    /// let mut resumed = Learner::<1>::new(&W, config, &mut arena)?;
+    /// let start = resumed.load(|buffers| format::load(&blob, &W, buffers))?;
+    /// assert_eq!(start, Start::Resumed { steps: 1 });
+    /// # Ok::<(), tinytrain_core::Error>(())
+    /// ```
+    ///
+    /// Errors: those of `load`, with nothing changed.
+    pub fn load<F>(&mut self, load: F) -> Result<Start, Error>
+    where
+        F: for<'m, 'x> FnOnce(Buffers<'m, 'x>) -> Result<Loaded<'x>, Error>,
+    {
+        let buffers = Buffers {
+            state: Some(&mut *self.state),
+            ..Buffers::new(self.params, self.stats)
+        };
+        let loaded = load(buffers)?;
+        let saved = loaded
+            .optimizer
+            .map(|s| (s.optimizer, s.trainable_from, s.powers));
+        match saved {
+            Some((optimizer, 0, powers)) if optimizer == self.config.optimizer => {
+                // The state is in place, checked by the format.
+                self.powers = powers;
+                self.warmup = Warmup::NONE;
+                Ok(Start::Resumed {
+                    steps: powers.steps(),
+                })
+            }
+            _ => {
+                self.restart();
+                let steps = self.config.optimizer.warmup_steps();
+                self.warmup = Warmup {
+                    len: steps,
+                    done: 0,
+                };
+                Ok(Start::WarmUp { steps })
+            }
+        }
+    }
+
+    /// The checks of a model to start from, before anything is written.
+    fn check_model(&self, model: &Model<'_>) -> Result<(), Error> {
         expect_width(model.widths().len(), self.widths.len())?;
         for (m, w) in model.widths().iter().zip(self.widths) {
             expect_width(*m, *w)?;
         }
         scaler::check(model.stats(), shape::input_width(self.widths))?;
-        self.set_params(model.params())?;
-        copy_prefix(self.stats, model.stats());
+        if let Some(index) = model.params().iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFiniteParameter { index });
+        }
         Ok(())
     }
 
-    /// The optimizer starts afresh: zero state, step 0 (the gradient sums are zero between
-    /// steps already).
+    /// The checks of saved state to resume from.
+    fn check_state(&self, state: &OptimizerState<'_>) -> Result<(), Error> {
+        state.check(self.widths)?;
+        if state.optimizer != self.config.optimizer || state.trainable_from != 0 {
+            return Err(Error::OptimizerMismatch);
+        }
+        Ok(())
+    }
+
+    /// The optimizer starts afresh: zero state, step 0, no warm-up (the gradient sums are zero
+    /// between steps already).
     fn restart(&mut self) {
         zero(self.state);
         self.powers = Powers::new();
+        self.warmup = Warmup::NONE;
     }
 
     /// The parameters, for a driver's checkpoint.
@@ -275,11 +429,13 @@ impl<'a, const C: usize> Learner<'a, C> {
             zero(self.grads);
             return Step::Diverged;
         }
+        let (learning_rate, warmup) = self.warmup.next(self.config.learning_rate);
+        self.warmup = warmup;
         let squares = self.config.optimizer.update(
             self.params,
             self.grads,
             self.state,
-            self.config.learning_rate,
+            learning_rate,
             scale,
             &mut self.powers,
         );
@@ -494,10 +650,10 @@ mod tests {
         let start = learner.model().params().to_vec();
         let sample: (&[f32], &[f32]) = (&[0.5], &[1.0]);
         let first = learner.step([sample]).unwrap();
-        assert_ne!(learner.optimizer_state().1, Powers::new());
+        assert_ne!(learner.optimizer_state().powers, Powers::new());
         learner.set_params(&start).unwrap();
-        assert_eq!(learner.optimizer_state().1, Powers::new());
-        assert!(learner.optimizer_state().0.iter().all(|v| *v == 0.0));
+        assert_eq!(learner.optimizer_state().powers, Powers::new());
+        assert!(learner.optimizer_state().values.iter().all(|v| *v == 0.0));
         assert_eq!(learner.step([sample]).unwrap(), first);
         let mut bad = start.clone();
         bad[2] = f32::INFINITY;
@@ -512,6 +668,130 @@ mod tests {
                 found: start.len() - 1
             })
         );
+    }
+
+    /// Batches of `y = x₀ - 2x₁` from a seeded generator.
+    fn batches(seed: u64, n: usize) -> Vec<Vec<([f32; 2], [f32; 1])>> {
+        let mut rng = Lcg::new(seed);
+        (0..n)
+            .map(|_| {
+                (0..5)
+                    .map(|_| {
+                        let x = [rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)];
+                        (x, [x[0] - 2.0 * x[1]])
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn train_on(learner: &mut Learner<'_, 2>, batches: &[Vec<([f32; 2], [f32; 1])>]) {
+        for batch in batches {
+            let samples = batch.iter().map(|(x, t)| (&x[..], &t[..]));
+            assert!(matches!(learner.step(samples), Ok(Step::Trained(_))));
+        }
+    }
+
+    /// Saved with its state and loaded back, a learner trains on to the very bits of one that
+    /// never stopped — for every update rule.
+    #[test]
+    fn resuming_from_saved_state_gives_the_bits_of_never_stopping() {
+        use crate::format::{self, Contents, Sections};
+        let widths = [2, 5, 1];
+        let (first, then) = (batches(1, 12), batches(2, 9));
+        for optimizer in [Optimizer::SGD, Optimizer::MOMENTUM, Optimizer::ADAM] {
+            let config = Config {
+                optimizer,
+                ..Config::DEFAULT
+            };
+            let len = shape::learner_arena_len(&widths, optimizer, 2);
+            let mut arena = vec![0.0; len];
+            let mut never = Learner::<2>::new(&widths, config, &mut arena).unwrap();
+            train_on(&mut never, &first);
+            let contents = Contents {
+                optimizer: Some(never.optimizer_state()),
+                ..Contents::new(never.model())
+            };
+            let sections = Sections {
+                optimizer: Some(optimizer),
+                ..Sections::NONE
+            };
+            let mut blob = vec![0; format::encoded_len(&widths, sections)];
+            format::save(&contents, &mut blob).unwrap();
+            train_on(&mut never, &then);
+
+            let other = Config { seed: 99, ..config };
+            let mut arena = vec![0.0; len];
+            let mut resumed = Learner::<2>::new(&widths, other, &mut arena).unwrap();
+            let start = resumed.load(|b| format::load(&blob, &widths, b)).unwrap();
+            assert_eq!(start, Start::Resumed { steps: 12 });
+            train_on(&mut resumed, &then);
+            let bits = |l: &Learner<'_, 2>| {
+                let state = l.optimizer_state();
+                let values = l.model().params().iter().chain(state.values);
+                (
+                    values.map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    state.powers,
+                )
+            };
+            assert_eq!(bits(&resumed), bits(&never), "{optimizer:?}");
+        }
+    }
+
+    #[test]
+    fn a_model_without_state_warms_adam_up() {
+        let widths = [2, 5, 1];
+        let config = Config {
+            optimizer: Optimizer::ADAM,
+            ..Config::DEFAULT
+        };
+        let len = shape::learner_arena_len(&widths, Optimizer::ADAM, 2);
+        let mut arena = vec![0.0; len];
+        let mut trained = Learner::<2>::new(&widths, config, &mut arena).unwrap();
+        train_on(&mut trained, &batches(1, 20));
+        let params = trained.model().params().to_vec();
+        let stats = trained.model().stats().to_vec();
+        let model = Model::new(&widths, &params, &stats).unwrap();
+
+        let mut arena = vec![0.0; len];
+        let mut tuned = Learner::<2>::new(&widths, config, &mut arena).unwrap();
+        tuned.set_model(&model).unwrap();
+        // A state for another rule is refused, and changes nothing.
+        let momentum = vec![0.0; params.len()];
+        let wrong = OptimizerState {
+            optimizer: Optimizer::MOMENTUM,
+            powers: Powers::new(),
+            trainable_from: 0,
+            values: &momentum,
+        };
+        assert_eq!(tuned.resume(&model, &wrong), Err(Error::OptimizerMismatch));
+        let lr = config.learning_rate;
+        let warmup = Optimizer::ADAM.warmup_steps() as f32;
+        let step = |l: &mut Learner<'_, 2>, batch: &Vec<([f32; 2], [f32; 1])>| {
+            let before = l.model().params().to_vec();
+            train_on(l, core::slice::from_ref(batch));
+            let after = l.model().params();
+            before
+                .iter()
+                .zip(after)
+                .fold(0.0f32, |m, (b, a)| m.max((a - b).abs()))
+        };
+        let batch = &batches(3, 1)[0];
+        // Update k of the warm-up moves no parameter by more than k/2000 of the learning rate
+        // (Adam's bias-corrected step is at most about lr in each).
+        for k in 1..=3 {
+            let moved = step(&mut tuned, batch);
+            assert!(
+                moved <= 1.01 * lr * k as f32 / warmup,
+                "update {k}: {moved}"
+            );
+        }
+        // Without the warm-up, the first update moves parameters by the learning rate.
+        let mut arena = vec![0.0; len];
+        let mut restarted = Learner::<2>::new(&widths, config, &mut arena).unwrap();
+        restarted.set_model(&model).unwrap();
+        restarted.set_params(&params).unwrap();
+        assert!(step(&mut restarted, batch) > 0.5 * lr);
     }
 
     #[test]

@@ -204,6 +204,37 @@ impl Optimizer {
         }
     }
 
+    /// Updates of linear learning-rate warm-up when this rule restarts from trained weights
+    /// without its saved state ([`crate::learner::Learner::set_model`]).
+    ///
+    /// Adam restarted with zero moments takes bias-corrected first steps of about the learning
+    /// rate in *every* parameter, whatever the gradient's size (`m̂/√v̂ = ±1` at `t = 1`): a
+    /// converged network is thrown far from its minimum. Its variance estimate needs about
+    /// `1/(1-β₂)` updates to settle; ramping the learning rate up linearly over `2/(1-β₂)` updates
+    /// (2000 for `β₂ = 0.999`) keeps those first steps small — the "untuned warm-up" of Ma and
+    /// Yarats, *On the adequacy of untuned warmup for adaptive optimization* (AAAI 2021). SGD
+    /// has no state, and momentum restarted at zero velocity starts with SGD's step and grows
+    /// from there: no warm-up (0).
+    ///
+    /// ```
+    /// use tinytrain_core::Optimizer;
+    /// assert_eq!(Optimizer::ADAM.warmup_steps(), 2000);
+    /// assert_eq!((Optimizer::SGD.warmup_steps(), Optimizer::MOMENTUM.warmup_steps()), (0, 0));
+    /// ```
+    pub fn warmup_steps(&self) -> u32 {
+        match *self {
+            Optimizer::Adam { beta2, .. } => {
+                let steps = libm::roundf(2.0 / (1.0 - beta2));
+                if steps.is_finite() && steps < u32::MAX as f32 {
+                    steps as u32
+                } else {
+                    u32::MAX
+                }
+            }
+            Optimizer::Sgd | Optimizer::Momentum { .. } => 0,
+        }
+    }
+
     /// Checks the hyperparameters.
     pub fn validate(&self) -> Result<(), Error> {
         let unit = |x: f32| (0.0..1.0).contains(&x);

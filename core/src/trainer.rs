@@ -1,7 +1,9 @@
 //! The training loop: one mini-batch per [`Trainer::step`], or all of it with [`Trainer::fit`].
 
-use crate::learner::{Learner, Step};
+use crate::format::{Buffers, Loaded};
+use crate::learner::{Learner, Start, Step};
 use crate::model::{self, copy_prefix, expect_width};
+use crate::optim::OptimizerState;
 use crate::stopping::{Event, Monitor, StopReason};
 use crate::{scaler, shape, Config, Dataset, Error, Lcg, Model, Split};
 
@@ -304,7 +306,8 @@ impl<'a, const C: usize> Trainer<'a, C> {
     }
 
     /// Starts from a trained model — weights *and* its standardisation statistics — to fine-tune
-    /// it (e.g. a model trained on the host, flashed to the device). Only before the first step.
+    /// it (e.g. a model trained on the host, flashed to the device), without its optimizer's
+    /// state: the learning rate warms up ([`Learner::set_model`]). Only before the first step.
     pub fn set_model(&mut self, model: &Model<'_>) -> Result<(), Error> {
         if self.started {
             return Err(Error::Finished);
@@ -312,6 +315,39 @@ impl<'a, const C: usize> Trainer<'a, C> {
         self.learner.set_model(model)?;
         copy_prefix(self.best, model.params());
         Ok(())
+    }
+
+    /// Starts from a trained model and its optimizer's saved state: training resumes where it
+    /// stopped ([`Learner::resume`]). Only before the first step.
+    pub fn resume(&mut self, model: &Model<'_>, state: &OptimizerState<'_>) -> Result<(), Error> {
+        if self.started {
+            return Err(Error::Finished);
+        }
+        self.learner.resume(model, state)?;
+        copy_prefix(self.best, model.params());
+        Ok(())
+    }
+
+    /// Loads a model — with its optimizer's state, if saved for this optimizer — straight into
+    /// the trainer's arena, through `load` ([`Learner::load`]). Only before the first step.
+    pub fn load<F>(&mut self, load: F) -> Result<Start, Error>
+    where
+        F: for<'m, 'x> FnOnce(Buffers<'m, 'x>) -> Result<Loaded<'x>, Error>,
+    {
+        if self.started {
+            return Err(Error::Finished);
+        }
+        let start = self.learner.load(load)?;
+        copy_prefix(self.best, self.learner.params());
+        Ok(start)
+    }
+
+    /// The optimizer's state now, to save with the model ([`Learner::optimizer_state`]). Once
+    /// training stopped, the weights are the best epoch's and the state the last update's: the
+    /// moments describe the gradients near the kept weights, and resuming from them keeps the
+    /// first steps to their scale.
+    pub fn optimizer_state(&self) -> OptimizerState<'_> {
+        self.learner.optimizer_state()
     }
 
     /// The lowest training loss the network's function set can reach, in standardised units,

@@ -5,5 +5,6 @@ mod firmware;
 mod golden;
 mod learning;
 mod lstsq;
+mod resume;
 mod robustness;
 mod zero_chunk;
