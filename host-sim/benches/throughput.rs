@@ -1,14 +1,11 @@
 //! Training throughput of `tinytrain train` (samples per second): the host path — CSV-shaped
-//! samples, run-time widths on heap buffers — for 1-16-16-1 and 10-32-16-1 at batch 16; and
-//! the CSV reader's (bytes per second), bounded (`records`) beside the `csv` crate's reader,
-//! which has no limits, on the same text.
+//! samples, run-time widths on heap buffers — for 1-16-16-1 and 10-32-16-1 at batch 16.
 //!
 //! `cargo bench -p tinytrain-host-sim`
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use tinytrain_core::{Dataset, Lcg};
 use tinytrain_host_sim::parts::Parts;
-use tinytrain_host_sim::table::Table;
 use tinytrain_host_sim::train::{self, Rule, Settings};
 
 /// Samples of the synthetic data set; 60% of them are trained on per epoch.
@@ -52,45 +49,8 @@ fn throughput(c: &mut Criterion) {
     group.finish();
 }
 
-/// A CSV text of about 8 MB: a header and rows of three inputs and a target.
-fn csv_text() -> Vec<u8> {
-    let mut rng = Lcg::new(5);
-    let mut text = String::from("a,b,c,y\n");
-    while text.len() < 8 << 20 {
-        let row: Vec<String> = (0..4).map(|_| rng.uniform(-2.0, 2.0).to_string()).collect();
-        text += &row.join(",");
-        text.push('\n');
-    }
-    text.into_bytes()
-}
-
-fn read_csv(c: &mut Criterion) {
-    let text = csv_text();
-    let mut group = c.benchmark_group("read_csv");
-    group.throughput(Throughput::Bytes(text.len() as u64));
-    group.bench_function("bounded", |b| {
-        b.iter(|| Table::parse("bench.csv".as_ref(), &text).expect("valid CSV"))
-    });
-    // The same work with the `csv` crate's reader: records grown without bound.
-    group.bench_function("csv_crate", |b| {
-        b.iter(|| {
-            let mut reader = csv::ReaderBuilder::new()
-                .trim(csv::Trim::All)
-                .from_reader(&text[..]);
-            let mut values = Vec::new();
-            for record in reader.records() {
-                let record = record.expect("valid CSV");
-                values.extend(record.iter().map(|v| v.parse::<f32>().expect("a number")));
-            }
-            values
-        })
-    });
-    group.finish();
-}
-
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     throughput(&mut c);
-    read_csv(&mut c);
     c.final_summary();
 }

@@ -10,7 +10,7 @@ use crate::report::{Columns, Report};
 use crate::sweep::{self, Grid};
 use crate::table::{Samples, Table};
 use crate::train::{self, Rule, Settings};
-use crate::{export, interrupt, plot, predict};
+use crate::{export, interrupt, plot, predict, state_dict};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
@@ -39,8 +39,12 @@ pub enum Command {
     /// Train every combination of the given settings and choose by validation loss.
     #[command(after_help = SWEEP_WARNING)]
     Sweep(SweepArgs),
-    /// Write a saved model as Rust constants, to build into firmware.
+    /// Write a saved model as Rust constants (to build into firmware) or as a PyTorch
+    /// state_dict in a safetensors file.
     Export(ExportArgs),
+    /// Read a PyTorch nn.Sequential(Linear, ReLU, …, Linear) state_dict from a safetensors
+    /// file into a model file.
+    Import(ImportArgs),
 }
 
 /// Why a sweep tests only the configuration it chose.
@@ -219,13 +223,34 @@ pub struct SweepArgs {
 
 /// `tinytrain export`.
 #[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("outputs").required(true).multiple(true).args(["rust", "safetensors"])
+))]
 pub struct ExportArgs {
     /// The model file written by `tinytrain train --model`.
     #[arg(long, value_name = "FILE.ttm")]
     pub model: PathBuf,
     /// The Rust file to write.
     #[arg(long, value_name = "OUT.rs")]
-    pub rust: PathBuf,
+    pub rust: Option<PathBuf>,
+    /// The safetensors file to write: the state_dict of PyTorch's nn.Sequential(Linear, ReLU,
+    /// …, Linear) and the standardisation as tensors input_mean, input_std, target_mean,
+    /// target_std.
+    #[arg(long, value_name = "OUT.safetensors")]
+    pub safetensors: Option<PathBuf>,
+}
+
+/// `tinytrain import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A safetensors file holding the state_dict of nn.Sequential(Linear, ReLU, …, Linear)
+    /// (tensors 0.weight, 0.bias, 2.weight, …), optionally with the standardisation tensors
+    /// input_mean, input_std, target_mean, target_std.
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub safetensors: PathBuf,
+    /// The model file to write.
+    #[arg(long, value_name = "OUT.ttm")]
+    pub model: PathBuf,
 }
 
 /// Runs a command, writing its results to `out` (progress and notes go to stderr).
@@ -236,6 +261,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Predict(args) => predict(args, out),
         Command::Sweep(args) => sweep(args, out),
         Command::Export(args) => export(args, out),
+        Command::Import(args) => import(args, out),
     }
 }
 
@@ -492,13 +518,45 @@ fn model_file(net: Net, samples: &Samples) -> ModelFile {
 }
 
 fn export(args: ExportArgs, out: &mut dyn Write) -> Result<()> {
-    output::check(&[Location::file("--rust", &args.rust)])?;
-    let net = ModelFile::read(&args.model)?.net;
+    let mut locations = Vec::new();
+    if let Some(path) = &args.rust {
+        locations.push(Location::file("--rust", path));
+    }
+    if let Some(path) = &args.safetensors {
+        locations.push(Location::file("--safetensors", path));
+    }
+    output::check(&locations)?;
+    let file = ModelFile::read(&args.model)?;
+    let net = &file.net;
     let origin = args.model.file_name().unwrap_or_default().to_string_lossy();
-    output::write(&args.rust, export::rust_source(&net, &origin).as_bytes())?;
+    let mut outputs = Outputs::default();
+    if let Some(path) = &args.rust {
+        outputs.write(path, || Ok(export::rust_source(net, &origin).into_bytes()));
+    }
+    if let Some(path) = &args.safetensors {
+        outputs.write(path, || state_dict::to_safetensors(&file));
+    }
+    let mut text = String::new();
+    for path in outputs.written() {
+        text += &format!(
+            "wrote {} ({} parameters, widths {})\n",
+            path.display(),
+            net.params.len(),
+            train::layers_text(&net.widths)
+        );
+    }
+    print(out, &text)?;
+    outputs.finish().map(drop)
+}
+
+fn import(args: ImportArgs, out: &mut dyn Write) -> Result<()> {
+    output::check(&[Location::file("--model", &args.model)])?;
+    let file = state_dict::read(&args.safetensors)?;
+    file.write(&args.model)?;
+    let net = &file.net;
     let text = format!(
         "wrote {} ({} parameters, widths {})\n",
-        args.rust.display(),
+        args.model.display(),
         net.params.len(),
         train::layers_text(&net.widths)
     );

@@ -207,6 +207,14 @@ pub enum Error {
     /// A sweep was given no combination to train.
     #[error("nothing to sweep: give at least one value of every swept setting")]
     NothingToSweep,
+    /// Tensors (a safetensors file, a state_dict) that are not a plain ReLU MLP.
+    #[error("{origin}: {problem}")]
+    StateDict {
+        /// The file, or what else held the tensors.
+        origin: String,
+        /// What is wrong, naming the first tensor at fault.
+        problem: String,
+    },
     /// The demo ran but did not reach its goal, as the firmware would report.
     #[error("the demo failed: {reason}")]
     DemoFailed {

@@ -41,6 +41,7 @@ pub mod progress;
 pub mod records;
 pub mod report;
 pub mod score;
+pub mod state_dict;
 pub mod sweep;
 pub mod table;
 pub mod train;

@@ -7,6 +7,7 @@ mod input;
 mod outputs;
 mod predict;
 mod split;
+mod state_dict;
 mod sweep;
 mod train;
 mod verdicts;
