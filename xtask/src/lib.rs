@@ -6,8 +6,9 @@
 //! - [`tools`]: where QEMU, the binutils and flip-link come from: the machine's, or fetched into
 //!   the project's build directory;
 //! - [`debian`]: Debian packages downloaded and unpacked there, never installed;
-//! - [`mod@bench`]: the benchmarks' figures — on the emulated Cortex-M4F, the demo's size, the host;
+//! - [`bench`]: the benchmarks' figures — on the emulated Cortex-M4F, the demo's size, the host;
 //! - [`profile`]: instructions per training sample by function, from a trace under QEMU;
+//! - [`python`]: the Python package's environment, wheel and tests;
 //! - [`symbols`]: what a firmware's addresses are, and the calls that can panic;
 //! - [`cmd`]: running a tool, echoing it, and the errors of all of the above.
 
@@ -16,6 +17,7 @@ pub mod cmd;
 pub mod debian;
 pub mod firmware;
 pub mod profile;
+pub mod python;
 pub mod qemu;
 pub mod setup;
 pub mod symbols;

@@ -19,6 +19,8 @@ tasks:
   test                      install what is missing and run every check: fmt, clippy, tests,
                             no_std builds, every board's firmware, each emulated board's
                             run under QEMU against the host, bit for bit
+  python                    build the Python package's wheel into a virtual environment in
+                            target/venv (with its test requirements) and run its tests
   bench [device|size|host]  the figures of BENCHMARKS.md: instructions per training sample
                             and per MAC on the emulated Cortex-M4F, the flash and RAM of the
                             demo firmware and of the least one that trains, host throughput
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         ["demo"] => tasks::demo(),
         ["test"] => tasks::test(),
         ["setup"] => setup::all().map(|()| ExitCode::SUCCESS),
+        ["python"] => xtask::python::test().map(|()| ExitCode::SUCCESS),
         ["bench"] => bench::device()
             .and_then(|()| bench::size())
             .and_then(|()| bench::host())

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use xtask::firmware::{self, Board, BOARDS, DEMO, MINIMAL, MPS2_AN386};
 use xtask::setup::{self, TARGETS};
-use xtask::{cmd, qemu, symbols, Error};
+use xtask::{cmd, python, qemu, symbols, Error};
 
 /// The environment variable that names the board the firmware test runs on.
 const BOARD_VARIABLE: &str = "TINYTRAIN_BOARD";
@@ -48,8 +48,6 @@ pub fn test() -> Result<ExitCode, Error> {
         "-D",
         "warnings",
     ]))?;
-    docs()?;
-    packages()?;
     // Each board's code once (the MPS2 boards share theirs).
     for board in BOARDS.iter().filter(|b| is_first_of_its_feature(b)) {
         cmd::run(
@@ -82,50 +80,15 @@ pub fn test() -> Result<ExitCode, Error> {
     // The fuzz targets' checks, on fixed inputs (fuzzing itself needs nightly: see fuzz/).
     cmd::run(firmware::root_cargo().args(["test", "--manifest-path", "fuzz/Cargo.toml"]))?;
     print_times(&times);
+    // The Python package: wheel, virtual environment in target/, pytest.
+    let start = Instant::now();
+    python::test()?;
+    println!(
+        "python package (wheel, environment, pytest): {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
     cmd::run(firmware::root_cargo().args(["test", "--workspace"]))?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The crates published on crates.io: they package and build from their `.crate` files alone.
-const PUBLISHED: [&str; 2] = ["tinytrain-core", "tinytrain-wire"];
-
-/// `cargo doc` without a warning: the published crates with every feature (as docs.rs builds
-/// them), the rest as they build.
-fn docs() -> Result<(), Error> {
-    let mut published = firmware::root_cargo();
-    published.args(["doc", "--no-deps", "--all-features"]);
-    let mut rest = firmware::root_cargo();
-    rest.args(["doc", "--no-deps", "--workspace"]);
-    for name in PUBLISHED {
-        published.args(["-p", name]);
-        rest.args(["--exclude", name]);
-    }
-    for command in [&mut published, &mut rest] {
-        cmd::run(command.env("RUSTDOCFLAGS", "-D warnings"))?;
-    }
-    Ok(())
-}
-
-/// `cargo publish --dry-run` of the published crates, which must not warn (the one warning a dry
-/// run always gives, that it does not upload, aside). Uncommitted changes are packaged too.
-fn packages() -> Result<(), Error> {
-    let mut publish = firmware::root_cargo();
-    publish.args(["publish", "--dry-run", "--allow-dirty"]);
-    for name in PUBLISHED {
-        publish.args(["-p", name]);
-    }
-    let log = cmd::errors(&mut publish)?;
-    let warnings: Vec<&str> = log
-        .lines()
-        .filter(|l| l.starts_with("warning:") && !l.contains("aborting upload due to dry run"))
-        .collect();
-    if warnings.is_empty() {
-        return Ok(());
-    }
-    Err(Error::Failed {
-        command: cmd::line(&publish),
-        reason: format!("it warns:\n{}", warnings.join("\n")),
-    })
 }
 
 /// Whether `board` is the first of [`BOARDS`] with its feature (and so its code).

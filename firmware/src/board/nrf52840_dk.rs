@@ -50,12 +50,6 @@ impl Board for Nrf52840Dk {
     fn reset() -> ! {
         cortex_m::peripheral::SCB::sys_reset()
     }
-
-    /// `C_DEBUGEN` in the Debug Halting Control and Status Register: a probe (`probe-rs run`)
-    /// sets it when it connects, and it stays set until the next power-on reset.
-    fn debugger_attached() -> bool {
-        cortex_m::peripheral::DCB::is_debugger_attached()
-    }
 }
 
 /// The `MODEL_FLASH` pages of `memory/nrf52840.x` (page-aligned: the linker script asserts it,

@@ -1,0 +1,250 @@
+//! `tinytrain.Model`: a trained network — widths, weights and standardisation — that predicts
+//! with the device's arithmetic and reads and writes the device's model format.
+
+use crate::arrays::{self, Rows};
+use crate::errors;
+use numpy::{PyArray1, PyArray2, PyArrayMethods};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use std::path::PathBuf;
+use tinytrain_core::{shape, Field};
+use tinytrain_host_sim::model_file::ModelFile;
+use tinytrain_host_sim::{output, state_dict};
+
+/// Samples predicted at once, in the CPU's vector lanes (the same bits as one at a time).
+const CHUNK: usize = 16;
+
+/// A trained network: layer widths, weights and biases, and the standardisation statistics
+/// fitted on the training split. Immutable; pickles as its model-format bytes.
+#[pyclass(module = "tinytrain", frozen)]
+pub struct Model {
+    pub(crate) file: ModelFile,
+}
+
+impl Model {
+    /// Wraps a model file's contents.
+    pub fn new(file: ModelFile) -> Self {
+        Self { file }
+    }
+
+    fn net(&self) -> &tinytrain_host_sim::Net {
+        &self.file.net
+    }
+
+    fn n_in(&self) -> usize {
+        shape::input_width(&self.net().widths)
+    }
+
+    fn n_out(&self) -> usize {
+        shape::output_width(&self.net().widths)
+    }
+}
+
+#[pymethods]
+impl Model {
+    /// Reads a model file (`tinytrain train --model`, `Model.save`), checking magic bytes,
+    /// version, sizes, CRC-32 and that every value is finite.
+    ///
+    /// Raises `FileNotFoundError`/`OSError` if the file cannot be read, `ModelError` if it is
+    /// not a valid model.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        ModelFile::read(&path)
+            .map(Self::new)
+            .map_err(|e| errors::model_file(py, e))
+    }
+
+    /// Writes the model file atomically: a crash leaves the old file or the new one, never a
+    /// mix.
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        self.file.write(&path).map_err(|e| errors::to_py(py, e))
+    }
+
+    /// The model in the device's binary format (the bytes of a model file).
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = self.file.to_bytes().map_err(|e| errors::to_py(py, e))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Reads a model from the bytes of a model file. Raises `ModelError` if they are not one.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+        ModelFile::from_bytes("bytes".as_ref(), data)
+            .map(Self::new)
+            .map_err(|e| errors::model_file(py, e))
+    }
+
+    /// Predicts the outputs of every row of `X`.
+    ///
+    /// `X`: `numpy.ndarray`, `float32`, shape `(n, n_inputs)`, finite, in the data's original
+    /// units (the model standardises it with the training split's statistics). Returns a new
+    /// `float32` array of shape `(n, n_outputs)`, in the targets' units — the bits the device
+    /// computes. A C-contiguous `X` is read in place.
+    ///
+    /// Raises `TypeError` for another type or dtype, `ValueError` for another shape,
+    /// `DataError` (with `.sample` and `.index`) for NaN or an infinity.
+    #[allow(non_snake_case)]
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        X: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let x: Rows<'_> = arrays::rows(X, "X", false)?;
+        let (n_in, n_out) = (self.n_in(), self.n_out());
+        if x.cols != n_in {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "X has {} columns, but the model takes {n_in} inputs (widths {:?})",
+                x.cols,
+                self.net().widths
+            )));
+        }
+        let values = x.values();
+        arrays::check_finite(py, "predict", &values, n_in, Field::Input)?;
+        let mut out = vec![0.0f32; x.rows * n_out];
+        let mut scratch = vec![0.0; CHUNK * shape::predict_scratch_len(&self.net().widths)];
+        let model = self.net().model().map_err(|e| errors::to_py(py, e))?;
+        model
+            .predict_many::<CHUNK>(&values, &mut scratch, &mut out)
+            .map_err(|e| errors::core(py, e, "predict", e.to_string()))?;
+        PyArray1::from_vec(py, out).reshape([x.rows, n_out])
+    }
+
+    /// Layer widths, input first, e.g. `[1, 16, 16, 1]`.
+    #[getter]
+    fn widths(&self) -> Vec<usize> {
+        self.net().widths.clone()
+    }
+
+    /// The names of the input columns (from the CSV header, `feature_names`, a data frame),
+    /// or `None`.
+    #[getter]
+    fn input_names(&self) -> Option<Vec<String>> {
+        self.file.input_names.clone()
+    }
+
+    /// The names of the targets, or `None`.
+    #[getter]
+    fn output_names(&self) -> Option<Vec<String>> {
+        self.file.output_names.clone()
+    }
+
+    /// Inputs per sample (the first width).
+    #[getter]
+    fn n_inputs(&self) -> usize {
+        self.n_in()
+    }
+
+    /// Outputs per sample (the last width).
+    #[getter]
+    fn n_outputs(&self) -> usize {
+        self.n_out()
+    }
+
+    /// A copy of every weight and bias, layer after layer (each layer's weights row by row,
+    /// `[fan_out, fan_in]` as in PyTorch's `nn.Linear`, then its biases), `float32`.
+    #[getter]
+    fn params<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f32>> {
+        PyArray1::from_slice(py, &self.net().params)
+    }
+
+    /// A copy of the standardisation statistics, `float32`: input means, input standard
+    /// deviations, target means, target standard deviations (means 0 and deviations 1 when the
+    /// model was trained without standardisation).
+    #[getter]
+    fn stats<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f32>> {
+        PyArray1::from_slice(py, &self.net().stats)
+    }
+
+    /// The model as the `state_dict` of PyTorch's `nn.Sequential(Linear, ReLU, …, Linear)`:
+    /// a new dictionary of `float32` arrays — `"0.weight"` `(fan_out, fan_in)`, `"0.bias"`
+    /// `(fan_out,)`, `"2.weight"`, … — and the standardisation as `"input_mean"`,
+    /// `"input_std"` `(n_inputs,)`, `"target_mean"`, `"target_std"` `(n_outputs,)`. The network
+    /// computes `net((x − input_mean) / input_std) · target_std + target_mean`.
+    fn state_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for t in state_dict::tensors(self.net()) {
+            let array = PyArray1::from_vec(py, t.values).reshape(t.shape)?;
+            dict.set_item(t.name, array)?;
+        }
+        Ok(dict)
+    }
+
+    /// A model from the `state_dict` layout of [`Model.state_dict`]: a mapping of names to
+    /// `float32` numpy arrays (convert PyTorch tensors with `.detach().cpu().numpy()`, or use
+    /// `tinytrain.torch.from_torch`). Without the four standardisation arrays the model has no
+    /// standardisation.
+    ///
+    /// Raises `ModelError` naming the first unexpected array (a layer other than `Linear`,
+    /// `Linear` layers not at positions 0, 2, 4, …, a missing bias, shapes that do not chain,
+    /// NaN), `TypeError` for a value that is not a `float32` array.
+    #[staticmethod]
+    fn from_state_dict(py: Python<'_>, state_dict: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let mut tensors = Vec::with_capacity(state_dict.len());
+        for (name, value) in state_dict.iter() {
+            let name: String = name.extract().map_err(|_| {
+                PyTypeError::new_err(format!("state_dict keys must be str, not {name}"))
+            })?;
+            let what = format!("state_dict[{name:?}]");
+            let array = arrays::any_shape(&value, &what)?;
+            tensors.push(state_dict::Tensor {
+                name,
+                shape: array.shape().to_vec(),
+                values: array.values(),
+            });
+        }
+        state_dict::from_tensors("state_dict", &tensors)
+            .map(|net| Self::new(ModelFile::new(net)))
+            .map_err(|e| errors::to_py(py, e))
+    }
+
+    /// Writes the model as a safetensors file in the layout of [`Model.state_dict`]
+    /// (`tinytrain export --safetensors`), atomically.
+    fn export_safetensors(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        state_dict::to_safetensors(&self.file)
+            .and_then(|bytes| output::write(&path, &bytes))
+            .map_err(|e| errors::to_py(py, e))
+    }
+
+    /// Reads a safetensors file holding the `state_dict` of `nn.Sequential(Linear, ReLU, …,
+    /// Linear)`, optionally with the standardisation tensors (`tinytrain import
+    /// --safetensors`). Raises `OSError`, or `ModelError` naming the first unexpected tensor.
+    #[staticmethod]
+    fn import_safetensors(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        state_dict::read(&path)
+            .map(Self::new)
+            .map_err(|e| errors::to_py(py, e))
+    }
+
+    /// Two models are equal when their widths, weights and statistics have the same bits and
+    /// their column names are the same.
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        let Ok(other) = other.cast::<Model>() else {
+            return false;
+        };
+        let (a, b) = (&self.file, &other.get().file);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        a.net.widths == b.net.widths
+            && bits(&a.net.params) == bits(&b.net.params)
+            && bits(&a.net.stats) == bits(&b.net.stats)
+            && a.input_names == b.input_names
+            && a.output_names == b.output_names
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "tinytrain.Model(widths={:?}, {} parameters)",
+            self.net().widths,
+            self.net().params.len()
+        )
+    }
+
+    /// Pickles as the model-format bytes, so a pickle is as checked as a model file.
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let from_bytes = py.get_type::<Model>().getattr("from_bytes")?;
+        Ok((from_bytes, (self.to_bytes(py)?,)))
+    }
+}

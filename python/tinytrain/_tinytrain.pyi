@@ -1,0 +1,71 @@
+"""Type stubs of the native module (shapes and dtypes in the docstrings of the Rust side)."""
+
+from os import PathLike
+from typing import Any, Literal, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class DataError(ValueError):
+    """A sample holds NaN or an infinity."""
+
+    sample: int
+    field: Literal["input", "target"]
+    index: int
+
+class ModelError(ValueError):
+    """Bytes, a file or tensors that are not a valid tinytrain model."""
+
+class Model:
+    """A trained network: widths, weights and biases, standardisation statistics."""
+
+    @staticmethod
+    def load(path: Union[str, PathLike[str]]) -> Model:
+        """Reads a model file. Raises OSError or ModelError."""
+    def save(self, path: Union[str, PathLike[str]]) -> None:
+        """Writes the model file atomically."""
+    def to_bytes(self) -> bytes:
+        """The model in the device's binary format."""
+    @staticmethod
+    def from_bytes(data: bytes) -> Model:
+        """Reads a model from model-format bytes. Raises ModelError."""
+    def predict(self, X: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """X: float32 (n, n_inputs) -> float32 (n, n_outputs), in the targets' units."""
+    @property
+    def widths(self) -> list[int]:
+        """Layer widths, input first."""
+    @property
+    def n_inputs(self) -> int: ...
+    @property
+    def n_outputs(self) -> int: ...
+    @property
+    def params(self) -> npt.NDArray[np.float32]:
+        """All weights and biases, layer after layer (weights [fan_out, fan_in], biases)."""
+    @property
+    def stats(self) -> npt.NDArray[np.float32]:
+        """Input means, input deviations, target means, target deviations."""
+    def __eq__(self, other: object) -> bool: ...
+    def __reduce__(self) -> Tuple[Any, Tuple[bytes]]: ...
+
+def train(
+    X: npt.NDArray[np.float32],
+    y: npt.NDArray[np.float32],
+    layers: Optional[Sequence[int]] = None,
+    *,
+    optimizer: Literal["sgd", "momentum", "adam"] = "sgd",
+    learning_rate: float = 0.01,
+    batch_size: int = 16,
+    max_epochs: int = 500,
+    patience: int = 20,
+    seed: int = 1,
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+    standardize: bool = True,
+    init: Optional[Literal["he", "xavier", "lecun", "torch"]] = None,
+    divergence_factor: Optional[float] = None,
+    feature_names: Optional[Sequence[str]] = None,
+    target_names: Optional[Sequence[str]] = None,
+) -> Tuple[Model, dict[str, Any]]:
+    """Trains on X float32 (n, d) and y float32 (n,) or (n, k); returns (model, report)."""
