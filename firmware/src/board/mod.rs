@@ -9,6 +9,8 @@
 use embedded_hal::{delay::DelayNs, digital::OutputPin};
 use embedded_storage::nor_flash::NorFlash;
 
+#[cfg(feature = "mps2")]
+pub mod cmsdk_uart;
 #[cfg(any(feature = "mps2", feature = "mps2-an505"))]
 pub mod fpga_led;
 #[cfg(any(feature = "mps2", feature = "mps2-an505", feature = "riscv-virt"))]
@@ -82,4 +84,21 @@ pub trait Counter {
     const UNIT: &'static str;
     /// The count now; it never decreases.
     fn now(&mut self) -> u64;
+}
+
+/// A board with a serial port to a host (a UART), for the link application
+/// ([`crate::link`]): QEMU's MPS2+ boards and the nRF52840-DK.
+pub trait SerialBoard: Board {
+    /// The port.
+    type Serial: embedded_io::Read + embedded_io::ReadReady + embedded_io::Write;
+    /// Its speed, bits per second (8N1).
+    const BAUD: u32;
+    /// Counts of [`Board::Counter`] per second, for the link's timeouts.
+    const COUNTS_PER_SECOND: u64;
+
+    /// The core, as the link's hello names it: `Cortex-M4F`.
+    fn core() -> &'static str;
+
+    /// As [`Board::init`], with the serial port.
+    fn init_serial() -> Option<(Parts<Self>, Self::Serial)>;
 }

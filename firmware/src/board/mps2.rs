@@ -5,15 +5,18 @@
 //!
 //! The model is kept in RAM that survives a software reset ([`RamFlash`]).
 
+use super::cmsdk_uart::CmsdkUart;
 use super::fpga_led::FpgaLed;
 use super::ram_flash::RamFlash;
 use super::systick::{self, Instructions, SpinDelay};
-use super::{Board, Parts};
+use super::{Board, Parts, SerialBoard};
 
 /// System clock of the boards, Hz.
 const CLOCK_HZ: u32 = 25_000_000;
 /// The FPGA I/O block's LED register.
 const FPGAIO_LED: usize = 0x4002_8000;
+/// UART0 of the APB subsystem: QEMU's first `-serial`.
+const UART0: usize = 0x4000_4000;
 /// The System Control Block's `CPUID` register.
 const CPUID: usize = 0xE000_ED00;
 
@@ -28,8 +31,7 @@ impl Board for Mps2 {
     type Flash = RamFlash;
 
     fn name() -> &'static str {
-        // CPUID's part number, bits 4..16.
-        match (cpuid() >> 4) & 0xfff {
+        match part() {
             0xc23 => "QEMU mps2-an385 (Cortex-M3, 25 MHz)",
             0xc24 => "QEMU mps2-an386 (Cortex-M4F, 25 MHz)",
             0xc27 => "QEMU mps2-an500 (Cortex-M7, 25 MHz)",
@@ -50,6 +52,32 @@ impl Board for Mps2 {
     fn reset() -> ! {
         systick::reset()
     }
+}
+
+impl SerialBoard for Mps2 {
+    type Serial = CmsdkUart<UART0>;
+    const BAUD: u32 = 115_200;
+    /// Instructions: one per virtual nanosecond under `-icount shift=0`.
+    const COUNTS_PER_SECOND: u64 = 1_000_000_000;
+
+    fn core() -> &'static str {
+        match part() {
+            0xc23 => "Cortex-M3",
+            0xc24 => "Cortex-M4F",
+            0xc27 => "Cortex-M7",
+            _ => "Cortex-M",
+        }
+    }
+
+    fn init_serial() -> Option<(Parts<Self>, Self::Serial)> {
+        let parts = Self::init()?;
+        Some((parts, CmsdkUart::new(CLOCK_HZ, Self::BAUD)))
+    }
+}
+
+/// `CPUID`'s part number, bits 4..16: `0xc24` for a Cortex-M4.
+fn part() -> u32 {
+    (cpuid() >> 4) & 0xfff
 }
 
 /// The core's `CPUID` word.

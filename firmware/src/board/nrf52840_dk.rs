@@ -1,14 +1,18 @@
-//! Nordic's nRF52840-DK: LED1 (P0.13, lit when low) as status LED, cycles from DWT, and the
-//! model in the top two pages of flash through the flash controller (NVMC).
+//! Nordic's nRF52840-DK: LED1 (P0.13, lit when low) as status LED, cycles from DWT, the
+//! model in the top two pages of flash through the flash controller (NVMC), and UARTE0 on the
+//! J-Link's virtual COM port (P0.06 TXD, P0.08 RXD: `/dev/ttyACM0` on a Linux host).
 
-use super::{Board, Counter, Parts};
+use super::{Board, Counter, Parts, SerialBoard};
 use cortex_m::peripheral::DWT;
 use embedded_hal::digital::{ErrorType, OutputPin};
 use nrf52840_hal::{
-    gpio::{p0, Level, Output, Pin, PushPull},
+    gpio::{p0, Disconnected, Level, Output, Pin, PushPull},
     nvmc::Nvmc,
-    pac, Delay,
+    pac,
+    uarte::{self, Baudrate, Parity, Uarte, UarteRx, UarteTx},
+    Delay,
 };
+use static_cell::ConstStaticCell;
 
 extern "C" {
     static mut __model_flash_start: u8;
@@ -30,25 +34,99 @@ impl Board for Nrf52840Dk {
     }
 
     fn init() -> Option<Parts<Self>> {
-        let mut core = cortex_m::Peripherals::take()?;
-        let device = pac::Peripherals::take()?;
-        core.DCB.enable_trace();
-        core.DWT.enable_cycle_counter();
-        let port0 = p0::Parts::new(device.P0);
-        let led1 = port0.p0_13.into_push_pull_output(Level::High).degrade();
-        Some(Parts {
-            led: ActiveLow(led1),
-            delay: Delay::new(core.SYST),
-            counter: Cycles {
-                last: DWT::cycle_count(),
-                high: 0,
-            },
-            flash: Nvmc::new(device.NVMC, model_flash()),
-        })
+        take().map(|(parts, ..)| parts)
     }
 
     fn reset() -> ! {
         cortex_m::peripheral::SCB::sys_reset()
+    }
+}
+
+/// The pins of the J-Link's virtual COM port.
+struct VcomPins {
+    txd: p0::P0_06<Disconnected>,
+    rxd: p0::P0_08<Disconnected>,
+}
+
+/// The board's parts, and what the serial port is made of.
+fn take() -> Option<(Parts<Nrf52840Dk>, pac::UARTE0, VcomPins)> {
+    let mut core = cortex_m::Peripherals::take()?;
+    let device = pac::Peripherals::take()?;
+    core.DCB.enable_trace();
+    core.DWT.enable_cycle_counter();
+    let port0 = p0::Parts::new(device.P0);
+    let led1 = port0.p0_13.into_push_pull_output(Level::High).degrade();
+    let parts = Parts {
+        led: ActiveLow(led1),
+        delay: Delay::new(core.SYST),
+        counter: Cycles {
+            last: DWT::cycle_count(),
+            high: 0,
+        },
+        flash: Nvmc::new(device.NVMC, model_flash()),
+    };
+    let vcom = VcomPins {
+        txd: port0.p0_06,
+        rxd: port0.p0_08,
+    };
+    Some((parts, device.UARTE0, vcom))
+}
+
+impl SerialBoard for Nrf52840Dk {
+    type Serial = Serial;
+    const BAUD: u32 = 115_200;
+    const COUNTS_PER_SECOND: u64 = 64_000_000;
+
+    fn core() -> &'static str {
+        "Cortex-M4F"
+    }
+
+    fn init_serial() -> Option<(Parts<Self>, Serial)> {
+        /// The UARTE's DMA buffers: EasyDMA reads and writes RAM only, never flash.
+        static TX: ConstStaticCell<[u8; 64]> = ConstStaticCell::new([0; 64]);
+        static RX: ConstStaticCell<[u8; 1]> = ConstStaticCell::new([0; 1]);
+        let (parts, uarte0, vcom) = take()?;
+        let pins = uarte::Pins {
+            txd: vcom.txd.into_push_pull_output(Level::High).degrade(),
+            rxd: vcom.rxd.into_floating_input().degrade(),
+            cts: None,
+            rts: None,
+        };
+        let uarte = Uarte::new(uarte0, pins, Parity::EXCLUDED, Baudrate::BAUD115200);
+        let (tx, rx) = uarte.split(TX.try_take()?, RX.try_take()?).ok()?;
+        Some((parts, Serial { tx, rx }))
+    }
+}
+
+/// UARTE0's two halves as one port.
+pub struct Serial {
+    tx: UarteTx<pac::UARTE0>,
+    rx: UarteRx<pac::UARTE0>,
+}
+
+impl embedded_io::ErrorType for Serial {
+    type Error = uarte::Error;
+}
+
+impl embedded_io::Read for Serial {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, uarte::Error> {
+        self.rx.read(buf)
+    }
+}
+
+impl embedded_io::ReadReady for Serial {
+    fn read_ready(&mut self) -> Result<bool, uarte::Error> {
+        self.rx.read_ready()
+    }
+}
+
+impl embedded_io::Write for Serial {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, uarte::Error> {
+        self.tx.write(buf)
+    }
+
+    fn flush(&mut self) -> Result<(), uarte::Error> {
+        self.tx.flush()
     }
 }
 
