@@ -89,6 +89,8 @@ pub struct Host<P> {
     reports: VecDeque<Report>,
     pending: u16,
     stats: HostStats,
+    /// Bytes read after the last reply, not yet looked at.
+    unread: Vec<u8>,
 }
 
 impl<P: Read + Write> Host<P> {
@@ -106,6 +108,7 @@ impl<P: Read + Write> Host<P> {
             reports: VecDeque::new(),
             pending: 0,
             stats: HostStats::default(),
+            unread: Vec::new(),
         }
     }
 
@@ -188,22 +191,10 @@ impl<P: Read + Write> Host<P> {
     fn wait(&mut self, seq: u32) -> Result<Option<usize>, HostError> {
         let deadline = Instant::now() + self.timeout;
         let mut buf = [0u8; 256];
+        // What came after the last reply comes first.
+        let mut bytes = std::mem::take(&mut self.unread);
         loop {
-            if Instant::now() >= deadline {
-                self.decoder.reset();
-                return Ok(None);
-            }
-            let n = match self.port.read(&mut buf) {
-                Ok(0) => return Err(HostError::Disconnected),
-                Ok(n) => n,
-                Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
-                    continue
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io(e)),
-            };
-            self.stats.bytes_in += n as u64;
-            for (i, &byte) in buf.iter().take(n).enumerate() {
+            for (i, &byte) in bytes.iter().enumerate() {
                 let Some(done) = self.decoder.feed(byte) else {
                     continue;
                 };
@@ -219,21 +210,32 @@ impl<P: Read + Write> Host<P> {
                 if let Reply::Error(DeviceError::NotConfigured) = frame.reply {
                     return Err(HostError::DeviceReset);
                 }
-                if header.ack == seq.wrapping_add(1) {
-                    if let Reply::Nack(_) = frame.reply {
-                        continue;
-                    }
-                    // Bytes after the reply belong to no request of ours: stale.
-                    let _ = i;
+                let nack = matches!(frame.reply, Reply::Nack(_));
+                if header.ack == seq.wrapping_add(1) && !nack {
+                    self.unread = bytes.get(i + 1..).unwrap_or(&[]).to_vec();
                     return Ok(Some(len));
                 }
-                if header.ack == seq {
-                    // A nack: the device still expects this request.
-                    self.decoder.reset();
+                if header.ack == seq && nack {
+                    // The device still expects this request: send it again now.
+                    self.unread = bytes.get(i + 1..).unwrap_or(&[]).to_vec();
                     return Ok(None);
                 }
-                // A reply to an earlier request, sent again: ignore it.
+                // A reply to an earlier request sent again, or a stale nack: ignore it.
             }
+            if Instant::now() >= deadline {
+                self.decoder.reset();
+                return Ok(None);
+            }
+            let n = match self.port.read(&mut buf) {
+                Ok(0) => return Err(HostError::Disconnected),
+                Ok(n) => n,
+                Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => 0,
+                Err(e) if e.kind() == ErrorKind::Interrupted => 0,
+                Err(e) => return Err(io(e)),
+            };
+            self.stats.bytes_in += n as u64;
+            bytes.clear();
+            bytes.extend_from_slice(buf.get(..n).unwrap_or(&[]));
         }
     }
 }
