@@ -426,7 +426,7 @@ pub const fn transposed_len(fan_in: usize, chunk: usize) -> usize {
 /// `relu'(x) = 1 if x > 0 else 0` (`x` is the previous layer's ReLU output, +0 or positive,
 /// needed no more once the weight gradients are added).
 ///
-/// Several inputs are taken at a time — [`SPAN`] for one sample, four for a narrow chunk, two
+/// Several inputs are taken at a time — sixteen for one sample, four for a narrow chunk, two
 /// for a wide one — so that each error `dy[o]` is loaded once for all of them.
 ///
 /// `C = 0` does not compile.

@@ -46,6 +46,8 @@
 //! # Ok::<(), tinytrain_core::Error>(())
 //! ```
 #![cfg_attr(not(test), no_std)]
+// docs.rs (`--cfg docsrs`, nightly) marks what each cargo feature adds.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     test,
     allow(

@@ -8,7 +8,7 @@
 //! 3. evaluate the test set once and compare with the baseline: the network must be
 //!    [`FACTOR`] times better —
 //!
-//! then saves the model to flash, power-loss safe, and resets: the next [`boot`] loads it back
+//! then saves the model to flash, power-loss safe, and resets: the next [`boot()`] loads it back
 //! and checks it bit for bit instead of training again.
 //!
 //! Every step is a typed [`Line`] handed to a [`Log`]. The firmware prints lines with `defmt`,

@@ -1,5 +1,5 @@
 //! The demo's steps — split, baseline, train, test — and the memory they run in; the same code
-//! on every platform. [`crate::boot`] puts them together with the model's flash storage.
+//! on every platform. [`crate::boot()`] puts them together with the model's flash storage.
 
 use crate::boot::RECORD_LEN;
 use crate::data::SAMPLES;

@@ -200,7 +200,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     write_with(path, bytes, |_| {})
 }
 
-/// [`write`], calling `after` once each [`Step`] is done.
+/// [`write()`], calling `after` once each [`Step`] is done.
 pub fn write_with(path: &Path, bytes: &[u8], mut after: impl FnMut(Step)) -> Result<()> {
     let failed = |source: io::Error| Error::Write {
         path: path.to_owned(),

@@ -71,6 +71,8 @@
 //! [`MAX_VALUES`] values, a `Chunk` up to [`MAX_CHUNK`] bytes. The device keeps one frame being
 //! read, the last reply and a queue of reports: about 1 KiB of RAM with a queue of 16.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
+// docs.rs (`--cfg docsrs`, nightly) marks what each cargo feature adds.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     test,
     allow(
@@ -84,6 +86,7 @@
 pub mod device;
 pub mod frame;
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod host;
 pub mod message;
 

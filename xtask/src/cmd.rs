@@ -103,3 +103,29 @@ pub fn output_quietly(command: &mut Command) -> Result<String, Error> {
         })
     }
 }
+
+/// Echoes `command`, runs it with its standard output inherited, checks that it succeeded and
+/// returns what it wrote to its standard error (shown as well, once it ended): for tools that
+/// warn there.
+pub fn errors(command: &mut Command) -> Result<String, Error> {
+    println!("$ {}", line(command));
+    let text = line(command);
+    let out = command
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| Error::Failed {
+            command: text.clone(),
+            reason: e.to_string(),
+        })?;
+    let errors = String::from_utf8_lossy(&out.stderr).into_owned();
+    eprint!("{errors}");
+    if out.status.success() {
+        Ok(errors)
+    } else {
+        Err(Error::Failed {
+            command: text,
+            reason: out.status.to_string(),
+        })
+    }
+}

@@ -6,7 +6,7 @@
 //! - [`tools`]: where QEMU, the binutils and flip-link come from: the machine's, or fetched into
 //!   the project's build directory;
 //! - [`debian`]: Debian packages downloaded and unpacked there, never installed;
-//! - [`bench`]: the benchmarks' figures — on the emulated Cortex-M4F, the demo's size, the host;
+//! - [`mod@bench`]: the benchmarks' figures — on the emulated Cortex-M4F, the demo's size, the host;
 //! - [`profile`]: instructions per training sample by function, from a trace under QEMU;
 //! - [`python`]: the Python package's environment, wheel and tests;
 //! - [`symbols`]: what a firmware's addresses are, and the calls that can panic;

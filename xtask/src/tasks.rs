@@ -48,6 +48,8 @@ pub fn test() -> Result<ExitCode, Error> {
         "-D",
         "warnings",
     ]))?;
+    docs()?;
+    packages()?;
     // Each board's code once (the MPS2 boards share theirs).
     for board in BOARDS.iter().filter(|b| is_first_of_its_feature(b)) {
         cmd::run(
@@ -89,6 +91,48 @@ pub fn test() -> Result<ExitCode, Error> {
     );
     cmd::run(firmware::root_cargo().args(["test", "--workspace"]))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The crates published on crates.io: they package and build from their `.crate` files alone.
+const PUBLISHED: [&str; 2] = ["tinytrain-core", "tinytrain-wire"];
+
+/// `cargo doc` without a warning: the published crates with every feature (as docs.rs builds
+/// them), the rest as they build.
+fn docs() -> Result<(), Error> {
+    let mut published = firmware::root_cargo();
+    published.args(["doc", "--no-deps", "--all-features"]);
+    let mut rest = firmware::root_cargo();
+    rest.args(["doc", "--no-deps", "--workspace"]);
+    for name in PUBLISHED {
+        published.args(["-p", name]);
+        rest.args(["--exclude", name]);
+    }
+    for command in [&mut published, &mut rest] {
+        cmd::run(command.env("RUSTDOCFLAGS", "-D warnings"))?;
+    }
+    Ok(())
+}
+
+/// `cargo publish --dry-run` of the published crates, which must not warn (the one warning a dry
+/// run always gives, that it does not upload, aside). Uncommitted changes are packaged too.
+fn packages() -> Result<(), Error> {
+    let mut publish = firmware::root_cargo();
+    publish.args(["publish", "--dry-run", "--allow-dirty"]);
+    for name in PUBLISHED {
+        publish.args(["-p", name]);
+    }
+    let log = cmd::errors(&mut publish)?;
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("warning:") && !l.contains("aborting upload due to dry run"))
+        .collect();
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Failed {
+        command: cmd::line(&publish),
+        reason: format!("it warns:\n{}", warnings.join("\n")),
+    })
 }
 
 /// Whether `board` is the first of [`BOARDS`] with its feature (and so its code).
