@@ -1,6 +1,7 @@
 //! The demo on any [`Board`]: one boot of [`tinytrain_demo::boot`]. A boot that saved a model
 //! resets the device, and the next boot loads it back. The LED is lit while training, toggles
-//! every epoch, blinks on failure.
+//! every epoch, blinks on failure. Without a debugger to report to, the LED keeps showing the
+//! verdict: lit for success, blinking for failure.
 
 use crate::board::{Board, Counter, Parts};
 use crate::{cost, device_log::DeviceLog, handover, stack::Stack};
@@ -27,7 +28,7 @@ const FAILURE_BLINKS: u32 = 5;
 /// a model; otherwise returns whether the demo succeeded.
 pub fn run<B: Board>() -> bool {
     let stack = Stack::paint();
-    defmt::println!("board: {=str}", B::name());
+    defmt::info!("board: {=str}", B::name());
     let Some(Parts {
         mut led,
         mut delay,
@@ -49,6 +50,7 @@ pub fn run<B: Board>() -> bool {
             return false;
         }
     };
+    defmt::debug!("flash: two model slots of {=u32} B", SLOT_SIZE);
 
     let mut log = DeviceLog::new(&mut led, counter);
     let next = match tinytrain_demo::boot(storage, &mut store, handover::take(), POLICY, &mut log) {
@@ -72,14 +74,30 @@ pub fn run<B: Board>() -> bool {
             defmt::flush();
             B::reset()
         }
-        Next::Exit(true) => {
-            let _ = led.set_low();
-            true
+        Next::Exit(success) => {
+            if !B::debugger_attached() {
+                show_forever(success, &mut led, &mut delay)
+            }
+            if success {
+                let _ = led.set_low();
+            } else {
+                blink(&mut led, &mut delay);
+            }
+            success
         }
-        Next::Exit(false) => {
-            blink(&mut led, &mut delay);
-            false
-        }
+    }
+}
+
+/// The verdict on the LED, on a board without a debugger to report to: success lights it,
+/// failure blinks it; the core sleeps between blinks.
+fn show_forever(success: bool, led: &mut impl OutputPin, delay: &mut impl DelayNs) -> ! {
+    if success {
+        let _ = led.set_high();
+        crate::sleep()
+    }
+    loop {
+        blink(led, delay);
+        delay.delay_ms(1000);
     }
 }
 

@@ -8,7 +8,7 @@ pub fn training(work: u64, unit: &str, outcome: &Outcome) {
     // In `f32`, rounded to the nearest unit: a 64-bit integer division would link 0.9 KB of
     // library code for this one line.
     let per_sample = (work as f32 / outcome.trained_samples.max(1) as f32 + 0.5) as u32;
-    defmt::println!(
+    defmt::info!(
         "cost: training ran {=u64} {=str} for {=u64} samples ({=u32} epochs): {=u32} {=str} per \
          training sample (forward, backward, update; validation passes included)",
         work,
@@ -45,7 +45,7 @@ const _: () = assert!(
 
 /// Static RAM, from the core's `const fn` sizes (the same numbers the storage was declared with).
 pub fn ram() {
-    defmt::println!(
+    defmt::info!(
         "cost: static RAM for the MLP: weights {=usize} B, gradients {=usize} B, optimizer state \
          {=usize} B, best-weights copy {=usize} B, activations and errors {=usize} B, scaling \
          {=usize} B, sample order {=usize} B; linear baseline {=usize} B; flash buffers \
@@ -61,7 +61,7 @@ pub fn ram() {
         FLASH,
         core::mem::size_of::<Storage>()
     );
-    defmt::println!(
+    defmt::info!(
         "cost: data set: {=usize} samples, {=usize} B in flash",
         data::SAMPLES,
         2 * data::SAMPLES * WORD
@@ -70,5 +70,5 @@ pub fn ram() {
 
 /// The deepest the stack went.
 pub fn stack(peak: usize, size: usize) {
-    defmt::println!("cost: peak stack {=usize} B (of {=usize} B)", peak, size);
+    defmt::info!("cost: peak stack {=usize} B (of {=usize} B)", peak, size);
 }

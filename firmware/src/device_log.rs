@@ -1,10 +1,11 @@
-//! The demo's lines over defmt; the status LED toggles every epoch and the counter times training.
+//! The demo's lines over defmt at `info` level, the LED's state at `debug`; the status LED
+//! toggles every epoch and the counter times training.
 
 use crate::board::Counter;
 use embedded_hal::digital::OutputPin;
 use tinytrain_demo::{Line, Log};
 
-/// Prints lines with `defmt::println!` and watches them: training runs from the `Training`
+/// Logs lines with `defmt::info!` and watches them: training runs from the `Training`
 /// line to the `Stopped` line, and each `Epoch` line toggles the LED.
 pub struct DeviceLog<'a, L, C> {
     led: &'a mut L,
@@ -39,12 +40,14 @@ impl<L: OutputPin, C: Counter> Log for DeviceLog<'_, L, C> {
         if let Line::Stopped { .. } = line {
             self.training = self.counter.now().saturating_sub(self.started);
         }
-        defmt::println!("{}", line);
+        defmt::info!("{}", line);
         match line {
             Line::Training { .. } => self.started = self.counter.now(),
-            Line::Epoch { .. } => {
+            Line::Epoch { epoch, .. } => {
                 self.lit = !self.lit;
                 let _ = self.led.set_state(self.lit.into());
+                // Values at hand only: a level left out then costs no code at all.
+                defmt::debug!("epoch {=u32}: LED {=bool}", epoch, self.lit);
             }
             _ => {}
         }

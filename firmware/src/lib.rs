@@ -51,16 +51,39 @@ use defmt_rtt as _;
 #[cfg(feature = "qemu")]
 use defmt_semihosting as _;
 
-/// Ends the program; a semihosting host (QEMU, `probe-rs run`) exits with 0 or 1.
+/// Ends the program. With a debugger attached (`probe-rs run`) or under QEMU, a semihosting exit
+/// with 0 or 1; a board running on its own sleeps instead (a semihosting call without a debugger
+/// is a breakpoint that locks the core up).
 pub fn exit(success: bool) -> ! {
-    semihosting::process::exit(if success { 0 } else { 1 })
+    use board::Board;
+    if board::Selected::debugger_attached() {
+        semihosting::process::exit(if success { 0 } else { 1 })
+    }
+    sleep()
 }
 
+/// Sleeps until the next reset.
+pub fn sleep() -> ! {
+    loop {
+        #[cfg(target_arch = "arm")]
+        cortex_m::asm::wfi();
+        #[cfg(target_arch = "riscv32")]
+        riscv::asm::wfi();
+    }
+}
+
+/// Logs the panic's message and location, and ends the run as a failure.
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    // A message without arguments is logged as it is. One with arguments would need core::fmt
+    // on the device (2.6 KB of flash, as panic-probe's `print-defmt` links) to be formatted:
+    // its location points at it instead.
+    let message = info.message().as_str().unwrap_or("(a formatted message)");
     match info.location() {
-        Some(at) => defmt::error!("panicked at {=str}:{=u32}", at.file(), at.line()),
-        None => defmt::error!("panicked"),
+        Some(at) => {
+            defmt::error!("panicked at {=str}:{=u32}: {=str}", at.file(), at.line(), message)
+        }
+        None => defmt::error!("panicked: {=str}", message),
     }
     exit(false)
 }

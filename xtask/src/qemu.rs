@@ -112,7 +112,8 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Runs `elf` on `machine`, calling `on_line` with every decoded log line, and returns QEMU's
-/// exit code. Lines logged with a level start with it (`ERROR the demo failed: …`).
+/// exit code. Lines logged with a level other than `info` start with it (`ERROR the demo
+/// failed: …`).
 pub fn run(
     machine: &Machine,
     elf: &Path,
@@ -183,12 +184,15 @@ fn drain(decoder: &mut dyn StreamDecoder, on_line: &mut impl FnMut(&str)) -> Res
     }
 }
 
-/// A frame as one line: the message, after its level if it has one.
+/// A frame as one line: the message, after its level unless it is `info` (the firmware's
+/// story) or has none (`println!`): `WARN …`, `DEBUG …`.
 fn text(frame: &Frame<'_>) -> String {
     let message = frame.display_message().to_string();
     match frame.level() {
-        Some(level) => format!("{} {message}", level.as_str().to_uppercase()),
-        None => message,
+        Some(level) if level.as_str() != "info" => {
+            format!("{} {message}", level.as_str().to_uppercase())
+        }
+        _ => message,
     }
 }
 

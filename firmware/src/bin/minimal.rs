@@ -30,7 +30,7 @@ fn train(storage: &mut Storage) -> Result<f32, Error> {
     let data = data::dataset()?;
     let mut trainer = storage.trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
     let report = trainer.fit(|_| {})?;
-    defmt::println!("trained {=u32} epochs", report.epochs_run);
+    defmt::info!("trained {=u32} epochs", report.epochs_run);
     test_mse(&trainer.finish())
 }
 
@@ -42,7 +42,7 @@ fn main() -> ! {
     };
     let learned = match train(storage) {
         Ok(mse) => {
-            defmt::println!("test MSE {=f32}", mse);
+            defmt::info!("test MSE {=f32}", mse);
             mse < GOOD_ENOUGH
         }
         Err(e) => {

@@ -64,6 +64,12 @@ pub trait Board: Sized {
     /// Resets the device as a software reset does: RAM outside the program's sections and the
     /// model's flash keep their contents.
     fn reset() -> !;
+
+    /// Whether a debugger serves semihosting calls (QEMU always does). Without one, a
+    /// semihosting call is a breakpoint that locks the core up: the run ends without it.
+    fn debugger_attached() -> bool {
+        true
+    }
 }
 
 /// The parts of board `B` the app uses.

@@ -40,6 +40,12 @@ impl Board for Nrf52840Dk {
     fn reset() -> ! {
         cortex_m::peripheral::SCB::sys_reset()
     }
+
+    /// `C_DEBUGEN` in the Debug Halting Control and Status Register: a probe (`probe-rs run`)
+    /// sets it when it connects, and it stays set until the next power-on reset.
+    fn debugger_attached() -> bool {
+        cortex_m::peripheral::DCB::is_debugger_attached()
+    }
 }
 
 /// The pins of the J-Link's virtual COM port.
