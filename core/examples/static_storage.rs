@@ -4,6 +4,10 @@
 //!
 //! `cargo run -p tinytrain-core --example static_storage`
 
+// The data set is computed by `const fn`s, which index arrays in a loop bounded by their length
+// (iterators are not `const`).
+#![allow(clippy::indexing_slicing)]
+
 use static_cell::ConstStaticCell;
 use std::process::ExitCode;
 use tinytrain_core::fixed::{Architecture, TrainStorage};

@@ -110,7 +110,7 @@ pub struct Stored {
 ///
 /// The store owns the flash driver; [`ModelStore::flash`] lends it back and
 /// [`ModelStore::release`] returns it. Every method takes a caller-provided byte buffer of at
-/// least [`ModelStore::buffer_len`] bytes, so nothing is allocated.
+/// least [`ModelStore::record_len`] bytes, so nothing is allocated.
 #[derive(Debug)]
 pub struct ModelStore<F> {
     flash: F,
