@@ -81,7 +81,12 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let message = info.message().as_str().unwrap_or("(a formatted message)");
     match info.location() {
         Some(at) => {
-            defmt::error!("panicked at {=str}:{=u32}: {=str}", at.file(), at.line(), message)
+            defmt::error!(
+                "panicked at {=str}:{=u32}: {=str}",
+                at.file(),
+                at.line(),
+                message
+            )
         }
         None => defmt::error!("panicked: {=str}", message),
     }
