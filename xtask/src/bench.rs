@@ -14,6 +14,7 @@
 use crate::cmd::{self, Error};
 use crate::firmware::{self, Board, BENCH, DEMO, EMULATED, MINIMAL, MPS2_AN386};
 use crate::setup;
+use crate::symbols::Elf;
 use std::path::{Path, PathBuf};
 
 /// The networks of both benchmarks.
@@ -185,18 +186,20 @@ fn footprint(board: Board, bin: &str) -> Result<Footprint, Error> {
         per_sample = per_sample.max(training_per_sample(line).unwrap_or(0));
     })?;
     expect_success(&elf, code)?;
-    let binutils = board.binutils();
-    let sections = cmd::output(binutils.command("size")?.arg("-A").arg(&elf))?;
-    let symbols = cmd::output(binutils.command("nm")?.args(["-S", "-C"]).arg(&elf))?;
-    let section = |name| section_size(&sections, name).unwrap_or(0);
+    let file = Elf::read(&elf)?;
+    let section = |name| file.section_size(name).map(|size| size as usize);
+    let symbol = |name| {
+        file.symbol(name)
+            .map(|s| s.map_or(0, |symbol| symbol.size as usize))
+    };
     Ok(Footprint {
-        text: section(".text"),
-        rodata: section(".rodata"),
-        data: section(".data"),
-        bss: section(".bss"),
-        vectors: section(".vector_table"),
-        data_set: symbol_size(&symbols, "tinytrain_demo::data::INPUTS").unwrap_or(0)
-            + symbol_size(&symbols, "tinytrain_demo::data::TARGETS").unwrap_or(0),
+        text: section(".text")?,
+        rodata: section(".rodata")?,
+        data: section(".data")?,
+        bss: section(".bss")?,
+        vectors: section(".vector_table")?,
+        data_set: symbol("tinytrain_demo::data::INPUTS")?
+            + symbol("tinytrain_demo::data::TARGETS")?,
         peak,
         per_sample,
     })
@@ -314,25 +317,6 @@ fn peak_stack(line: &str) -> Option<usize> {
         .ok()
 }
 
-/// A section's size in `size -A` output.
-fn section_size(sections: &str, name: &str) -> Option<usize> {
-    sections.lines().find_map(|line| {
-        let mut fields = line.split_whitespace();
-        (fields.next()? == name).then(|| fields.next()?.parse().ok())?
-    })
-}
-
-/// A symbol's size in `nm -S -C` output (hexadecimal).
-fn symbol_size(symbols: &str, name: &str) -> Option<usize> {
-    symbols.lines().find_map(|line| {
-        let fields: Vec<&str> = line.splitn(4, ' ').collect();
-        match fields.as_slice() {
-            [_, size, _, symbol] if *symbol == name => usize::from_str_radix(size, 16).ok(),
-            _ => None,
-        }
-    })
-}
-
 /// Samples per second from criterion's median time of one iteration (16 samples).
 fn throughput(dir: &Path, group: &str, id: &str, net: &str) -> Result<f64, Error> {
     let path = dir
@@ -384,9 +368,6 @@ mod tests {
             Some(3260)
         );
         assert_eq!(peak_stack("cost: data set: 256 samples"), None);
-        let sections = "section   size  addr\n.text   52704  1024\n.rodata  4636  69672\n";
-        assert_eq!(section_size(sections, ".text"), Some(52704));
-        assert_eq!(section_size(sections, ".bss"), None);
         let cost = "cost: training ran 76987000 instructions for 17248 samples (112 epochs): \
                     4464 instructions per training sample (forward, backward, update)";
         assert_eq!(training_per_sample(cost), Some(4464));
@@ -397,11 +378,6 @@ mod tests {
         assert_eq!(
             bench_row("| --- | --- | --- | --- | --- |", "1-16-16-1", "4"),
             None
-        );
-        let symbols = "0000dc44 00000400 r tinytrain_demo::data::INPUTS\n";
-        assert_eq!(
-            symbol_size(symbols, "tinytrain_demo::data::INPUTS"),
-            Some(1024)
         );
     }
 

@@ -9,7 +9,9 @@
 //! - [`mod@bench`]: the benchmarks' figures — on the emulated Cortex-M4F, the demo's size, the host;
 //! - [`profile`]: instructions per training sample by function, from a trace under QEMU;
 //! - [`python`]: the Python package's environment, wheel and tests;
-//! - [`symbols`]: what a firmware's addresses are, and the calls that can panic;
+//! - [`symbols`]: a firmware ELF's sections, symbols and inlined functions, and the calls that
+//!   can panic;
+//! - [`template`]: the firmware template, built outside the repository and run under QEMU;
 //! - [`cmd`]: running a tool, echoing it, and the errors of all of the above.
 
 pub mod bench;
@@ -21,6 +23,7 @@ pub mod python;
 pub mod qemu;
 pub mod setup;
 pub mod symbols;
+pub mod template;
 pub mod tools;
 
 pub use cmd::Error;

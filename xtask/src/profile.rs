@@ -4,13 +4,15 @@
 //! The firmware's `profile` binary trains each benchmark network a few mini-batches between two
 //! marker functions. QEMU writes every executed instruction's address to a trace; the
 //! instructions between the marks are counted per address, and each address is named by its
-//! chain of inlined functions (`arm-none-eabi-addr2line -i`): the innermost one that is a part
+//! chain of inlined functions (the ELF's debug information, [`Elf::chains`]): the innermost one
+//! that is a part
 //! of [`PARTS`] takes it, the rest is [`REST`].
 
 use crate::bench::{expect_success, NETWORKS};
-use crate::cmd::{self, Error};
+use crate::cmd::Error;
 use crate::firmware::{self, MPS2_AN386, PROFILE};
-use crate::{qemu, setup, symbols};
+use crate::symbols::Elf;
+use crate::{qemu, setup};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -44,9 +46,9 @@ pub fn profile() -> Result<(), Error> {
     setup::all()?;
     let board = MPS2_AN386;
     let elf = board.build(PROFILE)?;
-    let symbols = cmd::output(board.binutils().command("nm")?.arg("-C").arg(&elf))?;
-    let marks = [START, STOP].map(|name| symbols::address(&symbols, name));
-    let [Some(start), Some(stop)] = marks else {
+    let file = Elf::read(&elf)?;
+    let marks = [START, STOP].map(|name| file.symbol(name));
+    let [Ok(Some(start)), Ok(Some(stop))] = marks.map(|m| m.map(|s| s.map(|s| s.address))) else {
         return Err(missing(&elf, "the profile's marker functions"));
     };
     let trace = firmware::dir().join("target").join("profile.trace");
@@ -67,7 +69,7 @@ pub fn profile() -> Result<(), Error> {
     if segments.len() != NETWORKS.len() || samples.len() != NETWORKS.len() {
         return Err(missing(&elf, "one profiled segment per network"));
     }
-    let names = parts(&elf, segments.iter().flat_map(HashMap::keys))?;
+    let names = parts(&file, segments.iter().flat_map(HashMap::keys))?;
     print_table(&segments, &names, &samples, &macs);
     Ok(())
 }
@@ -157,10 +159,10 @@ fn traced_address(line: &str) -> Option<u32> {
 /// Each address's part (an index into [`PARTS`]; none for the rest): the innermost function of
 /// its chain of inlined functions that is one of them.
 fn parts<'a>(
-    elf: &Path,
+    elf: &Elf,
     addresses: impl Iterator<Item = &'a u32>,
 ) -> Result<HashMap<u32, usize>, Error> {
-    let chains = symbols::chains(MPS2_AN386.binutils(), elf, addresses.copied())?;
+    let chains = elf.chains(addresses.copied())?;
     let parts = chains.into_iter().filter_map(|(address, chain)| {
         let part = chain.iter().find_map(|function| part_of(function))?;
         Some((address, part))

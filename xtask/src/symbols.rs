@@ -1,13 +1,13 @@
-//! What a firmware ELF's addresses are: symbols (`nm`), chains of inlined functions
-//! (`addr2line -i`), and the calls that can panic (`objdump`), with the binutils of the ELF's
-//! architecture (Arm or RISC-V).
+//! What a firmware ELF holds: its sections' and symbols' sizes and addresses (read with the
+//! `object` crate), the chain of inlined functions at an address (its DWARF line and inlining
+//! information, read with `addr2line`), and the calls that can panic (found in `objdump`'s
+//! disassembly of the ELF's architecture, Arm or RISC-V: the one binutils program still run).
 
 use crate::cmd::{self, Error};
 use crate::tools::Binutils;
+use object::{Object, ObjectSection, ObjectSymbol};
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::Path;
-use std::process::Stdio;
+use std::path::{Path, PathBuf};
 
 /// The crates that must have no panicking path: the training core and the demo's story.
 pub const PANIC_FREE: [&str; 2] = ["tinytrain_core::", "tinytrain_demo::"];
@@ -21,63 +21,91 @@ const PANICS: [&str; 5] = [
     "core::result::unwrap_failed",
 ];
 
-/// A symbol's address in `nm -C` output (`000035ac t name`), without the Thumb bit.
-pub fn address(symbols: &str, name: &str) -> Option<u32> {
-    symbols.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        match fields[..] {
-            [address, _, symbol] if symbol == name => {
-                u32::from_str_radix(address, 16).ok().map(|a| a & !1)
-            }
-            _ => None,
-        }
-    })
+/// A firmware ELF, read whole.
+#[derive(Debug)]
+pub struct Elf {
+    path: PathBuf,
+    bytes: Vec<u8>,
 }
 
-/// Each address's chain of functions, innermost (inlined) first.
-pub fn chains(
-    binutils: Binutils,
-    elf: &Path,
-    addresses: impl Iterator<Item = u32>,
-) -> Result<HashMap<u32, Vec<String>>, Error> {
-    let failed = |e: std::io::Error| Error::Failed {
-        command: format!("{}addr2line -e {}", binutils.prefix, elf.display()),
-        reason: e.to_string(),
-    };
-    let mut child = binutils
-        .command("addr2line")?
-        .args(["-a", "-i", "-f", "-C", "-e"])
-        .arg(elf)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(failed)?;
-    let input: String = addresses.map(|a| format!("{a:#x}\n")).collect();
-    let stdin = child.stdin.take();
-    // Written on a thread: addr2line's output could fill its pipe before the input ends.
-    let writer = std::thread::spawn(move || stdin.map(|mut s| s.write_all(input.as_bytes())));
-    let output = child.wait_with_output().map_err(failed)?;
-    let _ = writer.join();
-    Ok(parse_chains(&String::from_utf8_lossy(&output.stdout)))
+/// A symbol's address (without the Thumb bit) and size, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Symbol {
+    /// Where it starts.
+    pub address: u32,
+    /// How many bytes it spans.
+    pub size: u64,
 }
 
-/// Parses `addr2line -a -i -f` output: an address line, then a function line and a location
-/// line per inlined frame, innermost first.
-fn parse_chains(output: &str) -> HashMap<u32, Vec<String>> {
-    let mut chains: HashMap<u32, Vec<String>> = HashMap::new();
-    let mut address = None;
-    let mut lines = output.lines();
-    while let Some(line) = lines.next() {
-        if let Some(hex) = line.strip_prefix("0x") {
-            address = u32::from_str_radix(hex, 16).ok();
-            continue;
-        }
-        let _location = lines.next();
-        if let Some(at) = address {
-            chains.entry(at).or_default().push(line.to_owned());
-        }
+impl Elf {
+    /// Reads the ELF at `path`.
+    pub fn read(path: &Path) -> Result<Self, Error> {
+        let bytes = std::fs::read(path).map_err(|e| failed(path, e))?;
+        let elf = Self {
+            path: path.to_owned(),
+            bytes,
+        };
+        elf.file()?;
+        Ok(elf)
     }
-    chains
+
+    fn file(&self) -> Result<object::File<'_>, Error> {
+        object::File::parse(&*self.bytes).map_err(|e| failed(&self.path, e))
+    }
+
+    /// The size of the section `name` (`.text`), in bytes; 0 if it has none.
+    pub fn section_size(&self, name: &str) -> Result<u64, Error> {
+        Ok(self
+            .file()?
+            .section_by_name(name)
+            .map_or(0, |section| section.size()))
+    }
+
+    /// The symbol whose demangled name, without its hash, is `name`
+    /// (`tinytrain_demo::data::INPUTS`).
+    pub fn symbol(&self, name: &str) -> Result<Option<Symbol>, Error> {
+        let file = self.file()?;
+        let found = file.symbols().find(|s| {
+            s.name()
+                .is_ok_and(|raw| format!("{:#}", rustc_demangle::demangle(raw)) == name)
+        });
+        Ok(found.map(|s| Symbol {
+            address: (s.address() & !1) as u32,
+            size: s.size(),
+        }))
+    }
+
+    /// Each address's chain of functions, innermost (inlined) first; `??` where the debug
+    /// information names none.
+    pub fn chains(
+        &self,
+        addresses: impl Iterator<Item = u32>,
+    ) -> Result<HashMap<u32, Vec<String>>, Error> {
+        let loader = addr2line::Loader::new(&self.path).map_err(|e| failed(&self.path, e))?;
+        let mut chains = HashMap::new();
+        for address in addresses {
+            let mut chain = Vec::new();
+            let mut frames = loader
+                .find_frames(u64::from(address))
+                .map_err(|e| failed(&self.path, e))?;
+            while let Some(frame) = frames.next().map_err(|e| failed(&self.path, e))? {
+                let name = frame.function.as_ref().and_then(|f| f.demangle().ok());
+                chain.push(name.map_or_else(|| "??".to_owned(), |n| n.into_owned()));
+            }
+            if chain.is_empty() {
+                chain.push("??".to_owned());
+            }
+            chains.insert(address, chain);
+        }
+        Ok(chains)
+    }
+}
+
+fn failed(elf: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Failed {
+        command: format!("reading {}", elf.display()),
+        reason: e.to_string(),
+    }
 }
 
 /// The calls in `elf` that can panic from code of [`PANIC_FREE`] crates (inlined anywhere):
@@ -94,7 +122,7 @@ pub fn panicking_calls(binutils: Binutils, elf: &Path) -> Result<Vec<Vec<String>
             .arg(elf),
     )?;
     let calls = listing.lines().filter_map(panicking_call);
-    let chains = chains(binutils, elf, calls)?;
+    let chains = Elf::read(elf)?.chains(calls)?;
     let mut found: Vec<Vec<String>> = chains
         .into_values()
         .filter(|chain| is_theirs(chain))
@@ -109,10 +137,27 @@ fn is_theirs(chain: &[String]) -> bool {
     let mut callers = chain
         .iter()
         .map(|f| f.trim_start_matches('<'))
-        .filter(|f| !f.starts_with("core::"));
+        .filter(|f| !is_core_library(f));
     callers
         .next()
         .is_some_and(|f| PANIC_FREE.iter().any(|c| f.starts_with(c)))
+}
+
+/// Whether a function (its leading `<` trimmed) is the `core` library's: a path in it, or a
+/// method of a slice, an array or a primitive type, which the v0 mangling names by its type
+/// alone (`<[T]>::chunks_exact`, `<usize>::saturating_add`).
+fn is_core_library(function: &str) -> bool {
+    const PRIMITIVES: [&str; 15] = [
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f32", "f64", "str",
+    ];
+    function.starts_with("core::")
+        || function.starts_with('[')
+        || PRIMITIVES.iter().any(|p| {
+            function
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with(">::"))
+        })
 }
 
 /// The address of a call (or tail call) to a panicking function on one line of `objdump -d`
@@ -136,26 +181,32 @@ fn panicking_call(line: &str) -> Option<u32> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn markers_are_found_without_the_thumb_bit() {
-        let symbols = "000035ad t tinytrain_firmware::bench::profile_start\n00000400 T Reset\n";
-        let start = address(symbols, "tinytrain_firmware::bench::profile_start");
-        assert_eq!(start, Some(0x35ac));
-        assert_eq!(address(symbols, "main"), None);
+    /// A function of this test binary, for the ELF reader to find.
+    #[inline(never)]
+    fn marker() -> u32 {
+        std::hint::black_box(42)
     }
 
     #[test]
-    fn chains_list_the_inlined_functions_innermost_first() {
-        let output = "0x000016b4\ntinytrain_core::dense::mul_add\n/core/src/dense.rs:460\n\
-                      tinytrain_core::dense::forward<4>\n/core/src/dense.rs:48\n\
-                      0x000035b0\n??\n??:0\n";
-        let chains = parse_chains(output);
-        let forward = [
-            "tinytrain_core::dense::mul_add",
-            "tinytrain_core::dense::forward<4>",
-        ];
-        assert_eq!(chains[&0x16b4], forward);
-        assert_eq!(chains[&0x35b0], ["??"]);
+    fn symbols_sections_and_chains_are_read_from_an_elf() {
+        assert_eq!(marker(), 42);
+        let elf = Elf::read(&std::env::current_exe().unwrap()).unwrap();
+        let name = "xtask::symbols::tests::marker";
+        let symbol = elf.symbol(name).unwrap().expect("the marker's symbol");
+        assert!(symbol.size > 0, "{symbol:?}");
+        assert_eq!(
+            elf.symbol("xtask::symbols::tests::no_such_function")
+                .unwrap(),
+            None
+        );
+        assert!(elf.section_size(".text").unwrap() > u64::from(symbol.size as u32));
+        assert_eq!(elf.section_size(".no_such_section").unwrap(), 0);
+        let chains = elf.chains([symbol.address].into_iter()).unwrap();
+        assert_eq!(
+            chains[&symbol.address].last().map(String::as_str),
+            Some(name)
+        );
+        assert!(Elf::read(Path::new("Cargo.toml")).is_err(), "not an ELF");
     }
 
     #[test]
@@ -171,6 +222,17 @@ mod tests {
             "tinytrain_core::slots::ModelStore<F>::write",
         ];
         assert!(!is_theirs(&chain(&driver)), "the flash driver's own panic");
+        let v0 = [
+            "<[T]>::chunks_exact",
+            "<usize>::saturating_add",
+            "tinytrain_core::mlp::forward",
+        ];
+        assert!(
+            is_theirs(&chain(&v0)),
+            "methods of slices and primitives are core's"
+        );
+        let user = ["<usize_like::Thing>::get", "tinytrain_core::mlp::forward"];
+        assert!(!is_theirs(&chain(&user)));
         let firmware = ["tinytrain_firmware::app::run"];
         assert!(!is_theirs(&chain(&firmware)));
     }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use xtask::firmware::{self, Board, BOARDS, DEMO, MINIMAL, MPS2_AN386};
 use xtask::setup::{self, TARGETS};
-use xtask::{cmd, python, qemu, symbols, Error};
+use xtask::{cmd, python, qemu, symbols, template, Error};
 
 /// The environment variable that names the board the firmware test runs on.
 const BOARD_VARIABLE: &str = "TINYTRAIN_BOARD";
@@ -79,9 +79,26 @@ pub fn test() -> Result<ExitCode, Error> {
     for test in MPS2_AN386.build_tests()? {
         run_on_qemu(MPS2_AN386, &test)?;
     }
+    // The core's examples, each of which fails unless its network learned.
+    for example in ["host", "static_storage"] {
+        cmd::run(firmware::root_cargo().args([
+            "run",
+            "-p",
+            "tinytrain-core",
+            "--example",
+            example,
+        ]))?;
+    }
+    let start = Instant::now();
+    template::check()?;
+    let template_time = start.elapsed();
     // The fuzz targets' checks, on fixed inputs (fuzzing itself needs nightly: see fuzz/).
     cmd::run(firmware::root_cargo().args(["test", "--manifest-path", "fuzz/Cargo.toml"]))?;
     print_times(&times);
+    println!(
+        "the firmware template, copied, built for both boards and run: {:.0} s",
+        template_time.as_secs_f64()
+    );
     // The Python package: wheel, virtual environment in target/, pytest.
     let start = Instant::now();
     python::test()?;
@@ -151,7 +168,7 @@ fn check_board(board: Board) -> Result<(), Error> {
         .any(|b| b.target == board.target && b.feature == board.feature);
     if !built_before {
         let elf = board.build(DEMO)?;
-        cmd::run(board.binutils().command("size")?.arg(&elf))?;
+        print_size(&elf)?;
         no_panicking_path(board, &elf)?;
     }
     if board.machine.is_none() {
@@ -170,6 +187,21 @@ fn check_board(board: Board) -> Result<(), Error> {
             ])
             .env(BOARD_VARIABLE, board.name),
     )
+}
+
+/// The flash (`.vector_table`, `.text`, `.rodata`) and static RAM (`.data`, `.bss`) of `elf`.
+fn print_size(elf: &Path) -> Result<(), Error> {
+    let file = symbols::Elf::read(elf)?;
+    let size = |names: &[&str]| -> Result<u64, Error> {
+        names.iter().map(|name| file.section_size(name)).sum()
+    };
+    println!(
+        "{}: {} B of flash, {} B of static RAM",
+        elf.display(),
+        size(&[".vector_table", ".text", ".rodata", ".data"])?,
+        size(&[".data", ".bss"])?
+    );
+    Ok(())
 }
 
 /// The time each board's checks took.

@@ -45,27 +45,18 @@ pub const QEMU_RISCV: Package = Package {
     is_qemu: true,
 };
 
-/// The Arm binutils: sizes, symbols and disassembly of the firmware's ELFs.
+/// The Arm binutils: the disassembly of the firmware's ELFs, for the panic check (sizes,
+/// symbols and debug information are read with the `object` and `addr2line` crates).
 pub const ARM_BINUTILS: Package = Package {
     name: "binutils-arm-none-eabi",
-    programs: &[
-        "arm-none-eabi-addr2line",
-        "arm-none-eabi-nm",
-        "arm-none-eabi-objdump",
-        "arm-none-eabi-size",
-    ],
+    programs: &["arm-none-eabi-objdump"],
     is_qemu: false,
 };
 
-/// The RISC-V binutils (their 64-bit build reads 32-bit ELFs too).
+/// The RISC-V binutils (their 64-bit build reads 32-bit ELFs too), for the same.
 pub const RISCV_BINUTILS: Package = Package {
     name: "binutils-riscv64-unknown-elf",
-    programs: &[
-        "riscv64-unknown-elf-addr2line",
-        "riscv64-unknown-elf-nm",
-        "riscv64-unknown-elf-objdump",
-        "riscv64-unknown-elf-size",
-    ],
+    programs: &["riscv64-unknown-elf-objdump"],
     is_qemu: false,
 };
 
@@ -115,7 +106,7 @@ impl Binutils {
         Self { prefix }
     }
 
-    /// A command running the binutils program `tool` (`objdump`, `nm`, `size`, `addr2line`).
+    /// A command running the binutils program `tool` (`objdump`).
     pub fn command(&self, tool: &str) -> Result<Command, Error> {
         command(&format!("{}{tool}", self.prefix))
     }
@@ -384,10 +375,8 @@ mod tests {
         let arm = Binutils::for_target("thumbv6m-none-eabi");
         let riscv = Binutils::for_target("riscv32imc-unknown-none-elf");
         for (binutils, package) in [(arm, ARM_BINUTILS), (riscv, RISCV_BINUTILS)] {
-            for tool in ["addr2line", "nm", "objdump", "size"] {
-                let program = format!("{}{tool}", binutils.prefix);
-                assert!(package.programs.contains(&program.as_str()), "{program}");
-            }
+            let program = format!("{}objdump", binutils.prefix);
+            assert!(package.programs.contains(&program.as_str()), "{program}");
         }
     }
 
