@@ -22,6 +22,9 @@ use tinytrain_core::{Config, Init};
 #[derive(Debug, Parser)]
 #[command(name = "tinytrain", version, about)]
 pub struct Cli {
+    /// No progress, notes or summary: only errors, and what the command was asked to write.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -45,6 +48,20 @@ pub enum Command {
     /// Read a PyTorch nn.Sequential(Linear, ReLU, …, Linear) state_dict from a safetensors
     /// file into a model file.
     Import(ImportArgs),
+    /// Print a shell's completion script: `tinytrain completions bash > ~/.local/share/bash-completion/completions/tinytrain`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The path that names standard input (`--data -`) or standard output (`--report -`).
+pub const STANDARD_STREAM: &str = "-";
+
+/// Whether `path` is [`STANDARD_STREAM`].
+pub fn is_standard_stream(path: &Path) -> bool {
+    path == Path::new(STANDARD_STREAM)
 }
 
 /// Why a sweep tests only the configuration it chose.
@@ -84,7 +101,7 @@ impl std::str::FromStr for Layers {
 /// The CSV file and its target column.
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// CSV file with a header row; every column holds numbers.
+    /// CSV file with a header row; every column holds numbers (`-`: standard input).
     #[arg(long, value_name = "FILE.csv")]
     pub data: PathBuf,
     /// The target column, by name or 1-based number [default: the last column].
@@ -159,7 +176,8 @@ pub struct TrainArgs {
     /// How to train.
     #[command(flatten)]
     pub run: RunArgs,
-    /// Write a JSON report: losses, diagnostics, history, settings.
+    /// Write a JSON report: losses, diagnostics, history, settings (`-`: to standard output,
+    /// the summary then going to standard error).
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
     /// Write PNG figures into this directory: loss curves, and the learned function.
@@ -179,7 +197,8 @@ pub struct PredictArgs {
     /// The model file written by `tinytrain train --model`.
     #[arg(long, value_name = "FILE.ttm")]
     pub model: PathBuf,
-    /// CSV file with the model's input columns, optionally and the target column.
+    /// CSV file with the model's input columns, optionally and the target column (`-`: standard
+    /// input).
     #[arg(long, value_name = "FILE.csv")]
     pub data: PathBuf,
     /// The target column, by name or 1-based number [default: the last column, if the file
@@ -213,7 +232,8 @@ pub struct SweepArgs {
     /// How to train.
     #[command(flatten)]
     pub run: RunArgs,
-    /// Write every combination's results and the choice as JSON.
+    /// Write every combination's results and the choice as JSON (`-`: to standard output, the
+    /// table then going to standard error).
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
     /// Save the chosen model.
@@ -255,13 +275,20 @@ pub struct ImportArgs {
 
 /// Runs a command, writing its results to `out` (progress and notes go to stderr).
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
+    let quiet = cli.quiet;
     match cli.command {
         Command::Demo => demo(out),
-        Command::Train(args) => train(args, out),
-        Command::Predict(args) => predict(args, out),
-        Command::Sweep(args) => sweep(args, out),
+        Command::Train(args) => train(args, quiet, out),
+        Command::Predict(args) => predict(args, quiet, out),
+        Command::Sweep(args) => sweep(args, quiet, out),
         Command::Export(args) => export(args, out),
         Command::Import(args) => import(args, out),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tinytrain", &mut text);
+            print(out, &String::from_utf8_lossy(&text))
+        }
     }
 }
 
@@ -299,9 +326,9 @@ fn demo(out: &mut dyn Write) -> Result<()> {
     }
 }
 
-fn train(args: TrainArgs, out: &mut dyn Write) -> Result<()> {
+fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let mut locations = Vec::new();
-    if let Some(path) = &args.report {
+    if let Some(path) = file_output(&args.report) {
         locations.push(Location::file("--report", path));
     }
     if let Some(dir) = &args.plot {
@@ -321,7 +348,11 @@ fn train(args: TrainArgs, out: &mut dyn Write) -> Result<()> {
     let settings = settings(&args.run, layers, args.optimizer, args.lr, args.batch);
     let parts = parts(&args.run, samples.len())?;
     let reference = train::Reference::new(&data, &parts)?;
-    let progress = Progress::for_stderr(settings.max_epochs);
+    let progress = if quiet {
+        Progress::Hidden
+    } else {
+        Progress::for_stderr(settings.max_epochs)
+    };
     interrupt::watch();
     let floor = reference.floor(&settings);
     let run = train::fit(&data, &settings, &parts, floor, |s| progress.epoch(s))?;
@@ -335,7 +366,7 @@ fn train(args: TrainArgs, out: &mut dyn Write) -> Result<()> {
     };
     let report = Report::new(&file, columns, &outcome);
     let mut outputs = Outputs::default();
-    if let Some(path) = &args.report {
+    if let Some(path) = file_output(&args.report) {
         outputs.write(path, || Ok(report.to_json().into_bytes()));
     }
     let mut notes = Vec::new();
@@ -357,7 +388,8 @@ fn train(args: TrainArgs, out: &mut dyn Write) -> Result<()> {
     for path in outputs.written() {
         text += &format!("wrote     {}\n", path.display());
     }
-    print(out, &text)?;
+    let json = args.report.is_some() && file_output(&args.report).is_none();
+    results(out, quiet, &text, json.then(|| report.to_json()))?;
     outputs.finish()?;
     if untrained {
         return Err(Error::Untrained {
@@ -365,6 +397,26 @@ fn train(args: TrainArgs, out: &mut dyn Write) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// `path` unless it is absent or [`STANDARD_STREAM`]: an output to check and write as a file.
+fn file_output(path: &Option<PathBuf>) -> Option<&PathBuf> {
+    path.as_ref().filter(|p| !is_standard_stream(p))
+}
+
+/// Prints a command's summary `text` — on standard error when `json` goes to standard output,
+/// not at all when `quiet` — and the JSON.
+fn results(out: &mut dyn Write, quiet: bool, text: &str, json: Option<String>) -> Result<()> {
+    match json {
+        Some(json) => {
+            if !quiet {
+                eprint!("{text}");
+            }
+            print(out, &(json + "\n"))
+        }
+        None if quiet => Ok(()),
+        None => print(out, text),
+    }
 }
 
 /// The split: read from `--split`, or drawn with the seed.
@@ -418,26 +470,26 @@ fn interrupted(
     })
 }
 
-fn predict(args: PredictArgs, out: &mut dyn Write) -> Result<()> {
+fn predict(args: PredictArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let model = ModelFile::read(&args.model)?;
     let table = Table::read(&args.data)?;
     let matched = predict::columns(&table, &model, &args.model, args.target.as_deref())?;
-    for note in &matched.notes {
+    for note in matched.notes.iter().filter(|_| !quiet) {
         eprintln!("note: {note}");
     }
     let samples = &matched.samples;
     let (csv, mse) = predict::csv(&model, samples)?;
     print(out, &csv)?;
-    if let (Some(mse), Some(name)) = (mse, &samples.target_name) {
+    if let (Some(mse), Some(name), false) = (mse, &samples.target_name, quiet) {
         let n = samples.len();
         eprintln!("mse {mse:.6} over {n} samples (target {name})");
     }
     Ok(())
 }
 
-fn sweep(args: SweepArgs, out: &mut dyn Write) -> Result<()> {
+fn sweep(args: SweepArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let mut locations = Vec::new();
-    if let Some(path) = &args.report {
+    if let Some(path) = file_output(&args.report) {
         locations.push(Location::file("--report", path));
     }
     if let Some(path) = &args.model {
@@ -470,6 +522,9 @@ fn sweep(args: SweepArgs, out: &mut dyn Write) -> Result<()> {
     let total = combinations.len();
     interrupt::watch();
     let result = sweep::run(&data, &parts, &combinations, args.repeats, |k, row| {
+        if quiet {
+            return;
+        }
         eprintln!(
             "{}/{total}  {}  validation {:.6}  ({} after {} epochs)",
             k + 1,
@@ -480,7 +535,7 @@ fn sweep(args: SweepArgs, out: &mut dyn Write) -> Result<()> {
         );
     })?;
     let mut outputs = Outputs::default();
-    if let Some(path) = args.report.as_ref().filter(|_| !result.interrupted) {
+    if let Some(path) = file_output(&args.report).filter(|_| !result.interrupted) {
         outputs.write(path, || Ok(result.to_json().into_bytes()));
     }
     if let Some(path) = &args.model {
@@ -490,7 +545,8 @@ fn sweep(args: SweepArgs, out: &mut dyn Write) -> Result<()> {
     for path in outputs.written() {
         text += &format!("wrote   {}\n", path.display());
     }
-    print(out, &text)?;
+    let json = args.report.is_some() && file_output(&args.report).is_none() && !result.interrupted;
+    results(out, quiet, &text, json.then(|| result.to_json()))?;
     outputs.finish()?;
     if result.interrupted {
         let rows = result.rows.len();

@@ -1,4 +1,5 @@
-//! Progress over epochs on stderr: a bar on a terminal, plain lines otherwise.
+//! Progress over epochs on stderr: a bar on a terminal, plain lines otherwise, nothing with
+//! `--quiet`.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -14,6 +15,8 @@ pub enum Progress {
     Bar(ProgressBar),
     /// A line every [`LINE_EVERY`] epochs.
     Lines,
+    /// Nothing (`--quiet`).
+    Hidden,
 }
 
 impl Progress {
@@ -47,6 +50,7 @@ impl Progress {
                     let _ = writeln!(std::io::stderr(), "epoch {:>4}  {text}", l.epoch);
                 }
             }
+            Progress::Hidden => {}
         }
     }
 }

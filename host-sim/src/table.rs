@@ -56,10 +56,14 @@ pub struct Table {
 }
 
 impl Table {
-    /// Reads a CSV file, streaming it with the limits of [`crate::records`] (so that a file of
+    /// Reads a CSV file (`-`: standard input), streaming it with the limits of [`crate::records`] (so that a file of
     /// any size or shape is read in bounded memory besides its numbers); every error names the
     /// file and, for a bad cell or row, its line and column.
     pub fn read(path: &Path) -> Result<Self> {
+        if crate::cli::is_standard_stream(path) {
+            let input = std::io::stdin().lock();
+            return Self::from_reader(Path::new("standard input"), input);
+        }
         let file = std::fs::File::open(path).map_err(|source| Error::Read {
             path: path.to_owned(),
             source,

@@ -4,6 +4,7 @@ mod data;
 mod demo;
 mod errors;
 mod input;
+mod manners;
 mod outputs;
 mod predict;
 mod split;
