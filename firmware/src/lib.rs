@@ -79,17 +79,10 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     // on the device (2.6 KB of flash, as panic-probe's `print-defmt` links) to be formatted:
     // its location points at it instead.
     let message = info.message().as_str().unwrap_or("(a formatted message)");
-    match info.location() {
-        Some(at) => {
-            defmt::error!(
-                "panicked at {=str}:{=u32}: {=str}",
-                at.file(),
-                at.line(),
-                message
-            )
-        }
-        None => defmt::error!("panicked: {=str}", message),
-    }
+    let (file, line) = info
+        .location()
+        .map_or(("?", 0), |at| (at.file(), at.line()));
+    defmt::error!("panicked at {=str}:{=u32}: {=str}", file, line, message);
     exit(false)
 }
 
