@@ -43,7 +43,7 @@ fn throughput(c: &mut Criterion) {
         group.throughput(Throughput::Elements(trained));
         let name = train::layers_text(&widths);
         group.bench_function(BenchmarkId::new("adam_batch16", name), |b| {
-            b.iter(|| train::fit(&set, &settings, &parts, None, |_| {}).expect("training runs"))
+            b.iter(|| train::fit(&set, &settings, &parts, None, |_, _| {}).expect("training runs"))
         });
     }
     group.finish();

@@ -355,7 +355,9 @@ fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     };
     interrupt::watch();
     let floor = reference.floor(&settings);
-    let run = train::fit(&data, &settings, &parts, floor, |s| progress.epoch(s))?;
+    let run = train::fit(&data, &settings, &parts, floor, |s, scale| {
+        progress.epoch(s, scale)
+    })?;
     if run.interrupted {
         return interrupted(out, &run, &samples, args.model.as_deref());
     }

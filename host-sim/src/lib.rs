@@ -20,7 +20,7 @@
 //!     ..train::Settings::new(vec![1, 8, 1])
 //! };
 //! let parts = Parts::draw(samples.len(), 0.2, 0.2, settings.seed)?;
-//! let outcome = train::train(&samples.dataset()?, &settings, &parts, |_| {})?;
+//! let outcome = train::train(&samples.dataset()?, &settings, &parts, |_, _| {})?;
 //! assert!(outcome.scores.val.mse < 0.05);
 //! assert!(outcome.scores.val.r2.unwrap() > 0.9);
 //! # Ok::<(), tinytrain_host_sim::Error>(())

@@ -1,6 +1,7 @@
 //! Progress over epochs on stderr: a bar on a terminal, plain lines otherwise, nothing with
 //! `--quiet`.
 
+use crate::report::number;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use tinytrain_core::EpochSummary;
@@ -32,10 +33,23 @@ impl Progress {
         Progress::Bar(bar)
     }
 
-    /// Reports one epoch.
-    pub fn epoch(&self, s: &EpochSummary) {
+    /// Reports one epoch; `loss_scale` turns its standardised losses into the targets' units,
+    /// the units of the summary printed at the end.
+    pub fn epoch(&self, s: &EpochSummary, loss_scale: f64) {
         let l = s.loss;
-        let text = format!("train {:.6}  validation {:.6}", l.train_mse, l.val_mse);
+        let loss = |v: f32| {
+            let v = f64::from(v) * loss_scale;
+            if v.is_finite() {
+                number(v)
+            } else {
+                "not finite".to_owned()
+            }
+        };
+        let text = format!(
+            "mse train {}  validation {}",
+            loss(l.train_mse),
+            loss(l.val_mse)
+        );
         match self {
             Progress::Bar(bar) => {
                 bar.set_position(u64::from(l.epoch));

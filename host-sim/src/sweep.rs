@@ -188,7 +188,13 @@ pub fn run(
                 seed,
                 ..settings.clone()
             };
-            let run = train::fit(data, &settings, parts, reference.floor(&settings), |_| {})?;
+            let run = train::fit(
+                data,
+                &settings,
+                parts,
+                reference.floor(&settings),
+                |_, _| {},
+            )?;
             interrupted = run.interrupted;
             if interrupted && run.report.epochs_run == 0 {
                 break;

@@ -215,7 +215,8 @@ pub fn check_layers(widths: &[usize], n_in: usize, file: &str) -> Result<()> {
 }
 
 /// Trains `settings.layers` on the `parts` of `data` until a stopping rule fires, calling
-/// `on_epoch` after every epoch. `floor` is the lowest training loss the network can reach, in
+/// `on_epoch(summary, loss_scale)` after every epoch: the summary's losses are in standardised
+/// units, `loss_scale` the factor to the targets' units (as [`Run::to_original_units`]). `floor` is the lowest training loss the network can reach, in
 /// standardised units, if known (see [`tinytrain_core::Trainer::set_floor`]). Ctrl-C (once
 /// [`crate::interrupt::watch`] is on) stops it after the current mini-batch with the best
 /// weights so far: see [`Run::interrupted`].
@@ -224,7 +225,7 @@ pub fn fit(
     settings: &Settings,
     parts: &Parts,
     floor: Option<f32>,
-    mut on_epoch: impl FnMut(&EpochSummary),
+    mut on_epoch: impl FnMut(&EpochSummary, f64),
 ) -> Result<Run> {
     let widths = &settings.layers;
     shape::check(widths).map_err(Error::core(format!("--layers {}", settings.layers_text())))?;
@@ -260,6 +261,7 @@ pub fn fit(
     if let Some(floor) = floor {
         trainer.set_floor(floor);
     }
+    let loss_scale = trainer.report().loss_scale;
     let mut history = Vec::new();
     let mut events = Vec::new();
     let mut interrupted = false;
@@ -269,7 +271,7 @@ pub fn fit(
             if let Some(event) = summary.event {
                 events.push((summary.loss.epoch, event));
             }
-            on_epoch(&summary);
+            on_epoch(&summary, loss_scale);
             if summary.stop.is_some() {
                 break;
             }
@@ -277,7 +279,6 @@ pub fn fit(
         interrupted = crate::interrupt::requested();
     }
     let report = trainer.report();
-    let loss_scale = report.loss_scale;
     // A stopped trainer holds its best weights; an interrupted one gets them back from
     // `finish` (whose test evaluation is not looked at).
     let net = if interrupted {
@@ -322,7 +323,7 @@ pub fn train(
     data: &Dataset<'_>,
     settings: &Settings,
     parts: &Parts,
-    on_epoch: impl FnMut(&EpochSummary),
+    on_epoch: impl FnMut(&EpochSummary, f64),
 ) -> Result<Outcome> {
     let reference = Reference::new(data, parts)?;
     let run = fit(data, settings, parts, reference.floor(settings), on_epoch)?;

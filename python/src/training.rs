@@ -192,7 +192,7 @@ pub fn train<'py>(
             settings.test_fraction,
             settings.seed,
         )?;
-        tinytrain_host_sim::train::train(&data, &settings, &parts, |_| {}).map(|outcome| {
+        tinytrain_host_sim::train::train(&data, &settings, &parts, |_, _| {}).map(|outcome| {
             let report = Report::new(&name, columns, &outcome);
             (outcome.run.net, report.to_json())
         })

@@ -138,7 +138,7 @@ fn same_seed_same_numbers() {
     assert_eq!(first, run("5"));
     assert_ne!(first.0, run("6").0);
     let progress = String::from_utf8(first.1).unwrap();
-    assert!(progress.starts_with("epoch    1  train "), "{progress}");
+    assert!(progress.starts_with("epoch    1  mse train "), "{progress}");
 }
 
 #[test]
@@ -156,7 +156,7 @@ fn standardised_training_reports_losses_in_the_data_units() {
     let file = dir.path().join("centi.csv");
     std::fs::write(&file, format!("x,y_centi\n{scaled}")).unwrap();
     let report = dir.path().join("report.json");
-    ok(&[
+    let out = tinytrain(&[
         "train",
         "--data",
         arg(&file),
@@ -165,6 +165,7 @@ fn standardised_training_reports_losses_in_the_data_units() {
         "--report",
         arg(&report),
     ]);
+    assert!(out.status.success());
     let r = json(&report);
     let noise = 1e4 * f64::from(NOISE_VARIANCE);
     let val = num(&r["network"], "val_mse");
@@ -175,4 +176,11 @@ fn standardised_training_reports_losses_in_the_data_units() {
     let last = r["history"].as_array().unwrap().last().unwrap().clone();
     assert!(num(&last, "train_mse") > 0.5 * noise, "{last}");
     assert_eq!(r["config"]["standardize"], true);
+
+    // The progress lines speak the same units as the report: the last one is the last epoch.
+    let progress = String::from_utf8(out.stderr).unwrap();
+    let line = progress.lines().rfind(|l| l.starts_with("epoch")).unwrap();
+    let shown: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    let val = num(&last, "val_mse");
+    assert!((shown - val).abs() <= 1e-3 * val, "{line} vs {val}");
 }
