@@ -40,6 +40,12 @@ pub struct Config {
     pub optimizer: Optimizer,
     /// The loss minimised, reported and compared on validation (default mean squared error).
     pub loss: Loss,
+    /// The first layer trained, 0-based (default 0: every layer). The layers below it are
+    /// frozen: they keep their weights, get no gradient sums and no optimizer state, and the
+    /// errors are not back-propagated into them — fine-tuning the last layers of a trained
+    /// model costs only what those layers cost. Must be below the number of layers
+    /// ([`crate::Error::TrainableFrom`]).
+    pub trainable_from: usize,
     /// Standardise inputs and targets with statistics of the training split (default true).
     pub standardize: bool,
     /// Rescale the batch gradient to at most this L2 norm; 0 disables clipping (default 0).
@@ -68,6 +74,7 @@ impl Config {
         shuffle: true,
         optimizer: Optimizer::SGD,
         loss: Loss::MeanSquaredError,
+        trainable_from: 0,
         standardize: true,
         clip_norm: 0.0,
         stall_grad_norm: 1e-6,

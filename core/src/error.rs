@@ -237,6 +237,36 @@ pub enum Error {
         /// Bytes in a slot.
         capacity: usize,
     },
+    /// [`crate::Config::trainable_from`] names no layer of the network: nothing would train.
+    TrainableFrom {
+        /// The first trainable layer asked for (0-based).
+        layer: usize,
+        /// The network's layers.
+        layers: usize,
+    },
+    /// An arriving sample of a stream holds NaN or an infinity; it was not stored.
+    NonFiniteArrival {
+        /// Its arrival index (0-based, counting the samples the stream accepted before it).
+        arrival: u64,
+        /// The offending value.
+        field: Field,
+    },
+    /// An arriving sample of a stream has the wrong number of inputs or targets; it was not
+    /// stored.
+    ArrivalShape {
+        /// Its arrival index (0-based, counting the samples the stream accepted before it).
+        arrival: u64,
+        /// Input values given.
+        inputs: usize,
+        /// Target values given.
+        targets: usize,
+        /// Inputs the network takes.
+        n_in: usize,
+        /// Targets the network gives.
+        n_out: usize,
+    },
+    /// The starting weights can no longer be set: the stream has already taken samples.
+    Started,
 }
 
 impl fmt::Display for Field {
@@ -406,6 +436,28 @@ impl fmt::Display for Error {
             Error::SlotTooSmall { needed, capacity } => write!(
                 f,
                 "a model record of {needed} bytes does not fit in a flash slot of {capacity} bytes"
+            ),
+            Error::TrainableFrom { layer, layers } => write!(
+                f,
+                "trainable_from {layer} names no layer: the network has {layers} layers, \
+                 numbered from 0"
+            ),
+            Error::NonFiniteArrival { arrival, field } => {
+                write!(f, "arriving sample {arrival}: {field} is NaN or infinite")
+            }
+            Error::ArrivalShape {
+                arrival,
+                inputs,
+                targets,
+                n_in,
+                n_out,
+            } => write!(
+                f,
+                "arriving sample {arrival} has {inputs} inputs and {targets} targets; the \
+                 network takes {n_in} inputs and gives {n_out} targets"
+            ),
+            Error::Started => f.write_str(
+                "the stream has taken samples: its starting weights can no longer be set",
             ),
         }
     }

@@ -64,7 +64,9 @@ pub enum Step {
 ///
 /// The arena holds [`shape::learner_arena_len`]`(widths, config.optimizer, C)` values laid out
 /// as: parameters, gradient sums, optimizer state, activations (the back-propagated errors are
-/// written over them), a transpose buffer (wide chunks only), standardisation statistics.
+/// written over them), a transpose buffer (wide chunks only), standardisation statistics. With
+/// the layers below [`Config::trainable_from`] frozen, gradient sums and optimizer state cover
+/// only the layers trained ([`shape::learner_arena_len_from`]).
 ///
 /// `C` is how many samples of a mini-batch go through the network at once: `C = 1` needs the
 /// least memory, `C = 4` is fastest on a Cortex-M4F, `C = 16` on a PC's vector units. Every
@@ -91,6 +93,8 @@ pub enum Step {
 pub struct Learner<'a, const C: usize = 1> {
     widths: &'a [usize],
     config: Config,
+    /// Parameters of the frozen layers, at the start of `params`.
+    frozen: usize,
     params: &'a mut [f32],
     grads: &'a mut [f32],
     state: &'a mut [f32],
@@ -136,15 +140,15 @@ impl<'a, const C: usize> Learner<'a, C> {
                 "a chunk holds at least one sample: C must be greater than 0"
             )
         }
-        config.validate()?;
-        shape::check(widths)?;
+        check(widths, &config)?;
         let mut rng = Lcg::new(config.seed);
         let (learner, _) = Self::carve(widths, config, arena, &mut rng)?;
         scaler::identity(learner.stats, shape::input_width(widths));
         Ok(learner)
     }
 
-    /// As [`Self::new`] for a driver that has checked `widths` and `config` already, drawing the
+    /// As [`Self::new`] for a driver that has checked `widths` and `config` already ([`check`]),
+    /// drawing the
     /// initial weights from `rng` and leaving the statistics for it to write; also returns what
     /// `arena` holds beyond the learner's part.
     pub(crate) fn carve(
@@ -169,9 +173,10 @@ impl<'a, const C: usize> Learner<'a, C> {
         let carve =
             |rest: &'a mut [f32], n: usize| rest.split_at_mut_checked(n).ok_or_else(too_small);
         let p = shape::param_len(widths);
+        let trainable = shape::trainable_param_len(widths, config.trainable_from);
         let (params, rest) = carve(arena, p)?;
-        let (grads, rest) = carve(rest, p)?;
-        let (state, rest) = carve(rest, p * config.optimizer.state_per_param())?;
+        let (grads, rest) = carve(rest, trainable)?;
+        let (state, rest) = carve(rest, trainable * config.optimizer.state_per_param())?;
         let (acts, rest) = carve(rest, C * shape::activation_len(widths))?;
         let transposed_len = crate::dense::transposed_len(shape::max_fan_in(widths), C);
         let (transposed, rest) = carve(rest, transposed_len)?;
@@ -182,6 +187,7 @@ impl<'a, const C: usize> Learner<'a, C> {
         let learner = Self {
             widths,
             config,
+            frozen: p - trainable,
             params,
             grads,
             state,
@@ -216,7 +222,7 @@ impl<'a, const C: usize> Learner<'a, C> {
         OptimizerState {
             optimizer: self.config.optimizer,
             powers: self.powers,
-            trainable_from: 0,
+            trainable_from: self.config.trainable_from,
             values: self.state,
         }
     }
@@ -308,7 +314,9 @@ impl<'a, const C: usize> Learner<'a, C> {
             .optimizer
             .map(|s| (s.optimizer, s.trainable_from, s.powers));
         match saved {
-            Some((optimizer, 0, powers)) if optimizer == self.config.optimizer => {
+            Some((optimizer, from, powers))
+                if optimizer == self.config.optimizer && from == self.config.trainable_from =>
+            {
                 // The state is in place, checked by the format.
                 self.powers = powers;
                 self.warmup = Warmup::NONE;
@@ -344,7 +352,9 @@ impl<'a, const C: usize> Learner<'a, C> {
     /// The checks of saved state to resume from.
     fn check_state(&self, state: &OptimizerState<'_>) -> Result<(), Error> {
         state.check(self.widths)?;
-        if state.optimizer != self.config.optimizer || state.trainable_from != 0 {
+        if state.optimizer != self.config.optimizer
+            || state.trainable_from != self.config.trainable_from
+        {
             return Err(Error::OptimizerMismatch);
         }
         Ok(())
@@ -352,7 +362,7 @@ impl<'a, const C: usize> Learner<'a, C> {
 
     /// The optimizer starts afresh: zero state, step 0, no warm-up (the gradient sums are zero
     /// between steps already).
-    fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         zero(self.state);
         self.powers = Powers::new();
         self.warmup = Warmup::NONE;
@@ -361,6 +371,12 @@ impl<'a, const C: usize> Learner<'a, C> {
     /// The parameters, for a driver's checkpoint.
     pub(crate) fn params(&self) -> &[f32] {
         self.params
+    }
+
+    /// The parameters of the trainable layers (the tail of the parameters), for a driver's
+    /// checkpoint: the frozen ones never change.
+    pub(crate) fn trainable_params_mut(&mut self) -> &mut [f32] {
+        self.params.get_mut(self.frozen..).unwrap_or(&mut [])
     }
 
     /// The parameters and the standardisation statistics, for a driver that writes them.
@@ -431,8 +447,9 @@ impl<'a, const C: usize> Learner<'a, C> {
         }
         let (learning_rate, warmup) = self.warmup.next(self.config.learning_rate);
         self.warmup = warmup;
+        let trainable = self.params.get_mut(self.frozen..).unwrap_or(&mut []);
         let squares = self.config.optimizer.update(
-            self.params,
+            trainable,
             self.grads,
             self.state,
             learning_rate,
@@ -497,6 +514,7 @@ impl<'a, const C: usize> Learner<'a, C> {
         }
         mlp::backward::<C>(
             self.widths,
+            self.config.trainable_from,
             self.params,
             self.acts,
             self.grads,
@@ -543,6 +561,21 @@ impl<'a, const C: usize> Learner<'a, C> {
             shape::output_width(self.widths),
         )
     }
+}
+
+/// Checks what a learner of `widths` trained with `config` needs: a usable network, every
+/// setting in range, a trainable layer.
+pub(crate) fn check(widths: &[usize], config: &Config) -> Result<(), Error> {
+    config.validate()?;
+    shape::check(widths)?;
+    let layers = shape::layer_count(widths);
+    if config.trainable_from >= layers {
+        return Err(Error::TrainableFrom {
+            layer: config.trainable_from,
+            layers,
+        });
+    }
+    Ok(())
 }
 
 /// One sample: its inputs and its targets.

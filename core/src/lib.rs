@@ -80,6 +80,7 @@ pub mod shape;
 pub mod slots;
 pub mod split;
 pub mod stopping;
+pub mod stream;
 pub mod trainer;
 
 pub use config::Config;
@@ -93,4 +94,5 @@ pub use rng::Lcg;
 pub use slots::{ModelStore, Slot, Stored};
 pub use split::Split;
 pub use stopping::{Event, StopReason};
+pub use stream::{Stream, StreamConfig};
 pub use trainer::{EpochLoss, EpochSummary, Finished, History, Progress, Report, Trainer};

@@ -164,19 +164,23 @@ pub fn forward<const C: usize>(widths: &[usize], params: &[f32], acts: &mut [f32
     }
 }
 
-/// Back-propagation of a chunk of `C` samples; adds their gradients to `grads`, sample after
-/// sample.
+/// Back-propagation of a chunk of `C` samples through layers `first..` (0-based; the layers
+/// below `first` are frozen); adds their gradients to `grads`, sample after sample.
 ///
-/// `acts` holds the activations from [`forward`] with ∂loss/∂output written over the outputs
-/// (feature-major); in a partial chunk every unused lane must be zero. On the way back, each
-/// hidden layer's errors take the place of its activations, which are needed no more: no other
-/// memory is used. `xt` holds [`dense::transposed_len`]`(`[`shape::max_fan_in`]`, C)` values of
-/// scratch (none for a narrow chunk).
+/// `grads` holds the gradient sums of the trainable layers only
+/// ([`shape::trainable_param_len`]: the tail of the parameters). The errors stop at layer
+/// `first`'s input: nothing is computed for a frozen layer. `acts` holds the activations from
+/// [`forward`] with ∂loss/∂output written over the outputs (feature-major); in a partial chunk
+/// every unused lane must be zero. On the way back, each hidden layer's errors take the place of
+/// its activations, which are needed no more: no other memory is used. `xt` holds
+/// [`dense::transposed_len`]`(`[`shape::max_fan_in`]`, C)` values of scratch (none for a narrow
+/// chunk).
 ///
 /// `C = 0` does not compile.
 #[inline(never)]
 pub fn backward<const C: usize>(
     widths: &[usize],
+    first: usize,
     params: &[f32],
     acts: &mut [f32],
     grads: &mut [f32],
@@ -200,6 +204,9 @@ pub fn backward<const C: usize>(
         .unwrap_or(&mut []);
     for (k, pair) in widths.windows(2).enumerate().rev() {
         let &[fan_in, fan_out] = pair else { return };
+        if k < first {
+            return;
+        }
         let weights = fan_in.wrapping_mul(fan_out);
         let (rest, layer) = back(params, weights.wrapping_add(fan_out));
         params = rest;
@@ -215,7 +222,7 @@ pub fn backward<const C: usize>(
         } else {
             dense::accumulate::<C>(dy, x, gw, gb);
         }
-        if k > 0 {
+        if k > first {
             dense::backprop::<C>(w, dy, x);
         }
         acts = rest;
@@ -300,7 +307,7 @@ mod tests {
             let at = acts.len() - n_out;
             for (y, t) in acts[at..].iter_mut().zip(t) { *y = 2.0 * (*y - t); }
             let mut grads = vec![0.0; params.len()];
-            backward::<1>(&widths, &params, &mut acts, &mut grads, &mut []);
+            backward::<1>(&widths, 0, &params, &mut acts, &mut grads, &mut []);
 
             let h = 1e-2f32;
             for k in 0..params.len() {

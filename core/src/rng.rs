@@ -58,6 +58,38 @@ impl Lcg {
         (m >> 32) as u32
     }
 
+    /// A uniform integer in `0..n` without bias, for any `u64` bound (0 when `n` is 0): below
+    /// 2³² as [`Lcg::below`]; above, Lemire's method on 64 random bits (two outputs, high half
+    /// first) with a 128-bit product. A reservoir that has seen more than 2³² samples draws its
+    /// slots with it.
+    ///
+    /// ```
+    /// use tinytrain_core::Lcg;
+    /// let mut rng = Lcg::new(5);
+    /// let n = 3 << 32;
+    /// assert!((0..100).map(|_| rng.below_u64(n)).all(|k| k < n));
+    /// ```
+    pub fn below_u64(&mut self, n: u64) -> u64 {
+        if let Ok(small) = u32::try_from(n) {
+            return u64::from(self.below(small));
+        }
+        let mut m = u128::from(self.next_u64()) * u128::from(n);
+        if (m as u64) < n {
+            // 2^64 mod n: the number of low products that would make the result biased.
+            let threshold = n.wrapping_neg() % n;
+            while (m as u64) < threshold {
+                m = u128::from(self.next_u64()) * u128::from(n);
+            }
+        }
+        (m >> 64) as u64
+    }
+
+    /// 64 random bits: two outputs, the first in the high half.
+    fn next_u64(&mut self) -> u64 {
+        let high = u64::from(self.next_u32());
+        (high << 32) | u64::from(self.next_u32())
+    }
+
     /// A uniform float in `[0, 1)` with 24 random bits.
     pub fn next_f32(&mut self) -> f32 {
         (self.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0)
@@ -118,6 +150,30 @@ mod tests {
         }
         assert_eq!(r.below(0), 0);
         assert_eq!(r.below(1), 0);
+    }
+
+    #[test]
+    fn wide_bounds_are_drawn_without_bias() {
+        // n = 3·2³²: each third of the range must get a third of the draws, and the draws above
+        // 2³² must be there (a 32-bit draw would never reach them).
+        let n = 3u64 << 32;
+        let mut r = Lcg::new(11);
+        let mut thirds = [0u32; 3];
+        for _ in 0..30_000 {
+            let k = r.below_u64(n);
+            assert!(k < n);
+            thirds[(k >> 32) as usize] += 1;
+        }
+        for c in thirds {
+            assert!((9_500..10_500).contains(&c), "{thirds:?}");
+        }
+        // Below 2³² it is `below`, draw for draw.
+        let (mut a, mut b) = (Lcg::new(4), Lcg::new(4));
+        for n in [1u32, 7, 1000, u32::MAX] {
+            assert_eq!(a.below_u64(u64::from(n)), u64::from(b.below(n)));
+        }
+        assert_eq!(a.below_u64(0), 0);
+        assert!(a.below_u64(u64::MAX) < u64::MAX);
     }
 
     #[test]

@@ -201,6 +201,85 @@ fn means_and_devs(stats: &[f32], at: usize, n: usize) -> (&[f32], &[f32]) {
     (mean, rest.get(..n).unwrap_or(rest))
 }
 
+/// Running means and variances of a sample's columns — its inputs, then its targets — added
+/// one sample at a time without keeping the samples (Welford, 1962, in `f64`): the statistics of
+/// a stream's warm-up. For each column, with `n` samples so far:
+/// `δ = v - mean; mean += δ / n; m2 += δ · (v - mean)`; the variance is `m2 / n` (population
+/// statistics, as [`fit`]).
+///
+/// ```
+/// use tinytrain_core::scaler::Moments;
+/// let mut values = [0.0f64; 4]; // one input and one target: two means, two sums
+/// let mut moments = Moments::new(&mut values);
+/// for (x, t) in [(1.0f32, 10.0f32), (3.0, 10.0)] {
+///     moments.add(&[x], &[t]);
+/// }
+/// let mut stats = [0.0f32; 4];
+/// moments.write_stats(&mut stats, 1);
+/// assert_eq!(stats, [2.0, 1.0, 10.0, 1.0]); // a constant target keeps deviation 1
+/// ```
+#[derive(Debug)]
+pub struct Moments<'a> {
+    /// The means of every column, then their sums of squared deviations (`m2`).
+    values: &'a mut [f64],
+    count: u64,
+}
+
+impl<'a> Moments<'a> {
+    /// No sample yet, over `values`: two per column ([`crate::shape::moments_len`]).
+    pub fn new(values: &'a mut [f64]) -> Self {
+        values.iter_mut().for_each(|v| *v = 0.0);
+        Self { values, count: 0 }
+    }
+
+    /// Samples added so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Adds one sample's inputs and targets.
+    pub fn add(&mut self, inputs: &[f32], targets: &[f32]) {
+        self.count = self.count.saturating_add(1);
+        let n = self.count as f64;
+        let (means, m2s) = self.values.split_at_mut(self.values.len() / 2);
+        for ((v, mean), m2) in inputs.iter().chain(targets).zip(means).zip(m2s) {
+            let v = f64::from(*v);
+            let delta = v - *mean;
+            *mean += delta / n;
+            *m2 += delta * (v - *mean);
+        }
+    }
+
+    /// Writes the statistics (the layout of this module's slice, `n_in` inputs first): the
+    /// means, and the deviations `√(m2 / n)` — a constant column keeps deviation 1, as in
+    /// [`fit`]. Without a sample, the identity.
+    pub fn write_stats(&self, stats: &mut [f32], n_in: usize) {
+        identity(stats, n_in);
+        if self.count == 0 {
+            return;
+        }
+        let n = self.count as f64;
+        let (means, m2s) = self.values.split_at(self.values.len() / 2);
+        let (inputs, targets) = stats.split_at_mut((2 * n_in).min(stats.len()));
+        let (in_means, out_means) = means.split_at(n_in.min(means.len()));
+        let (in_m2s, out_m2s) = m2s.split_at(n_in.min(m2s.len()));
+        let parts = [(inputs, in_means, in_m2s), (targets, out_means, out_m2s)];
+        for (part, means, m2s) in parts {
+            let half = part.len() / 2;
+            let (m, s) = part.split_at_mut(half);
+            for ((m, s), (mean, m2)) in m.iter_mut().zip(s).zip(means.iter().zip(m2s)) {
+                let dev = libm::sqrt(m2 / n);
+                *m = *mean as f32;
+                *s = if is_spread(dev, *mean) {
+                    dev as f32
+                } else {
+                    1.0
+                };
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,6 +93,12 @@ pub const fn chunk_scratch_len(widths: &[usize], chunk: usize) -> usize {
         .saturating_add(crate::dense::transposed_len(max_fan_in(widths), chunk))
 }
 
+/// The running moments of a stream's warm-up ([`crate::scaler::Moments`], `f64` values): a mean
+/// and a sum of squared deviations per input and target.
+pub const fn moments_len(widths: &[usize]) -> usize {
+    scaler_len(widths)
+}
+
 /// Scratch for [`crate::Model::predict`]: the activations of one sample.
 pub const fn predict_scratch_len(widths: &[usize]) -> usize {
     activation_len(widths)
@@ -115,14 +121,66 @@ pub const fn train_arena_len_chunked(
     learner_arena_len(widths, optimizer, chunk).saturating_add(param_len(widths))
 }
 
-/// The arena of a [`crate::Learner`] that processes `chunk` samples at once: parameters, their
-/// gradient sums, the optimizer's state, back-propagation scratch and standardisation
-/// statistics.
+/// The arena of a [`crate::Learner`] that processes `chunk` samples at once and trains every
+/// layer: parameters, their gradient sums, the optimizer's state, back-propagation scratch and
+/// standardisation statistics.
 pub const fn learner_arena_len(widths: &[usize], optimizer: Optimizer, chunk: usize) -> usize {
-    let p = param_len(widths);
-    p.saturating_mul(2 + optimizer.state_per_param())
+    learner_arena_len_from(widths, optimizer, chunk, 0)
+}
+
+/// As [`learner_arena_len`] with the layers below `trainable_from` frozen
+/// ([`crate::Config::trainable_from`]): gradient sums and optimizer state only for the
+/// [`trainable_param_len`] parameters of the layers from `trainable_from` on.
+pub const fn learner_arena_len_from(
+    widths: &[usize],
+    optimizer: Optimizer,
+    chunk: usize,
+    trainable_from: usize,
+) -> usize {
+    let trainable = trainable_param_len(widths, trainable_from);
+    param_len(widths)
+        .saturating_add(trainable.saturating_mul(1 + optimizer.state_per_param()))
         .saturating_add(chunk_scratch_len(widths, chunk))
         .saturating_add(scaler_len(widths))
+}
+
+/// Layers of a network: one fewer than its widths.
+pub const fn layer_count(widths: &[usize]) -> usize {
+    widths.len().saturating_sub(1)
+}
+
+/// Parameters of the layers below `trainable_from` (0-based), which stay frozen: they come
+/// first in the parameters.
+pub const fn frozen_param_len(widths: &[usize], trainable_from: usize) -> usize {
+    match widths.split_at_checked(trainable_from.saturating_add(1)) {
+        Some((frozen, _)) => param_len(frozen),
+        None => param_len(widths),
+    }
+}
+
+/// Parameters of the layers from `trainable_from` (0-based) on, which are trained.
+pub const fn trainable_param_len(widths: &[usize], trainable_from: usize) -> usize {
+    param_len(widths).saturating_sub(frozen_param_len(widths, trainable_from))
+}
+
+/// The arena of a [`crate::stream::Stream`] running `chunk` samples at once: the learner's
+/// ([`learner_arena_len_from`], frozen layers left out), the checkpoint of the trained
+/// parameters, and the samples it keeps — replay buffer, validation and test windows — with
+/// their inputs and targets in the data's units.
+pub const fn stream_arena_len(
+    widths: &[usize],
+    config: &crate::Config,
+    settings: &crate::stream::StreamConfig,
+    chunk: usize,
+) -> usize {
+    let from = config.trainable_from;
+    learner_arena_len_from(widths, config.optimizer, chunk, from)
+        .saturating_add(trainable_param_len(widths, from))
+        .saturating_add(
+            settings
+                .samples()
+                .saturating_mul(input_width(widths).saturating_add(output_width(widths))),
+        )
 }
 
 /// The arena of a trained [`crate::Model`]: parameters and standardisation statistics.

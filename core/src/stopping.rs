@@ -134,6 +134,34 @@ pub struct Spike {
 pub enum Event {
     /// The training loss spiked and came back: a sign of a learning rate near its limit.
     Spike(Spike),
+    // The stream driver's events ([`crate::stream`]).
+    /// A stream stopped training for this reason (its rules are the epoch driver's, without
+    /// `max_epochs`) and put its best weights back; it still takes samples in, and scores them,
+    /// watching for drift.
+    Paused(StopReason),
+    /// The validation loss of a stream rose above the best by the drift factor for the drift
+    /// epochs in a row: the data changed.
+    Drift(Drift),
+    /// A paused stream trains again, after a drift.
+    Resumed,
+}
+
+/// What a stream saw when its data drifted ([`Event::Drift`]). Losses in standardised units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Drift {
+    /// The first epoch of the rise.
+    pub since_epoch: u32,
+    /// The best weights' typical validation loss before the drift: the mean of their epochs'
+    /// losses (see [`crate::stream`]).
+    pub reference: f32,
+    /// The validation loss that confirmed it.
+    pub val: f32,
+    /// The threshold it stayed above: the drift factor times `reference`.
+    pub threshold: f32,
+    /// The best weights' loss on the current validation window: the new loss to beat (the old
+    /// best may no longer be best).
+    pub checkpoint_val: f32,
 }
 
 /// The running state of the stopping rules (see the [module docs](self)).

@@ -238,8 +238,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
                 "a chunk holds at least one sample: C must be greater than 0"
             )
         }
-        config.validate()?;
-        shape::check(widths)?;
+        crate::learner::check(widths, &config)?;
         expect_width(data.n_in(), shape::input_width(widths))?;
         expect_width(data.n_out(), shape::output_width(widths))?;
         if split.len() != data.len() {

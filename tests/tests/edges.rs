@@ -67,7 +67,7 @@ fn kernels<const C: usize>(widths: &[usize], v: &mut [Vec<f32>; 5], lane: usize,
     dense::transpose::<C>(a, b);
     dense::backprop::<C>(a, b, c);
     mlp::forward::<C>(widths, a, b);
-    mlp::backward::<C>(widths, a, b, c, d);
+    mlp::backward::<C>(widths, lane, a, b, c, d);
     scaler::scale_inputs::<C>(a, b, lane, c);
     scaler::scale_targets::<C>(a, n, b, lane, e);
 }

@@ -59,13 +59,14 @@ prop_compose! {
         flags: (bool, bool),
         optimizer in optimizer(),
         init in proptest::sample::select(Init::ALL.to_vec()),
+        trainable_from in prop_oneof![4 => Just(0usize), 1 => 0usize..4],
     ) -> Config {
         let (learning_rate, min_delta, target_loss) = rates;
         let (clip_norm, stall_grad_norm, divergence_factor) = limits;
         Config {
             learning_rate, batch_size, max_epochs: epochs[0], patience: epochs[1], min_delta,
             target_loss, seed, init, shuffle: flags.0, optimizer, loss: Loss::MeanSquaredError,
-            standardize: flags.1, clip_norm,
+            trainable_from, standardize: flags.1, clip_norm,
             stall_grad_norm, stall_epochs: 2, divergence_factor,
         }
     }

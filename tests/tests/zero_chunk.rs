@@ -24,7 +24,7 @@ const CALLS: &[(&str, &str)] = &[
     ("mlp::forward", "mlp::forward::<C>(&W, &params, &mut s);"),
     (
         "mlp::backward",
-        "mlp::backward::<C>(&W, &params, &mut s, &mut g, &mut t);",
+        "mlp::backward::<C>(&W, 0, &params, &mut s, &mut g, &mut t);",
     ),
     (
         "dense::forward",
