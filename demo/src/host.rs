@@ -1,6 +1,7 @@
 //! The demo on a desktop: both boots, on simulated flash, with lines written to any
 //! `std::io::Write`.
 
+use crate::stream::{StreamLine, StreamLog, StreamOutcome, StreamStorage};
 use crate::{boot, Line, Log, Next, Outcome, Policy, Storage, SLOT_SIZE};
 use std::io::{self, Write};
 use tinytrain_core::slots::sim::SimFlash;
@@ -33,6 +34,14 @@ impl<W: Write> Writer<W> {
 
 impl<W: Write> Log for Writer<W> {
     fn line(&mut self, line: &Line) {
+        if self.error.is_none() {
+            self.error = writeln!(self.out, "{line}").err();
+        }
+    }
+}
+
+impl<W: Write> StreamLog for Writer<W> {
+    fn line(&mut self, line: &StreamLine) {
         if self.error.is_none() {
             self.error = writeln!(self.out, "{line}").err();
         }
@@ -122,4 +131,22 @@ pub fn run_on_host(out: impl Write) -> Result<Story, HostError> {
         .trained
         .ok_or(HostError::Train(tinytrain_core::Error::NoValidModel))?;
     Ok(Story { trained, reloaded })
+}
+
+/// Runs the stream story ([`crate::stream`]) on the host exactly as the firmware does, writing
+/// its lines to `out`.
+///
+/// ```
+/// let mut text = Vec::new();
+/// let outcome = tinytrain_demo::host::stream_on_host(&mut text)?;
+/// assert!(String::from_utf8(text)?.contains("drift at reading "));
+/// assert!(outcome.pass);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn stream_on_host(out: impl Write) -> Result<StreamOutcome, HostError> {
+    let mut log = Writer::new(out);
+    let outcome = crate::stream::run(&mut Box::new(StreamStorage::new()), &mut log)
+        .map_err(HostError::Train)?;
+    log.finish().map_err(HostError::Io)?;
+    Ok(outcome)
 }

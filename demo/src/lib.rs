@@ -32,6 +32,7 @@ mod hash;
 pub mod host;
 pub mod line;
 pub mod story;
+pub mod stream;
 
 pub use boot::{boot, Boot, Handover, Next, Policy, BLOB_LEN, RECORD_LEN, SECTIONS, SLOT_SIZE};
 pub use hash::fnv1a_f32;

@@ -164,7 +164,7 @@ pub enum Line {
 }
 
 /// Float text as defmt's decoder writes it.
-struct F(f32);
+pub(crate) struct F(pub(crate) f32);
 
 impl fmt::Display for F {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -40,6 +40,7 @@ pub mod cost;
 mod device_log;
 pub mod handover;
 pub mod stack;
+pub mod stream_app;
 
 #[cfg(target_arch = "arm")]
 pub use cortex_m_rt::entry;

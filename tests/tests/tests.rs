@@ -7,4 +7,5 @@ mod learning;
 mod lstsq;
 mod resume;
 mod robustness;
+mod stream;
 mod zero_chunk;

@@ -30,6 +30,9 @@ pub const DEMO: &str = "demo";
 /// The least firmware that trains: the demo's network and data without the rest of its story
 /// (`src/bin/minimal.rs`).
 pub const MINIMAL: &str = "minimal";
+/// The stream story: a simulated sensor learned as it arrives, its drift tracked
+/// (`src/bin/stream.rs`).
+pub const STREAM: &str = "stream";
 /// The device benchmark (`src/bin/bench.rs`).
 pub const BENCH: &str = "bench";
 /// The per-instruction profile's firmware (`src/bin/profile.rs`).

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use xtask::firmware::{self, Board, BOARDS, DEMO, MINIMAL, MPS2_AN386};
+use xtask::firmware::{self, Board, BOARDS, DEMO, MINIMAL, MPS2_AN386, STREAM};
 use xtask::setup::{self, TARGETS};
 use xtask::{cmd, python, qemu, symbols, template, Error};
 
@@ -157,9 +157,10 @@ fn is_first_of_its_feature(board: &Board) -> bool {
     BOARDS.iter().find(|b| b.feature == board.feature) == Some(board)
 }
 
-/// Builds the board's demo (unless an earlier board built the same), prints its size, checks
-/// it has no panicking path and, on an emulated board, that it tells the host's story bit for
-/// bit (the workspace's firmware test, run on this board).
+/// Builds the board's demo and stream story (unless an earlier board built the same), prints
+/// their sizes, checks they have no panicking path and, on an emulated board, that the demo
+/// tells the host's story bit for bit (the workspace's firmware test, run on this board; the
+/// stream story's runs on the Cortex-M4F with the workspace's tests).
 fn check_board(board: Board) -> Result<(), Error> {
     println!("== {} ({})", board.name, board.core);
     let built_before = BOARDS
@@ -167,9 +168,11 @@ fn check_board(board: Board) -> Result<(), Error> {
         .take_while(|b| **b != board)
         .any(|b| b.target == board.target && b.feature == board.feature);
     if !built_before {
-        let elf = board.build(DEMO)?;
-        print_size(&elf)?;
-        no_panicking_path(board, &elf)?;
+        for bin in [DEMO, STREAM] {
+            let elf = board.build(bin)?;
+            print_size(&elf)?;
+            no_panicking_path(board, &elf)?;
+        }
     }
     if board.machine.is_none() {
         println!("{} is a real board: built and checked, not run", board.name);

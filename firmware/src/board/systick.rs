@@ -42,6 +42,10 @@ impl<const HZ: u32> Instructions<HZ> {
         syst.clear_current();
         syst.enable_interrupt();
         syst.enable_counter();
+        // The cleared count reads 0 until SysTick loads the reload value at its first tick, and
+        // 0 would read as a whole period elapsed: a count taken at once would be ahead of the
+        // next one.
+        while SYST::get_current() == 0 {}
         Self(syst)
     }
 }
