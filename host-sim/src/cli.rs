@@ -189,6 +189,9 @@ pub struct TrainArgs {
     /// Save the model even if no epoch beat the initial weights (the exit code is still 3).
     #[arg(long)]
     pub keep_untrained: bool,
+    /// Learning from a stream.
+    #[command(flatten)]
+    pub stream: crate::stream::StreamArgs,
 }
 
 /// `tinytrain predict`.
@@ -327,6 +330,9 @@ fn demo(out: &mut dyn Write) -> Result<()> {
 }
 
 fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
+    if args.stream.stream {
+        return crate::stream::train(&args, quiet, out);
+    }
     let mut locations = Vec::new();
     if let Some(path) = file_output(&args.report) {
         locations.push(Location::file("--report", path));
@@ -402,13 +408,18 @@ fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
 }
 
 /// `path` unless it is absent or [`STANDARD_STREAM`]: an output to check and write as a file.
-fn file_output(path: &Option<PathBuf>) -> Option<&PathBuf> {
+pub(crate) fn file_output(path: &Option<PathBuf>) -> Option<&PathBuf> {
     path.as_ref().filter(|p| !is_standard_stream(p))
 }
 
 /// Prints a command's summary `text` — on standard error when `json` goes to standard output,
 /// not at all when `quiet` — and the JSON.
-fn results(out: &mut dyn Write, quiet: bool, text: &str, json: Option<String>) -> Result<()> {
+pub(crate) fn results(
+    out: &mut dyn Write,
+    quiet: bool,
+    text: &str,
+    json: Option<String>,
+) -> Result<()> {
     match json {
         Some(json) => {
             if !quiet {

@@ -42,6 +42,7 @@ pub mod records;
 pub mod report;
 pub mod score;
 pub mod state_dict;
+pub mod stream;
 pub mod sweep;
 pub mod table;
 pub mod train;

@@ -14,7 +14,7 @@ use std::sync::Once;
 
 /// Size of every figure, in pixels.
 pub const SIZE: (u32, u32) = (900, 560);
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 const TRAIN: RGBColor = RGBColor(150, 150, 150);
 const VALIDATION: RGBColor = RGBColor(31, 119, 180);
 const TEST: RGBColor = RGBColor(255, 127, 14);
@@ -333,7 +333,7 @@ pub fn predicted_vs_actual(
 
 type Chart<'a, X, Y> = ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>;
 
-fn legend<X: Ranged, Y: Ranged>(
+pub(crate) fn legend<X: Ranged, Y: Ranged>(
     chart: &mut Chart<'_, X, Y>,
     position: SeriesLabelPosition,
     fail: &impl Fn(DrawingAreaErrorKind<<BitMapBackend<'_> as DrawingBackend>::ErrorType>) -> Error,
@@ -360,7 +360,7 @@ fn groups(parts: &Parts) -> [(&'static str, RGBColor, &[u32]); 3] {
 
 /// Draws a figure into memory with `draw` and encodes it as PNG: nothing touches the disk
 /// until the bytes are whole.
-fn render(
+pub(crate) fn render(
     path: &Path,
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
 ) -> Result<Vec<u8>> {
@@ -388,7 +388,7 @@ fn render(
     Ok(png)
 }
 
-fn failure<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
+pub(crate) fn failure<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
     move |e| Error::Plot {
         path: path.to_owned(),
         message: e.to_string(),
@@ -397,7 +397,7 @@ fn failure<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
 
 /// A tick's label: plain with as many decimals as its magnitude needs (`0.01`, `0.3`, `20`,
 /// `6100`), scientific beyond `1e-4..1e6`.
-fn tick_label(v: f64) -> String {
+pub(crate) fn tick_label(v: f64) -> String {
     let m = v.abs();
     if m != 0.0 && !(1e-4..1e6).contains(&m) {
         return format!("{v:.1e}").replace(".0e", "e");
@@ -457,7 +457,7 @@ fn round_to_two_digits(v: f64) -> f64 {
 }
 
 /// Smallest and largest value (`None` for none).
-fn bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+pub(crate) fn bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     values.fold(None, |acc, v| match acc {
         None => Some((v, v)),
         Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
@@ -469,7 +469,7 @@ fn bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
 const AXIS_LIMIT: f64 = 1e300;
 
 /// `lo..hi` if a figure can show it: finite, within ±[`AXIS_LIMIT`].
-fn drawable(lo: f64, hi: f64) -> Option<(f64, f64)> {
+pub(crate) fn drawable(lo: f64, hi: f64) -> Option<(f64, f64)> {
     let ok = |v: f64| v.is_finite() && v.abs() <= AXIS_LIMIT;
     (ok(lo) && ok(hi) && lo <= hi).then_some((lo, hi))
 }

@@ -78,7 +78,10 @@ pub struct Settings {
     pub divergence_factor: f32,
 }
 
-fn init_name<S: serde::Serializer>(init: &Init, s: S) -> std::result::Result<S::Ok, S::Error> {
+pub(crate) fn init_name<S: serde::Serializer>(
+    init: &Init,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(init.name())
 }
 

@@ -9,6 +9,7 @@ mod outputs;
 mod predict;
 mod split;
 mod state_dict;
+mod stream;
 mod sweep;
 mod train;
 mod verdicts;
