@@ -13,7 +13,9 @@ use crate::hash::fnv1a_f32;
 use crate::line::{Loss, F};
 use core::fmt;
 use tinytrain_core::loss::Loss as LossFn;
-use tinytrain_core::stream::{ReplayPolicy, Stream, StreamConfig, StreamEpoch};
+use tinytrain_core::stream::{
+    ReplayPolicy, Stream, StreamConfig, StreamEpoch, StreamProgress, StreamReport,
+};
 use tinytrain_core::{shape, Config, Error, Event, Lcg, Model, Optimizer, StopReason};
 
 /// Readings the story feeds to the stream.
@@ -214,9 +216,9 @@ pub enum StreamLine {
     Test {
         /// Test readings scored.
         samples: u32,
-        /// The tracked (best) model's MSE, standardised as every loss of the story.
+        /// The tracked (best) model's MSE, in the targets' units as every loss of the story.
         mse: Loss,
-        /// The MSE of the copy frozen at the change, standardised.
+        /// The MSE of the copy frozen at the change.
         frozen_mse: Loss,
         /// `frozen_mse / mse`.
         ratio: f32,
@@ -245,9 +247,9 @@ pub struct StreamOutcome {
     pub epochs: u32,
     /// Drifts seen.
     pub drifts: u32,
-    /// The tracked model's test MSE.
+    /// The tracked model's test MSE, in the targets' units.
     pub test_mse: f32,
-    /// The frozen copy's test MSE.
+    /// The frozen copy's test MSE, in the targets' units.
     pub frozen_mse: f32,
     /// FNV-1a of the tracked model's weights.
     pub weights_hash: u32,
@@ -276,16 +278,23 @@ pub fn run(storage: &mut StreamStorage, log: &mut impl StreamLog) -> Result<Stre
             freeze(&stream.model(), frozen);
             log.line(&StreamLine::Frozen { arrival: reading });
         }
-        stream.feed(&x, &y, |epoch| log_epoch(epoch, log))?;
+        stream.push(&x, &y)?;
+        loop {
+            match stream.step() {
+                StreamProgress::Idle => break,
+                StreamProgress::Step => {}
+                StreamProgress::Epoch(epoch) => log_epoch(&epoch, &stream.report(), log),
+            }
+        }
     }
     let report = stream.report();
     let (params, stats) = frozen.split_at(PARAMS);
-    // In the stream's standardised units, as its own losses.
-    let frozen = test_mse(&stream, &Model::new(WIDTHS, params, stats)?, scratch)?;
-    let frozen_mse = (f64::from(frozen) / report.loss_scale) as f32;
+    let frozen_mse = test_mse(&stream, &Model::new(WIDTHS, params, stats)?, scratch)?;
     let samples = stream.buffered()[2] as u32;
     let done = stream.finish();
-    let mse = done.test_loss.unwrap_or(f32::NAN);
+    let mse = done
+        .test_loss
+        .map_or(f32::NAN, |l| report.to_original_units(l) as f32);
     let ratio = frozen_mse / mse;
     log.line(&StreamLine::Test {
         samples,
@@ -354,14 +363,16 @@ fn test_mse<const C: usize>(
     Ok(sum / n.max(1) as f32)
 }
 
-/// One epoch's lines: the epoch, then its events.
-fn log_epoch(epoch: &StreamEpoch, log: &mut impl StreamLog) {
+/// One epoch's lines: the epoch, then its events, every loss in the targets' units (`units`
+/// converts the stream's standardised losses).
+fn log_epoch(epoch: &StreamEpoch, units: &StreamReport, log: &mut impl StreamLog) {
     let arrivals = epoch.arrivals as u32;
+    let original = |loss: f32| Loss(units.to_original_units(loss) as f32);
     log.line(&StreamLine::Epoch {
         epoch: epoch.epoch,
         arrivals,
-        train_mse: epoch.train_loss.map(Loss),
-        val_mse: epoch.val_loss.map(Loss),
+        train_mse: epoch.train_loss.map(original),
+        val_mse: epoch.val_loss.map(original),
         best: epoch.improved,
     });
     for event in epoch.events() {
@@ -369,9 +380,9 @@ fn log_epoch(epoch: &StreamEpoch, log: &mut impl StreamLog) {
             Event::Paused(reason) => StreamLine::Paused { reason, arrivals },
             Event::Drift(d) => StreamLine::Drift {
                 arrivals,
-                reference: Loss(d.reference),
-                val_mse: Loss(d.val),
-                checkpoint_mse: Loss(d.checkpoint_val),
+                reference: original(d.reference),
+                val_mse: original(d.val),
+                checkpoint_mse: original(d.checkpoint_val),
             },
             Event::Resumed => StreamLine::Resumed { arrivals },
             _ => continue,

@@ -79,10 +79,8 @@ fn the_command_line_streams_the_devices_bits() {
     let net = ModelFile::read(&model).unwrap().net;
     assert_eq!(tinytrain_demo::fnv1a_f32(&net.params), story.weights_hash);
     let r = json(&report);
-    // The report's MSEs are in the target's units: the story's standardised loss times the
-    // target's variance.
-    let scale = num(&r, "loss_scale");
-    assert_eq!(num(&r, "test_mse"), f64::from(story.test_mse) * scale);
+    // The report's MSEs are in the target's units, as the story's (which rounds them to f32).
+    assert_eq!(num(&r, "test_mse") as f32, story.test_mse);
     assert_eq!(num(&r, "epochs_run") as u32, story.epochs);
     assert_eq!(num(&r, "arrivals") as u32, ARRIVALS);
     let kinds: Vec<&str> = r["events"]
@@ -103,6 +101,53 @@ fn the_command_line_streams_the_devices_bits() {
     assert!(after_pause["train_mse"].is_null() && after_pause["val_mse"].is_number());
     let png = std::fs::read(plots.join("stream.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
+}
+
+#[test]
+fn a_stream_writes_its_report_to_standard_output_and_quiet_keeps_the_rest_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = sensor_csv(dir.path(), 600);
+    let file = dir.path().join("r.json");
+    let summary = ok(&[
+        "train",
+        "--data",
+        arg(&csv),
+        "--stream",
+        "--report",
+        arg(&file),
+    ]);
+    assert!(summary.contains("ended     "), "{summary}");
+    let out = crate::tinytrain(&[
+        "--quiet",
+        "train",
+        "--data",
+        arg(&csv),
+        "--stream",
+        "--report",
+        "-",
+    ]);
+    assert!(out.status.success());
+    let piped: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON alone");
+    assert_eq!(piped, json(&file));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Without --quiet the summary and the progress go to standard error, in the target's units.
+    let out = crate::tinytrain(&["train", "--data", arg(&csv), "--stream", "--report", "-"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("ended     ") && stderr.contains("validation MSE "),
+        "{stderr}"
+    );
+    let last = &piped["history"][9];
+    let line = format!(
+        "epoch    10 row {:>7}  train MSE {}",
+        last["arrivals"].as_u64().unwrap(),
+        tinytrain_host_sim::report::number(last["train_mse"].as_f64().unwrap())
+    );
+    assert!(stderr.contains(&line), "{line} in {stderr}");
 }
 
 #[test]
