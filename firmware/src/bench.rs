@@ -7,11 +7,14 @@
 //! has no error to pass on), plus each parameter's share of the batch's update. The counted
 //! batches make one epoch, so the work includes the epoch's end (one validation sample and the
 //! best-weights copy). It then times each update rule alone, and lists the bytes each network's
-//! training arena takes beside the least that training must store.
+//! training arena takes beside the least that training must store. Last, the stream driver
+//! ([`tinytrain_core::stream`]): its work per arriving sample with the default schedule, every
+//! layer trained and the lower ones frozen, and its memory beside the least a stream must store.
 
 use crate::board::{Board, Counter, Parts};
 use static_cell::ConstStaticCell;
 use tinytrain_core::optim::Powers;
+use tinytrain_core::stream::{Stream, StreamConfig};
 use tinytrain_core::{mlp, shape, Config, Dataset, Lcg, Optimizer, Split, Trainer};
 
 /// The networks measured: the host benchmark's.
@@ -108,7 +111,9 @@ pub fn run<B: Board>() -> bool {
     let trained = training(memory, &mut counter);
     updates(memory, &mut counter);
     footprint();
-    trained
+    let streamed = streaming(memory, &mut counter);
+    stream_footprint();
+    trained && streamed
 }
 
 /// Mini-batches each network trains between the profile's marks: enough to average, few enough
@@ -311,6 +316,154 @@ fn footprint() {
                 arena,
                 arena.saturating_sub(least),
                 4 * shape::train_arena_len_chunked(widths, rule, CHUNK)
+            );
+        }
+    }
+}
+
+/// The networks of the stream benchmark.
+#[cfg(not(feature = "microbit"))]
+const STREAM_NETWORKS: &[[usize; 4]] = &[[1, 16, 16, 1], [10, 32, 16, 1]];
+/// The networks of the stream benchmark that fit the micro:bit.
+#[cfg(feature = "microbit")]
+const STREAM_NETWORKS: &[[usize; 4]] = &[[1, 16, 16, 1]];
+/// The first layer trained (0-based, [`Config::trainable_from`]) in each stream measurement:
+/// every layer, the first frozen, all but the last frozen (fine-tuning the output layer).
+const TRAINABLE_FROM: [usize; 3] = [0, 1, 2];
+/// Arrivals counted after the warm-up: 32 epochs of the default schedule (a step every 4
+/// arrivals, 8 steps an epoch).
+const STREAM_ARRIVALS: usize = 1024;
+
+/// The stream's learner settings: plain SGD, standardised on the warm-up, nothing that pauses
+/// it (a paused stream does no steps).
+const fn stream_config(trainable_from: usize) -> Config {
+    Config {
+        standardize: true,
+        trainable_from,
+        ..CONFIG
+    }
+}
+
+/// Feeds each network [`STREAM_ARRIVALS`] samples after its warm-up with the default
+/// [`StreamConfig`], [`CHUNK`] samples at a time, and prints the work per arriving sample: the
+/// push, its share of the scheduled steps and of the epochs' validation.
+fn streaming<K: Counter>(memory: &mut Memory, counter: &mut K) -> bool {
+    defmt::println!("");
+    defmt::println!(
+        "| network | `trainable_from` | trained parameters | {=str} per arriving sample |",
+        K::UNIT
+    );
+    defmt::println!("| --- | --- | --- | --- |");
+    STREAM_NETWORKS.iter().all(|widths| {
+        TRAINABLE_FROM
+            .iter()
+            .all(|&from| stream_row(widths, from, memory, counter))
+    })
+}
+
+/// Streams `widths` with the layers from `trainable_from` on trained, and prints a row.
+fn stream_row<K: Counter>(
+    widths: &[usize; 4],
+    trainable_from: usize,
+    memory: &mut Memory,
+    counter: &mut K,
+) -> bool {
+    let (config, settings) = (stream_config(trainable_from), StreamConfig::DEFAULT);
+    let Memory {
+        arena,
+        inputs,
+        targets,
+        ..
+    } = memory;
+    let len = shape::stream_arena_len(widths, &config, &settings, CHUNK);
+    let Some(arena) = arena.get_mut(..len) else {
+        defmt::error!(
+            "the benchmark's arena holds no stream of {=[?]}",
+            widths[..]
+        );
+        return false;
+    };
+    let mut moments = [0.0f64; 2 * (MAX_IN + MAX_OUT)];
+    let stream = Stream::<CHUNK>::new(widths, config, settings, arena, &mut moments);
+    let Ok(mut stream) =
+        stream.inspect_err(|e| defmt::error!("cannot stream {=[?]}: {}", widths[..], e))
+    else {
+        return false;
+    };
+    let [n_in, .., n_out] = *widths;
+    let mut feed = |k: usize| {
+        let k = k % (SAMPLES + 1);
+        let x = inputs.get(k * n_in..(k + 1) * n_in).unwrap_or(&[]);
+        let y = targets.get(k * n_out..(k + 1) * n_out).unwrap_or(&[]);
+        stream.feed(x, y, |_| {}).is_ok()
+    };
+    // The warm-up only fits the standardisation: not counted.
+    let warmup = settings.warmup as usize;
+    if !(0..warmup).all(&mut feed) {
+        return false;
+    }
+    let start = counter.now();
+    if !(warmup..warmup + STREAM_ARRIVALS).all(&mut feed) {
+        return false;
+    }
+    let work = counter.now().saturating_sub(start);
+    if let Some(reason) = stream.report().paused {
+        defmt::error!(
+            "the stream of {=[?]} paused ({=str}): its steps were not all counted",
+            widths[..],
+            reason.name()
+        );
+        return false;
+    }
+    defmt::println!(
+        "| {=usize}-{=usize}-{=usize}-{=usize} | {=usize} | {=usize} | {=u64} |",
+        widths[0],
+        widths[1],
+        widths[2],
+        widths[3],
+        trainable_from,
+        shape::trainable_param_len(widths, trainable_from),
+        work / STREAM_ARRIVALS as u64
+    );
+    true
+}
+
+/// Each network's stream arena beside the least a stream must keep: the least a trainer keeps
+/// for its trained layers (their gradient sums and the best-weights copy; SGD has no state),
+/// every parameter, the samples of the replay buffer and validation window, one sample's
+/// activations, the standardisation statistics, and the warm-up's running moments (`f64`).
+fn stream_footprint() {
+    let settings = StreamConfig::DEFAULT;
+    defmt::println!("");
+    defmt::println!(
+        "| network | `trainable_from` | least (B) | arena, 1 at once, and moments (B) | beyond (B) | arena, {=usize} at once (B) |",
+        CHUNK
+    );
+    defmt::println!("| --- | --- | --- | --- | --- | --- |");
+    for widths in STREAM_NETWORKS {
+        for from in TRAINABLE_FROM {
+            let config = stream_config(from);
+            let [n_in, .., n_out] = *widths;
+            let moments = 8 * shape::moments_len(widths);
+            let least = 4
+                * (shape::param_len(widths)
+                    + 2 * shape::trainable_param_len(widths, from)
+                    + shape::activation_len(widths)
+                    + shape::scaler_len(widths)
+                    + settings.samples() * (n_in + n_out))
+                + moments;
+            let arena = 4 * shape::stream_arena_len(widths, &config, &settings, 1) + moments;
+            defmt::println!(
+                "| {=usize}-{=usize}-{=usize}-{=usize} | {=usize} | {=usize} | {=usize} | {=usize} | {=usize} |",
+                widths[0],
+                widths[1],
+                widths[2],
+                widths[3],
+                from,
+                least,
+                arena,
+                arena.saturating_sub(least),
+                4 * shape::stream_arena_len(widths, &config, &settings, CHUNK) + moments
             );
         }
     }
