@@ -304,6 +304,22 @@ pub struct EpochRow {
     pub paused: bool,
 }
 
+impl EpochRow {
+    /// The row of `epoch`; `report` converts its losses to the target's units.
+    pub fn new(epoch: &StreamEpoch, report: &StreamReport) -> Self {
+        let original = |v: f32| Some(report.to_original_units(v)).filter(|v| v.is_finite());
+        Self {
+            epoch: epoch.epoch,
+            arrivals: epoch.arrivals,
+            train_mse: epoch.train_loss.and_then(original),
+            val_mse: epoch.val_loss.and_then(original),
+            grad_norm: epoch.grad_norm.filter(|v| v.is_finite()),
+            best: epoch.improved,
+            paused: epoch.paused,
+        }
+    }
+}
+
 /// One event of the report. MSEs in the target's units.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventRow {
@@ -416,19 +432,7 @@ impl Report {
             test_mse: run.test_mse.and_then(original),
             loss_scale: r.loss_scale,
             events: events(&run.epochs, r),
-            history: run
-                .epochs
-                .iter()
-                .map(|e| EpochRow {
-                    epoch: e.epoch,
-                    arrivals: e.arrivals,
-                    train_mse: e.train_loss.and_then(original),
-                    val_mse: e.val_loss.and_then(original),
-                    grad_norm: e.grad_norm.filter(|v| v.is_finite()),
-                    best: e.improved,
-                    paused: e.paused,
-                })
-                .collect(),
+            history: run.epochs.iter().map(|e| EpochRow::new(e, r)).collect(),
             config: settings.clone(),
         }
     }
