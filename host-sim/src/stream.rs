@@ -418,7 +418,19 @@ pub struct Report {
 impl Report {
     /// The report of `run` on `data` (the file's name) of `rows` rows.
     pub fn new(data: &str, rows: usize, settings: &StreamSettings, run: &StreamRun) -> Self {
-        let r = &run.report;
+        Self::of(data, rows, settings, &run.epochs, &run.report, run.test_mse)
+    }
+
+    /// The report of a stream on `data` of `rows` rows so far: its `epochs`, its report `r` and
+    /// the checkpoint's test-window loss `test` (standardised; `None` until it is scored).
+    pub fn of(
+        data: &str,
+        rows: usize,
+        settings: &StreamSettings,
+        epochs: &[StreamEpoch],
+        r: &StreamReport,
+        test: Option<f32>,
+    ) -> Self {
         let original = |v: f32| Some(r.to_original_units(v)).filter(|v| v.is_finite());
         Self {
             data: data.to_owned(),
@@ -429,10 +441,10 @@ impl Report {
             best_val_mse: original(r.best_val),
             paused: r.paused.map(|p| p.name()),
             drifts: r.drifts,
-            test_mse: run.test_mse.and_then(original),
+            test_mse: test.and_then(original),
             loss_scale: r.loss_scale,
-            events: events(&run.epochs, r),
-            history: run.epochs.iter().map(|e| EpochRow::new(e, r)).collect(),
+            events: events(epochs, r),
+            history: epochs.iter().map(|e| EpochRow::new(e, r)).collect(),
             config: settings.clone(),
         }
     }

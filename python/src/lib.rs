@@ -1,7 +1,8 @@
 //! # tinytrain for Python
 //!
 //! The native module `tinytrain._tinytrain` behind the `tinytrain` package: training with the
-//! device's arithmetic on numpy arrays, `Model` (load, save, predict, pickle), the exceptions.
+//! device's arithmetic on numpy arrays, `Model` (load, save, predict, pickle), `Stream` (the
+//! stream learner, sample by sample), the exceptions.
 //! The package's Python side (`python/tinytrain/`) adds the scikit-learn estimators and the
 //! PyTorch helpers; `python/README.md` documents both.
 //!
@@ -10,6 +11,7 @@
 mod arrays;
 mod errors;
 mod model;
+mod stream;
 mod training;
 
 use pyo3::prelude::*;
@@ -18,6 +20,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _tinytrain(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::Model>()?;
+    m.add_class::<stream::Stream>()?;
     m.add_function(wrap_pyfunction!(training::train, m)?)?;
     errors::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -24,7 +24,7 @@ fn describe(n: usize, d: usize, k: usize, y_ndim: usize) -> String {
 }
 
 /// Checks that `layers` fit `d` inputs and `k` targets and a model file.
-fn check_layers(layers: &[usize], d: usize, k: usize) -> PyResult<()> {
+pub(crate) fn check_layers(layers: &[usize], d: usize, k: usize) -> PyResult<()> {
     let bad = |problem: String| {
         PyValueError::new_err(format!("layers {}: {problem}", layers_text(layers)))
     };
@@ -52,6 +52,18 @@ fn check_layers(layers: &[usize], d: usize, k: usize) -> PyResult<()> {
         )));
     }
     Ok(())
+}
+
+/// The initialisation scheme named `name` (`"he"`, `"xavier"`, `"lecun"`, `"torch"`), or a
+/// `ValueError` listing them.
+pub(crate) fn init(name: &str) -> PyResult<Init> {
+    Init::ALL
+        .into_iter()
+        .find(|i| i.name() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Init::ALL.iter().map(|i| i.name()).collect();
+            PyValueError::new_err(format!("init {name:?}: expected one of {names:?}"))
+        })
 }
 
 /// Trains a network on `X` and `y` as `tinytrain train` does on a CSV file, and returns the
@@ -133,13 +145,7 @@ pub fn train<'py>(
     arrays::check_finite(py, "train", &targets, k, Field::Target)?;
     let init = match init {
         None => Config::DEFAULT.init,
-        Some(name) => Init::ALL
-            .into_iter()
-            .find(|i| i.name() == name)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Init::ALL.iter().map(|i| i.name()).collect();
-                PyValueError::new_err(format!("init {name:?}: expected one of {names:?}"))
-            })?,
+        Some(name) => self::init(name)?,
     };
     let settings = Settings {
         optimizer: rule,

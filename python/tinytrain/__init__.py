@@ -7,6 +7,8 @@ the device, for the same data, split and seed.
   the model and the command line's JSON report as a dictionary.
 - :class:`Model` loads, saves, predicts and pickles; it reads and writes the device's model
   format.
+- :class:`Stream` is the stream learner of ``tinytrain train --stream``, fed one sample at a
+  time (``push``, ``step``) or by arrays (``feed``): the device learning from a sensor.
 - :mod:`tinytrain.sklearn` wraps training as scikit-learn estimators.
 
 The functions of the package are strict: arrays must be ``float32`` of the documented shape
@@ -15,6 +17,6 @@ sample and column is wrong. The scikit-learn estimators convert what scikit-lear
 conventions ask them to accept.
 """
 
-from ._tinytrain import DataError, Model, ModelError, __version__, train
+from ._tinytrain import DataError, Model, ModelError, Stream, __version__, train
 
-__all__ = ["DataError", "Model", "ModelError", "__version__", "train"]
+__all__ = ["DataError", "Model", "ModelError", "Stream", "__version__", "train"]

@@ -1,7 +1,7 @@
 """Type stubs of the native module (shapes and dtypes in the docstrings of the Rust side)."""
 
 from os import PathLike
-from typing import Any, Literal, Optional, Sequence, Tuple, Union
+from typing import Any, Literal, Optional, Sequence, Tuple, TypedDict, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -69,3 +69,83 @@ def train(
     target_names: Optional[Sequence[str]] = None,
 ) -> Tuple[Model, dict[str, Any]]:
     """Trains on X float32 (n, d) and y float32 (n,) or (n, k); returns (model, report)."""
+
+class StreamEvent(TypedDict, total=False):
+    """A pause, drift, resume or spike; MSEs in the targets' units."""
+
+    kind: Literal["paused", "drift", "resumed", "spike"]
+    epoch: int
+    arrivals: int
+    reason: str
+    reference_mse: float
+    val_mse: float
+    checkpoint_mse: float
+
+class StreamEpoch(TypedDict):
+    """The end of an epoch of a stream; MSEs in the targets' units."""
+
+    epoch: int
+    arrivals: int
+    train_mse: Optional[float]
+    val_mse: Optional[float]
+    grad_norm: Optional[float]
+    best: bool
+    paused: bool
+    events: list[StreamEvent]
+
+class Stream:
+    """The stream learner of `tinytrain train --stream`, one sample at a time."""
+
+    def __init__(
+        self,
+        layers: Optional[Sequence[int]] = None,
+        *,
+        optimizer: Literal["sgd", "momentum", "adam"] = "sgd",
+        learning_rate: float = 0.01,
+        batch_size: int = 16,
+        patience: int = 20,
+        seed: int = 1,
+        standardize: bool = True,
+        init: Optional[Literal["he", "xavier", "lecun", "torch"]] = None,
+        replay: int = 128,
+        replay_policy: Literal["reservoir", "window"] = "reservoir",
+        holdout_every: int = 5,
+        validation_window: int = 64,
+        test_every: int = 0,
+        test_window: Optional[int] = None,
+        warmup: int = 32,
+        every: int = 4,
+        steps_per: int = 1,
+        drift_factor: float = 3.0,
+        drift_epochs: int = 3,
+        trainable_from: int = 0,
+        model: Optional[Model] = None,
+    ) -> None: ...
+    def push(
+        self, x: npt.NDArray[np.float32], y: npt.NDArray[np.float32]
+    ) -> Literal["training", "validation", "test"]:
+        """x float32 (n_inputs,), y float32 (n_outputs,): where the sample went."""
+    def step(self) -> Union[bool, StreamEpoch]:
+        """False: no step due; True: a step; an epoch's dict when one ended."""
+    def feed(
+        self, X: npt.NDArray[np.float32], y: npt.NDArray[np.float32]
+    ) -> list[StreamEpoch]:
+        """X float32 (n, n_inputs), y float32 (n,) or (n, n_outputs), row by row with the
+        steps due after each; the epochs that ended."""
+    @property
+    def model(self) -> Model:
+        """The current weights (the checkpoint's while paused)."""
+    def finish(self) -> Tuple[Model, Optional[float]]:
+        """The checkpoint and its test-window MSE; the stream takes nothing more."""
+    def report(self) -> dict[str, Any]:
+        """The report of `tinytrain train --stream --report`."""
+    @property
+    def arrivals(self) -> int: ...
+    @property
+    def epochs(self) -> int: ...
+    @property
+    def paused(self) -> Optional[str]: ...
+    @property
+    def drifts(self) -> int: ...
+    @property
+    def widths(self) -> list[int]: ...
