@@ -219,12 +219,7 @@ impl<'a, const C: usize> Learner<'a, C> {
     /// the weights, all a later run needs to train on as if it had never stopped: save it with
     /// the model ([`crate::format::Contents::optimizer`]) and hand it to [`Self::resume`].
     pub fn optimizer_state(&self) -> OptimizerState<'_> {
-        OptimizerState {
-            optimizer: self.config.optimizer,
-            powers: self.powers,
-            trainable_from: self.config.trainable_from,
-            values: self.state,
-        }
+        state_of(&self.config, self.powers, self.state)
     }
 
     /// Replaces the weights, and starts the optimizer afresh (zero state, step 0).
@@ -386,8 +381,15 @@ impl<'a, const C: usize> Learner<'a, C> {
 
     /// Hands the weights and statistics over for good, as a model.
     pub(crate) fn into_model(self) -> Model<'a> {
-        let (params, stats): (&'a [f32], &'a [f32]) = (self.params, self.stats);
-        Model::from_parts(self.widths, params, stats)
+        self.into_parts().0
+    }
+
+    /// Hands the weights and statistics over for good, as a model, with the optimizer's state.
+    pub(crate) fn into_parts(self) -> (Model<'a>, OptimizerState<'a>) {
+        let (params, stats, values): (&'a [f32], &'a [f32], &'a [f32]) =
+            (self.params, self.stats, self.state);
+        let state = state_of(&self.config, self.powers, values);
+        (Model::from_parts(self.widths, params, stats), state)
     }
 
     /// Trains one mini-batch: every sample's forward pass, loss and back-propagation, `C` at a
@@ -576,6 +578,16 @@ pub(crate) fn check(widths: &[usize], config: &Config) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+/// The optimizer's state of a learner trained with `config`, its values in `values`.
+fn state_of<'s>(config: &Config, powers: Powers, values: &'s [f32]) -> OptimizerState<'s> {
+    OptimizerState {
+        optimizer: config.optimizer,
+        powers,
+        trainable_from: config.trainable_from,
+        values,
+    }
 }
 
 /// One sample: its inputs and its targets.

@@ -162,6 +162,9 @@ impl Default for History {
 pub struct Finished<'a> {
     /// The best-validation model.
     pub model: Model<'a>,
+    /// The optimizer's state, to save with the model and resume from
+    /// ([`Trainer::optimizer_state`]).
+    pub optimizer: OptimizerState<'a>,
     /// Test MSE in standardised units (`None` without a test set); see
     /// [`Report::to_original_units`].
     pub test_mse: Option<f32>,
@@ -505,8 +508,10 @@ impl<'a, const C: usize> Trainer<'a, C> {
         }
         let report = self.report();
         let test_mse = (!self.split.test().is_empty()).then(|| self.loss_on(Part::Test));
+        let (model, optimizer) = self.learner.into_parts();
         Finished {
-            model: self.learner.into_model(),
+            model,
+            optimizer,
             test_mse,
             report,
         }

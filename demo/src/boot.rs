@@ -37,18 +37,22 @@ use crate::story::{CHUNK, CONFIG, FACTOR, WIDTHS};
 use crate::story::{SPLIT_SEED, TEST_FRACTION, VAL_FRACTION};
 use embedded_storage::nor_flash::NorFlash;
 use tinytrain_core::diagnose::Comparison;
-use tinytrain_core::format::{self, Buffers, Contents, Sections};
+use tinytrain_core::format::{self, Buffers, Contents, Sections, Training};
+use tinytrain_core::optim::OptimizerState;
 use tinytrain_core::{slots, Dataset, Error, Model, ModelStore, Stored, Trainer};
 
-/// What the demo stores with its network in flash: the weights and standardisation only.
-pub const SECTIONS: Sections = Sections::NONE;
+/// What the demo stores with its network in flash: besides the weights and standardisation, the
+/// optimizer's state and the training settings, so that fine-tuning resumes where training
+/// stopped (no names: the device does not need them).
+pub const SECTIONS: Sections = Sections::resume(CONFIG.optimizer);
 
 /// Bytes of the stored model ([`format::encoded_len`] of [`WIDTHS`] and [`SECTIONS`]).
 pub const BLOB_LEN: usize = format::encoded_len(WIDTHS, SECTIONS);
 
 /// Bytes of each of the two model slots: the model's record in whole 4 KiB pages, the erase unit
-/// of both boards' model flash (4-byte words). For the demo's network that is one page, 4096
-/// bytes; the two slots take the 8 KiB `MODEL_FLASH` region of the boards' memory maps.
+/// of both boards' model flash (4-byte words). For the demo's network — 3 960 bytes of blob, of
+/// which 2 568 are Adam's moments, in a record of 3 976 — that is one page, 4096 bytes; the two
+/// slots take the 8 KiB `MODEL_FLASH` region of the boards' memory maps.
 pub const SLOT_SIZE: u32 = slots::slot_len(BLOB_LEN, 4, 4096) as u32;
 
 /// Bytes of the buffer a model record passes through: enough on any flash whose read and
@@ -152,8 +156,20 @@ fn train_or_evaluate<F: NorFlash>(
 ) -> Result<Boot, Error> {
     let Storage { network, flash, .. } = storage;
     let mut trainer = network.trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
-    if loaded.is_some() {
-        trainer.set_model(&Model::new(WIDTHS, &flash.params, &flash.stats)?)?;
+    // Epochs the loaded model had been trained for.
+    let mut before = 0;
+    match (loaded, baseline_mse) {
+        (Some(_), Some(_)) => {
+            // Fine-tuning: the model again, with the optimizer's state, into the trainer.
+            let start = trainer.load(|buffers| {
+                let (_, loaded) = store.load(WIDTHS, buffers, &mut flash.record)?;
+                before = loaded.summary.training.map_or(0, |t| t.epochs);
+                Ok(loaded)
+            })?;
+            log.line(&Line::Resumed { start });
+        }
+        (Some(_), None) => trainer.set_model(&Model::new(WIDTHS, &flash.params, &flash.stats)?)?,
+        (None, _) => {}
     }
     let epochs = match baseline_mse {
         Some(_) => story::train(&mut trainer, log)?,
@@ -192,7 +208,15 @@ fn train_or_evaluate<F: NorFlash>(
         factor: FACTOR,
     });
     let next = if beat {
-        let saved = save(store, &tested.model, &mut flash.record)?;
+        let contents = Contents {
+            optimizer: Some(tested.optimizer),
+            training: Some(Training::from_config(
+                &CONFIG,
+                before.saturating_add(epochs),
+            )),
+            ..Contents::new(tested.model)
+        };
+        let saved = save(store, &contents, &mut flash.record)?;
         log.line(&Line::Saved {
             slot: saved.slot,
             sequence: saved.sequence,
@@ -220,9 +244,10 @@ fn train_or_evaluate<F: NorFlash>(
     })
 }
 
-/// A model after its one evaluation on the test set.
+/// A model after its one evaluation on the test set, and its optimizer's state.
 struct Tested<'a> {
     model: Model<'a>,
+    optimizer: OptimizerState<'a>,
     mse: f32,
     hash: u32,
 }
@@ -262,6 +287,7 @@ fn test<'a>(
     });
     Ok(Tested {
         model: done.model,
+        optimizer: done.optimizer,
         mse,
         hash,
     })
@@ -306,15 +332,15 @@ fn load<F: NorFlash>(
     }
 }
 
-/// Saves `model` in the slot `store` writes next, through `record`.
+/// Saves `contents` in the slot `store` writes next, through `record`.
 fn save<F: NorFlash>(
     store: &mut ModelStore<F>,
-    model: &Model<'_>,
+    contents: &Contents<'_>,
     record: &mut [u8],
 ) -> Result<Stored, Error> {
     const { assert!(ModelStore::<F>::record_len(BLOB_LEN) <= RECORD_LEN) }
     const { assert!(ModelStore::<F>::slot_len(BLOB_LEN) <= SLOT_SIZE as usize) }
-    store.save(&Contents::new(*model), record)
+    store.save(contents, record)
 }
 
 #[cfg(test)]
@@ -323,6 +349,7 @@ mod tests {
     use super::*;
     use std::boxed::Box;
     use std::vec::Vec;
+    use tinytrain_core::learner::Start;
     use tinytrain_core::slots::sim::SimFlash;
     use tinytrain_core::Slot;
 
@@ -367,7 +394,7 @@ mod tests {
     }
 
     /// A store holding the demo's trained model, and what its boot handed over.
-    fn trained() -> (ModelStore<Flash>, Handover) {
+    fn trained() -> (ModelStore<Flash>, Handover, u32) {
         let mut store = blank();
         let (first, lines) = run(&mut store, None, Policy::Evaluate);
         assert_eq!(
@@ -380,12 +407,12 @@ mod tests {
         };
         assert_eq!(handover.saved, at(Slot::A, 1));
         assert_eq!(handover.test_mse, first.trained.unwrap().test_mse);
-        (store, handover)
+        (store, handover, first.trained.unwrap().epochs)
     }
 
     #[test]
     fn a_warm_start_loads_the_saved_model_bit_for_bit_without_training() {
-        let (mut store, handover) = trained();
+        let (mut store, handover, _) = trained();
         let (second, lines) = run(&mut store, Some(handover), Policy::FineTune);
         assert_eq!(
             second,
@@ -411,7 +438,7 @@ mod tests {
 
     #[test]
     fn a_warm_start_fails_when_the_model_is_not_the_one_handed_over() {
-        let (mut store, handover) = trained();
+        let (mut store, handover, _) = trained();
         let other = Handover {
             test_mse: f32::from_bits(handover.test_mse.to_bits() + 1),
             ..handover
@@ -442,7 +469,7 @@ mod tests {
 
     #[test]
     fn a_cold_start_evaluates_a_stored_model_or_fine_tunes_it() {
-        let (mut store, handover) = trained();
+        let (mut store, handover, epochs) = trained();
         let (evaluated, lines) = run(&mut store, None, Policy::Evaluate);
         assert_eq!(
             evaluated,
@@ -476,6 +503,16 @@ mod tests {
             _ => None,
         });
         assert!(first_epoch.unwrap() < 0.1, "{lines:?}");
+        // The optimizer's state came with the model: its epochs of 10 batches (154 samples in
+        // batches of 16).
+        let resumed = lines.iter().find(|l| matches!(l, Line::Resumed { .. }));
+        let steps = 10 * u64::from(epochs);
+        assert_eq!(
+            resumed,
+            Some(&Line::Resumed {
+                start: Start::Resumed { steps }
+            })
+        );
         let (after, _) = run(&mut store, Some(next), Policy::Evaluate);
         assert_eq!(after.next, Next::Exit(true));
         // Fine-tuning keeps the loaded weights unless an epoch beats them on validation.
@@ -488,5 +525,38 @@ mod tests {
             next.weights_hash == handover.weights_hash,
             "{lines:?}"
         );
+    }
+
+    /// A device whose flash holds a model saved by the firmware of format version 1 (no
+    /// optimizer state) evaluates it, or fine-tunes it with the warm-up, and saves version 2.
+    #[test]
+    fn a_model_saved_in_format_version_1_is_evaluated_and_fine_tuned() {
+        let mut store = blank();
+        store
+            .flash()
+            .bytes_mut()
+            .copy_from_slice(include_bytes!("../../core/tests/data/v1/demo-slots.bin"));
+        let (evaluated, lines) = run(&mut store, None, Policy::Evaluate);
+        assert_eq!(evaluated.next, Next::Exit(true));
+        // The test MSE the version 1 firmware logged for it.
+        assert!(lines.contains(&Line::Evaluated {
+            mse: Loss(0.022545414)
+        }));
+        let (tuned, lines) = run(&mut store, None, Policy::FineTune);
+        assert!(lines.contains(&Line::Resumed {
+            start: Start::WarmUp { steps: 2000 }
+        }));
+        let Next::Reset(next) = tuned.next else {
+            panic!("not saved: {tuned:?}")
+        };
+        assert_eq!(next.saved, at(Slot::B, 2));
+        let (after, _) = run(&mut store, Some(next), Policy::Evaluate);
+        assert_eq!(after.next, Next::Exit(true));
+    }
+
+    #[test]
+    fn the_model_with_its_state_fits_one_page() {
+        assert_eq!((BLOB_LEN, SLOT_SIZE), (3960, 4096));
+        assert_eq!(ModelStore::<Flash>::record_len(BLOB_LEN), 3976);
     }
 }

@@ -6,6 +6,7 @@
 //! carries its bits in hex.
 
 use core::fmt;
+use tinytrain_core::learner::Start;
 use tinytrain_core::{Slot, StopReason, Stored};
 
 /// Receives the demo's lines, in order.
@@ -40,6 +41,11 @@ pub enum Line {
         sequence: u32,
         /// It is trained on; otherwise only evaluated.
         fine_tune: bool,
+    },
+    /// How the network's optimizer started from the model loaded to fine-tune it.
+    Resumed {
+        /// Resumed from the state saved with the model, or warmed up without it.
+        start: Start,
     },
     /// The data set and its split.
     Data {
@@ -210,6 +216,22 @@ const fn loaded_then(fine_tune: bool) -> &'static str {
     }
 }
 
+/// The start of the optimizer in words, and its count of updates.
+const fn start_words(start: Start) -> (&'static str, u64, &'static str) {
+    match start {
+        Start::Resumed { steps } => (
+            "the optimizer's state came with the model: training resumes after",
+            steps,
+            "updates",
+        ),
+        Start::WarmUp { steps } => (
+            "no optimizer state came with the model: the learning rate warms up over",
+            steps as u64,
+            "updates",
+        ),
+    }
+}
+
 const fn check_word(same: bool) -> &'static str {
     if same {
         "PASS: the model saved before the reset came back"
@@ -244,6 +266,10 @@ impl fmt::Display for Line {
                 "flash: loaded the model in slot {slot} (sequence {sequence}): {}",
                 loaded_then(fine_tune)
             ),
+            Line::Resumed { start } => {
+                let (before, steps, after) = start_words(start);
+                write!(f, "flash: {before} {steps} {after}")
+            }
             Line::Data {
                 samples,
                 seed,
@@ -388,6 +414,10 @@ impl defmt::Format for Line {
                 sequence,
                 loaded_then(fine_tune)
             ),
+            Line::Resumed { start } => {
+                let (before, steps, after) = start_words(start);
+                defmt::write!(f, "flash: {=str} {=u64} {=str}", before, steps, after)
+            }
             Line::Data {
                 samples,
                 seed,

@@ -1,7 +1,7 @@
 //! The command line: arguments (clap) and one function per command.
 
 use crate::error::{Error, Result};
-use crate::model_file::ModelFile;
+use crate::model_file::{ModelFile, SavedOptimizer};
 use crate::net::Net;
 use crate::output::{self, Location, Outputs};
 use crate::parts::Parts;
@@ -15,6 +15,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use tinytrain_core::format::Training;
+use tinytrain_core::learner::Start;
 use tinytrain_core::{Config, Init};
 
 /// Train small neural networks on the desktop with the same code that trains them on a
@@ -164,15 +166,22 @@ pub struct TrainArgs {
     /// [default: FEATURES,16,16,1].
     #[arg(long, value_name = "WIDTHS")]
     pub layers: Option<Layers>,
-    /// The update rule.
-    #[arg(long, value_enum, default_value_t = Rule::Sgd)]
-    pub optimizer: Rule,
-    /// Learning rate (step size).
-    #[arg(long, default_value_t = 0.01)]
-    pub lr: f32,
-    /// Samples per mini-batch.
-    #[arg(long, default_value_t = 16)]
-    pub batch: usize,
+    /// The update rule [default: sgd, or the --model-in model's].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<Rule>,
+    /// Learning rate (step size) [default: 0.01, or the --model-in model's].
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// Samples per mini-batch [default: 16, or the --model-in model's].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Start from a saved model, to fine-tune it: its weights, its standardisation and, when it
+    /// holds the state of the same update rule, its optimizer's state — training resumes where
+    /// it stopped (without that state the learning rate warms up). The file's columns are
+    /// matched to the model's inputs by name; its widths, rule, learning rate and batch size
+    /// are the defaults.
+    #[arg(long, value_name = "FILE.ttm")]
+    pub model_in: Option<PathBuf>,
     /// How to train.
     #[command(flatten)]
     pub run: RunArgs,
@@ -183,15 +192,36 @@ pub struct TrainArgs {
     /// Write PNG figures into this directory: loss curves, and the learned function.
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
-    /// Save the trained model in tinytrain's binary format.
+    /// Save the trained model in tinytrain's binary format: weights, standardisation, the
+    /// columns' names, and the optimizer's state and training settings (to resume training).
     #[arg(long, value_name = "FILE.ttm")]
     pub model: Option<PathBuf>,
+    /// Parts to leave out of the saved model, comma-separated: `names` (the columns' names),
+    /// `state` (the optimizer's state and the training settings).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "PARTS",
+        requires = "model"
+    )]
+    pub model_without: Vec<ModelPart>,
     /// Save the model even if no epoch beat the initial weights (the exit code is still 3).
     #[arg(long)]
     pub keep_untrained: bool,
     /// Learning from a stream.
     #[command(flatten)]
     pub stream: crate::stream::StreamArgs,
+}
+
+/// A part of a model file that can be left out (`--model-without`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelPart {
+    /// The names of the input and target columns (`predict` then takes columns by position).
+    Names,
+    /// The optimizer's state and the training settings (fine-tuning then starts the optimizer
+    /// afresh, with a warm-up).
+    State,
 }
 
 /// `tinytrain predict`.
@@ -239,9 +269,18 @@ pub struct SweepArgs {
     /// table then going to standard error).
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
-    /// Save the chosen model.
+    /// Save the chosen model (as `train --model` does).
     #[arg(long, value_name = "FILE.ttm")]
     pub model: Option<PathBuf>,
+    /// Parts to leave out of the saved model (as `train --model-without`).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "PARTS",
+        requires = "model"
+    )]
+    pub model_without: Vec<ModelPart>,
 }
 
 /// `tinytrain export`.
@@ -344,14 +383,41 @@ fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         locations.push(Location::file("--model", path));
     }
     output::check(&locations)?;
+    let start = args.model_in.as_deref().map(ModelFile::read).transpose()?;
     let table = Table::read(&args.data.data)?;
-    let samples = table.features_and_target(args.data.target.as_deref())?;
+    let target = args.data.target.as_deref();
+    let samples = match (&start, &args.model_in) {
+        (Some(model), Some(path)) => samples_for(&table, model, path, target)?,
+        _ => table.features_and_target(target)?,
+    };
     let file = args.data.data.display().to_string();
     let n_in = samples.n_in();
-    let layers = args.layers.map_or_else(|| vec![n_in, 16, 16, 1], |l| l.0);
+    let saved = start.as_ref();
+    let layers = match (args.layers, saved) {
+        (Some(layers), _) => layers.0,
+        (None, Some(model)) => model.net.widths.clone(),
+        (None, None) => vec![n_in, 16, 16, 1],
+    };
     train::check_layers(&layers, n_in, &file)?;
+    if let Some(model) = saved.filter(|m| m.net.widths != layers) {
+        return Err(Error::Layers {
+            layers: train::layers_text(&layers),
+            problem: format!(
+                "the --model-in model has the widths {}",
+                train::layers_text(&model.net.widths)
+            ),
+        });
+    }
     let data = samples.dataset()?;
-    let settings = settings(&args.run, layers, args.optimizer, args.lr, args.batch);
+    let saved_rule = saved.and_then(|m| Rule::of(&m.optimizer.as_ref()?.optimizer));
+    let training = saved.and_then(|m| m.training);
+    let rule = args.optimizer.or(saved_rule).unwrap_or(Rule::Sgd);
+    let lr = args
+        .lr
+        .or(training.map(|t| t.learning_rate))
+        .unwrap_or(0.01);
+    let batch = args.batch.or(training.map(|t| t.batch_size as usize));
+    let settings = settings(&args.run, layers, rule, lr, batch.unwrap_or(16));
     let parts = parts(&args.run, samples.len())?;
     let reference = train::Reference::new(&data, &parts)?;
     let progress = if quiet {
@@ -361,11 +427,16 @@ fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     };
     interrupt::watch();
     let floor = reference.floor(&settings);
-    let run = train::fit(&data, &settings, &parts, floor, |s, scale| {
+    let from = args.model_in.as_deref().zip(saved);
+    let run = train::fit_from(&data, &settings, &parts, floor, from, |s, scale| {
         progress.epoch(s, scale)
     })?;
+    if let (Some(start), Some(path)) = (run.start, &args.model_in) {
+        eprintln!("note: {}", start_note(path, start, rule));
+    }
+    let save = (args.model.as_deref(), args.model_without.as_slice());
     if run.interrupted {
-        return interrupted(out, &run, &samples, args.model.as_deref());
+        return interrupted(out, &run, &samples, save);
     }
     let outcome = train::outcome(&data, &settings, run, reference)?;
     let columns = Columns {
@@ -384,8 +455,10 @@ fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let untrained = outcome.run.untrained();
     if let Some(path) = &args.model {
         if !untrained || args.keep_untrained {
+            let run = &outcome.run;
+            let parts = (&run.net, &run.optimizer, run.training);
             outputs.write(path, || {
-                model_file(outcome.run.net.clone(), &samples).to_bytes()
+                model_file(parts, &samples, &args.model_without).to_bytes()
             });
         }
     }
@@ -446,7 +519,7 @@ fn interrupted(
     out: &mut dyn Write,
     run: &train::Run,
     samples: &Samples,
-    model: Option<&Path>,
+    (model, without): (Option<&Path>, &[ModelPart]),
 ) -> Result<()> {
     let report = &run.report;
     if report.epochs_run == 0 {
@@ -467,7 +540,8 @@ fn interrupted(
         });
     };
     let mut outputs = Outputs::default();
-    outputs.write(path, || model_file(run.net.clone(), samples).to_bytes());
+    let parts = (&run.net, &run.optimizer, run.training);
+    outputs.write(path, || model_file(parts, samples, without).to_bytes());
     for path in outputs.written() {
         text += &format!("wrote     {}\n", path.display());
     }
@@ -552,7 +626,10 @@ fn sweep(args: SweepArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         outputs.write(path, || Ok(result.to_json().into_bytes()));
     }
     if let Some(path) = &args.model {
-        outputs.write(path, || model_file(result.net.clone(), &samples).to_bytes());
+        let parts = (&result.net, &result.optimizer, result.training);
+        outputs.write(path, || {
+            model_file(parts, &samples, &args.model_without).to_bytes()
+        });
     }
     let mut text = result.table();
     for path in outputs.written() {
@@ -577,12 +654,77 @@ fn sweep(args: SweepArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// A trained network as a model file, with the names of the columns it was trained on.
-fn model_file(net: Net, samples: &Samples) -> ModelFile {
+/// A trained network as a model file, with the names of the columns it was trained on and its
+/// optimizer's state and training settings, less the parts in `without`.
+fn model_file(
+    (net, optimizer, training): (&Net, &SavedOptimizer, Training),
+    samples: &Samples,
+    without: &[ModelPart],
+) -> ModelFile {
+    let names = !without.contains(&ModelPart::Names);
+    let state = !without.contains(&ModelPart::State);
     ModelFile {
-        input_names: Some(samples.input_names.clone()),
-        output_names: samples.target_name.clone().map(|name| vec![name]),
-        ..ModelFile::new(net)
+        input_names: names.then(|| samples.input_names.clone()),
+        output_names: samples
+            .target_name
+            .clone()
+            .filter(|_| names)
+            .map(|n| vec![n]),
+        optimizer: state.then(|| optimizer.clone()),
+        training: state.then_some(training),
+        ..ModelFile::new(net.clone())
+    }
+}
+
+/// The samples `train --model-in` trains on: the columns of `table` matched to the inputs of
+/// `model` (read from `path`) by name, or by position for a model without names; the target
+/// column must be there.
+fn samples_for(
+    table: &Table,
+    model: &ModelFile,
+    path: &Path,
+    target: Option<&str>,
+) -> Result<Samples> {
+    let matched = predict::columns(table, model, path, target)?;
+    for note in &matched.notes {
+        eprintln!("note: {note}");
+    }
+    let samples = matched.samples;
+    if samples.target_name.is_none() {
+        let named = model.output_names.as_deref().and_then(|n| n.first());
+        return Err(Error::Columns {
+            path: table.path.clone(),
+            problem: match named {
+                Some(name) => format!(
+                    "no column `{name}`, the target of the model {}: name the target with \
+                     --target",
+                    path.display()
+                ),
+                None => "no target column: name it with --target".into(),
+            },
+        });
+    }
+    Ok(samples)
+}
+
+/// What `train --model-in` says about how the optimizer started.
+fn start_note(path: &Path, start: Start, rule: Rule) -> String {
+    match start {
+        Start::Resumed { steps } => format!(
+            "resumed from {}: the {} optimizer's state came with it ({steps} updates before)",
+            path.display(),
+            rule.name()
+        ),
+        Start::WarmUp { steps } => format!(
+            "{} holds no {} optimizer state: the optimizer starts afresh{}",
+            path.display(),
+            rule.name(),
+            if steps > 0 {
+                format!(", its learning rate warmed up over {steps} updates")
+            } else {
+                String::new()
+            }
+        ),
     }
 }
 

@@ -3,11 +3,13 @@
 //! validation loss chosen, and only that one tested — once.
 
 use crate::error::{Error, Result};
+use crate::model_file::SavedOptimizer;
 use crate::net::Net;
 use crate::parts::Parts;
 use crate::score;
 use crate::train::{self, Reference, Rule, Settings};
 use serde::Serialize;
+use tinytrain_core::format::Training;
 use tinytrain_core::Dataset;
 
 /// The values to combine; every other setting comes from `base`.
@@ -149,6 +151,10 @@ pub struct Sweep {
     pub chosen: usize,
     /// The chosen combination's repeat with the lowest validation MSE.
     pub net: Net,
+    /// Its optimizer's state at the end of its run, to resume from.
+    pub optimizer: SavedOptimizer,
+    /// Its training settings.
+    pub training: Training,
     /// That network's seed.
     pub seed: u64,
     /// Its test figures, the only test evaluation of the sweep (`None` without a test set).
@@ -174,11 +180,11 @@ pub fn run(
     let reference = Reference::new(data, parts)?;
     let mut rows = Vec::with_capacity(combinations.len());
     // The best network of each row, and the chosen row.
-    let mut best: Option<(usize, f64, Net, u64)> = None;
+    let mut best: Option<(usize, f64, train::Run, u64)> = None;
     let mut interrupted = false;
     for (k, settings) in combinations.iter().enumerate() {
         let mut runs = Vec::new();
-        let mut kept: Option<(f64, Net, u64)> = None;
+        let mut kept: Option<(f64, train::Run, u64)> = None;
         for r in 0..repeats.max(1) {
             if interrupted {
                 break;
@@ -211,7 +217,7 @@ pub fn run(
                 stop_reason: run.stop_name(),
             });
             if kept.as_ref().is_none_or(|(v, _, _)| val < *v) {
-                kept = Some((val, run.net, seed));
+                kept = Some((val, run, seed));
             }
         }
         if runs.is_empty() {
@@ -222,15 +228,15 @@ pub fn run(
         let better = best
             .as_ref()
             .is_none_or(|(_, val, _, _)| row.val_mse < *val || val.is_nan());
-        if let (true, Some((_, net, seed))) = (better, kept) {
-            best = Some((k, row.val_mse, net, seed));
+        if let (true, Some((_, run, seed))) = (better, kept) {
+            best = Some((k, row.val_mse, run, seed));
         }
         rows.push(row);
         if interrupted {
             break;
         }
     }
-    let Some((chosen, _, net, seed)) = best else {
+    let Some((chosen, _, run, seed)) = best else {
         return Err(if interrupted {
             Error::Interrupted {
                 outcome: "no epoch had ended: nothing to save".into(),
@@ -242,13 +248,15 @@ pub fn run(
     let test = if interrupted {
         None
     } else {
-        score::fit(&net, data, &parts.test)?
+        score::fit(&run.net, data, &parts.test)?
     };
     let baseline_val = score::scores(&reference.baseline.net, data, parts)?.val;
     Ok(Sweep {
         rows,
         chosen,
-        net,
+        net: run.net,
+        optimizer: run.optimizer,
+        training: run.training,
         seed,
         test,
         baseline_val,

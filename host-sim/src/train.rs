@@ -3,12 +3,16 @@
 
 use crate::baseline::{self, Baseline};
 use crate::error::{Error, Result};
+use crate::model_file::{ModelFile, SavedOptimizer};
 use crate::net::Net;
 use crate::parts::Parts;
 use crate::report::number;
 use crate::score::{self, Scores};
 use serde::Serialize;
+use std::path::Path;
 use tinytrain_core::diagnose::{self, NoiseFloor};
+use tinytrain_core::format::Training;
+use tinytrain_core::learner::Start;
 use tinytrain_core::stopping::Spike;
 use tinytrain_core::{
     scaler, shape, Config, Dataset, EpochLoss, EpochSummary, Event, Init, Optimizer, Progress,
@@ -28,6 +32,16 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// The rule of an optimizer, whatever its hyperparameters.
+    pub fn of(optimizer: &Optimizer) -> Option<Self> {
+        match optimizer {
+            Optimizer::Sgd => Some(Rule::Sgd),
+            Optimizer::Momentum { .. } => Some(Rule::Momentum),
+            Optimizer::Adam { .. } => Some(Rule::Adam),
+            _ => None,
+        }
+    }
+
     /// The core's optimizer with its usual hyperparameters.
     pub fn optimizer(self) -> Optimizer {
         match self {
@@ -143,6 +157,13 @@ pub fn layers_text(widths: &[usize]) -> String {
 pub struct Run {
     /// The best-validation network.
     pub net: Net,
+    /// The optimizer's state at the end of the run: the last update's (see
+    /// [`Trainer::optimizer_state`]), saved with the model to resume from.
+    pub optimizer: SavedOptimizer,
+    /// The settings to resume with, and the epochs trained (a starting model's included).
+    pub training: Training,
+    /// How the run started from a saved model ([`fit_from`]), if it did.
+    pub start: Option<Start>,
     /// The trainer's report.
     pub report: Report,
     /// The losses of every epoch (the trainer's units: see [`Run::to_original_units`]).
@@ -228,6 +249,21 @@ pub fn fit(
     settings: &Settings,
     parts: &Parts,
     floor: Option<f32>,
+    on_epoch: impl FnMut(&EpochSummary, f64),
+) -> Result<Run> {
+    fit_from(data, settings, parts, floor, None, on_epoch)
+}
+
+/// [`fit`], starting from a saved model when `start` gives one (`--model-in`: its file and its
+/// contents): its weights and standardisation, and its optimizer's state when it holds the
+/// state of `settings`' update rule — training then resumes where it stopped; otherwise the
+/// learning rate warms up ([`Trainer::set_model`]).
+pub fn fit_from(
+    data: &Dataset<'_>,
+    settings: &Settings,
+    parts: &Parts,
+    floor: Option<f32>,
+    start: Option<(&Path, &ModelFile)>,
     mut on_epoch: impl FnMut(&EpochSummary, f64),
 ) -> Result<Run> {
     let widths = &settings.layers;
@@ -264,6 +300,13 @@ pub fn fit(
     if let Some(floor) = floor {
         trainer.set_floor(floor);
     }
+    let (start, epochs_before) = match start {
+        Some((path, file)) => (
+            Some(begin(&mut trainer, path, file)?),
+            file.training.map_or(0, |t| t.epochs),
+        ),
+        None => (None, 0),
+    };
     let loss_scale = trainer.report().loss_scale;
     let mut history = Vec::new();
     let mut events = Vec::new();
@@ -282,15 +325,24 @@ pub fn fit(
         interrupted = crate::interrupt::requested();
     }
     let report = trainer.report();
+    let training = Training::from_config(&config, epochs_before.saturating_add(report.epochs_run));
     // A stopped trainer holds its best weights; an interrupted one gets them back from
     // `finish` (whose test evaluation is not looked at).
-    let net = if interrupted {
-        Net::from_model(&trainer.finish().model)
+    let (net, optimizer) = if interrupted {
+        let done = trainer.finish();
+        (
+            Net::from_model(&done.model),
+            SavedOptimizer::from_state(&done.optimizer),
+        )
     } else {
-        Net::from_model(&trainer.model())
+        let state = SavedOptimizer::from_state(&trainer.optimizer_state());
+        (Net::from_model(&trainer.model()), state)
     };
     Ok(Run {
         net,
+        optimizer,
+        training,
+        start,
         report,
         history,
         events,
@@ -303,6 +355,28 @@ pub fn fit(
 /// Samples of a mini-batch that run through the network at once, in the CPU's vector lanes
 /// (the same bits as one at a time, as on the device).
 const CHUNK: usize = 16;
+
+/// Starts `trainer` from the model `file` read from `path`: resumed with its optimizer's state
+/// if it holds the state of the trainer's rule, else warmed up.
+fn begin(trainer: &mut Trainer<'_, CHUNK>, path: &Path, file: &ModelFile) -> Result<Start> {
+    let context = || format!("--model-in {}", path.display());
+    let model = file.net.model()?;
+    if let Some(saved) = &file.optimizer {
+        match trainer.resume(&model, &saved.state()) {
+            Ok(()) => {
+                return Ok(Start::Resumed {
+                    steps: saved.powers.steps(),
+                })
+            }
+            Err(tinytrain_core::Error::OptimizerMismatch) => {}
+            Err(e) => return Err(Error::core(context())(e)),
+        }
+    }
+    trainer.set_model(&model).map_err(Error::core(context()))?;
+    Ok(Start::WarmUp {
+        steps: trainer.optimizer_state().optimizer.warmup_steps(),
+    })
+}
 
 /// The outcome of `tinytrain train`: the run, the exact linear baseline, both scored once.
 #[derive(Debug, Clone)]
@@ -581,6 +655,7 @@ impl Diagnostics {
 mod tests {
     use super::*;
     use crate::score::Fit;
+    use tinytrain_core::optim::Powers;
     use tinytrain_core::trainer::History;
 
     /// A run that stopped for `stop` at epoch 300 (best 280) with the events `events`.
@@ -591,6 +666,14 @@ mod tests {
                 params: vec![1.0, 0.0],
                 stats: vec![0.0, 1.0, 0.0, 1.0],
             },
+            optimizer: SavedOptimizer {
+                optimizer: Optimizer::SGD,
+                powers: Powers::new(),
+                trainable_from: 0,
+                values: Vec::new(),
+            },
+            training: Training::from_config(&Config::DEFAULT, 300),
+            start: None,
             report: Report {
                 stop: Some(stop),
                 epochs_run: 300,

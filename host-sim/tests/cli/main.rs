@@ -3,6 +3,7 @@
 mod data;
 mod demo;
 mod errors;
+mod fine_tune;
 mod input;
 mod manners;
 mod outputs;
