@@ -83,16 +83,20 @@
 mod bytes;
 mod names;
 mod sections;
+mod source;
 
+pub use bytes::Sink;
 pub use names::{names_capacity, names_len, Names};
 pub use sections::Training;
+pub use source::Source;
 
-use crate::crc::crc32;
+use crate::crc::Crc32;
 use crate::model::{expect_len, expect_width};
 use crate::optim::OptimizerState;
 use crate::{scaler, shape, Error, Model, Optimizer, Section};
-use bytes::{f32_at, round_to_4, Reader, Writer};
+use bytes::{round_to_4, Reader, SliceSink, Writer};
 use sections::SECTION_HEADER;
+use source::Stream;
 
 /// The first four bytes of every model.
 pub const MAGIC: [u8; 4] = *b"TTNN";
@@ -353,50 +357,86 @@ pub struct Summary {
     pub training: Option<Training>,
 }
 
-/// Where each part of a blob starts, once checked.
-struct Layout<'a> {
+/// Where each part of a checked blob starts.
+struct Layout {
     summary: Summary,
-    /// The statistics and parameters, encoded.
-    values: &'a [u8],
-    input_names: Option<&'a [u8]>,
-    output_names: Option<&'a [u8]>,
-    optimizer: Option<sections::Stored<'a>>,
+    /// The blob offsets of the statistics (the parameters follow them), and of the payloads of
+    /// the names.
+    values_at: usize,
+    input_names_at: usize,
+    output_names_at: usize,
+    optimizer: Option<sections::Saved>,
 }
+
+/// The bytes of the window [`inspect`] and [`load`] read a blob in memory through.
+const WINDOW: usize = 64;
 
 /// Checks a blob completely (see the module docs) without writing anything; bytes after the
 /// blob's length are ignored. Every [`load`] of these bytes with buffers of the sizes it reports
 /// succeeds.
 pub fn inspect(bytes: &[u8]) -> Result<Summary, Error> {
-    layout(bytes).map(|l| l.summary)
+    inspect_from(&mut { bytes }, &mut [0; WINDOW])
 }
 
-fn layout(bytes: &[u8]) -> Result<Layout<'_>, Error> {
-    let header = read_header(bytes)?;
-    let blob = bytes.get(..header.len).ok_or(Error::Truncated {
-        needed: header.len,
-        found: bytes.len(),
+/// [`inspect`] on a blob read through `window` from `source` (a flash slot, say), with no
+/// buffer the size of the blob: the CRC first, then each part in turn. `window` holds at least
+/// the source's read unit ([`Source::align`]); a few dozen bytes read quickly.
+pub fn inspect_from<S: Source + ?Sized>(
+    source: &mut S,
+    window: &mut [u8],
+) -> Result<Summary, Error> {
+    walk(source, window).map(|l| l.summary)
+}
+
+/// Reads the header, checks the CRC, then walks every part and checks it.
+fn walk<S: Source + ?Sized>(source: &mut S, window: &mut [u8]) -> Result<Layout, Error> {
+    let capacity = source.capacity();
+    let mut head = [0u8; MAX_HEADER_LEN];
+    let head_len = MAX_HEADER_LEN.min(capacity);
+    let mut s = Stream::new(source, window, 0, head_len, Section::Header);
+    let mut at = 0;
+    s.pieces(head_len, |piece| {
+        for (d, b) in head.iter_mut().skip(at).zip(piece) {
+            *d = *b;
+        }
+        at += piece.len();
+        Ok(())
     })?;
-    let body_len = header.len.saturating_sub(4);
-    let (body, crc) = blob.split_at(body_len);
-    let stored = u32::from_le_bytes([0, 1, 2, 3].map(|k| crc.get(k).copied().unwrap_or(0)));
-    let computed = crc32(body);
+    let header = read_header(head.get(..head_len).unwrap_or(&[]))?;
+    let len = header.len;
+    if len > capacity {
+        return Err(Error::Truncated {
+            needed: len,
+            found: capacity,
+        });
+    }
+    let body = len - 4;
+    let mut s = Stream::new(source, window, 0, len, Section::Header);
+    let mut crc = Crc32::new();
+    s.pieces(body, |piece| {
+        crc.update(piece);
+        Ok(())
+    })?;
+    let (stored, computed) = (s.u32()?, crc.finish());
     if stored != computed {
         return Err(Error::CrcMismatch { stored, computed });
     }
+
     let widths = &header.widths;
     let values_at = if header.version == 1 {
         V1_HEADER + 2 * widths.len()
     } else {
         round_to_4(V2_HEADER + 2 * widths.len())
     };
-    let (n_stats, n_params) = (shape::scaler_len(widths), shape::param_len(widths));
-    let mut r = Reader::new(body, Section::Header);
-    r.take(values_at)?;
-    let values = r.take(4 * (n_stats + n_params))?;
+    let mut s = Stream::new(source, window, values_at, body, Section::Header);
     let (n_in, n_out) = (shape::input_width(widths), shape::output_width(widths));
-    scaler::check_each(n_in, n_out, |k| f32_at(values, k))?;
-    if let Some(index) = (0..n_params).find(|&k| !f32_at(values, n_stats + k).is_finite()) {
-        return Err(Error::NonFiniteParameter { index });
+    for k in 0..shape::scaler_len(widths) {
+        scaler::check_value(n_in, n_out, k, s.f32()?)?;
+    }
+    for index in 0..shape::param_len(widths) {
+        if !s.f32()?.is_finite() {
+            return Err(Error::NonFiniteParameter { index });
+        }
     }
     let mut layout = Layout {
         summary: Summary {
@@ -404,55 +444,79 @@ fn layout(bytes: &[u8]) -> Result<Layout<'_>, Error> {
             sections: Sections::NONE,
             training: None,
         },
-        values,
-        input_names: None,
-        output_names: None,
+        values_at,
+        input_names_at: 0,
+        output_names_at: 0,
         optimizer: None,
     };
     if header.version == 1 {
         return Ok(layout);
     }
-    let count = u16::from_le_bytes([14, 15].map(|k| bytes.get(k).copied().unwrap_or(0)));
+    let count = u16::from_le_bytes([head.get(14), head.get(15)].map(|b| b.copied().unwrap_or(0)));
     let mut last = 0;
     for _ in 0..count {
-        let kind = r.u16()?;
+        s.enter(Section::Header);
+        let kind = s.u16()?;
         let section = sections::from_code(kind)?;
         if kind <= last {
-            return Err(r.malformed("sections are not in increasing order of kind"));
+            return Err(s.malformed("sections are not in increasing order of kind"));
         }
         last = kind;
-        r.zeros(2)?;
-        let len = usize::try_from(r.u32()?).unwrap_or(usize::MAX);
-        let payload = r.take(len)?;
-        r.zeros_to_4()?;
-        let s = &mut layout.summary.sections;
+        s.zeros(2)?;
+        let payload = usize::try_from(s.u32()?).unwrap_or(usize::MAX);
+        if payload > s.remaining() {
+            return Err(s.malformed("it ends before its last field"));
+        }
+        let (at, end) = (s.position(), s.position() + payload);
+        s.enter(section);
+        s.limit(end);
+        let found = &mut layout.summary.sections;
         match section {
             Section::InputNames => {
-                names::check(payload, n_in, section)?;
-                s.input_names = payload.len();
-                layout.input_names = Some(payload);
+                names::check(&mut s, n_in)?;
+                (found.input_names, layout.input_names_at) = (payload, at);
             }
             Section::OutputNames => {
-                names::check(payload, n_out, section)?;
-                s.output_names = payload.len();
-                layout.output_names = Some(payload);
+                names::check(&mut s, n_out)?;
+                (found.output_names, layout.output_names_at) = (payload, at);
             }
             Section::Optimizer => {
-                let state = sections::read_optimizer(payload, widths)?;
-                s.optimizer = Some(state.optimizer);
-                s.trainable_from = state.trainable_from;
-                layout.optimizer = Some(state);
+                let saved = sections::read_optimizer(&mut s, widths)?;
+                found.optimizer = Some(saved.optimizer);
+                found.trainable_from = saved.trainable_from;
+                layout.optimizer = Some(saved);
             }
             Section::Training | Section::Header => {
-                s.training = true;
-                layout.summary.training = Some(sections::read_training(payload)?);
+                found.training = true;
+                layout.summary.training = Some(sections::read_training(&mut s)?);
             }
         }
+        s.limit(body);
+        s.enter(Section::Header);
+        s.zeros_to_4()?;
     }
-    if r.remaining() != 0 {
-        return Err(r.malformed("bytes follow the last section"));
+    if s.remaining() != 0 {
+        return Err(s.malformed("bytes follow the last section"));
     }
     Ok(layout)
+}
+
+/// The CRC-32 of `prefix` followed by the bytes `0..len` of `source`, read through `window`
+/// (a record's CRC in [`crate::slots`]).
+pub(crate) fn crc_from<S: Source + ?Sized>(
+    source: &mut S,
+    window: &mut [u8],
+    prefix: &[u8],
+    len: usize,
+) -> Result<u32, Error> {
+    let mut crc = Crc32::new();
+    crc.update(prefix);
+    let mut s = Stream::new(source, window, 0, len, Section::Header);
+    s.pieces(len, |piece| {
+        crc.update(piece);
+        Ok(())
+    })?;
+    Ok(crc.finish())
 }
 
 /// Where [`load`] writes a model: parameters and statistics (exact lengths), and — if the
@@ -528,7 +592,18 @@ pub fn load<'x>(
     widths: &[usize],
     buffers: Buffers<'_, 'x>,
 ) -> Result<Loaded<'x>, Error> {
-    let layout = layout(bytes)?;
+    load_from(&mut { bytes }, &mut [0; WINDOW], widths, buffers)
+}
+
+/// [`load`] from a blob read through `window` from `source` (see [`inspect_from`]): the checks
+/// first, then each part is read again into its buffer.
+pub fn load_from<'x, S: Source + ?Sized>(
+    source: &mut S,
+    window: &mut [u8],
+    widths: &[usize],
+    buffers: Buffers<'_, 'x>,
+) -> Result<Loaded<'x>, Error> {
+    let layout = walk(source, window)?;
     let stored = &layout.summary.header.widths;
     expect_width(stored.len(), widths.len())?;
     for (s, w) in stored.iter().zip(widths) {
@@ -555,23 +630,33 @@ pub fn load<'x>(
         _ => None,
     };
     let state = match (state, &layout.optimizer) {
-        (Some(buffer), Some(stored)) => buffer.get_mut(..stored.len()),
+        (Some(buffer), Some(saved)) => buffer.get_mut(..saved.len),
         _ => None,
     };
 
-    // Checked: from here on, only writes.
-    let n_stats = stats.len();
-    for (k, s) in stats.iter_mut().enumerate() {
-        *s = f32_at(layout.values, k);
-    }
-    for (k, p) in params.iter_mut().enumerate() {
-        *p = f32_at(layout.values, n_stats + k);
+    // Checked: from here on, only reads of what was checked, and writes.
+    let end = layout.summary.header.len - 4;
+    let mut s = Stream::new(source, window, layout.values_at, end, Section::Header);
+    for v in stats.iter_mut().chain(params.iter_mut()) {
+        *v = s.f32()?;
     }
     let (input_names, output_names) = match names {
         Some(area) => {
-            let parts = [layout.input_names, layout.output_names];
-            let mut w = Writer::new(area);
-            parts.iter().flatten().for_each(|p| w.put(p));
+            let parts = [
+                (layout.input_names_at, sections.input_names),
+                (layout.output_names_at, sections.output_names),
+            ];
+            let mut filled = 0;
+            for (at, len) in parts.into_iter().filter(|(_, len)| *len > 0) {
+                let mut s = Stream::new(source, window, at, at + len, Section::Header);
+                s.pieces(len, |piece| {
+                    for (d, b) in area.iter_mut().skip(filled).zip(piece) {
+                        *d = *b;
+                    }
+                    filled += piece.len();
+                    Ok(())
+                })?;
+            }
             let area: &'x [u8] = area;
             let (inputs, outputs) = area.split_at(sections.input_names.min(area.len()));
             let view = |present: bool, bytes: &'x [u8]| present.then(|| Names::encoded(bytes));
@@ -583,12 +668,16 @@ pub fn load<'x>(
         None => (None, None),
     };
     let optimizer = match (state, layout.optimizer) {
-        (Some(values), Some(stored)) => {
-            stored.decode(values);
+        (Some(values), Some(saved)) => {
+            let mut s = Stream::new(source, window, saved.values_at, end, Section::Optimizer);
+            for v in values.iter_mut() {
+                *v = s.f32()?;
+            }
+            let values: &'x [f32] = values;
             Some(OptimizerState {
-                optimizer: stored.optimizer,
-                powers: stored.powers,
-                trainable_from: stored.trainable_from,
+                optimizer: saved.optimizer,
+                powers: saved.powers,
+                trainable_from: saved.trainable_from,
                 values,
             })
         }
@@ -648,52 +737,81 @@ impl<'a> Contents<'a> {
     pub fn encoded_len(&self) -> usize {
         encoded_len(self.model.widths(), self.sections())
     }
+
+    /// Checks everything [`load`] would check of their blob, before one is written: widths the
+    /// format holds ([`Error::TooManyLayers`], [`Error::WidthTooLarge`]), statistics as
+    /// [`crate::Trainer::set_model`] wants them, finite parameters, one name per column
+    /// ([`Error::NameCount`]), optimizer state that fits the network ([`OptimizerState::check`])
+    /// and valid training settings — with the errors [`load`] gives.
+    pub fn check(&self) -> Result<(), Error> {
+        let widths = self.model.widths();
+        if widths.len() > MAX_LAYERS {
+            return Err(Error::TooManyLayers {
+                widths: widths.len(),
+                max: MAX_LAYERS,
+            });
+        }
+        let max = usize::from(u16::MAX);
+        if let Some(&width) = widths.iter().find(|&&w| w > max) {
+            return Err(Error::WidthTooLarge { width, max });
+        }
+        shape::check(widths)?;
+        scaler::check(self.model.stats(), shape::input_width(widths))?;
+        if let Some(index) = self.model.params().iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFiniteParameter { index });
+        }
+        let (n_in, n_out) = (shape::input_width(widths), shape::output_width(widths));
+        for (names, expected) in [(self.input_names, n_in), (self.output_names, n_out)] {
+            if let Some(found) = names.map(|n| n.len()).filter(|&found| found != expected) {
+                return Err(Error::NameCount { expected, found });
+            }
+        }
+        if let Some(state) = &self.optimizer {
+            state.check(widths)?;
+        }
+        if let Some(training) = &self.training {
+            training.check()?;
+        }
+        if u32::try_from(self.encoded_len()).is_err() {
+            return Err(Error::NetworkTooLarge {
+                max: shape::MAX_PARAMS,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Writes `contents` as a version 2 blob at the start of `out`; returns the number of bytes
 /// written ([`Contents::encoded_len`]).
 ///
-/// Refuses exactly what [`load`] would refuse, with the same error — a NaN weight, a deviation
-/// of 0, names that are not one per column, optimizer state of the wrong length — and also
-/// widths the format cannot hold ([`Error::TooManyLayers`], [`Error::WidthTooLarge`]) and a
-/// buffer too small ([`Error::BufferSize`]). On an error `out` holds unspecified bytes.
+/// Refuses exactly what [`load`] would refuse, with the same error ([`Contents::check`]), and
+/// checks what it wrote with [`inspect`]; [`Error::BufferSize`] for a buffer too small. On an
+/// error `out` holds unspecified bytes.
 pub fn save(contents: &Contents<'_>, out: &mut [u8]) -> Result<usize, Error> {
-    let widths = contents.model.widths();
     let len = contents.encoded_len();
     let found = out.len();
-    let blob = out
-        .get_mut(..len)
-        .ok_or(Error::BufferSize { needed: len, found })?;
-    if widths.len() > MAX_LAYERS {
-        return Err(Error::TooManyLayers {
-            widths: widths.len(),
-            max: MAX_LAYERS,
-        });
+    if found < len {
+        return Err(Error::BufferSize { needed: len, found });
     }
-    let max = usize::from(u16::MAX);
-    if let Some(&width) = widths.iter().find(|&&w| w > max) {
-        return Err(Error::WidthTooLarge { width, max });
-    }
-    let (n_in, n_out) = (shape::input_width(widths), shape::output_width(widths));
-    for (names, expected) in [(contents.input_names, n_in), (contents.output_names, n_out)] {
-        if let Some(found) = names.map(|n| n.len()).filter(|&found| found != expected) {
-            return Err(Error::NameCount { expected, found });
-        }
-    }
-    if let Some(state) = &contents.optimizer {
-        state.check(widths)?;
-    }
-    let len32 = u32::try_from(len).map_err(|_| Error::NetworkTooLarge {
-        max: shape::MAX_PARAMS,
-    })?;
+    contents.check()?;
+    encode(contents, &mut SliceSink { out, at: 0 })?;
+    // The gate: what was written must pass every check of `load`.
+    inspect(out)?;
+    Ok(len)
+}
 
-    let mut w = Writer::new(blob);
+/// Writes the blob of `contents` into `sink`, a few bytes at a time, and returns its length.
+/// Call [`Contents::check`] first: this writes what it is given.
+pub fn encode<K: Sink + ?Sized>(contents: &Contents<'_>, sink: &mut K) -> Result<usize, Error> {
+    let widths = contents.model.widths();
+    let len = u32::try_from(contents.encoded_len()).unwrap_or(u32::MAX);
+    let mut w = Writer::new(sink);
     w.put(&MAGIC);
     w.u16(VERSION);
     w.u8(contents.task.code());
     w.u8(0);
-    w.u32(len32);
-    w.u16(widths.len() as u16); // at most MAX_LAYERS, checked above
+    w.u32(len);
+    w.u16(u16::try_from(widths.len()).unwrap_or(u16::MAX));
     let present = [
         contents.input_names.is_some(),
         contents.output_names.is_some(),
@@ -702,7 +820,7 @@ pub fn save(contents: &Contents<'_>, out: &mut [u8]) -> Result<usize, Error> {
     ];
     w.u16(present.iter().filter(|p| **p).count() as u16);
     for &width in widths {
-        w.u16(width as u16); // at most u16::MAX, checked above
+        w.u16(u16::try_from(width).unwrap_or(u16::MAX));
     }
     w.zeros_to_4();
     for v in contents.model.stats().iter().chain(contents.model.params()) {
@@ -728,18 +846,16 @@ pub fn save(contents: &Contents<'_>, out: &mut [u8]) -> Result<usize, Error> {
             sections::write_training(training, w)
         });
     }
-    let crc = crc32(w.written());
+    let crc = w.crc();
     w.u32(crc);
-    // The gate: what was written must pass every check of `load`.
-    inspect(out)?;
-    Ok(len)
+    w.finish()
 }
 
-fn write_section(
-    w: &mut Writer<'_>,
+fn write_section<K: Sink + ?Sized>(
+    w: &mut Writer<'_, K>,
     section: Section,
     len: usize,
-    payload: impl FnOnce(&mut Writer<'_>),
+    payload: impl FnOnce(&mut Writer<'_, K>),
 ) {
     w.u16(sections::code(section));
     w.u16(0);

@@ -140,8 +140,7 @@ impl OptimizerState<'_> {
     }
 }
 
-/// [`OptimizerState::check`] on `count` values that `value` returns one by one (the format
-/// checks them in place, still encoded).
+/// [`OptimizerState::check`] on `count` values that `value` returns one by one.
 pub(crate) fn check_state(
     optimizer: Optimizer,
     powers: Powers,
@@ -149,6 +148,19 @@ pub(crate) fn check_state(
     widths: &[usize],
     count: usize,
     value: impl Fn(usize) -> f32,
+) -> Result<(), Error> {
+    check_state_fields(optimizer, powers, trainable_from, widths, count)?;
+    (0..count).try_for_each(|k| check_state_value(optimizer, k, value(k)))
+}
+
+/// The checks of [`OptimizerState::check`] but those of the values: valid hyperparameters, a
+/// trainable layer, `count` values, powers that match the step count.
+pub(crate) fn check_state_fields(
+    optimizer: Optimizer,
+    powers: Powers,
+    trainable_from: usize,
+    widths: &[usize],
+    count: usize,
 ) -> Result<(), Error> {
     optimizer.validate()?;
     let layers = widths.len().saturating_sub(1);
@@ -172,14 +184,17 @@ pub(crate) fn check_state(
             problem: "the bias-correction powers do not match the step count",
         });
     }
-    let second_moments = optimizer.state_per_param() == 2;
-    let bad = |k: usize| {
-        let v = value(k);
-        !v.is_finite() || (second_moments && k % 2 == 1 && v < 0.0)
-    };
-    match (0..count).find(|&k| bad(k)) {
-        Some(index) => Err(Error::InvalidOptimizerState { index }),
-        None => Ok(()),
+    Ok(())
+}
+
+/// Checks state value `k`: finite, and not negative if it is a second moment (Adam's odd
+/// values).
+pub(crate) fn check_state_value(optimizer: Optimizer, k: usize, v: f32) -> Result<(), Error> {
+    let second_moment = optimizer.state_per_param() == 2 && k % 2 == 1;
+    if !v.is_finite() || (second_moment && v < 0.0) {
+        Err(Error::InvalidOptimizerState { index: k })
+    } else {
+        Ok(())
     }
 }
 

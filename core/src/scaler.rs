@@ -167,32 +167,40 @@ pub fn check(stats: &[f32], n_in: usize) -> Result<(), crate::Error> {
 }
 
 /// [`check`] on the statistics of `n_in` inputs and `n_out` targets that `value` returns one by
-/// one, in the layout of the module docs (the model format checks them still encoded).
+/// one, in the layout of the module docs.
 pub(crate) fn check_each(
     n_in: usize,
     n_out: usize,
     value: impl Fn(usize) -> f32,
 ) -> Result<(), crate::Error> {
-    let parts = [
-        (0, n_in, Field::Input as fn(usize) -> Field),
-        (n_in.saturating_mul(2), n_out, Field::Target),
-    ];
-    for (at, n, field) in parts {
-        let mean = (0..n).find(|&k| !value(at.saturating_add(k)).is_finite());
-        // NaN fails `> 0.0`; an infinite deviation fails the finiteness test.
-        let dev = (0..n).find(|&k| {
-            let d = value(at.saturating_add(n).saturating_add(k));
-            !(d.is_finite() && d > 0.0)
-        });
-        let bad = [(mean, Statistic::Mean), (dev, Statistic::Deviation)];
-        if let Some((Some(k), statistic)) = bad.into_iter().find(|(k, _)| k.is_some()) {
-            return Err(crate::Error::InvalidStatistic {
-                field: field(k),
-                statistic,
-            });
-        }
+    let len = n_in.saturating_add(n_out).saturating_mul(2);
+    (0..len).try_for_each(|k| check_value(n_in, n_out, k, value(k)))
+}
+
+/// Checks statistic `k` of `n_in` inputs and `n_out` targets (module docs' layout): a finite
+/// mean, or a finite deviation above 0. Checked in their order, means before deviations in each
+/// part, the first failure is the one [`check`] reports: the model format checks them so, one by
+/// one, as it reads them.
+pub(crate) fn check_value(n_in: usize, n_out: usize, k: usize, v: f32) -> Result<(), crate::Error> {
+    let (field, statistic) = match k {
+        k if k < n_in => (Field::Input(k), Statistic::Mean),
+        k if k < 2 * n_in => (Field::Input(k - n_in), Statistic::Deviation),
+        k if k < 2 * n_in + n_out => (Field::Target(k - 2 * n_in), Statistic::Mean),
+        k => (
+            Field::Target(k.saturating_sub(2 * n_in + n_out)),
+            Statistic::Deviation,
+        ),
+    };
+    // NaN fails `> 0.0`; an infinite deviation fails the finiteness test.
+    let ok = match statistic {
+        Statistic::Mean => v.is_finite(),
+        Statistic::Deviation => v.is_finite() && v > 0.0,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::Error::InvalidStatistic { field, statistic })
     }
-    Ok(())
 }
 
 fn means_and_devs(stats: &[f32], at: usize, n: usize) -> (&[f32], &[f32]) {

@@ -25,7 +25,11 @@
 //! well.
 //!
 //! A slot holds any blob up to its size: [`ModelStore::slot_len`] sizes it, at compile time,
-//! for the blob of a network and what is stored with it ([`format::encoded_len`]).
+//! for the blob of a network and what is stored with it ([`format::encoded_len`]). Neither a
+//! save nor a load holds the model's bytes in RAM: both stream them through a window of
+//! [`ModelStore::scratch_len`] bytes (64 on most flash), so a device keeps a model — with its
+//! optimizer's state — that is larger than its free RAM. A save reads what it wrote back and
+//! checks it as a load would before it commits the header.
 //!
 //! ```
 //! use tinytrain_core::format::{self, Buffers, Contents, Sections};
@@ -39,7 +43,8 @@
 //! const SLOT: usize = ModelStore::<Flash>::slot_len(BLOB);
 //! assert_eq!(SLOT, 256);
 //! let mut store = ModelStore::new(Flash::new(), 0, SLOT as u32)?;
-//! let mut buf = [0u8; ModelStore::<Flash>::record_len(BLOB)];
+//! // The window a model streams through, whatever its size.
+//! let mut buf = [0u8; ModelStore::<Flash>::scratch_len()];
 //!
 //! let (params, stats) = ([2.0, 1.0], [0.0, 1.0, 0.0, 1.0]);
 //! let saved = store.save(&Contents::new(Model::new(&W, &params, &stats)?), &mut buf)?;
@@ -60,6 +65,9 @@ use embedded_storage::nor_flash::{NorFlash, NorFlashError, NorFlashErrorKind};
 use crate::crc::Crc32;
 use crate::format::{self, Buffers, Contents, Loaded};
 use crate::Error;
+
+/// The least window a model streams through (see [`ModelStore::scratch_len`]).
+const WINDOW: usize = 64;
 
 const MAGIC: [u8; 4] = *b"TTSL";
 /// Header bytes before padding: magic, sequence, length, CRC.
@@ -109,8 +117,9 @@ pub struct Stored {
 /// Two model slots in a region of a NOR flash.
 ///
 /// The store owns the flash driver; [`ModelStore::flash`] lends it back and
-/// [`ModelStore::release`] returns it. Every method takes a caller-provided byte buffer of at
-/// least [`ModelStore::record_len`] bytes, so nothing is allocated.
+/// [`ModelStore::release`] returns it. [`save`](Self::save) and [`load`](Self::load) stream the
+/// model between the flash and the caller's buffers through a small caller-provided window of
+/// [`ModelStore::scratch_len`] bytes: no buffer the size of the model, and nothing allocated.
 #[derive(Debug)]
 pub struct ModelStore<F> {
     flash: F,
@@ -148,8 +157,7 @@ impl<F: NorFlash> ModelStore<F> {
     }
 
     /// Bytes of the record of a blob of `blob_len` bytes ([`format::encoded_len`]): the slot
-    /// header and the blob, each padded to the flash's access unit. The buffer
-    /// [`save`](Self::save) and [`load`](Self::load) need.
+    /// header and the blob, each padded to the flash's access unit.
     pub const fn record_len(blob_len: usize) -> usize {
         header_len::<F>().saturating_add(round_up(blob_len, unit::<F>()))
     }
@@ -161,43 +169,81 @@ impl<F: NorFlash> ModelStore<F> {
         slot_len(blob_len, unit::<F>(), F::ERASE_SIZE)
     }
 
+    /// Bytes of the window [`save`](Self::save) and [`load`](Self::load) stream a model
+    /// through: 64, or the flash's access unit if that is larger. Whatever the model's size.
+    pub const fn scratch_len() -> usize {
+        round_up(WINDOW, unit::<F>())
+    }
+
     /// Saves `contents` into the slot that does not hold the model [`load`](Self::load) would
-    /// return now, with the next sequence number: erase, write the blob, then commit the header.
+    /// return now, with the next sequence number: erase, write the blob, read it back and check
+    /// it as [`format::load`] would, then commit the header.
     ///
     /// If power fails or the flash reports an error, the other slot is untouched and still
     /// loads. Before anything is erased, a save refuses what [`format::load`] would refuse
-    /// (with its error: a NaN weight, a deviation of 0, …) and a record that does not fit in a
-    /// slot ([`Error::SlotTooSmall`]) or in `buf` ([`Error::BufferSize`]).
-    pub fn save(&mut self, contents: &Contents<'_>, buf: &mut [u8]) -> Result<Stored, Error> {
+    /// (with its error: a NaN weight, a deviation of 0, …: [`Contents::check`]), a record that
+    /// does not fit in a slot ([`Error::SlotTooSmall`]) and a `scratch` window shorter than
+    /// [`Self::scratch_len`] ([`Error::BufferSize`]). A blob that does not read back as written
+    /// is not committed: the error is the check's.
+    pub fn save(&mut self, contents: &Contents<'_>, scratch: &mut [u8]) -> Result<Stored, Error> {
         let widths = contents.model.widths();
-        let len = self.record(contents.encoded_len(), buf.len())?;
-        let (slot, sequence) = match self.newest(widths, buf)? {
+        let blob_len = contents.encoded_len();
+        let window = self.window(blob_len, scratch)?;
+        contents.check()?;
+        let (slot, sequence) = match self.newest(widths, window)? {
             Some(now) => (now.slot.other(), now.sequence.wrapping_add(1)),
             None => (Slot::A, 1),
         };
-        let record = buf.get_mut(..len).unwrap_or(&mut []);
-        encode::<F>(sequence, contents, record)?;
-        self.write(slot, record)?;
+        let len = u32::try_from(blob_len).map_err(|_| Error::SlotTooSmall {
+            needed: blob_len,
+            capacity: self.slot_size as usize,
+        })?;
+        let fields = [MAGIC, sequence.to_le_bytes(), len.to_le_bytes()];
+        let start = self.offset(slot, 0)?;
+        let end = start.saturating_add(self.slot_size);
+        self.flash.erase(start, end).map_err(flash_error)?;
+
+        let blob = self.source(slot)?;
+        let mut sink = SlotSink {
+            flash: &mut self.flash,
+            at: blob.at,
+            window: &mut *window,
+            filled: 0,
+            crc: Crc32::new(),
+        };
+        sink.crc.update(fields.as_flattened());
+        format::encode(contents, &mut sink)?;
+        let crc = sink.finish()?;
+        // Read back and checked as a load checks it, before it can ever be loaded.
+        format::inspect_from(&mut blob.with(&mut self.flash), window)?;
+
+        let head = window.get_mut(..header_len::<F>()).unwrap_or(&mut []);
+        head.fill(0xFF);
+        let crc = crc.to_le_bytes();
+        for (dst, src) in head.chunks_exact_mut(4).zip(fields.iter().chain([&crc])) {
+            dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
+        }
+        self.flash.write(start, head).map_err(flash_error)?;
         Ok(Stored { slot, sequence })
     }
 
-    /// Loads the newest valid model with these widths into `buffers` (as [`format::load`]) and
-    /// tells where it came from and what else it held.
+    /// Loads the newest valid model with these widths into `buffers` (as [`format::load`]),
+    /// streaming it from the flash through `scratch` ([`Self::scratch_len`] bytes), and tells
+    /// where it came from and what else it held.
     ///
     /// [`Error::NoValidModel`] when neither slot holds one — blank flash, a model of another
-    /// network, a record larger than `buf`, or damage to both slots. A valid model that does not
-    /// fit the buffers gives [`format::load`]'s error. On any error the buffers are left
-    /// unchanged.
+    /// network, or damage to both slots. A valid model that does not fit the buffers gives
+    /// [`format::load`]'s error. On any error the buffers are left unchanged.
     pub fn load<'x>(
         &mut self,
         widths: &[usize],
         buffers: Buffers<'_, 'x>,
-        buf: &mut [u8],
+        scratch: &mut [u8],
     ) -> Result<(Stored, Loaded<'x>), Error> {
-        let stored = self.newest(widths, buf)?.ok_or(Error::NoValidModel)?;
-        // `newest` leaves the chosen slot's record in `buf`.
-        let blob = buf.get(header_len::<F>()..).unwrap_or(&[]);
-        let loaded = format::load(blob, widths, buffers)?;
+        let window = self.window(0, scratch)?;
+        let stored = self.newest(widths, window)?.ok_or(Error::NoValidModel)?;
+        let blob = self.source(stored.slot)?;
+        let loaded = format::load_from(&mut blob.with(&mut self.flash), window, widths, buffers)?;
         Ok((stored, loaded))
     }
 
@@ -211,34 +257,38 @@ impl<F: NorFlash> ModelStore<F> {
         self.flash
     }
 
-    /// The length of the record of a blob of `blob_len` bytes, if it fits in a slot and in a
-    /// buffer of `buf_len` bytes.
-    fn record(&self, blob_len: usize, buf_len: usize) -> Result<usize, Error> {
+    /// The window of `scratch` to stream through, if it is long enough, and if a record of a
+    /// blob of `blob_len` bytes fits in a slot.
+    fn window<'w>(&self, blob_len: usize, scratch: &'w mut [u8]) -> Result<&'w mut [u8], Error> {
         let needed = Self::record_len(blob_len);
         let capacity = self.slot_size as usize;
         if needed > capacity {
             return Err(Error::SlotTooSmall { needed, capacity });
         }
-        if needed > buf_len {
-            return Err(Error::BufferSize {
-                needed,
-                found: buf_len,
-            });
-        }
-        Ok(needed)
+        let (needed, found) = (Self::scratch_len(), scratch.len());
+        scratch
+            .get_mut(..needed)
+            .ok_or(Error::BufferSize { needed, found })
     }
 
-    /// The newest slot whose record is whole and holds a valid blob with these widths; its
-    /// record is left in `buf`.
-    fn newest(&mut self, widths: &[usize], buf: &mut [u8]) -> Result<Option<Stored>, Error> {
-        let a = self.header(Slot::A, buf)?.map(|h| h.sequence);
-        let b = self.header(Slot::B, buf)?.map(|h| h.sequence);
+    /// Where the blob of `slot` lies: after its header, up to the slot's end.
+    fn source(&self, slot: Slot) -> Result<SlotBlob, Error> {
+        Ok(SlotBlob {
+            at: self.offset(slot, header_len::<F>())?,
+            capacity: (self.slot_size as usize).saturating_sub(header_len::<F>()),
+        })
+    }
+
+    /// The newest slot whose record is whole and holds a valid blob with these widths.
+    fn newest(&mut self, widths: &[usize], window: &mut [u8]) -> Result<Option<Stored>, Error> {
+        let a = self.header(Slot::A, window)?.map(|h| h.sequence);
+        let b = self.header(Slot::B, window)?.map(|h| h.sequence);
         let order = match (a, b) {
             (Some(a), Some(b)) if newer(b, a) => [Slot::B, Slot::A],
             _ => [Slot::A, Slot::B],
         };
         for slot in order {
-            if let Some(sequence) = self.verify(slot, widths, buf)? {
+            if let Some(sequence) = self.verify(slot, widths, window)? {
                 return Ok(Some(Stored { slot, sequence }));
             }
         }
@@ -246,53 +296,36 @@ impl<F: NorFlash> ModelStore<F> {
     }
 
     /// The header of a slot, if the magic is there.
-    fn header(&mut self, slot: Slot, buf: &mut [u8]) -> Result<Option<Header>, Error> {
-        let Some(head) = buf.get_mut(..header_len::<F>()) else {
+    fn header(&mut self, slot: Slot, window: &mut [u8]) -> Result<Option<Header>, Error> {
+        let Some(head) = window.get_mut(..header_len::<F>()) else {
             return Ok(None);
         };
         self.read(slot, head)?;
         Ok(parse(head))
     }
 
-    /// Reads a slot's record into `buf` and checks it: magic, length, record CRC, and the blob
-    /// with [`format::inspect`] and its widths. Returns its sequence number.
+    /// Checks a slot's record, streamed through `window`: magic, length, the record CRC, and
+    /// the blob with [`format::inspect_from`] and its widths. Returns its sequence number.
     fn verify(
         &mut self,
         slot: Slot,
         widths: &[usize],
-        buf: &mut [u8],
+        window: &mut [u8],
     ) -> Result<Option<u32>, Error> {
-        let Some(header) = self.header(slot, buf)? else {
+        let Some(header) = self.header(slot, window)? else {
             return Ok(None);
         };
-        let len = Self::record_len(header.len);
-        if len > self.slot_size as usize {
+        let blob = self.source(slot)?;
+        if header.len < 4 || header.len > blob.capacity {
             return Ok(None);
         }
-        let Some(record) = buf.get_mut(..len) else {
+        let mut source = blob.with(&mut self.flash);
+        if format::crc_from(&mut source, window, &header.fields, header.len)? != header.crc {
             return Ok(None);
-        };
-        self.read(slot, record)?;
-        let blob = record
-            .get(header_len::<F>()..)
-            .and_then(|rest| rest.get(..header.len))
-            .unwrap_or(&[]);
-        let valid = record_crc(record, blob) == header.crc
-            && format::inspect(blob).is_ok_and(|s| s.header.widths.as_slice() == widths);
+        }
+        let valid =
+            format::inspect_from(&mut source, window).is_ok_and(|s| s.header.widths == widths);
         Ok(valid.then_some(header.sequence))
-    }
-
-    /// Writes an encoded record into `slot`: erase, blob, header last.
-    fn write(&mut self, slot: Slot, record: &[u8]) -> Result<(), Error> {
-        let (head, body) = record
-            .split_at_checked(header_len::<F>())
-            .ok_or(Error::Flash(NorFlashErrorKind::OutOfBounds))?;
-        let start = self.offset(slot, 0)?;
-        let end = start.saturating_add(self.slot_size);
-        self.flash.erase(start, end).map_err(flash_error)?;
-        let at = self.offset(slot, head.len())?;
-        self.flash.write(at, body).map_err(flash_error)?;
-        self.flash.write(start, head).map_err(flash_error)
     }
 
     /// Reads the first `bytes.len()` bytes of `slot`.
@@ -314,26 +347,94 @@ impl<F: NorFlash> ModelStore<F> {
     }
 }
 
-/// Encodes `contents` as a record with this sequence number into `record` (its exact length):
-/// the header, then the blob, padding `0xFF` (erased flash). Fails as [`format::save`] does.
-fn encode<F: NorFlash>(
-    sequence: u32,
-    contents: &Contents<'_>,
-    record: &mut [u8],
-) -> Result<(), Error> {
-    record.fill(0xFF);
-    let (head, body) = record
-        .split_at_mut_checked(header_len::<F>())
-        .ok_or(Error::Flash(NorFlashErrorKind::OutOfBounds))?;
-    let len = format::save(contents, body)?;
-    let len32 = u32::try_from(len).map_err(|_| Error::Flash(NorFlashErrorKind::OutOfBounds))?;
-    let fields = [MAGIC, sequence.to_le_bytes(), len32.to_le_bytes()];
-    let blob = body.get(..len).unwrap_or(&[]);
-    let crc = record_crc(fields.as_flattened(), blob).to_le_bytes();
-    for (dst, src) in head.chunks_exact_mut(4).zip(fields.iter().chain([&crc])) {
-        dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
+/// A slot's blob as a [`format::Source`]: from `at` in the flash, `capacity` bytes.
+#[derive(Debug, Clone, Copy)]
+struct SlotBlob {
+    at: u32,
+    capacity: usize,
+}
+
+impl SlotBlob {
+    /// The blob, read through `flash`.
+    fn with<F: NorFlash>(self, flash: &mut F) -> SlotSource<'_, F> {
+        SlotSource { flash, blob: self }
     }
-    Ok(())
+}
+
+/// A slot's blob, read through the flash driver.
+struct SlotSource<'f, F> {
+    flash: &'f mut F,
+    blob: SlotBlob,
+}
+
+impl<F: NorFlash> format::Source for SlotSource<'_, F> {
+    fn align(&self) -> usize {
+        unit::<F>()
+    }
+
+    fn capacity(&self) -> usize {
+        self.blob.capacity
+    }
+
+    fn read(&mut self, at: usize, buf: &mut [u8]) -> Result<(), Error> {
+        let at = u32::try_from(at)
+            .ok()
+            .and_then(|at| self.blob.at.checked_add(at))
+            .ok_or(Error::Flash(NorFlashErrorKind::OutOfBounds))?;
+        self.flash.read(at, buf).map_err(flash_error)
+    }
+}
+
+/// Writes a blob into an erased slot through a window: whole windows as they fill, the last
+/// one padded with `0xFF` (erased flash) to the access unit; keeps the record CRC of the blob.
+struct SlotSink<'a, F> {
+    flash: &'a mut F,
+    /// Where the window's bytes go.
+    at: u32,
+    window: &'a mut [u8],
+    filled: usize,
+    crc: Crc32,
+}
+
+impl<F: NorFlash> SlotSink<'_, F> {
+    /// Writes the window's bytes, padded to the access unit, and moves on.
+    fn flush(&mut self) -> Result<(), Error> {
+        let len = round_up(self.filled, unit::<F>());
+        let window = self.window.get_mut(..len).unwrap_or(&mut []);
+        window.iter_mut().skip(self.filled).for_each(|b| *b = 0xFF);
+        self.flash.write(self.at, window).map_err(flash_error)?;
+        let len = u32::try_from(len).map_err(|_| Error::Flash(NorFlashErrorKind::OutOfBounds))?;
+        self.at = self.at.saturating_add(len);
+        self.filled = 0;
+        Ok(())
+    }
+
+    /// Writes what is left; returns the record CRC.
+    fn finish(mut self) -> Result<u32, Error> {
+        if self.filled > 0 {
+            self.flush()?;
+        }
+        Ok(self.crc.finish())
+    }
+}
+
+impl<F: NorFlash> format::Sink for SlotSink<'_, F> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.crc.update(bytes);
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let free = self.window.len() - self.filled;
+            let (now, later) = rest.split_at(free.min(rest.len()));
+            let dst = self.window.get_mut(self.filled..).unwrap_or(&mut []);
+            dst.iter_mut().zip(now).for_each(|(d, s)| *d = *s);
+            self.filled += now.len();
+            rest = later;
+            if self.filled == self.window.len() {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// [`ModelStore::slot_len`] for a flash whose access unit (the least common multiple of its read
@@ -353,8 +454,9 @@ pub const fn slot_len(blob_len: usize, unit: usize, erase_size: usize) -> usize 
     round_up(record, erase_size)
 }
 
-/// The parsed fields of a slot header.
+/// The parsed fields of a slot header, and its first 12 bytes, which the record CRC covers.
 struct Header {
+    fields: [u8; CRC_AT],
     sequence: u32,
     len: usize,
     crc: u32,
@@ -366,7 +468,10 @@ fn parse(bytes: &[u8]) -> Option<Header> {
     if word(0)? != MAGIC {
         return None;
     }
+    let mut fields = [0u8; CRC_AT];
+    fields.iter_mut().zip(bytes).for_each(|(d, s)| *d = *s);
     Some(Header {
+        fields,
         sequence: u32::from_le_bytes(word(1)?),
         len: usize::try_from(u32::from_le_bytes(word(2)?)).ok()?,
         crc: u32::from_le_bytes(word(3)?),
@@ -374,6 +479,7 @@ fn parse(bytes: &[u8]) -> Option<Header> {
 }
 
 /// The record CRC: header fields before the CRC, then the blob.
+#[cfg(test)]
 fn record_crc(head: &[u8], blob: &[u8]) -> u32 {
     let mut crc = Crc32::new();
     crc.update(head.get(..CRC_AT).unwrap_or(&[]));
@@ -471,7 +577,29 @@ mod tests {
     const BLOB: usize = format::encoded_len(&W, format::Sections::NONE);
 
     fn buf<F: NorFlash>() -> Vec<u8> {
-        vec![0; ModelStore::<F>::record_len(BLOB)]
+        vec![0; ModelStore::<F>::scratch_len()]
+    }
+
+    /// The record a save of `contents` writes on flash `F`, with this sequence number: header,
+    /// blob, `0xFF` padding.
+    fn record_of<F: NorFlash>(sequence: u32, contents: &Contents<'_>) -> Vec<u8> {
+        let len = contents.encoded_len();
+        let mut record = vec![0xFF; ModelStore::<F>::record_len(len)];
+        let head = header_len::<F>();
+        format::save(contents, &mut record[head..head + len]).unwrap();
+        seal::<F>(&mut record, sequence, len);
+        record
+    }
+
+    /// Writes the header of a record whose blob of `len` bytes is in place: magic, sequence,
+    /// length and the record CRC.
+    fn seal<F: NorFlash>(record: &mut [u8], sequence: u32, len: usize) {
+        let head = header_len::<F>();
+        record[..4].copy_from_slice(&MAGIC);
+        record[4..8].copy_from_slice(&sequence.to_le_bytes());
+        record[8..12].copy_from_slice(&(len as u32).to_le_bytes());
+        let crc = record_crc(&record[..CRC_AT], &record[head..head + len]);
+        record[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_le_bytes());
     }
 
     fn save<F: NorFlash>(store: &mut ModelStore<F>, net: &Net) -> Result<Stored, Error> {
@@ -549,10 +677,8 @@ mod tests {
     fn sequence_numbers_wrap_around() {
         let mut s = store(SimFlash::<1024, 4, 256>::new(), 256);
         let nets = [Net::new(1), Net::new(2), Net::new(3)];
-        let mut b = buf::<SimFlash<1024, 4, 256>>();
-        encode::<SimFlash<1024, 4, 256>>(u32::MAX, &Contents::new(nets[0].model()), &mut b)
-            .unwrap();
-        s.write(Slot::A, &b).unwrap();
+        let record = record_of::<SimFlash<1024, 4, 256>>(u32::MAX, &Contents::new(nets[0].model()));
+        s.flash().bytes_mut()[..record.len()].copy_from_slice(&record);
         assert_eq!(load(&mut s), Ok((at(Slot::A, u32::MAX), nets[0].bits())));
         assert_eq!(save(&mut s, &nets[1]), Ok(at(Slot::B, 0)));
         assert_eq!(load(&mut s), Ok((at(Slot::B, 0), nets[1].bits())));
@@ -621,10 +747,8 @@ mod tests {
     /// A record whose slot CRC holds but whose blob `format::load` refuses (a deviation of 0,
     /// its own CRC recomputed): a forged or buggy save.
     fn refused_record(sequence: u32) -> Vec<u8> {
-        let mut net = Net::new(5);
-        net.stats[1] = 1.0;
-        let mut record = buf::<Small>();
-        encode::<Small>(sequence, &Contents::new(net.model()), &mut record).unwrap();
+        let net = Net::new(5);
+        let mut record = record_of::<Small>(sequence, &Contents::new(net.model()));
         let blob_at = header_len::<Small>();
         // The header and widths, then the means of the two inputs, then the first deviation.
         let at = blob_at + 24 + 2 * 4;
@@ -632,8 +756,7 @@ mod tests {
         let end = blob_at + BLOB - 4;
         let crc = crate::crc::crc32(&record[blob_at..end]);
         record[end..end + 4].copy_from_slice(&crc.to_le_bytes());
-        let crc = record_crc(&record[..CRC_AT], &record[blob_at..blob_at + BLOB]);
-        record[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_le_bytes());
+        seal::<Small>(&mut record, sequence, BLOB);
         assert!(matches!(
             format::inspect(&record[blob_at..]),
             Err(Error::InvalidStatistic { .. })
@@ -646,7 +769,8 @@ mod tests {
         let mut s = store(Small::new(), 256);
         let only = Net::new(1);
         assert_eq!(save(&mut s, &only), Ok(at(Slot::A, 1)));
-        s.write(Slot::B, &refused_record(2)).unwrap();
+        let refused = refused_record(2);
+        s.flash().bytes_mut()[256..256 + refused.len()].copy_from_slice(&refused);
         assert_eq!(load(&mut s), Ok((at(Slot::A, 1), only.bits())));
         // The save goes to slot B, over the refused record; slot A keeps the only model.
         let image = s.flash().bytes()[..256].to_vec();
@@ -659,8 +783,9 @@ mod tests {
         let mut s = store(Small::new(), 256);
         save(&mut s, &Net::new(1)).unwrap();
         assert_eq!(save(&mut s, &only), Ok(at(Slot::B, 2)));
-        s.flash().erase(0, 256).unwrap();
-        s.write(Slot::A, &refused_record(3)).unwrap();
+        let refused = refused_record(3);
+        s.flash().bytes_mut()[..256].fill(0xFF);
+        s.flash().bytes_mut()[..refused.len()].copy_from_slice(&refused);
         assert_eq!(load(&mut s), Ok((at(Slot::B, 2), only.bits())));
         let image = s.flash().bytes()[256..].to_vec();
         assert_eq!(save(&mut s, &next), Ok(at(Slot::A, 3)));
@@ -891,7 +1016,7 @@ mod tests {
             if let Some((from, len, v)) = wipe {
                 bytes[from..(from + len).min(512)].fill(v);
             }
-            let record = buf::<Small>().len();
+            let record = ModelStore::<Small>::record_len(BLOB);
             let intact = |slot: usize| {
                 let r = 256 * slot..256 * slot + record;
                 s.flash.bytes()[r.clone()] == two_models().flash.bytes()[r]

@@ -55,9 +55,10 @@ pub const BLOB_LEN: usize = format::encoded_len(WIDTHS, SECTIONS);
 /// slots take the 8 KiB `MODEL_FLASH` region of the boards' memory maps.
 pub const SLOT_SIZE: u32 = slots::slot_len(BLOB_LEN, 4, 4096) as u32;
 
-/// Bytes of the buffer a model record passes through: enough on any flash whose read and
-/// write sizes divide 16 (checked at compile time for the flash used).
-pub const RECORD_LEN: usize = BLOB_LEN.next_multiple_of(16) + 16;
+/// Bytes of the window a model streams through on its way to or from flash
+/// ([`ModelStore::scratch_len`]): enough on any flash whose read and write units divide 64
+/// (checked at compile time for the flash used). The model itself never sits whole in a buffer.
+pub const SCRATCH_LEN: usize = 64;
 
 /// What a cold start does with a model it finds in flash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,7 +163,7 @@ fn train_or_evaluate<F: NorFlash>(
         (Some(_), Some(_)) => {
             // Fine-tuning: the model again, with the optimizer's state, into the trainer.
             let start = trainer.load(|buffers| {
-                let (_, loaded) = store.load(WIDTHS, buffers, &mut flash.record)?;
+                let (_, loaded) = store.load(WIDTHS, buffers, &mut flash.scratch)?;
                 before = loaded.summary.training.map_or(0, |t| t.epochs);
                 Ok(loaded)
             })?;
@@ -216,7 +217,7 @@ fn train_or_evaluate<F: NorFlash>(
             )),
             ..Contents::new(tested.model)
         };
-        let saved = save(store, &contents, &mut flash.record)?;
+        let saved = save(store, &contents, &mut flash.scratch)?;
         log.line(&Line::Saved {
             slot: saved.slot,
             sequence: saved.sequence,
@@ -319,28 +320,28 @@ fn load<F: NorFlash>(
     store: &mut ModelStore<F>,
     buffers: &mut FlashBuffers,
 ) -> Result<Option<Stored>, Error> {
-    const { assert!(ModelStore::<F>::record_len(BLOB_LEN) <= RECORD_LEN) }
+    const { assert!(ModelStore::<F>::scratch_len() <= SCRATCH_LEN) }
     let FlashBuffers {
-        record,
+        scratch,
         params,
         stats,
     } = buffers;
-    match store.load(WIDTHS, Buffers::new(params, stats), record) {
+    match store.load(WIDTHS, Buffers::new(params, stats), scratch) {
         Ok((stored, _)) => Ok(Some(stored)),
         Err(Error::NoValidModel) => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-/// Saves `contents` in the slot `store` writes next, through `record`.
+/// Saves `contents` in the slot `store` writes next, through `scratch`.
 fn save<F: NorFlash>(
     store: &mut ModelStore<F>,
     contents: &Contents<'_>,
-    record: &mut [u8],
+    scratch: &mut [u8],
 ) -> Result<Stored, Error> {
-    const { assert!(ModelStore::<F>::record_len(BLOB_LEN) <= RECORD_LEN) }
+    const { assert!(ModelStore::<F>::scratch_len() <= SCRATCH_LEN) }
     const { assert!(ModelStore::<F>::slot_len(BLOB_LEN) <= SLOT_SIZE as usize) }
-    store.save(contents, record)
+    store.save(contents, scratch)
 }
 
 #[cfg(test)]

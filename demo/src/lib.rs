@@ -34,7 +34,7 @@ pub mod line;
 pub mod story;
 pub mod stream;
 
-pub use boot::{boot, Boot, Handover, Next, Policy, BLOB_LEN, RECORD_LEN, SECTIONS, SLOT_SIZE};
+pub use boot::{boot, Boot, Handover, Next, Policy, BLOB_LEN, SCRATCH_LEN, SECTIONS, SLOT_SIZE};
 pub use hash::fnv1a_f32;
 pub use line::{Line, Log, Loss};
 pub use story::{Outcome, Storage, FACTOR, WIDTHS};

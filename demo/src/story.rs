@@ -1,7 +1,7 @@
 //! The demo's steps — split, baseline, train, test — and the memory they run in; the same code
 //! on every platform. [`crate::boot()`] puts them together with the model's flash storage.
 
-use crate::boot::RECORD_LEN;
+use crate::boot::SCRATCH_LEN;
 use crate::data::SAMPLES;
 use crate::line::{Line, Log, Loss};
 use tinytrain_core::fixed::{Architecture, TrainStorage};
@@ -85,11 +85,11 @@ pub struct Storage {
     pub(crate) flash: FlashBuffers,
 }
 
-/// A model record on its way to or from flash, and the model read back (once a trainer holds
-/// it, `params` is the predictions' scratch).
+/// The window a model streams through to or from flash, and the model read back (once a
+/// trainer holds it, `params` is the predictions' scratch).
 #[derive(Debug)]
 pub(crate) struct FlashBuffers {
-    pub(crate) record: [u8; RECORD_LEN],
+    pub(crate) scratch: [u8; SCRATCH_LEN],
     pub(crate) params: [f32; shape::param_len(WIDTHS)],
     pub(crate) stats: [f32; shape::scaler_len(WIDTHS)],
 }
@@ -104,7 +104,7 @@ impl Storage {
             baseline: BaselineStorage::new(),
             network: TrainStorage::new(),
             flash: FlashBuffers {
-                record: [0; RECORD_LEN],
+                scratch: [0; SCRATCH_LEN],
                 params: [0.0; shape::param_len(WIDTHS)],
                 stats: [0.0; shape::scaler_len(WIDTHS)],
             },

@@ -1,7 +1,7 @@
 //! What learning cost on the device: work per training sample, static RAM, peak stack.
 
 use tinytrain_core::shape;
-use tinytrain_demo::{data, story, Outcome, Storage, RECORD_LEN, WIDTHS};
+use tinytrain_demo::{data, story, Outcome, Storage, SCRATCH_LEN, WIDTHS};
 
 /// Work per training sample: the counted training work over the samples trained.
 pub fn training(work: u64, unit: &str, outcome: &Outcome) {
@@ -34,8 +34,8 @@ const SCALING: usize = shape::scaler_len(WIDTHS) * WORD;
 const ORDER: usize = data::SAMPLES * WORD;
 /// The least-squares baseline's sample order, line, standardisation and `f64` scratch, bytes.
 const BASELINE: usize = core::mem::size_of::<story::BaselineStorage>();
-/// A model record on its way to or from flash, and the model read back, bytes.
-const FLASH: usize = RECORD_LEN + PARAMS + SCALING;
+/// The window a model streams through to or from flash, and the model read back, bytes.
+const FLASH: usize = SCRATCH_LEN + PARAMS + SCALING;
 
 // The parts listed are all of the training memory.
 const _: () = assert!(

@@ -1,7 +1,8 @@
-//! Little-endian fields read and written at a cursor, with no panicking path: a read past the
-//! end is an error naming the part of the blob, a write past the end is dropped (the caller
-//! sized the buffer first).
+//! Little-endian fields read from a buffer and written to a [`Sink`], with no panicking path: a
+//! read past the end is an error naming the part of the blob; a write that fails is kept as the
+//! error of the whole.
 
+use crate::crc::Crc32;
 use crate::{Error, Section};
 
 /// Reads fields one after the other from a part of a blob.
@@ -19,11 +20,6 @@ impl<'a> Reader<'a> {
             at: 0,
             section,
         }
-    }
-
-    /// Bytes not read yet.
-    pub(super) fn remaining(&self) -> usize {
-        self.bytes.len().saturating_sub(self.at)
     }
 
     /// The next `n` bytes.
@@ -58,14 +54,6 @@ impl<'a> Reader<'a> {
         Ok(u32::from_le_bytes(self.array()?))
     }
 
-    pub(super) fn u64(&mut self) -> Result<u64, Error> {
-        Ok(u64::from_le_bytes(self.array()?))
-    }
-
-    pub(super) fn f32(&mut self) -> Result<f32, Error> {
-        Ok(f32::from_le_bytes(self.array()?))
-    }
-
     /// Zero bytes up to the next multiple of 4 (padding, and fields reserved for later
     /// versions, must be 0 so that every blob has one encoding).
     pub(super) fn zeros_to_4(&mut self) -> Result<(), Error> {
@@ -90,29 +78,73 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Writes fields one after the other into a buffer that the caller sized.
-pub(super) struct Writer<'a> {
-    out: &'a mut [u8],
-    at: usize,
+/// Where an encoded blob goes, a few bytes at a time: a buffer, or a flash slot through a small
+/// window ([`crate::slots`]).
+pub trait Sink {
+    /// Takes the next bytes of the blob.
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Error>;
 }
 
-impl<'a> Writer<'a> {
-    pub(super) fn new(out: &'a mut [u8]) -> Self {
-        Self { out, at: 0 }
+/// A buffer as a [`Sink`]: bytes past its end are an error.
+pub(super) struct SliceSink<'a> {
+    pub(super) out: &'a mut [u8],
+    pub(super) at: usize,
+}
+
+impl Sink for SliceSink<'_> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let end = self.at.saturating_add(bytes.len());
+        let found = self.out.len();
+        let dst = self
+            .out
+            .get_mut(self.at..end)
+            .ok_or(Error::BufferSize { needed: end, found })?;
+        dst.iter_mut().zip(bytes).for_each(|(d, s)| *d = *s);
+        self.at = end;
+        Ok(())
+    }
+}
+
+/// Writes fields one after the other into a [`Sink`], keeping the CRC of what it wrote and the
+/// first error (later writes are then dropped).
+pub(super) struct Writer<'k, K: Sink + ?Sized> {
+    sink: &'k mut K,
+    at: usize,
+    crc: Crc32,
+    error: Option<Error>,
+}
+
+impl<'k, K: Sink + ?Sized> Writer<'k, K> {
+    pub(super) fn new(sink: &'k mut K) -> Self {
+        Self {
+            sink,
+            at: 0,
+            crc: Crc32::new(),
+            error: None,
+        }
     }
 
-    /// The bytes written so far.
-    pub(super) fn written(&self) -> &[u8] {
-        self.out.get(..self.at).unwrap_or(&[])
+    /// The CRC of everything written so far.
+    pub(super) fn crc(&self) -> u32 {
+        self.crc.finish()
+    }
+
+    /// Bytes written, or the first error.
+    pub(super) fn finish(self) -> Result<usize, Error> {
+        self.error.map_or(Ok(self.at), Err)
     }
 
     pub(super) fn put(&mut self, bytes: &[u8]) {
-        let end = self.at.saturating_add(bytes.len());
-        if let Some(dst) = self.out.get_mut(self.at..end) {
-            // Element by element: lengths match, and no panicking path is left behind.
-            dst.iter_mut().zip(bytes).for_each(|(d, s)| *d = *s);
+        if self.error.is_some() {
+            return;
         }
-        self.at = end;
+        match self.sink.put(bytes) {
+            Ok(()) => {
+                self.crc.update(bytes);
+                self.at = self.at.saturating_add(bytes.len());
+            }
+            Err(e) => self.error = Some(e),
+        }
     }
 
     pub(super) fn u8(&mut self, v: u8) {
@@ -137,9 +169,8 @@ impl<'a> Writer<'a> {
 
     /// Zero bytes up to the next multiple of 4.
     pub(super) fn zeros_to_4(&mut self) {
-        for _ in 0..padding(self.at) {
-            self.u8(0);
-        }
+        let zeros = [0u8; 3];
+        self.put(zeros.get(..padding(self.at)).unwrap_or(&[]));
     }
 }
 
@@ -151,15 +182,4 @@ pub(super) const fn padding(at: usize) -> usize {
 /// `n` rounded up to a multiple of 4 (saturating).
 pub(super) const fn round_to_4(n: usize) -> usize {
     n.saturating_add(padding(n))
-}
-
-/// The `f32` at value index `k` of little-endian `bytes` (0 past the end: callers check the
-/// length first).
-pub(super) fn f32_at(bytes: &[u8], k: usize) -> f32 {
-    let mut a = [0u8; 4];
-    let at = k.saturating_mul(4);
-    if let Some(src) = bytes.get(at..at.saturating_add(4)) {
-        a.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
-    }
-    f32::from_le_bytes(a)
 }

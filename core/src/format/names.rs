@@ -18,7 +18,8 @@
 //! # Ok::<(), tinytrain_core::Error>(())
 //! ```
 
-use super::bytes::{Reader, Writer};
+use super::bytes::{Reader, Sink, Writer};
+use super::source::{Source, Stream, Utf8};
 use super::MAX_NAME_LEN;
 use crate::{Error, Section};
 
@@ -131,7 +132,7 @@ impl<'a> Names<'a> {
     }
 
     /// Writes the encoding.
-    pub(super) fn write(&self, w: &mut Writer<'_>) {
+    pub(super) fn write<K: Sink + ?Sized>(&self, w: &mut Writer<'_, K>) {
         // `new` checked the count and every length, and an encoding was checked on load.
         w.u16(u16::try_from(self.len()).unwrap_or(u16::MAX));
         for name in self.iter() {
@@ -153,20 +154,24 @@ fn next<'a>(r: &mut Reader<'a>) -> Option<&'a str> {
     core::str::from_utf8(r.take(len).ok()?).ok()
 }
 
-/// Checks an encoding of exactly `count` names that fills `payload`.
-pub(super) fn check(payload: &[u8], count: usize, section: Section) -> Result<(), Error> {
-    let mut r = Reader::new(payload, section);
-    if usize::from(r.u16()?) != count {
-        return Err(r.malformed("the number of names is not the number of columns"));
+/// Checks the encoding of exactly `count` names that fills the stream up to its limit.
+pub(super) fn check<S: Source + ?Sized>(s: &mut Stream<'_, S>, count: usize) -> Result<(), Error> {
+    if usize::from(s.u16()?) != count {
+        return Err(s.malformed("the number of names is not the number of columns"));
     }
     for _ in 0..count {
-        let len = usize::from(r.u8()?);
-        if core::str::from_utf8(r.take(len)?).is_err() {
-            return Err(r.malformed("a name is not UTF-8"));
+        let len = usize::from(s.byte()?);
+        let (mut utf8, mut valid) = (Utf8::default(), true);
+        s.pieces(len, |piece| {
+            valid = valid && piece.iter().all(|&b| utf8.push(b));
+            Ok(())
+        })?;
+        if !(valid && utf8.complete()) {
+            return Err(s.malformed("a name is not UTF-8"));
         }
     }
-    if r.remaining() != 0 {
-        return Err(r.malformed("bytes follow the last name"));
+    if s.remaining() != 0 {
+        return Err(s.malformed("bytes follow the last name"));
     }
     Ok(())
 }
@@ -181,8 +186,21 @@ mod tests {
         let list = ["x", "", "température"];
         let names = Names::new(&list).unwrap();
         let mut bytes = vec![0u8; names.encoded_len()];
-        names.write(&mut Writer::new(&mut bytes));
-        assert_eq!(bytes.len(), names_len(&list));
+        let mut sink = super::super::bytes::SliceSink {
+            out: &mut bytes,
+            at: 0,
+        };
+        let mut w = Writer::new(&mut sink);
+        names.write(&mut w);
+        assert_eq!(w.finish(), Ok(names_len(&list)));
+        let check = |bytes: &[u8], count, section| {
+            let (mut source, mut window) = (bytes, [0u8; 5]);
+            let end = bytes.len();
+            check(
+                &mut Stream::new(&mut source, &mut window, 0, end, section),
+                count,
+            )
+        };
         check(&bytes, 3, Section::InputNames).unwrap();
         let read = Names::encoded(&bytes);
         assert_eq!(read, names);

@@ -1,7 +1,8 @@
 //! The optional sections of a version 2 blob: their kind codes and payloads.
 
-use super::bytes::{f32_at, Reader, Writer};
-use crate::optim::{OptimizerState, Powers};
+use super::bytes::{Sink, Writer};
+use super::source::{Source, Stream};
+use crate::optim::{self, OptimizerState, Powers};
 use crate::{Error, Optimizer, Section};
 
 /// The kind code of a section (section headers hold it as a `u16`).
@@ -76,24 +77,24 @@ impl Training {
     }
 }
 
-pub(super) fn write_training(t: &Training, w: &mut Writer<'_>) {
+pub(super) fn write_training<K: Sink + ?Sized>(t: &Training, w: &mut Writer<'_, K>) {
     w.f32(t.learning_rate);
     w.u32(t.batch_size);
     w.f32(t.clip_norm);
     w.u32(t.epochs);
 }
 
-pub(super) fn read_training(payload: &[u8]) -> Result<Training, Error> {
-    let mut r = Reader::new(payload, Section::Training);
-    let t = Training {
-        learning_rate: r.f32()?,
-        batch_size: r.u32()?,
-        clip_norm: r.f32()?,
-        epochs: r.u32()?,
-    };
-    if r.remaining() != 0 {
-        return Err(r.malformed("its length is not that of the training settings"));
+/// Reads and checks the training settings that fill the stream up to its limit.
+pub(super) fn read_training<S: Source + ?Sized>(s: &mut Stream<'_, S>) -> Result<Training, Error> {
+    if s.remaining() != TRAINING_LEN {
+        return Err(s.malformed("its length is not that of the training settings"));
     }
+    let t = Training {
+        learning_rate: s.f32()?,
+        batch_size: s.u32()?,
+        clip_norm: s.f32()?,
+        epochs: s.u32()?,
+    };
     t.check()?;
     Ok(t)
 }
@@ -101,7 +102,7 @@ pub(super) fn read_training(payload: &[u8]) -> Result<Training, Error> {
 /// The optimizer section's fields before the values: rule (`u8`: 0 SGD, 1 momentum, 2 Adam),
 /// 0 (`u8`), first trainable layer (`u16`), three hyperparameters (`f32`: momentum's `β`, or
 /// Adam's `β₁ β₂ ε`; 0 where the rule has none), step count (`u64`), `β₁ᵗ` and `β₂ᵗ` (`f32`).
-pub(super) fn write_optimizer(state: &OptimizerState<'_>, w: &mut Writer<'_>) {
+pub(super) fn write_optimizer<K: Sink + ?Sized>(state: &OptimizerState<'_>, w: &mut Writer<'_, K>) {
     let (rule, h) = match state.optimizer {
         Optimizer::Sgd => (0, [0.0; 3]),
         Optimizer::Momentum { beta } => (1, [beta, 0.0, 0.0]),
@@ -121,35 +122,27 @@ pub(super) fn write_optimizer(state: &OptimizerState<'_>, w: &mut Writer<'_>) {
     state.values.iter().for_each(|v| w.f32(*v));
 }
 
-/// The optimizer section read and checked for a network with these widths; its values stay
-/// encoded (little-endian `f32`) in the returned slice.
-pub(super) struct Stored<'a> {
+/// The optimizer section, read and checked for a network with these widths: its fields, and
+/// where its values start in the blob.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Saved {
     pub(super) optimizer: Optimizer,
     pub(super) trainable_from: usize,
     pub(super) powers: Powers,
-    pub(super) values: &'a [u8],
+    /// The blob offset of the first value, and the number of values.
+    pub(super) values_at: usize,
+    pub(super) len: usize,
 }
 
-impl Stored<'_> {
-    /// Number of per-parameter values.
-    pub(super) fn len(&self) -> usize {
-        self.values.len() / 4
-    }
-
-    /// Decodes the values into `out` (of [`Stored::len`] values).
-    pub(super) fn decode(&self, out: &mut [f32]) {
-        for (k, v) in out.iter_mut().enumerate() {
-            *v = f32_at(self.values, k);
-        }
-    }
-}
-
-pub(super) fn read_optimizer<'a>(payload: &'a [u8], widths: &[usize]) -> Result<Stored<'a>, Error> {
-    let mut r = Reader::new(payload, Section::Optimizer);
-    let rule = r.u8()?;
-    r.zeros(1)?;
-    let trainable_from = usize::from(r.u16()?);
-    let h = [r.f32()?, r.f32()?, r.f32()?];
+/// Reads and checks the optimizer state that fills the stream up to its limit.
+pub(super) fn read_optimizer<S: Source + ?Sized>(
+    s: &mut Stream<'_, S>,
+    widths: &[usize],
+) -> Result<Saved, Error> {
+    let rule = s.byte()?;
+    s.zeros(1)?;
+    let trainable_from = usize::from(s.u16()?);
+    let h = [s.f32()?, s.f32()?, s.f32()?];
     let optimizer = match (rule, h) {
         (0, [0.0, 0.0, 0.0]) => Optimizer::Sgd,
         (1, [beta, 0.0, 0.0]) => Optimizer::Momentum { beta },
@@ -158,23 +151,25 @@ pub(super) fn read_optimizer<'a>(payload: &'a [u8], widths: &[usize]) -> Result<
             beta2,
             epsilon,
         },
-        (0..=2, _) => return Err(r.malformed("a hyperparameter the rule does not have is not 0")),
-        _ => return Err(r.malformed("the update rule is not SGD, momentum or Adam")),
+        (0..=2, _) => return Err(s.malformed("a hyperparameter the rule does not have is not 0")),
+        _ => return Err(s.malformed("the update rule is not SGD, momentum or Adam")),
     };
-    let powers = Powers::resume(r.u64()?, r.f32()?, r.f32()?);
-    let count = OptimizerState::values_len(widths, optimizer, trainable_from);
-    if r.remaining() != count.saturating_mul(4) {
-        return Err(r.malformed("the number of values is not the state of the trainable layers"));
+    let powers = Powers::resume(s.u64()?, s.f32()?, s.f32()?);
+    let len = OptimizerState::values_len(widths, optimizer, trainable_from);
+    if s.remaining() != len.saturating_mul(4) {
+        return Err(s.malformed("the number of values is not the state of the trainable layers"));
     }
-    let values = r.take(r.remaining())?;
-    crate::optim::check_state(optimizer, powers, trainable_from, widths, count, |k| {
-        f32_at(values, k)
-    })?;
-    Ok(Stored {
+    optim::check_state_fields(optimizer, powers, trainable_from, widths, len)?;
+    let values_at = s.position();
+    for k in 0..len {
+        optim::check_state_value(optimizer, k, s.f32()?)?;
+    }
+    Ok(Saved {
         optimizer,
         trainable_from,
         powers,
-        values,
+        values_at,
+        len,
     })
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::crc::crc32;
 use crate::optim::Powers;
 use crate::{mlp, Field, Lcg, Statistic};
 use proptest::prelude::*;
