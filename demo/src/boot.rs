@@ -539,9 +539,10 @@ mod tests {
             .copy_from_slice(include_bytes!("../../core/tests/data/v1/demo-slots.bin"));
         let (evaluated, lines) = run(&mut store, None, Policy::Evaluate);
         assert_eq!(evaluated.next, Next::Exit(true));
-        // The test MSE the version 1 firmware logged for it.
-        assert!(lines.contains(&Line::Evaluated {
-            mse: Loss(0.022545414)
+        // The weights the version 1 firmware saved, bit for bit (its log: FNV-1a 0xbacd2d29).
+        assert!(lines.contains(&Line::Weights {
+            params: 321,
+            hash: 0xbacd_2d29
         }));
         let (tuned, lines) = run(&mut store, None, Policy::FineTune);
         assert!(lines.contains(&Line::Resumed {

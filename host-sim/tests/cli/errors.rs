@@ -136,3 +136,67 @@ fn predict_with_a_file_that_is_not_a_model() {
     let err = bad_input(&["export", "--model", "none.ttm", "--rust", "out.rs"]);
     assert!(err.starts_with("error: cannot read none.ttm: "), "{err}");
 }
+
+/// A model whose CRC holds but whose statistics `Trainer::set_model` would refuse is refused
+/// on load, and the message names the statistic, not a parameter.
+#[test]
+fn a_model_with_a_bad_statistic_is_refused_by_name() {
+    use tinytrain_host_sim::{model_file::ModelFile, Net};
+    let dir = tempfile::tempdir().unwrap();
+    let net = Net {
+        widths: vec![1, 1],
+        params: vec![2.0, 1.0],
+        stats: vec![0.5, 2.0, 1.0, 3.0],
+    };
+    let good = ModelFile::new(net).to_bytes().unwrap();
+    let sine = data::path("sine.csv");
+    // The statistics start at byte 20 (16 of header, two widths): input mean, input deviation,
+    // target mean, target deviation.
+    let cases = [
+        (
+            1,
+            0.0,
+            "the standardisation standard deviation of input 0 is not a finite number above 0",
+        ),
+        (
+            3,
+            -1.0,
+            "the standardisation standard deviation of target 0 is not a finite number above 0",
+        ),
+        (
+            2,
+            f32::NAN,
+            "the standardisation mean of target 0 is NaN or infinite",
+        ),
+    ];
+    for (k, value, message) in cases {
+        let mut bytes = good.clone();
+        let at = 20 + 4 * k;
+        bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        let end = bytes.len() - 4;
+        let crc = tinytrain_core::crc::crc32(&bytes[..end]);
+        bytes[end..].copy_from_slice(&crc.to_le_bytes());
+        let model = file(dir.path(), "bad.ttm", "");
+        std::fs::write(&model, &bytes).unwrap();
+        let err = bad_input(&["predict", "--model", arg(&model), "--data", arg(&sine)]);
+        assert_eq!(
+            err,
+            format!(
+                "error: {}: not a valid tinytrain model: {message}\n",
+                arg(&model)
+            )
+        );
+    }
+}
+
+#[test]
+fn a_network_too_large_says_so() {
+    let (err, _) = train_on("x,y\n1,2\n3,4\n", &["--layers", "1,20000,20000,1"]);
+    assert!(
+        err.contains(
+            "--layers 1,20000,20000,1: the network is too large: more than 268435456 parameters \
+             or activations"
+        ),
+        "{err}"
+    );
+}
