@@ -70,11 +70,14 @@ type Storage =
     TrainStorage<Network, { shape::train_arena_len(Network::WIDTHS, Network::OPTIMIZER) }, SAMPLES>;
 static STORAGE: ConstStaticCell<Storage> = ConstStaticCell::new(TrainStorage::new());
 
-/// The saved model's bytes: its record on its way to and from flash.
+/// The saved model's bytes (weights and standardisation; `Sections::resume` adds the
+/// optimizer's state for fine-tuning), and the slot that holds them: its record in whole erase
+/// pages, sized from the network at compile time.
 const BLOB: usize = format::encoded_len(Network::WIDTHS, Sections::NONE);
-const RECORD: usize = ModelStore::<board::Flash>::record_len(BLOB);
 const SLOT: usize = ModelStore::<board::Flash>::slot_len(BLOB);
-static RECORD_BUFFER: ConstStaticCell<[u8; RECORD]> = ConstStaticCell::new([0; RECORD]);
+/// The window the model streams through on its way to and from flash: a few dozen bytes,
+/// whatever the network's size.
+const SCRATCH: usize = ModelStore::<board::Flash>::scratch_len();
 
 #[entry]
 fn main() -> ! {
@@ -111,8 +114,8 @@ fn run() -> Result<bool, Error> {
     info!("test MSE {=f32} (evaluated once)", test_mse);
 
     let mut store = ModelStore::new(board::model_flash(), 0, SLOT as u32)?;
-    let record = RECORD_BUFFER.take();
-    let saved = store.save(&Contents::new(done.model), record)?;
+    let mut scratch = [0; SCRATCH];
+    let saved = store.save(&Contents::new(done.model), &mut scratch)?;
     info!(
         "saved the model to slot {} (sequence {=u32})",
         saved.slot, saved.sequence
@@ -123,7 +126,7 @@ fn run() -> Result<bool, Error> {
     let (loaded, _) = store.load(
         Network::WIDTHS,
         Buffers::new(&mut params, &mut stats),
-        record,
+        &mut scratch,
     )?;
     let same = loaded == saved && params == done.model.params() && stats == done.model.stats();
     info!(
