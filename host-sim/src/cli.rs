@@ -179,7 +179,8 @@ pub struct TrainArgs {
     /// holds the state of the same update rule, its optimizer's state — training resumes where
     /// it stopped (without that state the learning rate warms up). The file's columns are
     /// matched to the model's inputs by name; its widths, rule, learning rate and batch size
-    /// are the defaults.
+    /// are the defaults. With --stream: its weights and standardisation (no warm-up), and the
+    /// same defaults.
     #[arg(long, value_name = "FILE.ttm")]
     pub model_in: Option<PathBuf>,
     /// How to train.

@@ -87,9 +87,6 @@ pub struct StreamArgs {
     /// Feed the rows in an order shuffled by this seed instead of file order.
     #[arg(long, value_name = "SEED", requires = "stream")]
     pub shuffle_stream: Option<u64>,
-    /// Start from a saved model — its weights and standardisation (no warm-up).
-    #[arg(long, value_name = "FILE.ttm", requires = "stream")]
-    pub model_in: Option<std::path::PathBuf>,
 }
 
 impl StreamArgs {
@@ -546,10 +543,14 @@ pub fn train(
     }
     output::check(&locations)?;
     let flags = &args.stream;
-    let start = match &flags.model_in {
-        Some(path) => Some(ModelFile::read(path)?.net),
-        None => None,
-    };
+    // `--model-in`: its weights and standardisation (no warm-up), and its update rule, learning
+    // rate and batch size as the defaults, as in `train`.
+    let saved = args.model_in.as_deref().map(ModelFile::read).transpose()?;
+    let saved_rule = saved
+        .as_ref()
+        .and_then(|m| Rule::of(&m.optimizer.as_ref()?.optimizer));
+    let training = saved.as_ref().and_then(|m| m.training);
+    let start = saved.map(|m| m.net);
     let table = crate::table::Table::read(&args.data.data)?;
     let samples = table.features_and_target(args.data.target.as_deref())?;
     let file = args.data.data.display().to_string();
@@ -560,7 +561,7 @@ pub fn train(
         (None, None) => vec![n_in, 16, 16, 1],
     };
     crate::train::check_layers(&layers, n_in, &file)?;
-    if let (Some(net), Some(path)) = (&start, &flags.model_in) {
+    if let (Some(net), Some(path)) = (&start, &args.model_in) {
         if net.widths != layers {
             return Err(Error::Layers {
                 layers: layers_text(&layers),
@@ -575,16 +576,22 @@ pub fn train(
     let stream = flags.settings();
     let settings = StreamSettings {
         layers,
-        optimizer: args.optimizer,
-        learning_rate: args.lr,
-        batch_size: args.batch,
+        optimizer: args.optimizer.or(saved_rule).unwrap_or(Rule::Sgd),
+        learning_rate: args
+            .lr
+            .or(training.map(|t| t.learning_rate))
+            .unwrap_or(0.01),
+        batch_size: args
+            .batch
+            .or(training.map(|t| t.batch_size as usize))
+            .unwrap_or(16),
         patience: args.run.patience,
         seed: args.run.seed,
         standardize: !args.run.no_standardize,
         init: args.run.init,
         trainable_from: flags.trainable_from,
         shuffle_stream: flags.shuffle_stream,
-        model_in: flags.model_in.as_ref().map(|p| p.display().to_string()),
+        model_in: args.model_in.as_ref().map(|p| p.display().to_string()),
         replay: stream.replay,
         replay_policy: flags.replay_policy,
         holdout_every: stream.holdout_every,
