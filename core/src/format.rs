@@ -162,6 +162,9 @@ pub struct Header {
 ///
 /// The length it returns is at least what the widths need and at most `u32::MAX`: read that many
 /// bytes, then [`inspect`] or [`load`] them.
+///
+/// Not inlined: its locals are off the stack while a blob is walked ([`inspect_from`]).
+#[inline(never)]
 pub fn read_header(bytes: &[u8]) -> Result<Header, Error> {
     let short = |needed: usize| Error::Truncated {
         needed,
@@ -368,6 +371,26 @@ struct Layout {
     optimizer: Option<sections::Saved>,
 }
 
+impl Layout {
+    /// Nothing found yet: what [`walk`] fills in.
+    const EMPTY: Self = Self {
+        summary: Summary {
+            header: Header {
+                version: 0,
+                task: Task::Regression,
+                widths: heapless::Vec::new(),
+                len: 0,
+            },
+            sections: Sections::NONE,
+            training: None,
+        },
+        values_at: 0,
+        input_names_at: 0,
+        output_names_at: 0,
+        optimizer: None,
+    };
+}
+
 /// The bytes of the window [`inspect`] and [`load`] read a blob in memory through.
 const WINDOW: usize = 64;
 
@@ -385,11 +408,31 @@ pub fn inspect_from<S: Source + ?Sized>(
     source: &mut S,
     window: &mut [u8],
 ) -> Result<Summary, Error> {
-    walk(source, window).map(|l| l.summary)
+    let mut layout = Layout::EMPTY;
+    walk(source, window, &mut layout)?;
+    Ok(layout.summary)
 }
 
-/// Reads the header, checks the CRC, then walks every part and checks it.
-fn walk<S: Source + ?Sized>(source: &mut S, window: &mut [u8]) -> Result<Layout, Error> {
+/// Whether the blob read through `window` from `source` passes [`inspect_from`] with these
+/// widths (a flash slot's check in [`crate::slots`]). Not inlined: what the walk found is off
+/// the caller's stack once it answers.
+#[inline(never)]
+pub(crate) fn holds<S: Source + ?Sized>(
+    source: &mut S,
+    window: &mut [u8],
+    widths: &[usize],
+) -> bool {
+    let mut layout = Layout::EMPTY;
+    walk(source, window, &mut layout).is_ok() && layout.summary.header.widths == widths
+}
+
+/// Reads the header, checks the CRC, then walks every part and checks it, filling in `layout`
+/// (in the caller's frame: no copy of it is returned).
+fn walk<S: Source + ?Sized>(
+    source: &mut S,
+    window: &mut [u8],
+    layout: &mut Layout,
+) -> Result<(), Error> {
     let capacity = source.capacity();
     let mut head = [0u8; MAX_HEADER_LEN];
     let head_len = MAX_HEADER_LEN.min(capacity);
@@ -402,8 +445,8 @@ fn walk<S: Source + ?Sized>(source: &mut S, window: &mut [u8]) -> Result<Layout,
         at += piece.len();
         Ok(())
     })?;
-    let header = read_header(head.get(..head_len).unwrap_or(&[]))?;
-    let len = header.len;
+    layout.summary.header = read_header(head.get(..head_len).unwrap_or(&[]))?;
+    let (version, len) = (layout.summary.header.version, layout.summary.header.len);
     if len > capacity {
         return Err(Error::Truncated {
             needed: len,
@@ -422,13 +465,13 @@ fn walk<S: Source + ?Sized>(source: &mut S, window: &mut [u8]) -> Result<Layout,
         return Err(Error::CrcMismatch { stored, computed });
     }
 
-    let widths = &header.widths;
-    let values_at = if header.version == 1 {
+    let widths = &layout.summary.header.widths;
+    layout.values_at = if version == 1 {
         V1_HEADER + 2 * widths.len()
     } else {
         round_to_4(V2_HEADER + 2 * widths.len())
     };
-    let mut s = Stream::new(source, window, values_at, body, Section::Header);
+    let mut s = Stream::new(source, window, layout.values_at, body, Section::Header);
     let (n_in, n_out) = (shape::input_width(widths), shape::output_width(widths));
     for k in 0..shape::scaler_len(widths) {
         scaler::check_value(n_in, n_out, k, s.f32()?)?;
@@ -438,19 +481,8 @@ fn walk<S: Source + ?Sized>(source: &mut S, window: &mut [u8]) -> Result<Layout,
             return Err(Error::NonFiniteParameter { index });
         }
     }
-    let mut layout = Layout {
-        summary: Summary {
-            header: header.clone(),
-            sections: Sections::NONE,
-            training: None,
-        },
-        values_at,
-        input_names_at: 0,
-        output_names_at: 0,
-        optimizer: None,
-    };
-    if header.version == 1 {
-        return Ok(layout);
+    if version == 1 {
+        return Ok(());
     }
     let count = u16::from_le_bytes([head.get(14), head.get(15)].map(|b| b.copied().unwrap_or(0)));
     let mut last = 0;
@@ -498,7 +530,7 @@ fn walk<S: Source + ?Sized>(source: &mut S, window: &mut [u8]) -> Result<Layout,
     if s.remaining() != 0 {
         return Err(s.malformed("bytes follow the last section"));
     }
-    Ok(layout)
+    Ok(())
 }
 
 /// The CRC-32 of `prefix` followed by the bytes `0..len` of `source`, read through `window`
@@ -597,13 +629,18 @@ pub fn load<'x>(
 
 /// [`load`] from a blob read through `window` from `source` (see [`inspect_from`]): the checks
 /// first, then each part is read again into its buffer.
+///
+/// Not inlined: its locals are off the caller's stack (a slot store's, which first finds the
+/// newest slot).
+#[inline(never)]
 pub fn load_from<'x, S: Source + ?Sized>(
     source: &mut S,
     window: &mut [u8],
     widths: &[usize],
     buffers: Buffers<'_, 'x>,
 ) -> Result<Loaded<'x>, Error> {
-    let layout = walk(source, window)?;
+    let mut layout = Layout::EMPTY;
+    walk(source, window, &mut layout)?;
     let stored = &layout.summary.header.widths;
     expect_width(stored.len(), widths.len())?;
     for (s, w) in stored.iter().zip(widths) {

@@ -323,8 +323,7 @@ impl<F: NorFlash> ModelStore<F> {
         if format::crc_from(&mut source, window, &header.fields, header.len)? != header.crc {
             return Ok(None);
         }
-        let valid =
-            format::inspect_from(&mut source, window).is_ok_and(|s| s.header.widths == widths);
+        let valid = format::holds(&mut source, window, widths);
         Ok(valid.then_some(header.sequence))
     }
 

@@ -32,14 +32,15 @@
 use crate::data;
 use crate::hash::fnv1a_f32;
 use crate::line::{Line, Log, Loss};
-use crate::story::{self, FlashBuffers, Outcome, Storage};
+use crate::story::{self, FlashBuffers, NetworkStorage, Outcome, Storage};
 use crate::story::{CHUNK, CONFIG, FACTOR, WIDTHS};
 use crate::story::{SPLIT_SEED, TEST_FRACTION, VAL_FRACTION};
 use embedded_storage::nor_flash::NorFlash;
 use tinytrain_core::diagnose::Comparison;
 use tinytrain_core::format::{self, Buffers, Contents, Sections, Training};
+use tinytrain_core::learner::Start;
 use tinytrain_core::optim::OptimizerState;
-use tinytrain_core::{slots, Dataset, Error, Model, ModelStore, Stored, Trainer};
+use tinytrain_core::{slots, Dataset, Error, Finished, Model, ModelStore, Stored, Trainer};
 
 /// What the demo stores with its network in flash: besides the weights and standardisation, the
 /// optimizer's state and the training settings, so that fine-tuning resumes where training
@@ -140,11 +141,12 @@ pub fn boot<F: NorFlash>(
     train_or_evaluate(storage, store, data, loaded, baseline_mse, handover, log)
 }
 
-/// Builds the network's trainer — from the model `loaded` into the flash buffers, if any — then
-/// either
-/// trains it (steps 2 and 3 after the baseline's step 1, whose test MSE is `baseline_mse`) and
-/// saves it if it beat the baseline, or announces the data and only evaluates it (step 3), with
-/// the check after a reset.
+/// Steps 2 and 3 of the network, then the verdict: trains it (after the baseline's step 1,
+/// whose test MSE is `baseline_mse`) and saves it if it beat the baseline, or only evaluates the
+/// model `loaded` (step 3), with the check after a reset.
+///
+/// Not inlined, and the trainer lives in [`network`]: the trainer is gone before the model is
+/// saved, so the save's frames are not stacked on the trainer's.
 #[inline(never)]
 fn train_or_evaluate<F: NorFlash>(
     storage: &mut Storage,
@@ -156,38 +158,20 @@ fn train_or_evaluate<F: NorFlash>(
     log: &mut impl Log,
 ) -> Result<Boot, Error> {
     let Storage { network, flash, .. } = storage;
-    let mut trainer = network.trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
-    // Epochs the loaded model had been trained for.
-    let mut before = 0;
-    match (loaded, baseline_mse) {
-        (Some(_), Some(_)) => {
-            // Fine-tuning: the model again, with the optimizer's state, into the trainer.
-            let start = trainer.load(|buffers| {
-                let (_, loaded) = store.load(WIDTHS, buffers, &mut flash.scratch)?;
-                before = loaded.summary.training.map_or(0, |t| t.epochs);
-                Ok(loaded)
-            })?;
-            log.line(&Line::Resumed { start });
-        }
-        (Some(_), None) => trainer.set_model(&Model::new(WIDTHS, &flash.params, &flash.stats)?)?,
-        (None, _) => {}
-    }
-    let epochs = match baseline_mse {
-        Some(_) => story::train(&mut trainer, log)?,
-        None => {
-            log.line(&story::data_line(data, trainer.split()));
-            if loaded.is_none() {
-                // A warm start without the model the previous boot saved.
-                return Ok(Boot {
-                    trained: None,
-                    next: check(handover, None, log),
-                });
-            }
-            0
-        }
+    let Some(trained) = self::network(network, store, flash, data, loaded, baseline_mse, log)?
+    else {
+        // A warm start without the model the previous boot saved.
+        return Ok(Boot {
+            trained: None,
+            next: check(handover, None, log),
+        });
     };
-    let n_train = trainer.split().train().len() as u64;
-    let tested = test(trainer, data, baseline_mse, &mut flash.params, log)?;
+    let Trained {
+        tested,
+        epochs,
+        before,
+        n_train,
+    } = trained;
     let Some(baseline_mse) = baseline_mse else {
         let found = loaded.map(|saved| Handover {
             saved,
@@ -245,6 +229,85 @@ fn train_or_evaluate<F: NorFlash>(
     })
 }
 
+/// The network after [`network`]: tested, and how long it trained.
+struct Trained<'a> {
+    tested: Tested<'a>,
+    /// Epochs this boot trained, and epochs the loaded model had been trained before.
+    epochs: u32,
+    before: u32,
+    /// Samples in the training split.
+    n_train: u64,
+}
+
+/// Builds the network's trainer — from the model `loaded` into the flash buffers, if any — then
+/// either trains it (step 2, when there is a baseline to beat) or announces the data, and tests
+/// it (step 3). `None` on a warm start that found no model.
+///
+/// Not inlined: the trainer's frame is gone when [`train_or_evaluate`] saves.
+#[inline(never)]
+fn network<'a, F: NorFlash>(
+    network: &'a mut NetworkStorage,
+    store: &mut ModelStore<F>,
+    flash: &mut FlashBuffers,
+    data: Dataset<'static>,
+    loaded: Option<Stored>,
+    baseline_mse: Option<f32>,
+    log: &mut impl Log,
+) -> Result<Option<Trained<'a>>, Error> {
+    let mut trainer = network.trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
+    // Epochs the loaded model had been trained for.
+    let mut before = 0;
+    match (loaded, baseline_mse) {
+        (Some(_), Some(_)) => {
+            let start;
+            (start, before) = resume(&mut trainer, store, &mut flash.scratch)?;
+            log.line(&Line::Resumed { start });
+        }
+        (Some(_), None) => trainer.set_model(&Model::new(WIDTHS, &flash.params, &flash.stats)?)?,
+        (None, _) => {}
+    }
+    let epochs = match baseline_mse {
+        Some(_) => story::train(&mut trainer, log)?,
+        None => {
+            log.line(&story::data_line(data, trainer.split()));
+            if loaded.is_none() {
+                return Ok(None);
+            }
+            0
+        }
+    };
+    let n_train = trainer.split().train().len() as u64;
+    // Finished here, not in `test`: the trainer is not copied into another frame.
+    let picks = story::first_sorted(trainer.split().test());
+    let done = trainer.finish();
+    let tested = test(done, &picks, data, baseline_mse, &mut flash.params, log)?;
+    Ok(Some(Trained {
+        tested,
+        epochs,
+        before,
+        n_train,
+    }))
+}
+
+/// Fine-tuning: loads the model in `store` again, with its optimizer's state, into `trainer`
+/// (through `scratch`); how the optimizer starts, and the epochs the model had been trained.
+///
+/// Not inlined: what the load returns is off the stack while the network trains.
+#[inline(never)]
+fn resume<F: NorFlash>(
+    trainer: &mut Trainer<'_, CHUNK>,
+    store: &mut ModelStore<F>,
+    scratch: &mut [u8],
+) -> Result<(Start, u32), Error> {
+    let mut before = 0;
+    let start = trainer.load(|buffers| {
+        let (_, loaded) = store.load(WIDTHS, buffers, scratch)?;
+        before = loaded.summary.training.map_or(0, |t| t.epochs);
+        Ok(loaded)
+    })?;
+    Ok((start, before))
+}
+
 /// A model after its one evaluation on the test set, and its optimizer's state.
 struct Tested<'a> {
     model: Model<'a>,
@@ -253,20 +316,20 @@ struct Tested<'a> {
     hash: u32,
 }
 
-/// Step 3: evaluates the test set once, compared with the baseline's test MSE if there is one,
-/// and shows predictions (computed in `scratch`) and the weights' hash.
+/// Step 3: reports the finished network's test MSE (its one evaluation on the test set),
+/// compared with the baseline's test MSE if there is one, and shows the predictions on the
+/// test samples `picks` (computed in `scratch`) and the weights' hash.
 ///
-/// Not inlined: what finishing the training leaves is off the stack while the network trains.
+/// Not inlined: its locals are off the stack while the network trains.
 #[inline(never)]
 fn test<'a>(
-    trainer: Trainer<'a, CHUNK>,
+    done: Finished<'a>,
+    picks: &[u32],
     data: Dataset<'static>,
     baseline_mse: Option<f32>,
     scratch: &mut [f32],
     log: &mut impl Log,
 ) -> Result<Tested<'a>, Error> {
-    let picks = story::first_sorted(trainer.split().test());
-    let done = trainer.finish();
     let mse = story::test_mse(&done)?;
     log.line(&match baseline_mse {
         Some(baseline_mse) => Line::Test {
@@ -280,7 +343,7 @@ fn test<'a>(
         },
         None => Line::Evaluated { mse: Loss(mse) },
     });
-    story::predict(&done.model, data, &picks, scratch, log)?;
+    story::predict(&done.model, data, picks, scratch, log)?;
     let hash = fnv1a_f32(done.model.params());
     log.line(&Line::Weights {
         params: done.model.params().len() as u32,
@@ -316,6 +379,9 @@ fn check(saved: Option<Handover>, found: Option<Handover>, log: &mut impl Log) -
 
 /// Reads the newest valid model in `store` into `buffers`, weights and standardisation; `None`
 /// if neither slot holds one.
+///
+/// Not inlined: what the load returns is off the stack when the network trains.
+#[inline(never)]
 fn load<F: NorFlash>(
     store: &mut ModelStore<F>,
     buffers: &mut FlashBuffers,
@@ -334,6 +400,9 @@ fn load<F: NorFlash>(
 }
 
 /// Saves `contents` in the slot `store` writes next, through `scratch`.
+///
+/// Not inlined: the save's locals are off the stack while the network trains.
+#[inline(never)]
 fn save<F: NorFlash>(
     store: &mut ModelStore<F>,
     contents: &Contents<'_>,
@@ -350,7 +419,6 @@ mod tests {
     use super::*;
     use std::boxed::Box;
     use std::vec::Vec;
-    use tinytrain_core::learner::Start;
     use tinytrain_core::slots::sim::SimFlash;
     use tinytrain_core::Slot;
 

@@ -74,7 +74,7 @@ impl BaselineStorage {
     }
 }
 /// The network's training memory.
-type NetworkStorage = TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>;
+pub(crate) type NetworkStorage = TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>;
 
 /// All the memory the demo trains in; `const`-constructible so firmware can keep it `static`.
 #[derive(Debug)]
@@ -192,6 +192,9 @@ pub(crate) fn fit_baseline(
 
 /// Step 2: trains the network until a stopping rule fires, logging every epoch and the stop;
 /// returns the epochs run.
+///
+/// Not inlined: its locals are off the stack while the network is tested.
+#[inline(never)]
 pub(crate) fn train(trainer: &mut Trainer<'_, CHUNK>, log: &mut impl Log) -> Result<u32, Error> {
     log.line(&Line::Training {
         widths: WIDTHS,

@@ -115,20 +115,21 @@ impl<'s, S: Source + ?Sized> Stream<'s, S> {
 
     /// The next byte.
     pub(super) fn byte(&mut self) -> Result<u8, Error> {
-        let mut b = 0;
-        self.pieces(1, |p| {
-            b = p.first().copied().unwrap_or(0);
-            Ok(())
-        })?;
+        let [b] = self.array()?;
         Ok(b)
     }
 
     /// The next `N` bytes.
     pub(super) fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
         let mut a = [0u8; N];
-        for v in a.iter_mut() {
-            *v = self.byte()?;
-        }
+        let mut k = 0;
+        self.pieces(N, |piece| {
+            for (d, b) in a.iter_mut().skip(k).zip(piece) {
+                *d = *b;
+            }
+            k += piece.len();
+            Ok(())
+        })?;
         Ok(a)
     }
 
