@@ -126,7 +126,7 @@ def part_cli_vs_criterion(cli, criterion, repeats):
             subprocess.run(
                 [cli, "train", "--data", csv, "--layers", "1,16,16,1", "--optimizer", "sgd",
                  "--lr", str(LR), "--batch", str(BATCH), "--epochs", "500", "--patience", "100000",
-                 "--standardize", "--report", pathlib.Path(tmp) / "r.json"],
+                 "--report", pathlib.Path(tmp) / "r.json"],
                 check=True, capture_output=True,
             )
             times.append(time.perf_counter() - start)
