@@ -39,6 +39,8 @@ pub mod board;
 pub mod cost;
 mod device_log;
 pub mod handover;
+#[cfg(any(feature = "mps2", feature = "nrf52840dk"))]
+pub mod link;
 pub mod stack;
 pub mod stream_app;
 

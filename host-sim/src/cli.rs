@@ -56,6 +56,9 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Learn on a device: stream your CSV to the firmware, on the emulated board or a real one.
+    #[command(subcommand)]
+    Device(crate::device::command::DeviceCommand),
 }
 
 /// The path that names standard input (`--data -`) or standard output (`--report -`).
@@ -332,6 +335,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "tinytrain", &mut text);
             print(out, &String::from_utf8_lossy(&text))
         }
+        Command::Device(command) => crate::device::command::run(command, out),
     }
 }
 

@@ -41,6 +41,74 @@ pub enum Error {
         /// Why each failed one failed.
         failed: Vec<Error>,
     },
+    /// No device answered on the link.
+    #[error(
+        "no device answers: {tries} requests, {timeout_ms} ms each, went unanswered (is the \
+         link firmware running on the board, at this baud rate?)"
+    )]
+    NoDevice {
+        /// Requests sent.
+        tries: u32,
+        /// How long each waited, ms.
+        timeout_ms: u64,
+    },
+    /// The device speaks another protocol version.
+    #[error(
+        "the device speaks protocol version {device}, this tinytrain speaks {host}: {}",
+        if device > host { "update tinytrain" } else { "flash the device with this tinytrain's firmware" }
+    )]
+    ProtocolVersion {
+        /// The host's version.
+        host: u16,
+        /// The device's.
+        device: u16,
+    },
+    /// The network does not fit the device's arena.
+    #[error(
+        "the network does not fit the device ({board}): it needs {needed} f32 values ({} KiB) \
+         of arena, the device has {capacity} ({} KiB); use narrower or fewer layers, or a \
+         smaller --replay",
+        needed * 4 / 1024, capacity * 4 / 1024
+    )]
+    DoesNotFit {
+        /// The board.
+        board: String,
+        /// Values needed.
+        needed: u64,
+        /// Values the device has.
+        capacity: u64,
+    },
+    /// The device reset in the middle of the stream.
+    #[error(
+        "the device reset during the stream: the last sample it acknowledged was number \
+         {acknowledged} (its best model so far is in its flash)"
+    )]
+    DeviceReset {
+        /// Samples acknowledged before the reset.
+        acknowledged: u64,
+    },
+    /// The device refused or the link failed.
+    #[error("device: {problem}")]
+    Device {
+        /// What happened.
+        problem: String,
+    },
+    /// The emulator could not run.
+    #[error("{}: {problem}", qemu.display())]
+    Emulator {
+        /// The QEMU program.
+        qemu: PathBuf,
+        /// What went wrong.
+        problem: String,
+    },
+    /// A serial port could not be opened.
+    #[error("serial port {port}: {problem}")]
+    SerialPort {
+        /// The port.
+        port: String,
+        /// Why.
+        problem: String,
+    },
     /// The CSV file holds nothing, not even a header row.
     #[error("{}: the file is empty; expected a header row and data rows", path.display())]
     EmptyFile {

@@ -28,6 +28,7 @@
 
 pub mod baseline;
 pub mod cli;
+pub mod device;
 pub mod error;
 pub mod export;
 pub mod interrupt;

@@ -4,6 +4,7 @@ mod edges;
 mod firmware;
 mod golden;
 mod learning;
+mod link;
 mod lstsq;
 mod resume;
 mod robustness;

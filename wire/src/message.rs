@@ -8,7 +8,8 @@
 //! other their versions.
 
 use serde::{Deserialize, Serialize};
-use tinytrain_core::stopping::StopReason;
+use tinytrain_core::stopping::{self, StopReason};
+use tinytrain_core::stream::{ReplayPolicy, StreamConfig, StreamEpoch};
 use tinytrain_core::{Config, Init, Optimizer};
 
 /// The largest number of widths (input, hidden layers, output) a configuration may carry, as the
@@ -114,6 +115,8 @@ pub struct Training {
     pub stall_epochs: u32,
     /// [`Config::divergence_factor`].
     pub divergence_factor: f32,
+    /// [`Config::trainable_from`].
+    pub trainable_from: u16,
 }
 
 /// [`tinytrain_core::Init`] on the wire.
@@ -212,6 +215,7 @@ impl Training {
             stall_grad_norm: config.stall_grad_norm,
             stall_epochs: config.stall_epochs,
             divergence_factor: config.divergence_factor,
+            trainable_from: u16::try_from(config.trainable_from).unwrap_or(u16::MAX),
         })
     }
 
@@ -248,13 +252,14 @@ impl Training {
             stall_grad_norm: self.stall_grad_norm,
             stall_epochs: self.stall_epochs,
             divergence_factor: self.divergence_factor,
+            trainable_from: usize::from(self.trainable_from),
             ..Config::DEFAULT
         }
     }
 }
 
 /// The stream driver's settings: the replay buffer, the held-out windows, the warm-up and the
-/// schedule (the core's stream configuration, field for field).
+/// schedule ([`StreamConfig`], field for field).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StreamSettings {
@@ -280,8 +285,49 @@ pub struct StreamSettings {
     pub drift_factor: f32,
     /// Epochs in a row above the drift factor that make a drift.
     pub drift_epochs: u32,
-    /// Trainable layers start here (0-based); the layers below are frozen.
-    pub trainable_from: u16,
+}
+
+impl StreamSettings {
+    /// The settings of `config`.
+    pub fn from_config(config: &StreamConfig) -> Self {
+        Self {
+            replay: count(config.replay),
+            policy: match config.policy {
+                ReplayPolicy::Reservoir => Replay::Reservoir,
+                ReplayPolicy::Window => Replay::Window,
+            },
+            holdout_every: config.holdout_every,
+            validation: count(config.validation),
+            test_every: config.test_every,
+            test: count(config.test),
+            warmup: config.warmup,
+            every: config.every,
+            steps_per: config.steps_per,
+            drift_factor: config.drift_factor,
+            drift_epochs: config.drift_epochs,
+        }
+    }
+
+    /// The core's stream configuration.
+    pub fn to_config(&self) -> StreamConfig {
+        let size = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
+        StreamConfig {
+            replay: size(self.replay),
+            policy: match self.policy {
+                Replay::Reservoir => ReplayPolicy::Reservoir,
+                Replay::Window => ReplayPolicy::Window,
+            },
+            holdout_every: self.holdout_every,
+            validation: size(self.validation),
+            test_every: self.test_every,
+            test: size(self.test),
+            warmup: self.warmup,
+            every: self.every,
+            steps_per: self.steps_per,
+            drift_factor: self.drift_factor,
+            drift_epochs: self.drift_epochs,
+        }
+    }
 }
 
 /// What a full replay buffer keeps.
@@ -361,9 +407,9 @@ pub enum Reply<'a> {
     Configured {
         /// Values of the device's arena the network uses (of [`DeviceInfo::arena`]).
         arena_used: u32,
-        /// With [`Start::Flash`]: the arrivals of the model it resumed from, or `None` when it
-        /// had no model of these widths and starts fresh.
-        resumed: Option<u64>,
+        /// With [`Start::Flash`]: the flash sequence number of the saved model it resumed
+        /// from, or `None` when it had no model of these widths and starts fresh.
+        resumed: Option<u32>,
     },
     /// The request is done: samples taken in so far.
     Ack {
@@ -408,6 +454,8 @@ pub struct DeviceInfo<'a> {
     pub max_chunk: u16,
     /// Bytes of one flash slot: the largest model the device can save.
     pub slot_size: u32,
+    /// What the device's work counter counts: `instructions` (QEMU), `cycles` (silicon).
+    pub work_unit: &'a str,
 }
 
 /// Why a frame was not taken.
@@ -534,6 +582,20 @@ pub struct Epoch {
     pub paused: bool,
 }
 
+impl From<&StreamEpoch> for Epoch {
+    fn from(e: &StreamEpoch) -> Self {
+        Self {
+            epoch: e.epoch,
+            arrivals: e.arrivals,
+            train_loss: e.train_loss,
+            val_loss: e.val_loss,
+            grad_norm: e.grad_norm,
+            improved: e.improved,
+            paused: e.paused,
+        }
+    }
+}
+
 /// A verdict or event of training (the core's [`tinytrain_core::Event`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -551,19 +613,46 @@ pub enum Event {
     },
     /// Training paused for this reason; samples are still taken in.
     Paused(Stop),
-    /// The validation loss rose above the best by the drift factor for the drift epochs.
+    /// The validation loss stayed above the drift threshold for the drift epochs.
     Drift {
         /// The first epoch of the rise.
         since_epoch: u32,
-        /// The best validation loss before it.
-        best_val: f32,
+        /// The best weights' typical validation loss before it.
+        reference: f32,
         /// The loss that confirmed it.
         val: f32,
+        /// The threshold it stayed above.
+        threshold: f32,
+        /// The best weights' loss on the current validation window.
+        checkpoint_val: f32,
     },
     /// A paused stream trains again.
     Resumed,
     /// An event this protocol version has no variant for.
     Other,
+}
+
+impl From<&stopping::Event> for Event {
+    fn from(event: &stopping::Event) -> Self {
+        match *event {
+            stopping::Event::Spike(s) => Event::Spike {
+                epoch: s.epoch,
+                epochs: s.epochs,
+                peak: s.peak,
+                threshold: s.threshold,
+            },
+            stopping::Event::Paused(reason) => Event::Paused(reason.into()),
+            stopping::Event::Drift(d) => Event::Drift {
+                since_epoch: d.since_epoch,
+                reference: d.reference,
+                val: d.val,
+                threshold: d.threshold,
+                checkpoint_val: d.checkpoint_val,
+            },
+            stopping::Event::Resumed => Event::Resumed,
+            _ => Event::Other,
+        }
+    }
 }
 
 /// Why training stopped or paused ([`StopReason`]).
@@ -627,4 +716,10 @@ pub struct Finished {
     pub model_len: u32,
     /// FNV-1a of the parameters' bits.
     pub weights_hash: u32,
+    /// The device's work taking samples in and training on them ([`DeviceInfo::work_unit`]).
+    pub learn_work: u64,
+    /// The device's work since the stream was configured, the link's included.
+    pub total_work: u64,
+    /// The deepest the device's stack went, bytes.
+    pub stack_peak: u32,
 }

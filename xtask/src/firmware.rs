@@ -37,6 +37,9 @@ pub const STREAM: &str = "stream";
 pub const BENCH: &str = "bench";
 /// The per-instruction profile's firmware (`src/bin/profile.rs`).
 pub const PROFILE: &str = "profile";
+/// The link application: a device that learns from a host's samples over its serial port
+/// (`src/bin/link.rs`; `tinytrain device train`).
+pub const LINK: &str = "link";
 
 /// QEMU's `mps2-an385`: a Cortex-M3, no FPU.
 pub const MPS2_AN385: Board = Board {

@@ -28,6 +28,9 @@ enum Task {
     /// builds, every board's firmware, each emulated board's run under QEMU against the host,
     /// bit for bit, the firmware template and the Python package.
     Test,
+    /// Build the link firmware for the emulated board (QEMU mps2-an386) and print its path,
+    /// for `tinytrain device train --elf PATH`.
+    LinkFirmware,
     /// Build the Python package's wheel into a virtual environment in target/venv (with its
     /// test requirements) and run its tests.
     Python,
@@ -68,6 +71,9 @@ enum Part {
     Profile,
     /// A sampling profile of training on this PC: flame graphs in target/flame/.
     Flame,
+    /// The link's tests, the 100,000-sample stream through the emulated board included (about
+    /// 15 minutes).
+    Link,
 }
 
 fn machine(name: &str) -> Result<qemu::Machine, String> {
@@ -83,6 +89,12 @@ fn main() -> ExitCode {
         Task::Test => tasks::test(),
         Task::Setup => setup::all().map(|()| ExitCode::SUCCESS),
         Task::Python => xtask::python::test().map(|()| ExitCode::SUCCESS),
+        Task::LinkFirmware => setup::all()
+            .and_then(|()| xtask::firmware::MPS2_AN386.build(xtask::firmware::LINK))
+            .map(|elf| {
+                println!("{}", elf.display());
+                ExitCode::SUCCESS
+            }),
         Task::Bench { part } => bench(part).map(|()| ExitCode::SUCCESS),
         Task::QemuRun {
             timeout,
@@ -110,6 +122,18 @@ fn bench(part: Option<Part>) -> Result<(), Error> {
         Some(Part::Cores) => bench::cores(),
         Some(Part::Profile) => profile::profile(),
         Some(Part::Flame) => bench::flame(),
+        Some(Part::Link) => setup::all().and_then(|()| {
+            xtask::cmd::run(xtask::firmware::root_cargo().args([
+                "test",
+                "-p",
+                "tinytrain-tests",
+                "--test",
+                "tests",
+                "link::",
+                "--",
+                "--include-ignored",
+            ]))
+        }),
     }
 }
 

@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use xtask::firmware::{self, Board, BOARDS, DEMO, MINIMAL, MPS2_AN386, STREAM};
+use xtask::firmware::{self, Board, BOARDS, DEMO, LINK, MINIMAL, MPS2_AN386, STREAM};
 use xtask::setup::{self, TARGETS};
-use xtask::{cmd, python, qemu, symbols, template, Error};
+use xtask::{cmd, python, qemu, symbols, template, tools, Error};
 
 /// The environment variable that names the board the firmware test runs on.
 const BOARD_VARIABLE: &str = "TINYTRAIN_BOARD";
@@ -19,8 +19,46 @@ pub fn demo() -> Result<ExitCode, Error> {
     let code = board.run(&elf, qemu::DEFAULT_TIMEOUT, |line| println!("{line}"))?;
     if code != 0 {
         eprintln!("the firmware exited with {code}: the demo failed (see its log above)");
+        return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
     }
-    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+    your_csv_on_the_device(DEMO_CSV)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The CSV the demo streams to the device: the committed noisy sine.
+const DEMO_CSV: &str = "host-sim/tests/data/sine.csv";
+
+/// The demo's second part: a CSV file's rows, streamed over the emulated board's UART to the
+/// link firmware, which learns from them as they arrive and sends the model back
+/// (`tinytrain device train`).
+fn your_csv_on_the_device(csv: &str) -> Result<(), Error> {
+    println!();
+    println!("your CSV, learned on the device: {csv} streamed row by row to the link firmware");
+    let elf = MPS2_AN386.build(LINK)?;
+    let qemu = tools::tool("qemu-system-arm")?;
+    let mut cli = firmware::root_cargo();
+    cli.args([
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "tinytrain-host-sim",
+        "--",
+    ])
+    .args(["device", "train", "--data", csv, "--layers", "1,16,16,1"])
+    .args(["--optimizer", "adam", "--replay", "64", "--every", "2"])
+    .arg("--elf")
+    .arg(&elf)
+    .arg("--qemu")
+    .arg(&qemu.path)
+    .args(["--model", "target/demo-device.ttm"]);
+    // The fetched QEMU's libraries.
+    for (key, value) in qemu.command().get_envs() {
+        if let Some(value) = value {
+            cli.env(key, value);
+        }
+    }
+    cmd::run(&mut cli)
 }
 
 /// Every check. The workspace's tests run last, so cargo test's summary closes the log.

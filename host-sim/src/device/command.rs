@@ -1,0 +1,467 @@
+//! `tinytrain device train`: arguments and the command.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use tinytrain_core::stream::{ReplayPolicy, StreamConfig};
+use tinytrain_core::Config;
+use tinytrain_wire::host::Host;
+use tinytrain_wire::Event;
+
+use super::{emulator, serial, DeviceRun, Plan, Progress, Told, TIMEOUT, TRIES};
+use crate::cli::{DataArgs, Layers};
+use crate::error::{Error, Result};
+use crate::output::{self, Location, Outputs};
+use crate::table::Table;
+use crate::train::{self, Rule};
+
+/// `tinytrain device …`.
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Stream a CSV file's rows, in order, to a device that learns from them as they arrive,
+    /// and get the trained model back. Without --port, the emulated board (QEMU mps2-an386).
+    Train(DeviceTrainArgs),
+}
+
+/// What a full replay buffer keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Policy {
+    /// A uniform sample of everything seen (for a stationary signal).
+    Reservoir,
+    /// The most recent samples (for a drifting signal).
+    Window,
+}
+
+/// The stream driver's settings.
+#[derive(Debug, Clone, Args)]
+pub struct StreamArgs {
+    /// Training samples the replay buffer holds.
+    #[arg(long, default_value_t = StreamConfig::DEFAULT.replay)]
+    pub replay: usize,
+    /// What a full replay buffer keeps.
+    #[arg(long, value_enum, default_value_t = Policy::Reservoir)]
+    pub replay_policy: Policy,
+    /// Every this many arrivals, one goes to the validation window.
+    #[arg(long, default_value_t = StreamConfig::DEFAULT.holdout_every)]
+    pub holdout_every: u32,
+    /// Validation samples kept (the most recent).
+    #[arg(long, default_value_t = StreamConfig::DEFAULT.validation)]
+    pub validation: usize,
+    /// Arrivals that fit the standardisation before training starts.
+    #[arg(long, default_value_t = StreamConfig::DEFAULT.warmup)]
+    pub warmup: u32,
+    /// After every this many arrivals, --steps-per mini-batch steps are due.
+    #[arg(long, default_value_t = StreamConfig::DEFAULT.every)]
+    pub every: u32,
+    /// Mini-batch steps due after every --every arrivals.
+    #[arg(long, default_value_t = StreamConfig::DEFAULT.steps_per)]
+    pub steps_per: u32,
+    /// The first trained layer (0-based); the layers below are frozen.
+    #[arg(long, default_value_t = 0)]
+    pub trainable_from: usize,
+}
+
+impl StreamArgs {
+    /// The core's stream settings.
+    pub fn config(&self) -> StreamConfig {
+        StreamConfig {
+            replay: self.replay,
+            policy: match self.replay_policy {
+                Policy::Reservoir => ReplayPolicy::Reservoir,
+                Policy::Window => ReplayPolicy::Window,
+            },
+            holdout_every: self.holdout_every,
+            validation: self.validation,
+            warmup: self.warmup,
+            every: self.every,
+            steps_per: self.steps_per,
+            ..StreamConfig::DEFAULT
+        }
+    }
+}
+
+/// `tinytrain device train`.
+#[derive(Debug, Args)]
+pub struct DeviceTrainArgs {
+    /// The data, sent in row order.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Layer widths, input first [default: FEATURES,16,16,1].
+    #[arg(long, value_name = "WIDTHS")]
+    pub layers: Option<Layers>,
+    /// The update rule.
+    #[arg(long, value_enum, default_value_t = Rule::Sgd)]
+    pub optimizer: Rule,
+    /// Learning rate (step size).
+    #[arg(long, default_value_t = 0.01)]
+    pub lr: f32,
+    /// Samples per mini-batch.
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+    /// Epochs without validation improvement before training pauses.
+    #[arg(long, default_value_t = 20)]
+    pub patience: u32,
+    /// Seeds the initial weights, the reservoir and the mini-batches.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The stream's settings.
+    #[command(flatten)]
+    pub stream: StreamArgs,
+    /// Save the trained model (the core's format) here.
+    #[arg(long, value_name = "FILE.ttm")]
+    pub model: Option<PathBuf>,
+    /// Start from this model (fine-tuning) instead of fresh weights.
+    #[arg(long, value_name = "FILE.ttm")]
+    pub model_in: Option<PathBuf>,
+    /// Write a JSON report: every epoch, event and save, the device, the link.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    /// A real board's serial port (e.g. /dev/ttyACM0); without it, the emulated board.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// The serial port's speed.
+    #[arg(long, default_value_t = 115_200)]
+    pub baud: u32,
+    /// The link firmware for the emulated board [default: the repository's build,
+    /// firmware/target/thumbv7em-none-eabihf/release/link; `cargo xtask link-firmware` builds it].
+    #[arg(long, value_name = "ELF")]
+    pub elf: Option<PathBuf>,
+    /// The QEMU program [default: qemu-system-arm on the PATH].
+    #[arg(long, value_name = "PATH")]
+    pub qemu: Option<PathBuf>,
+    /// Count the emulated device's instructions (QEMU `-icount`): exact and repeatable, about
+    /// half as fast.
+    #[arg(long)]
+    pub count_instructions: bool,
+    /// Write the emulated device's defmt log (raw frames: `defmt-print -e ELF < FILE` decodes
+    /// them) to this file, whatever the outcome.
+    #[arg(long, value_name = "FILE")]
+    pub device_log: Option<PathBuf>,
+}
+
+/// Where the repository's build of the link firmware is, when run from a checkout.
+pub fn default_elf() -> PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    root.join("firmware/target/thumbv7em-none-eabihf/release/link")
+}
+
+/// Runs `tinytrain device …`.
+pub fn run(command: DeviceCommand, out: &mut dyn Write) -> Result<()> {
+    match command {
+        DeviceCommand::Train(args) => device_train(args, out),
+    }
+}
+
+fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
+    let mut locations = Vec::new();
+    if let Some(path) = &args.report {
+        locations.push(Location::file("--report", path));
+    }
+    if let Some(path) = &args.model {
+        locations.push(Location::file("--model", path));
+    }
+    output::check(&locations)?;
+    let table = Table::read(&args.data.data)?;
+    let samples = table.features_and_target(args.data.target.as_deref())?;
+    let file = args.data.data.display().to_string();
+    let n_in = samples.n_in();
+    let layers = args
+        .layers
+        .clone()
+        .map_or_else(|| vec![n_in, 16, 16, 1], |l| l.0);
+    train::check_layers(&layers, n_in, &file)?;
+    let start = match &args.model_in {
+        Some(path) => Some(std::fs::read(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?),
+        None => None,
+    };
+    let config = Config {
+        learning_rate: args.lr,
+        batch_size: args.batch,
+        patience: args.patience,
+        seed: args.seed,
+        optimizer: args.optimizer.optimizer(),
+        trainable_from: args.stream.trainable_from,
+        ..Config::DEFAULT
+    };
+    let plan = Plan {
+        widths: &layers,
+        config,
+        stream: args.stream.config(),
+        inputs: &samples.inputs,
+        targets: &samples.targets,
+        start: start.as_deref(),
+    };
+    let bar = Bar::new(samples.len() as u64);
+    let run = match &args.port {
+        Some(port) => {
+            let port = serial::open(port, args.baud)?;
+            let mut host = Host::new(port, TIMEOUT, TRIES);
+            super::train(&mut host, &plan, |p| bar.show(p))?
+        }
+        None => {
+            let qemu = args.qemu.clone().unwrap_or_else(emulator::default_qemu);
+            let elf = args.elf.clone().unwrap_or_else(default_elf);
+            if !elf.is_file() {
+                return Err(Error::Device {
+                    problem: format!(
+                        "no link firmware at {}: build it with `cargo xtask link-firmware` in the \
+                         repository, or pass --elf PATH",
+                        elf.display()
+                    ),
+                });
+            }
+            let (emulator, socket) = emulator::Emulator::start(
+                std::process::Command::new(&qemu),
+                &elf,
+                args.count_instructions,
+            )?;
+            let mut host = Host::new(socket, TIMEOUT, TRIES);
+            let run = super::train(&mut host, &plan, |p| bar.show(p));
+            if let Some(path) = &args.device_log {
+                output::write(path, &emulator.log())?;
+            }
+            run?
+        }
+    };
+    bar.done();
+    let mut outputs = Outputs::default();
+    if let Some(path) = &args.model {
+        outputs.write(path, || Ok(run.model.clone()));
+    }
+    if let Some(path) = &args.report {
+        let json = report_json(&file, &layers, &run);
+        outputs.write(path, || Ok(json.into_bytes()));
+    }
+    let counted = args.port.is_some() || args.count_instructions;
+    let mut text = summary(&run, samples.len(), counted);
+    for path in outputs.written() {
+        text += &format!("wrote     {}\n", path.display());
+    }
+    out.write_all(text.as_bytes())
+        .map_err(|source| Error::Write {
+            path: "standard output".into(),
+            source,
+        })?;
+    outputs.finish().map(drop)
+}
+
+/// Progress on stderr: a bar over acknowledged samples on a terminal, lines otherwise.
+struct Bar(Option<ProgressBar>);
+
+impl Bar {
+    fn new(total: u64) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self(None);
+        }
+        let bar = ProgressBar::new(total);
+        let style = ProgressStyle::with_template("{bar:30} {pos}/{len} samples acknowledged {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        Self(Some(bar))
+    }
+
+    fn show(&self, p: Progress<'_>) {
+        let line = match p {
+            Progress::Hello(info) => Some(format!(
+                "device    {}, protocol {}, arena {} f32 ({} KiB), flash slots of {} B",
+                info.board,
+                info.protocol,
+                info.arena,
+                info.arena * 4 / 1024,
+                info.slot_size
+            )),
+            Progress::Acknowledged(n, _) => {
+                if let Some(bar) = &self.0 {
+                    bar.set_position(n);
+                }
+                None
+            }
+            Progress::Told(Told::Epoch(e)) => {
+                let text = format!(
+                    "train {}  validation {}",
+                    loss(e.train_loss),
+                    loss(e.val_loss)
+                );
+                match &self.0 {
+                    Some(bar) => {
+                        bar.set_message(format!("epoch {} {text}", e.epoch));
+                        None
+                    }
+                    None if e.epoch == 1 || e.epoch.is_multiple_of(10) => {
+                        Some(format!("epoch {:>4}  {text}", e.epoch))
+                    }
+                    None => None,
+                }
+            }
+            Progress::Told(Told::Event { epoch, event }) => {
+                Some(format!("epoch {epoch:>4}  {}", event_text(event)))
+            }
+            Progress::Told(Told::Saved { .. }) => None,
+        };
+        if let Some(line) = line {
+            match &self.0 {
+                Some(bar) => bar.println(line),
+                // Progress is best effort: a closed stderr must not stop the run.
+                None => {
+                    let _ = writeln!(std::io::stderr(), "{line}");
+                }
+            }
+        }
+    }
+
+    fn done(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn loss(l: Option<f32>) -> String {
+    l.map_or_else(|| "-".into(), |l| format!("{l:.6}"))
+}
+
+fn event_text(event: &Event) -> String {
+    match event {
+        Event::Spike { peak, .. } => format!("spike: the training loss jumped to {peak}"),
+        Event::Paused(reason) => format!("paused: {}", reason.name()),
+        Event::Drift { val, reference, .. } => {
+            format!("drift: validation loss {val} against a typical {reference}: the data changed")
+        }
+        Event::Resumed => "resumed training after the drift".into(),
+        Event::Other => "an event this tinytrain does not know".into(),
+    }
+}
+
+/// The run in a few lines.
+fn summary(run: &DeviceRun, samples: usize, counted: bool) -> String {
+    let f = &run.finished;
+    let saves = run
+        .told
+        .iter()
+        .filter(|t| matches!(t, Told::Saved { .. }))
+        .count();
+    let erases = run
+        .told
+        .iter()
+        .filter_map(|t| match t {
+            Told::Saved { erases, .. } => Some(*erases),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let per_sample = |work: u64| work as f64 / f.arrivals.max(1) as f64;
+    let link = run.link;
+    let mut text = format!(
+        "device    {}\n\
+         stream    {} samples sent, {} taken in, {} epochs; best epoch {}, validation loss {}\n",
+        run.info.board, samples, f.arrivals, f.epochs, f.best_epoch, f.best_val
+    );
+    if let Some(test) = f.test_loss {
+        text += &format!("test      loss {test} (the test window, scored once)\n");
+    }
+    text += &format!(
+        "weights   FNV-1a of their bits {:#010x}\n\
+         flash     {saves} saves of the best model, {erases} pages erased\n",
+        f.weights_hash
+    );
+    text += &if counted {
+        format!(
+            "cost      {:.0} {} per arriving sample learning, {:.0} with the link; peak stack {} B\n",
+            per_sample(f.learn_work),
+            run.info.work_unit,
+            per_sample(f.total_work),
+            f.stack_peak
+        )
+    } else {
+        format!(
+            "cost      peak stack {} B (--count-instructions counts the device's instructions)\n",
+            f.stack_peak
+        )
+    };
+    text += &format!(
+        "link      {} frames of up to {} samples, {} resent, {} damaged replies dropped; \
+         {:.1} bytes sent per sample ({} of them values)\n",
+        link.requests,
+        run.per_frame,
+        link.resent,
+        link.damaged,
+        link.bytes_out as f64 / f.arrivals.max(1) as f64,
+        4 * run.values_per_sample,
+    );
+    text
+}
+
+/// The run as JSON.
+fn report_json(file: &str, layers: &[usize], run: &DeviceRun) -> String {
+    let epochs: Vec<serde_json::Value> = run
+        .epochs()
+        .map(|e| {
+            serde_json::json!({
+                "epoch": e.epoch,
+                "arrivals": e.arrivals,
+                "train_loss": e.train_loss,
+                "val_loss": e.val_loss,
+                "grad_norm": e.grad_norm,
+                "improved": e.improved,
+                "paused": e.paused,
+            })
+        })
+        .collect();
+    let events: Vec<serde_json::Value> = run
+        .told
+        .iter()
+        .filter_map(|t| match t {
+            Told::Event { epoch, event } => {
+                Some(serde_json::json!({ "epoch": epoch, "event": event_text(event) }))
+            }
+            Told::Saved {
+                epoch,
+                slot,
+                sequence,
+                erases,
+            } => Some(serde_json::json!({
+                "epoch": epoch, "saved": { "slot": slot, "sequence": sequence, "erases": erases }
+            })),
+            Told::Epoch(_) => None,
+        })
+        .collect();
+    let f = &run.finished;
+    let value = serde_json::json!({
+        "data": file,
+        "layers": layers,
+        "device": {
+            "board": run.info.board,
+            "core": run.info.core,
+            "protocol": run.info.protocol,
+            "arena": run.info.arena,
+            "work_unit": run.info.work_unit,
+        },
+        "arrivals": f.arrivals,
+        "epochs": epochs,
+        "events": events,
+        "best_epoch": f.best_epoch,
+        "best_val": f.best_val,
+        "test_loss": f.test_loss,
+        "weights_fnv1a": format!("{:#010x}", f.weights_hash),
+        "learn_work": f.learn_work,
+        "total_work": f.total_work,
+        "stack_peak": f.stack_peak,
+        "link": {
+            "samples_per_frame": run.per_frame,
+            "requests": run.link.requests,
+            "resent": run.link.resent,
+            "damaged": run.link.damaged,
+            "bytes_out": run.link.bytes_out,
+            "bytes_in": run.link.bytes_in,
+        },
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+}
