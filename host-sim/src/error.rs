@@ -80,8 +80,9 @@ pub enum Error {
     },
     /// The device reset in the middle of the stream.
     #[error(
-        "the device reset during the stream: the last sample it acknowledged was number \
-         {acknowledged} (its best model so far is in its flash)"
+        "the device reset during the stream after acknowledging {acknowledged} samples, and \
+         could not resume: it has no saved model of this network (its best model so far, if \
+         any, is in its flash)"
     )]
     DeviceReset {
         /// Samples acknowledged before the reset.

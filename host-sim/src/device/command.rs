@@ -305,6 +305,10 @@ impl Bar {
                 Some(format!("epoch {epoch:>4}  {}", event_text(event)))
             }
             Progress::Told(Told::Saved { .. }) => None,
+            Progress::Resumed(n) => Some(format!(
+                "device    reset after acknowledging {n} samples: resumed from its saved model \
+                 (its replay buffer and optimizer state start afresh)"
+            )),
         };
         if let Some(line) = line {
             match &self.0 {

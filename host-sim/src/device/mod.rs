@@ -91,6 +91,10 @@ pub struct DeviceRun {
     pub per_frame: usize,
     /// `f32` values per sample: inputs and targets.
     pub values_per_sample: usize,
+    /// Samples acknowledged before each reset of the device the run resumed after (its
+    /// learning then started again from the model it had saved: the bits differ from a run
+    /// without a reset).
+    pub resumes: Vec<u64>,
 }
 
 impl DeviceRun {
@@ -129,6 +133,9 @@ pub enum Progress<'a> {
     Acknowledged(u64, u64),
     /// Something the device told.
     Told(&'a Told),
+    /// The device reset after acknowledging this many samples, and the run resumed from there
+    /// with the model it had saved.
+    Resumed(u64),
 }
 
 /// Runs the conversation over `host`; see the [module docs](self).
@@ -160,14 +167,13 @@ pub fn train<P: Read + Write>(
             Start::Fresh
         },
     };
-    let configured = request(host, &Request::Configure(configure), |r| match r {
+    request(host, &Request::Configure(configure.clone()), |r| match r {
         Reply::Configured { .. } => Ok(()),
         Reply::Error(e) => Err(refused(e, &info)),
         other => Err(unexpected(other)),
     })??;
     let mut told = vec![];
     collect(host, &mut told, &mut progress)?;
-    let () = configured;
     if let Some(model) = plan.start {
         upload(host, model)?;
     }
@@ -179,6 +185,9 @@ pub fn train<P: Read + Write>(
     let mut frame = Frames::new(most);
     let mut bytes = Vec::with_capacity(most * per_sample * 4);
     let mut first = 0u64;
+    // Samples sent before the device's last reset: its arrival indices start again from 0.
+    let mut base = 0u64;
+    let mut resumes = vec![];
     while first < total {
         let count = (total - first).min(frame.size as u64) as usize;
         bytes.clear();
@@ -190,16 +199,28 @@ pub fn train<P: Read + Write>(
             }
         }
         let samples = Request::Samples(Samples {
-            first,
+            first: first - base,
             values: F32s(&bytes),
         });
         let resent = host.stats().resent;
-        let acked = request(host, &samples, |r| match r {
+        let sent = request(host, &samples, |r| match r {
             Reply::Ack { arrivals } => Ok(*arrivals),
             Reply::Error(e) => Err(refused(e, &info)),
             other => Err(unexpected(other)),
         })
-        .map_err(|e| reset_after(e, first))??;
+        .map_err(|e| reset_after(e, first))
+        .and_then(|acked| acked);
+        let acked = match sent {
+            Ok(acked) => acked + base,
+            Err(Error::DeviceReset { acknowledged }) => {
+                resume(host, &info, &configure, acknowledged)?;
+                progress(Progress::Resumed(acknowledged));
+                resumes.push(acknowledged);
+                base = acknowledged;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         frame.sent(host.stats().resent == resent);
         first += count as u64;
         if acked != first {
@@ -240,6 +261,7 @@ pub fn train<P: Read + Write>(
         link: host.stats(),
         per_frame: most,
         values_per_sample: per_sample,
+        resumes,
     })
 }
 
@@ -324,6 +346,34 @@ fn collect<P: Read + Write>(
             return Ok(finished);
         }
         request(host, &Request::Poll, |_| ())?;
+    }
+}
+
+/// After a reset of the device: hello and the same configuration again, starting from the
+/// model the device saved to flash. A device that has none, or another network, cannot resume:
+/// the error says after which sample it reset.
+fn resume<P: Read + Write>(
+    host: &mut Host<P>,
+    info: &DeviceInfo,
+    configure: &Configure,
+    acknowledged: u64,
+) -> Result<()> {
+    let again = hello(host)?;
+    if again.board != info.board || again.arena != info.arena {
+        return Err(Error::DeviceReset { acknowledged });
+    }
+    let configure = Configure {
+        start: Start::Flash,
+        ..configure.clone()
+    };
+    let resumed = request(host, &Request::Configure(configure), |r| match r {
+        Reply::Configured { resumed, .. } => Ok(*resumed),
+        Reply::Error(e) => Err(refused(e, info)),
+        other => Err(unexpected(other)),
+    })??;
+    match resumed {
+        Some(_) => Ok(()),
+        None => Err(Error::DeviceReset { acknowledged }),
     }
 }
 
