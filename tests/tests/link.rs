@@ -348,3 +348,62 @@ fn a_stream_of_100_000_samples_leaves_the_device_memory_as_it_was() {
     assert_eq!(long_run.finished.stack_peak, short_run.finished.stack_peak);
     assert!(long_run.finished.stack_peak > 0);
 }
+
+/// Resets the emulated board through QEMU's machine protocol (QMP) at `socket`.
+fn reset_board(socket: &std::path::Path) {
+    use std::io::{BufRead, BufReader};
+    let stream = std::os::unix::net::UnixStream::connect(socket).expect("QMP socket");
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut writer = stream;
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("QMP greeting");
+    for command in ["qmp_capabilities", "system_reset"] {
+        writeln!(writer, "{{\"execute\": \"{command}\"}}").expect("QMP command");
+        loop {
+            line.clear();
+            reader.read_line(&mut line).expect("QMP reply");
+            if line.contains("\"return\"") {
+                break;
+            }
+            assert!(!line.contains("\"error\""), "QMP {command}: {line}");
+        }
+    }
+}
+
+#[test]
+fn a_device_reset_mid_stream_is_reported_and_the_stream_resumes_from_its_saved_model() {
+    let (inputs, targets) = sine();
+    let plan = sine_plan(&inputs, &targets);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let qmp = dir.path().join("qmp.sock");
+    let mut command = qemu();
+    command
+        .arg("-qmp")
+        .arg(format!("unix:{},server=on,wait=off", qmp.display()));
+    let (_qemu, device) = Emulator::start(command, elf(), false).expect("QEMU");
+    let mut host = Host::new(device, Duration::from_millis(100), 50);
+    let mut reset_at = None;
+    let run = device::train(&mut host, &plan, |p| {
+        if let device::Progress::Acknowledged(n, _) = p {
+            if n >= 150 && reset_at.is_none() {
+                reset_board(&qmp);
+                reset_at = Some(n);
+            }
+        }
+    })
+    .expect("the run resumes after the reset");
+    let reset_at = reset_at.expect("the board was reset");
+    assert_eq!(
+        run.resumes,
+        [reset_at],
+        "the host names the last acknowledged sample"
+    );
+    // After the reset the device counted again from the first sample it got.
+    assert_eq!(
+        run.finished.arrivals,
+        inputs.len() as u64 - reset_at,
+        "{:?}",
+        run.finished
+    );
+    tinytrain_core::format::inspect(&run.model).expect("a valid model came back");
+}
