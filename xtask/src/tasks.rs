@@ -117,6 +117,12 @@ pub fn test() -> Result<ExitCode, Error> {
     for test in MPS2_AN386.build_tests()? {
         run_on_qemu(MPS2_AN386, &test)?;
     }
+    // The link firmware on the boards with a serial port; the workspace's tests run it.
+    for board in [MPS2_AN386, firmware::NRF52840_DK] {
+        let link = board.build(LINK)?;
+        print_size(&link)?;
+        no_panicking_path(board, &link)?;
+    }
     // The core's examples, each of which fails unless its network learned.
     for example in ["host", "static_storage"] {
         cmd::run(firmware::root_cargo().args([
