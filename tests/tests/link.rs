@@ -237,13 +237,19 @@ fn assert_same_bits(device: &DeviceRun, host: &(Vec<Epoch>, Vec<(u32, Event)>, u
     );
 }
 
-fn sine() -> (Vec<f32>, Vec<f32>) {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../host-sim/tests/data/sine.csv");
+/// The inputs and targets of a committed CSV file of `host-sim/tests/data`, target last.
+fn csv(name: &str) -> (Vec<f32>, Vec<f32>) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../host-sim/tests/data")
+        .join(name);
     let samples = Table::read(&path)
         .and_then(|t| t.features_and_target(None))
-        .expect("the committed sine CSV");
+        .unwrap_or_else(|e| panic!("the committed {name}: {e}"));
     (samples.inputs, samples.targets)
+}
+
+fn sine() -> (Vec<f32>, Vec<f32>) {
+    csv("sine.csv")
 }
 
 const SINE_WIDTHS: [usize; 4] = [1, 16, 16, 1];
@@ -278,6 +284,31 @@ fn the_sine_csv_learned_on_the_device_gives_the_host_bits() {
     // The model came back in the core's format and holds the weights the device hashed.
     let summary = tinytrain_core::format::inspect(&device.model).expect("a valid model");
     assert_eq!(&summary.header.widths[..], &SINE_WIDTHS[..]);
+}
+
+#[test]
+fn a_real_recorded_signal_learned_on_the_device_gives_the_host_bits() {
+    // Weekly CO2 at Mauna Loa, 1958-2001, as four lagged inputs and the next week (co2.py).
+    let (inputs, targets) = csv("co2.csv");
+    let widths = [4, 16, 1];
+    let plan = Plan {
+        widths: &widths,
+        config: Config {
+            learning_rate: 0.01,
+            optimizer: Optimizer::ADAM,
+            ..Config::DEFAULT
+        },
+        stream: StreamConfig {
+            policy: ReplayPolicy::Window,
+            ..StreamConfig::DEFAULT
+        },
+        inputs: &inputs,
+        targets: &targets,
+        start: None,
+    };
+    let (device, _) = on_device(&plan, None);
+    assert_eq!(device.finished.arrivals, targets.len() as u64);
+    assert_same_bits(&device, &on_host(&plan));
 }
 
 #[test]
