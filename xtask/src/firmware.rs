@@ -177,15 +177,27 @@ fn target_dir() -> PathBuf {
 }
 
 impl Board {
-    /// `cargo <subcommand>` for this board's target, with its feature only.
+    /// `cargo <subcommand>` for this board's target, with its feature only, building into
+    /// [`Board::target_dir`].
     pub fn cargo(&self, subcommand: &str) -> Command {
         let mut command = cargo(subcommand);
-        command.args(["--target", self.target]).args([
-            "--no-default-features",
-            "--features",
-            self.feature,
-        ]);
         command
+            .env("CARGO_TARGET_DIR", self.target_dir())
+            .args(["--target", self.target])
+            .args(["--no-default-features", "--features", self.feature]);
+        command
+    }
+
+    /// The firmware's build directory for this board: the firmware workspace's, unless an
+    /// earlier board of [`BOARDS`] builds the same Rust target with another feature — then
+    /// `<that>/<feature>`. Cargo puts a binary at `<target dir>/<target>/release/<bin>` whatever
+    /// its features, so without this the nRF52840-DK's build would replace the MPS2 Cortex-M4F's
+    /// ELF of the same name (both thumbv7em-none-eabihf), and each build would relink the other.
+    pub fn target_dir(&self) -> PathBuf {
+        match BOARDS.iter().find(|b| b.target == self.target) {
+            Some(first) if first.feature != self.feature => target_dir().join(self.feature),
+            _ => target_dir(),
+        }
     }
 
     /// Builds the release binary `bin` and returns the ELF's path.
@@ -206,7 +218,10 @@ impl Board {
 
     /// Where [`Board::build`] puts the ELF of `bin`.
     pub fn elf(&self, bin: &str) -> PathBuf {
-        target_dir().join(self.target).join("release").join(bin)
+        self.target_dir()
+            .join(self.target)
+            .join("release")
+            .join(bin)
     }
 
     /// The binutils that read this board's ELFs.
@@ -261,6 +276,12 @@ mod tests {
             elf.ends_with("thumbv7em-none-eabihf/release/demo"),
             "{elf:?}"
         );
+        assert_ne!(
+            MPS2_AN386.elf(DEMO),
+            NRF52840_DK.elf(DEMO),
+            "the nRF52840-DK's build must not replace the M4F's: same target, other feature"
+        );
+        assert!(NRF52840_DK.elf(DEMO).starts_with(MPS2_AN386.target_dir()));
         let line = crate::cmd::line(MICROBIT.cargo("build").arg("--release"));
         assert!(line.ends_with(
             "cargo build --target thumbv6m-none-eabi --no-default-features --features microbit \
