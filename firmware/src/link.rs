@@ -19,7 +19,7 @@ use embedded_storage::nor_flash::NorFlash;
 use static_cell::ConstStaticCell;
 use tinytrain_core::format::{self, Buffers, Contents, Sections};
 use tinytrain_core::stream::{Stream, StreamProgress};
-use tinytrain_core::{shape, Error, Model, ModelStore};
+use tinytrain_core::{shape, slots, Error, Model, ModelStore};
 use tinytrain_wire::device::{Accept, Link, Received, Receiver};
 use tinytrain_wire::message::MAX_LAYERS;
 use tinytrain_wire::{
@@ -37,8 +37,19 @@ pub const ARENA_LEN: usize = if cfg!(feature = "nrf52840dk") {
 pub const MOMENTS_LEN: usize = 2 * (2 * MAX_WIDTH);
 /// The widest layer a network may have.
 pub const MAX_WIDTH: usize = 256;
-/// Bytes of one flash slot: the largest model the device saves.
-pub const SLOT_SIZE: u32 = tinytrain_demo::SLOT_SIZE;
+/// The network the flash slots are sized for (841 parameters, 18 statistics): the device saves
+/// any network whose model ([`format::encoded_len`]) is no larger than this one's, and refuses
+/// a larger one when it is configured ([`DeviceError::ModelDoesNotFit`], with the bytes it
+/// needs). A network larger than that trains in the arena, but is not saved.
+pub const SIZING_WIDTHS: [usize; 4] = [8, 24, 24, 1];
+/// Bytes of one flash slot: the model of [`SIZING_WIDTHS`] as a slot record in whole 4 KiB
+/// erase pages of 4-byte words, both boards' flash ([`slots::slot_len`]; checked against the
+/// board's flash at compile time). Two of them fill the boards' 8 KiB `MODEL_FLASH` region
+/// (`memory/*.x`).
+pub const SLOT_SIZE: u32 = slots::slot_len(SIZING_BLOB, 4, 4096) as u32;
+/// Bytes of the model of [`SIZING_WIDTHS`].
+const SIZING_BLOB: usize = format::encoded_len(&SIZING_WIDTHS, Sections::NONE);
+const _: () = assert!(2 * SLOT_SIZE <= 8 * 1024, "two slots fill MODEL_FLASH");
 /// Arrivals at least between two saves on improvement: flash wears out (an nRF52840's pages
 /// take 10,000 erases).
 pub const SAVE_GAP: u64 = 1024;
@@ -90,6 +101,7 @@ enum Next {
 
 /// Runs the link application on board `B`: never returns while the board works.
 pub fn run<B: SerialBoard>() -> bool {
+    const { assert!(ModelStore::<B::Flash>::slot_len(SIZING_BLOB) <= SLOT_SIZE as usize) }
     let stack = Stack::paint();
     defmt::println!("board: {=str}", B::name());
     let Some((parts, port)) = B::init_serial() else {
