@@ -152,7 +152,7 @@ pub struct RunArgs {
 }
 
 /// The scheme named `name` (one of the parser's possible values).
-fn init(name: String) -> Init {
+pub(crate) fn init(name: String) -> Init {
     Init::ALL
         .into_iter()
         .find(|i| i.name() == name)
@@ -161,6 +161,7 @@ fn init(name: String) -> Init {
 
 /// `tinytrain train`.
 #[derive(Debug, Args)]
+#[command(mut_group("StreamArgs", |group| group.requires("stream")))]
 pub struct TrainArgs {
     /// The data.
     #[command(flatten)]
@@ -213,9 +214,14 @@ pub struct TrainArgs {
     /// Save the model even if no epoch beat the initial weights (the exit code is still 3).
     #[arg(long)]
     pub keep_untrained: bool,
-    /// Learning from a stream.
+    /// Learn from the rows as a stream, one at a time in file order, as a device learns from
+    /// a sensor: a replay buffer, a held-out validation window, drift detection (instead of
+    /// epochs over a split; --val, --test and --epochs do not apply).
+    #[arg(long)]
+    pub stream: bool,
+    /// How to learn from the stream (with --stream only).
     #[command(flatten)]
-    pub stream: crate::stream::StreamArgs,
+    pub streaming: crate::stream::StreamArgs,
 }
 
 /// A part of a model file that can be left out (`--model-without`).
@@ -374,7 +380,7 @@ fn demo(out: &mut dyn Write) -> Result<()> {
 }
 
 fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
-    if args.stream.stream {
+    if args.stream {
         return crate::stream::train(&args, quiet, out);
     }
     let mut locations = Vec::new();

@@ -39,53 +39,49 @@ impl Policy {
     }
 }
 
-/// The flags of `train --stream`.
+/// The stream learner's flags, shared by `train --stream` and `device train` (the same names,
+/// defaults and meaning on the host and on a device).
 #[derive(Debug, Clone, clap::Args)]
 pub struct StreamArgs {
-    /// Learn from the rows as a stream, one at a time in file order, as a device learns from
-    /// a sensor: a replay buffer, a held-out validation window, drift detection (instead of
-    /// epochs over a split; --val, --test and --epochs do not apply).
-    #[arg(long)]
-    pub stream: bool,
     /// Training rows the replay buffer holds.
-    #[arg(long, value_name = "N", default_value_t = StreamConfig::DEFAULT.replay, requires = "stream")]
+    #[arg(long, value_name = "N", default_value_t = StreamConfig::DEFAULT.replay)]
     pub replay: usize,
     /// What the replay buffer keeps once full.
-    #[arg(long, value_enum, default_value_t = Policy::Reservoir, requires = "stream")]
+    #[arg(long, value_enum, default_value_t = Policy::Reservoir)]
     pub replay_policy: Policy,
     /// Every K-th row (by its position in the stream) is held out for validation.
-    #[arg(long, value_name = "K", default_value_t = StreamConfig::DEFAULT.holdout_every, requires = "stream")]
+    #[arg(long, value_name = "K", default_value_t = StreamConfig::DEFAULT.holdout_every)]
     pub holdout_every: u32,
     /// Held-out rows kept for validation, the most recent.
-    #[arg(long, value_name = "V", default_value_t = StreamConfig::DEFAULT.validation, requires = "stream")]
+    #[arg(long, value_name = "V", default_value_t = StreamConfig::DEFAULT.validation)]
     pub validation_window: usize,
     /// Every T-th row goes to a test window, scored once at the end (0: none).
-    #[arg(long, value_name = "T", default_value_t = 0, requires = "stream")]
+    #[arg(long, value_name = "T", default_value_t = 0)]
     pub test_every: u32,
     /// Test rows kept, the most recent [default: 64 with --test-every, else 0].
-    #[arg(long, value_name = "N", requires = "stream")]
+    #[arg(long, value_name = "N")]
     pub test_window: Option<usize>,
     /// Rows that fit the standardisation before training starts.
-    #[arg(long, value_name = "W", default_value_t = StreamConfig::DEFAULT.warmup, requires = "stream")]
+    #[arg(long, value_name = "W", default_value_t = StreamConfig::DEFAULT.warmup)]
     pub warmup: u32,
     /// Mini-batch steps after every M rows.
-    #[arg(long, value_name = "S", default_value_t = StreamConfig::DEFAULT.steps_per, requires = "stream")]
+    #[arg(long, value_name = "S", default_value_t = StreamConfig::DEFAULT.steps_per)]
     pub steps_per: u32,
     /// Rows between steps.
-    #[arg(long, value_name = "M", default_value_t = StreamConfig::DEFAULT.every, requires = "stream")]
+    #[arg(long, value_name = "M", default_value_t = StreamConfig::DEFAULT.every)]
     pub every: u32,
     /// Validation loss above this multiple of its typical level is drift.
-    #[arg(long, value_name = "F", default_value_t = StreamConfig::DEFAULT.drift_factor, requires = "stream")]
+    #[arg(long, value_name = "F", default_value_t = StreamConfig::DEFAULT.drift_factor)]
     pub drift_factor: f32,
     /// Epochs in a row above the drift factor that make a drift.
-    #[arg(long, value_name = "E", default_value_t = StreamConfig::DEFAULT.drift_epochs, requires = "stream")]
+    #[arg(long, value_name = "E", default_value_t = StreamConfig::DEFAULT.drift_epochs)]
     pub drift_epochs: u32,
     /// The first layer trained, 0-based: the layers below keep their weights (fine-tuning,
     /// with --model-in).
-    #[arg(long, value_name = "L", default_value_t = 0, requires = "stream")]
+    #[arg(long, value_name = "L", default_value_t = 0)]
     pub trainable_from: usize,
     /// Feed the rows in an order shuffled by this seed instead of file order.
-    #[arg(long, value_name = "SEED", requires = "stream")]
+    #[arg(long, value_name = "SEED")]
     pub shuffle_stream: Option<u64>,
 }
 
@@ -542,7 +538,7 @@ pub fn train(
         locations.push(Location::file("--model", path));
     }
     output::check(&locations)?;
-    let flags = &args.stream;
+    let flags = &args.streaming;
     // `--model-in`: its weights and standardisation (no warm-up), and its update rule, learning
     // rate and batch size as the defaults, as in `train`.
     let saved = args.model_in.as_deref().map(ModelFile::read).transpose()?;

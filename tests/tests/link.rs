@@ -496,3 +496,128 @@ fn a_device_reset_mid_stream_is_reported_and_the_stream_resumes_from_its_saved_m
     );
     tinytrain_core::format::inspect(&run.model).expect("a valid model came back");
 }
+
+/// Runs the `tinytrain` command line in this process with `args`.
+fn tinytrain(args: &[&str]) {
+    use clap::Parser;
+    let cli = tinytrain_host_sim::cli::Cli::try_parse_from(
+        std::iter::once("tinytrain").chain(args.iter().copied()),
+    )
+    .unwrap_or_else(|e| panic!("tinytrain {args:?}: {e}"));
+    tinytrain_host_sim::cli::run(cli, &mut std::io::sink())
+        .unwrap_or_else(|e| panic!("tinytrain {args:?}: {e}"));
+}
+
+/// A script in `dir` that runs QEMU with the libraries it needs, for `--qemu`.
+fn qemu_script(dir: &std::path::Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let command = qemu();
+    let mut text = String::from("#!/bin/sh\n");
+    for (key, value) in command.get_envs() {
+        if let Some(value) = value {
+            text += &format!(
+                "export {}='{}'\n",
+                key.to_string_lossy(),
+                value.to_string_lossy()
+            );
+        }
+    }
+    text += &format!(
+        "exec '{}' \"$@\"\n",
+        command.get_program().to_string_lossy()
+    );
+    let path = dir.join("qemu");
+    std::fs::write(&path, text).expect("the QEMU script");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+#[test]
+fn device_train_takes_the_flags_of_train_stream_and_gives_its_bits() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../host-sim/tests/data/sine.csv")
+        .display()
+        .to_string();
+    // Every stream flag away from its default, the rows shuffled.
+    let flags = [
+        "--layers",
+        "1,12,1",
+        "--optimizer",
+        "adam",
+        "--seed",
+        "9",
+        "--patience",
+        "8",
+        "--replay",
+        "48",
+        "--replay-policy",
+        "window",
+        "--holdout-every",
+        "4",
+        "--validation-window",
+        "24",
+        "--test-every",
+        "7",
+        "--test-window",
+        "16",
+        "--warmup",
+        "20",
+        "--every",
+        "3",
+        "--steps-per",
+        "2",
+        "--drift-factor",
+        "2.5",
+        "--drift-epochs",
+        "2",
+        "--shuffle-stream",
+        "5",
+    ];
+    let (elf, qemu) = (elf().display().to_string(), qemu_script(dir.path()));
+    let qemu = qemu.display().to_string();
+    let host = [&["train", "--stream", "--data", &data][..], &flags[..]].concat();
+    let (host_model, host_report) = (path("host.ttm"), path("host.json"));
+    tinytrain(
+        &[
+            &host[..],
+            &["--model", &host_model, "--report", &host_report],
+        ]
+        .concat(),
+    );
+    let device = [&["device", "train", "--data", &data][..], &flags[..]].concat();
+    let (device_model, device_report) = (path("device.ttm"), path("device.json"));
+    let outputs = ["--model", &device_model, "--report", &device_report];
+    tinytrain(&[&device[..], &outputs, &["--elf", &elf, "--qemu", &qemu]].concat());
+
+    let read = |p: &str| {
+        tinytrain_host_sim::model_file::ModelFile::read(std::path::Path::new(p))
+            .expect("a model file")
+            .net
+    };
+    let (h, d) = (read(&host_model), read(&device_model));
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(h.widths, [1, 12, 1]);
+    assert_eq!((&h.widths, bits(&h.params)), (&d.widths, bits(&d.params)));
+    assert_eq!(bits(&h.stats), bits(&d.stats));
+    let json = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).expect("a report")).expect("JSON")
+    };
+    let (h, d) = (json(&host_report), json(&device_report));
+    let arrivals = |epochs: &serde_json::Value| -> Vec<u64> {
+        epochs
+            .as_array()
+            .expect("epochs")
+            .iter()
+            .map(|e| e["arrivals"].as_u64().expect("arrivals"))
+            .collect()
+    };
+    assert!(h["epochs_run"].as_u64() > Some(5), "{h}");
+    assert_eq!(arrivals(&h["history"]), arrivals(&d["epochs"]));
+    assert_eq!(h["best_epoch"], d["best_epoch"]);
+    assert!(
+        d["test_loss"].is_number(),
+        "the test window was scored: {d}"
+    );
+}

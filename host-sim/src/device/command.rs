@@ -3,83 +3,29 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use tinytrain_core::stream::{ReplayPolicy, StreamConfig};
-use tinytrain_core::Config;
+use tinytrain_core::{Config, Init};
 use tinytrain_wire::host::Host;
 use tinytrain_wire::Event;
 
 use super::{emulator, serial, DeviceRun, Plan, Progress, Told, TIMEOUT, TRIES};
 use crate::cli::{DataArgs, Layers};
 use crate::error::{Error, Result};
+use crate::model_file::ModelFile;
 use crate::output::{self, Location, Outputs};
+use crate::stream::{shuffled, StreamArgs};
 use crate::table::Table;
 use crate::train::{self, Rule};
 
 /// `tinytrain device …`.
 #[derive(Debug, Subcommand)]
 pub enum DeviceCommand {
-    /// Stream a CSV file's rows, in order, to a device that learns from them as they arrive,
-    /// and get the trained model back. Without --port, the emulated board (QEMU mps2-an386).
+    /// Stream a CSV file's rows, in order (or --shuffle-stream), to a device that learns from
+    /// them as they arrive, with the flags and bits of `train --stream`, and get the trained
+    /// model back. Without --port, the emulated board (QEMU mps2-an386).
     Train(DeviceTrainArgs),
-}
-
-/// What a full replay buffer keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Policy {
-    /// A uniform sample of everything seen (for a stationary signal).
-    Reservoir,
-    /// The most recent samples (for a drifting signal).
-    Window,
-}
-
-/// The stream driver's settings.
-#[derive(Debug, Clone, Args)]
-pub struct StreamArgs {
-    /// Training samples the replay buffer holds.
-    #[arg(long, default_value_t = StreamConfig::DEFAULT.replay)]
-    pub replay: usize,
-    /// What a full replay buffer keeps.
-    #[arg(long, value_enum, default_value_t = Policy::Reservoir)]
-    pub replay_policy: Policy,
-    /// Every this many arrivals, one goes to the validation window.
-    #[arg(long, default_value_t = StreamConfig::DEFAULT.holdout_every)]
-    pub holdout_every: u32,
-    /// Validation samples kept (the most recent).
-    #[arg(long, default_value_t = StreamConfig::DEFAULT.validation)]
-    pub validation: usize,
-    /// Arrivals that fit the standardisation before training starts.
-    #[arg(long, default_value_t = StreamConfig::DEFAULT.warmup)]
-    pub warmup: u32,
-    /// After every this many arrivals, --steps-per mini-batch steps are due.
-    #[arg(long, default_value_t = StreamConfig::DEFAULT.every)]
-    pub every: u32,
-    /// Mini-batch steps due after every --every arrivals.
-    #[arg(long, default_value_t = StreamConfig::DEFAULT.steps_per)]
-    pub steps_per: u32,
-    /// The first trained layer (0-based); the layers below are frozen.
-    #[arg(long, default_value_t = 0)]
-    pub trainable_from: usize,
-}
-
-impl StreamArgs {
-    /// The core's stream settings.
-    pub fn config(&self) -> StreamConfig {
-        StreamConfig {
-            replay: self.replay,
-            policy: match self.replay_policy {
-                Policy::Reservoir => ReplayPolicy::Reservoir,
-                Policy::Window => ReplayPolicy::Window,
-            },
-            holdout_every: self.holdout_every,
-            validation: self.validation,
-            warmup: self.warmup,
-            every: self.every,
-            steps_per: self.steps_per,
-            ..StreamConfig::DEFAULT
-        }
-    }
 }
 
 /// `tinytrain device train`.
@@ -91,30 +37,39 @@ pub struct DeviceTrainArgs {
     /// Layer widths, input first [default: FEATURES,16,16,1].
     #[arg(long, value_name = "WIDTHS")]
     pub layers: Option<Layers>,
-    /// The update rule.
-    #[arg(long, value_enum, default_value_t = Rule::Sgd)]
-    pub optimizer: Rule,
-    /// Learning rate (step size).
-    #[arg(long, default_value_t = 0.01)]
-    pub lr: f32,
-    /// Samples per mini-batch.
-    #[arg(long, default_value_t = 16)]
-    pub batch: usize,
+    /// The update rule [default: sgd, or the --model-in model's].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<Rule>,
+    /// Learning rate (step size) [default: 0.01, or the --model-in model's].
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// Samples per mini-batch [default: 16, or the --model-in model's].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Start from a saved model: its weights and standardisation (no warm-up); its widths,
+    /// update rule, learning rate and batch size are the defaults (as `train --model-in`).
+    #[arg(long, value_name = "FILE.ttm")]
+    pub model_in: Option<PathBuf>,
     /// Epochs without validation improvement before training pauses.
     #[arg(long, default_value_t = 20)]
     pub patience: u32,
     /// Seeds the initial weights, the reservoir and the mini-batches.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// The stream's settings.
+    /// Learn from the inputs and target in their raw units instead of standardising them with
+    /// the warm-up's mean and deviation.
+    #[arg(long)]
+    pub no_standardize: bool,
+    /// How the initial weights are drawn.
+    #[arg(long, value_name = "SCHEME", default_value = Config::DEFAULT.init.name(),
+          value_parser = PossibleValuesParser::new(Init::ALL.map(|i| i.name())).map(crate::cli::init))]
+    pub init: Init,
+    /// How to learn from the stream: the flags of `train --stream`.
     #[command(flatten)]
-    pub stream: StreamArgs,
+    pub streaming: StreamArgs,
     /// Save the trained model (the core's format) here.
     #[arg(long, value_name = "FILE.ttm")]
     pub model: Option<PathBuf>,
-    /// Start from this model (fine-tuning) instead of fresh weights.
-    #[arg(long, value_name = "FILE.ttm")]
-    pub model_in: Option<PathBuf>,
     /// Write a JSON report: every epoch, event and save, the device, the link.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
@@ -170,33 +125,81 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
     let samples = table.features_and_target(args.data.target.as_deref())?;
     let file = args.data.data.display().to_string();
     let n_in = samples.n_in();
-    let layers = args
-        .layers
-        .clone()
-        .map_or_else(|| vec![n_in, 16, 16, 1], |l| l.0);
-    train::check_layers(&layers, n_in, &file)?;
-    let start = match &args.model_in {
-        Some(path) => Some(std::fs::read(path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?),
+    let flags = &args.streaming;
+    // `--model-in`, as in `train --stream`: the weights and standardisation to start from,
+    // and its widths, update rule, learning rate and batch size as the defaults. The device
+    // gets the weights and statistics alone (names and optimizer state would take room its
+    // flash slot may not have).
+    let saved = args.model_in.as_deref().map(ModelFile::read).transpose()?;
+    let start = match &saved {
+        Some(saved) => Some(ModelFile::new(saved.net.clone()).to_bytes()?),
         None => None,
     };
+    let layers = match (&args.layers, &saved) {
+        (Some(layers), _) => layers.0.clone(),
+        (None, Some(saved)) => saved.net.widths.clone(),
+        (None, None) => vec![n_in, 16, 16, 1],
+    };
+    if let (Some(saved), Some(path)) = (&saved, &args.model_in) {
+        if saved.net.widths != layers {
+            return Err(Error::Layers {
+                layers: train::layers_text(&layers),
+                problem: format!(
+                    "--model-in {} has the layers {}",
+                    path.display(),
+                    train::layers_text(&saved.net.widths)
+                ),
+            });
+        }
+    }
+    train::check_layers(&layers, n_in, &file)?;
+    let saved_rule = saved
+        .as_ref()
+        .and_then(|m| Rule::of(&m.optimizer.as_ref()?.optimizer));
+    let training = saved.as_ref().and_then(|m| m.training);
     let config = Config {
-        learning_rate: args.lr,
-        batch_size: args.batch,
+        learning_rate: args
+            .lr
+            .or(training.map(|t| t.learning_rate))
+            .unwrap_or(0.01),
+        batch_size: args
+            .batch
+            .or(training.map(|t| t.batch_size as usize))
+            .unwrap_or(16),
         patience: args.patience,
         seed: args.seed,
-        optimizer: args.optimizer.optimizer(),
-        trainable_from: args.stream.trainable_from,
+        optimizer: args
+            .optimizer
+            .or(saved_rule)
+            .unwrap_or(Rule::Sgd)
+            .optimizer(),
+        trainable_from: flags.trainable_from,
+        standardize: !args.no_standardize,
+        init: args.init,
         ..Config::DEFAULT
+    };
+    // The rows in the order they are sent: file order, or shuffled as `train --stream` does.
+    let (inputs, targets) = match flags.shuffle_stream {
+        Some(seed) => {
+            let order = shuffled(samples.len(), seed);
+            let n_out = samples.targets.len() / samples.len().max(1);
+            let pick = |values: &[f32], width: usize| -> Vec<f32> {
+                order
+                    .iter()
+                    .flat_map(|&row| &values[row * width..(row + 1) * width])
+                    .copied()
+                    .collect()
+            };
+            (pick(&samples.inputs, n_in), pick(&samples.targets, n_out))
+        }
+        None => (samples.inputs.clone(), samples.targets.clone()),
     };
     let plan = Plan {
         widths: &layers,
         config,
-        stream: args.stream.config(),
-        inputs: &samples.inputs,
-        targets: &samples.targets,
+        stream: flags.settings(),
+        inputs: &inputs,
+        targets: &targets,
         start: start.as_deref(),
     };
     let bar = Bar::new(samples.len() as u64);
