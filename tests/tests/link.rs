@@ -16,6 +16,7 @@ use tinytrain_core::stream::{ReplayPolicy, Stream, StreamConfig, StreamProgress}
 use tinytrain_core::{shape, Config, Optimizer};
 use tinytrain_host_sim::device::emulator::Emulator;
 use tinytrain_host_sim::device::{self, DeviceRun, Plan, Told};
+use tinytrain_host_sim::error::Error;
 use tinytrain_host_sim::table::Table;
 use tinytrain_wire::host::Host;
 use tinytrain_wire::{Epoch, Event};
@@ -620,4 +621,95 @@ fn device_train_takes_the_flags_of_train_stream_and_gives_its_bits() {
         d["test_loss"].is_number(),
         "the test window was scored: {d}"
     );
+}
+
+#[test]
+fn a_network_or_buffer_the_device_cannot_hold_is_refused_with_what_it_needs() {
+    let (inputs, targets) = sine();
+    // A replay buffer larger than the arena: the error says how many values it needs.
+    let plan = Plan {
+        stream: StreamConfig {
+            replay: 60_000,
+            ..sine_plan(&inputs, &targets).stream
+        },
+        ..sine_plan(&inputs, &targets)
+    };
+    let (_qemu, port) = Emulator::start(qemu(), elf(), false).expect("QEMU");
+    let mut host = Host::new(port, Duration::from_millis(100), 50);
+    match device::train(&mut host, &plan, |_| {}) {
+        Err(Error::DoesNotFit {
+            needed, capacity, ..
+        }) => {
+            assert!(needed > capacity, "{needed} > {capacity}");
+            assert!(needed >= 60_000 * 2, "the replay buffer's values: {needed}");
+        }
+        other => panic!("expected DoesNotFit, got {other:?}"),
+    }
+    // A network whose model does not fit a flash slot, on the same device: refused with the
+    // bytes it takes.
+    let widths = [1, 64, 64, 1];
+    let plan = Plan {
+        widths: &widths,
+        ..sine_plan(&inputs, &targets)
+    };
+    let error = device::train(&mut host, &plan, |_| {}).expect_err("refused");
+    let text = error.to_string();
+    assert!(
+        text.contains("takes") && text.contains("flash slots hold 4096"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_host_of_another_protocol_version_gets_the_devices_version_and_nothing_else() {
+    use tinytrain_wire::{DeviceError, Reply, Request, PROTOCOL_VERSION};
+    let (_qemu, port) = Emulator::start(qemu(), elf(), false).expect("QEMU");
+    let mut host = Host::new(port, Duration::from_millis(100), 50);
+    let newer = PROTOCOL_VERSION + 1;
+    let version = host
+        .request(&Request::Hello { protocol: newer }, |r| match r {
+            Reply::Hello(info) => Some(info.protocol),
+            _ => None,
+        })
+        .expect("the device answers a hello of any version");
+    assert_eq!(version, Some(PROTOCOL_VERSION));
+    // Whatever follows is refused, naming the device's version.
+    let refused = host
+        .request(&Request::Poll, |r| {
+            matches!(
+                r,
+                Reply::Error(DeviceError::ProtocolVersion { device }) if *device == PROTOCOL_VERSION
+            )
+        })
+        .expect("an answer");
+    assert!(refused, "refused, naming the device's version");
+    // The host's error tells the user which side to update.
+    let older = Error::ProtocolVersion {
+        host: PROTOCOL_VERSION,
+        device: PROTOCOL_VERSION - 1,
+    };
+    assert!(older.to_string().contains("flash the device"), "{older}");
+    let newer = Error::ProtocolVersion {
+        host: PROTOCOL_VERSION,
+        device: newer,
+    };
+    assert!(newer.to_string().contains("update tinytrain"), "{newer}");
+}
+
+#[test]
+fn a_port_where_no_device_answers_is_reported_after_its_tries() {
+    // A loopback connection nobody answers on.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = TcpStream::connect(listener.local_addr().expect("its address")).expect("connect");
+    let (_silent, _) = listener.accept().expect("accept");
+    port.set_read_timeout(Some(Duration::from_millis(5)))
+        .expect("a read timeout");
+    let mut host = Host::new(port, Duration::from_millis(20), 3);
+    let (inputs, targets) = sine();
+    match device::train(&mut host, &sine_plan(&inputs, &targets), |_| {}) {
+        Err(e @ Error::NoDevice { tries: 3, .. }) => {
+            assert!(e.to_string().contains("no device answers"), "{e}")
+        }
+        other => panic!("expected NoDevice, got {other:?}"),
+    }
 }
