@@ -118,11 +118,13 @@ pub fn test() -> Result<ExitCode, Error> {
         run_on_qemu(MPS2_AN386, &test)?;
     }
     // The link firmware on the boards with a serial port; the workspace's tests run it.
+    let start = Instant::now();
     for board in [MPS2_AN386, firmware::NRF52840_DK] {
         let link = board.build(LINK)?;
         print_size(&link)?;
         no_panicking_path(board, &link)?;
     }
+    let link_time = start.elapsed();
     // The core's examples, each of which fails unless its network learned.
     for example in ["host", "static_storage"] {
         cmd::run(firmware::root_cargo().args([
@@ -142,6 +144,10 @@ pub fn test() -> Result<ExitCode, Error> {
     println!(
         "the firmware template, copied, built for both boards and run: {:.0} s",
         template_time.as_secs_f64()
+    );
+    println!(
+        "the link firmware, built for QEMU mps2-an386 and the nRF52840-DK, checked: {:.0} s",
+        link_time.as_secs_f64()
     );
     // The Python package: wheel, virtual environment in target/, pytest.
     let start = Instant::now();
