@@ -713,3 +713,28 @@ fn a_port_where_no_device_answers_is_reported_after_its_tries() {
         other => panic!("expected NoDevice, got {other:?}"),
     }
 }
+
+/// Not in `cargo test`: it waits out the device's 30 s of host silence.
+#[test]
+#[ignore = "35 s of silence: cargo xtask bench link runs it"]
+fn a_host_that_goes_silent_leaves_the_device_with_its_best_model_in_flash() {
+    let (inputs, targets) = sine();
+    let plan = sine_plan(&inputs, &targets);
+    let (_qemu, port) = Emulator::start(qemu(), elf(), false).expect("QEMU");
+    let mut host = Host::new(port, Duration::from_millis(100), 50);
+    let mut silent_at = None;
+    let run = device::train(&mut host, &plan, |p| {
+        if let device::Progress::Acknowledged(n, _) = p {
+            if n >= 150 && silent_at.is_none() {
+                // The host goes away for longer than the device waits: the device ends the
+                // stream, saves its best model and waits for a host again.
+                std::thread::sleep(Duration::from_secs(35));
+                silent_at = Some(n);
+            }
+        }
+    })
+    .expect("the run resumes from the model saved when the host went silent");
+    let silent_at = silent_at.expect("the host went silent");
+    assert_eq!(run.resumes, [silent_at], "the session had ended");
+    assert_eq!(run.finished.arrivals, inputs.len() as u64 - silent_at);
+}
