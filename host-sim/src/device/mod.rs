@@ -208,8 +208,10 @@ pub fn train<P: Read + Write>(
             Reply::Error(e) => Err(refused(e, &info)),
             other => Err(unexpected(other)),
         })
-        .map_err(|e| reset_after(e, first))
-        .and_then(|acked| acked);
+        // A reset shows as the link's error (the device lost its place in the sequence) or as
+        // the device's refusal (it has no session): either way, the stream resumes.
+        .and_then(|acked| acked)
+        .map_err(|e| reset_after(e, first));
         let acked = match sent {
             Ok(acked) => acked + base,
             Err(Error::DeviceReset { acknowledged }) => {
@@ -232,14 +234,25 @@ pub fn train<P: Read + Write>(
             });
         }
         progress(Progress::Acknowledged(acked, total));
-        collect(host, &mut told, &mut progress)?;
+        // The device may reset while its reports are collected, too.
+        match collect(host, &mut told, &mut progress).map_err(|e| reset_after(e, acked)) {
+            Ok(_) => {}
+            Err(Error::DeviceReset { acknowledged }) => {
+                resume(host, &info, &configure, acknowledged)?;
+                progress(Progress::Resumed(acknowledged));
+                resumes.push(acknowledged);
+                base = acknowledged;
+            }
+            Err(e) => return Err(e),
+        }
     }
     request(host, &Request::Finish, |r| match r {
         Reply::Ack { .. } => Ok(()),
         Reply::Error(e) => Err(refused(e, &info)),
         other => Err(unexpected(other)),
     })
-    .map_err(|e| reset_after(e, total))??;
+    .and_then(|finished| finished)
+    .map_err(|e| reset_after(e, total))?;
     // The device reports the end with the reply to `Finish`, or soon after.
     let mut finished = collect(host, &mut told, &mut progress)?;
     for _ in 0..TRIES {
