@@ -2,6 +2,7 @@
 //!
 //! Divergence and stalls are reported by the trainer itself as a [`crate::StopReason`].
 
+use crate::metrics::Confusion;
 use crate::{Dataset, Report};
 
 /// Validation loss must stay this much (relative) above its best to call it overfitting.
@@ -117,6 +118,109 @@ pub fn noise_floor(data: &Dataset<'_>, indices: &[u32]) -> Option<NoiseFloor> {
     })
 }
 
+/// The error no classifier of these inputs can avoid, from samples whose inputs are equal but
+/// whose classes differ (label noise, or inputs that do not tell the classes apart): more input
+/// features, or cleaner labels, are needed to do better. The classification noise floor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ClassNoiseFloor {
+    /// The lowest error rate any function of the inputs reaches on the samples: in each group
+    /// of equal inputs all but the group's most frequent class are wrong, whatever it predicts.
+    pub error_rate: f32,
+    /// The lowest mean cross-entropy in nats any function of the inputs reaches on the samples:
+    /// each group's class entropy, weighted by its size.
+    pub cross_entropy: f32,
+    /// Samples in groups of equal inputs with more than one class.
+    pub samples: usize,
+    /// Such groups.
+    pub groups: usize,
+}
+
+/// Finds the classification noise floor among the samples at `indices` (see
+/// [`ClassNoiseFloor`]): `error_rate = Σ_groups (size − largest class count) / n` and
+/// `cross_entropy = Σ_groups Σ_c n_c ln(size / n_c) / n` over the `n` samples. `None` when no
+/// two samples with equal inputs have different classes. O(n²) comparisons, no memory.
+///
+/// ```
+/// use tinytrain_core::{diagnose::class_noise_floor, Dataset};
+/// // x = 0 three times: classes 0, 0, 1; x = 1 once.
+/// let data = Dataset::classes(&[0.0, 0.0, 0.0, 1.0], &[0, 0, 1, 1], 1, 2)?;
+/// let floor = class_noise_floor(&data, &[0, 1, 2, 3]).unwrap();
+/// assert_eq!((floor.error_rate, floor.samples, floor.groups), (0.25, 3, 1));
+/// # Ok::<(), tinytrain_core::Error>(())
+/// ```
+pub fn class_noise_floor(data: &Dataset<'_, u16>, indices: &[u32]) -> Option<ClassNoiseFloor> {
+    let (mut wrong, mut entropy) = (0usize, 0.0f64);
+    let (mut samples, mut groups) = (0usize, 0usize);
+    for (k, &i) in indices.iter().enumerate() {
+        let Some((x, _)) = data.sample(i as usize) else {
+            continue;
+        };
+        let before = indices.get(..k).unwrap_or(&[]);
+        if data.select(before).any(|(y, _)| y == x) {
+            continue; // this input's group was measured already
+        }
+        let rest = indices.get(k..).unwrap_or(&[]);
+        let members = || data.select(rest).filter(move |(y, _)| *y == x);
+        let size = members().count();
+        // For each member, how many of the group share its class.
+        let same = |class: u16| members().filter(|(_, c)| *c == class).count();
+        let largest = members().map(|(_, c)| same(c)).max().unwrap_or(0);
+        if largest == size {
+            continue; // one class only: no noise
+        }
+        wrong += size - largest;
+        entropy += members()
+            .map(|(_, c)| libm::log(size as f64 / same(c) as f64))
+            .sum::<f64>();
+        samples += size;
+        groups += 1;
+    }
+    let n = data.select(indices).count().max(1) as f64;
+    (groups > 0).then(|| ClassNoiseFloor {
+        error_rate: (wrong as f64 / n) as f32,
+        cross_entropy: (entropy / n) as f32,
+        samples,
+        groups,
+    })
+}
+
+/// A class the classifier never predicts although the data has samples of it: every one of
+/// them is wrong (often the minority class under class imbalance — try class weights).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct NeverPredicted {
+    /// The first such class.
+    pub class: usize,
+    /// Its samples, all predicted as something else.
+    pub support: u64,
+    /// How many classes are never predicted.
+    pub classes: usize,
+}
+
+/// Looks for classes with samples that a confusion matrix never predicts.
+///
+/// ```
+/// use tinytrain_core::diagnose::never_predicted;
+/// use tinytrain_core::metrics::Confusion;
+/// let mut counts = [0; 4];
+/// let mut m = Confusion::new(&mut counts, 2)?;
+/// for (truth, predicted) in [(0, 0), (1, 0), (1, 0)] {
+///     m.add(truth, predicted)?;
+/// }
+/// let found = never_predicted(&m).unwrap();
+/// assert_eq!((found.class, found.support, found.classes), (1, 2, 1));
+/// # Ok::<(), tinytrain_core::Error>(())
+/// ```
+pub fn never_predicted(confusion: &Confusion<'_>) -> Option<NeverPredicted> {
+    let class = confusion.never_predicted().next()?;
+    Some(NeverPredicted {
+        class,
+        support: confusion.support(class),
+        classes: confusion.never_predicted().count(),
+    })
+}
+
 /// "Start simple": a model's loss next to the linear baseline's on the same data.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -182,6 +286,35 @@ mod tests {
             overfitting(&report((5, 1.0, 1.0), (9, 0.8, 1.01))).is_none(),
             "val flat"
         );
+    }
+
+    #[test]
+    fn label_noise_sets_a_floor_on_the_error_rate() {
+        // Inputs 0..20 each twice; for every fourth input the two copies disagree.
+        let xs: std::vec::Vec<f32> = (0..40).map(|i| (i / 2) as f32).collect();
+        let labels: std::vec::Vec<u16> = (0..40)
+            .map(|i| {
+                let x = i / 2;
+                let base = (x % 3) as u16;
+                if x % 4 == 0 && i % 2 == 1 {
+                    (base + 1) % 3
+                } else {
+                    base
+                }
+            })
+            .collect();
+        let data = Dataset::classes(&xs, &labels, 1, 3).unwrap();
+        let all: std::vec::Vec<u32> = (0..40).collect();
+        let floor = class_noise_floor(&data, &all).unwrap();
+        // 5 groups of 2 disagree: one of each pair is wrong whatever is predicted.
+        assert_eq!((floor.groups, floor.samples), (5, 10));
+        assert_eq!(floor.error_rate, 5.0 / 40.0);
+        let ln2 = core::f64::consts::LN_2;
+        assert!((f64::from(floor.cross_entropy) - 10.0 * ln2 / 40.0).abs() < 1e-7);
+        // Repeats that agree are no noise.
+        let clean: std::vec::Vec<u16> = (0..40).map(|i| ((i / 2) % 3) as u16).collect();
+        let data = Dataset::classes(&xs, &clean, 1, 3).unwrap();
+        assert_eq!(class_noise_floor(&data, &all), None);
     }
 
     #[test]

@@ -230,6 +230,38 @@ pub enum Error {
     /// A least-squares system has no positive pivot even with its ridge term (see
     /// [`crate::lstsq`]): its sums overflow `f64`, or rounding left it not positive definite.
     Singular,
+    /// A classifier needs at least [`crate::data::MIN_CLASSES`] classes.
+    TooFewClasses {
+        /// The number of classes given.
+        classes: usize,
+    },
+    /// A sample's class index is not below the number of classes.
+    ClassOutOfRange {
+        /// Index of the sample in the data set (0-based).
+        sample: usize,
+        /// Its class.
+        class: u16,
+        /// The number of classes.
+        classes: usize,
+    },
+    /// A class has too few samples for a stratified split to put one in every part.
+    ClassTooSmall {
+        /// The class.
+        class: u16,
+        /// Its samples in the data set.
+        count: usize,
+        /// The samples it needs: one per part.
+        needed: usize,
+    },
+    /// A part of a split holds no sample of a class that the data has.
+    ClassMissing {
+        /// The class.
+        class: u16,
+        /// Its samples in the whole data set.
+        count: usize,
+        /// The part without it.
+        part: SplitPart,
+    },
     /// A model record does not fit in a flash slot.
     SlotTooSmall {
         /// Bytes the record needs.
@@ -433,6 +465,32 @@ impl fmt::Display for Error {
                  64-bit floats",
             ),
             Error::NoValidModel => f.write_str("no valid model in either flash slot"),
+            Error::TooFewClasses { classes } => write!(
+                f,
+                "a classifier needs at least {} classes; the data has {classes}",
+                crate::data::MIN_CLASSES
+            ),
+            Error::ClassOutOfRange {
+                sample,
+                class,
+                classes,
+            } => write!(
+                f,
+                "sample {sample}: class {class} is out of range for {classes} classes"
+            ),
+            Error::ClassTooSmall {
+                class,
+                count,
+                needed,
+            } => write!(
+                f,
+                "class {class} has {count} samples; a stratified split needs at least {needed}, \
+                 one in every part"
+            ),
+            Error::ClassMissing { class, count, part } => write!(
+                f,
+                "class {class} has {count} samples in the data but none in the {part} set"
+            ),
             Error::SlotTooSmall { needed, capacity } => write!(
                 f,
                 "a model record of {needed} bytes does not fit in a flash slot of {capacity} bytes"

@@ -9,6 +9,7 @@
 //! Without standardisation the means are 0 and the deviations 1, which leaves every value's bits
 //! unchanged: one code path serves both.
 
+use crate::data::{Label, Target};
 use crate::{Dataset, Field, Statistic};
 
 /// Writes the identity statistics (mean 0, deviation 1).
@@ -29,7 +30,9 @@ pub fn identity(stats: &mut [f32], n_in: usize) {
 pub const CONSTANT_RELATIVE_DEV: f64 = 1e-6;
 
 /// Fits means and deviations of inputs and targets over the samples at `indices` (population
-/// statistics, dividing by the number of samples).
+/// statistics, dividing by the number of samples). Class targets are not standardised: a
+/// classifier's outputs are logits, and their statistics stay the identity (mean 0,
+/// deviation 1).
 ///
 /// Sums run in `f64`, two passes (the mean, then the squared differences from it), so a column
 /// of equal values gets exactly that value as its mean and deviation 0; the results are rounded
@@ -49,20 +52,44 @@ pub const CONSTANT_RELATIVE_DEV: f64 = 1e-6;
 /// assert_eq!((means[1], devs[1]), (14.62, 1.0));
 /// # Ok::<(), tinytrain_core::Error>(())
 /// ```
-pub fn fit(stats: &mut [f32], data: &Dataset<'_>, indices: &[u32]) {
+pub fn fit<L: Label>(stats: &mut [f32], data: &Dataset<'_, L>, indices: &[u32]) {
     let n_in = data.n_in();
     let (inputs, outputs) = stats.split_at_mut(n_in.saturating_mul(2).min(stats.len()));
-    fit_columns(inputs, indices, |i| data.sample(i).map(|(x, _)| x));
-    fit_columns(outputs, indices, |i| data.sample(i).map(|(_, t)| t));
+    // Indices out of range are skipped.
+    let n = indices
+        .iter()
+        .filter(|&&i| (i as usize) < data.len())
+        .count();
+    fit_columns(inputs, indices, n, |i, col| {
+        data.sample(i).and_then(|(x, _)| x.get(col).copied())
+    });
+    if L::CLASSES {
+        identity(outputs, 0);
+    } else {
+        fit_columns(outputs, indices, n, |i, col| {
+            data.sample(i).map(|(_, t)| t.value(col))
+        });
+    }
 }
 
-fn fit_columns<'d>(stats: &mut [f32], indices: &[u32], row: impl Fn(usize) -> Option<&'d [f32]>) {
+/// Fits the columns whose values `value(sample, column)` gives, over the `n` samples at
+/// `indices` that have them.
+fn fit_columns(
+    stats: &mut [f32],
+    indices: &[u32],
+    n: usize,
+    value: impl Fn(usize, usize) -> Option<f32>,
+) {
     let half = stats.len() / 2;
     let (mean, std) = stats.split_at_mut(half);
-    let rows = || indices.iter().filter_map(|&i| row(i as usize));
-    let n = rows().count().max(1) as f64;
+    let n = n.max(1) as f64;
     for (col, (m, s)) in mean.iter_mut().zip(std.iter_mut()).enumerate() {
-        let values = || rows().filter_map(|r| r.get(col).map(|v| f64::from(*v)));
+        let value = &value;
+        let values = || {
+            indices
+                .iter()
+                .filter_map(move |&i| value(i as usize, col).map(f64::from))
+        };
         let mean = values().sum::<f64>() / n;
         let var = values().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
         let dev = libm::sqrt(var);
