@@ -29,6 +29,8 @@
 //! static STORAGE: TrainStorage<Sine, 10, 256> = TrainStorage::new();
 //! ```
 
+use crate::data::Label;
+use crate::loss::Loss;
 use crate::{shape, Config, Dataset, Error, Optimizer, Split, Trainer};
 use core::marker::PhantomData;
 
@@ -70,14 +72,14 @@ impl<A: Architecture, const ARENA: usize, const SAMPLES: usize, const C: usize>
 
     /// Splits `data` (`val_fraction`, `test_fraction`, `split_seed`, as [`Split::new`]) and
     /// starts training on this storage. `config.optimizer` is replaced by `A::OPTIMIZER`.
-    pub fn trainer<'a>(
+    pub fn trainer<'a, L: Label>(
         &'a mut self,
         config: Config,
-        data: Dataset<'a>,
+        data: Dataset<'a, L>,
         val_fraction: f32,
         test_fraction: f32,
         split_seed: u64,
-    ) -> Result<Trainer<'a, C>, Error> {
+    ) -> Result<Trainer<'a, C, L>, Error> {
         let order = self
             .order
             .get_mut(..data.len())
@@ -85,6 +87,35 @@ impl<A: Architecture, const ARENA: usize, const SAMPLES: usize, const C: usize>
         let split = Split::new(order, val_fraction, test_fraction, split_seed)?;
         let config = Config {
             optimizer: A::OPTIMIZER,
+            ..config
+        };
+        Trainer::chunked(A::WIDTHS, config, data, split, &mut self.arena)
+    }
+}
+
+impl<A: Architecture, const ARENA: usize, const SAMPLES: usize, const C: usize>
+    TrainStorage<A, ARENA, SAMPLES, C>
+{
+    /// Splits a classifier's `data` class by class ([`Split::stratified`]: `val_fraction`,
+    /// `test_fraction`, `split_seed`) and starts training it on this storage with the
+    /// cross-entropy. `config.optimizer` is replaced by `A::OPTIMIZER`, `config.loss` by
+    /// [`Loss::CrossEntropy`].
+    pub fn classifier<'a>(
+        &'a mut self,
+        config: Config,
+        data: Dataset<'a, u16>,
+        val_fraction: f32,
+        test_fraction: f32,
+        split_seed: u64,
+    ) -> Result<Trainer<'a, C, u16>, Error> {
+        let order = self
+            .order
+            .get_mut(..data.len())
+            .ok_or(Error::CapacityExceeded { capacity: SAMPLES })?;
+        let split = Split::stratified(order, &data, val_fraction, test_fraction, split_seed)?;
+        let config = Config {
+            optimizer: A::OPTIMIZER,
+            loss: Loss::CrossEntropy,
             ..config
         };
         Trainer::chunked(A::WIDTHS, config, data, split, &mut self.arena)

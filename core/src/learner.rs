@@ -9,6 +9,7 @@
 
 use crate::format::{Buffers, Loaded};
 use crate::loss::Units;
+use crate::data::Target;
 use crate::model::{self, copy_prefix, expect_len, expect_width};
 use crate::optim::{OptimizerState, Powers};
 use crate::{mlp, scaler, shape, Config, Error, Lcg, Model};
@@ -101,6 +102,7 @@ pub struct Learner<'a, const C: usize = 1> {
     acts: &'a mut [f32],
     transposed: &'a mut [f32],
     stats: &'a mut [f32],
+    class_weights: &'a [f32],
     powers: Powers,
     warmup: Warmup,
 }
@@ -194,6 +196,7 @@ impl<'a, const C: usize> Learner<'a, C> {
             acts,
             transposed,
             stats,
+            class_weights: &[],
             powers: Powers::new(),
             warmup: Warmup::NONE,
         };
@@ -208,6 +211,24 @@ impl<'a, const C: usize> Learner<'a, C> {
     /// The configuration: learning rate, update rule, loss, clipping.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Weighs each sample's cross-entropy by its class's weight (one weight per output, finite
+    /// and at least 0; see [`crate::metrics::balanced_weights`]), in training and in
+    /// [`Self::evaluate`]; an empty slice weighs every class 1. The mean loss still divides by
+    /// the number of samples. The mean squared error ignores them.
+    ///
+    /// Errors: a count other than the outputs' ([`Error::WidthMismatch`]), a weight that is
+    /// negative or not finite ([`Error::InvalidHyperparameter`]).
+    pub fn set_class_weights(&mut self, weights: &'a [f32]) -> Result<(), Error> {
+        check_class_weights(weights, shape::output_width(self.widths))?;
+        self.class_weights = weights;
+        Ok(())
+    }
+
+    /// The class weights (empty: 1 each).
+    pub fn class_weights(&self) -> &'a [f32] {
+        self.class_weights
     }
 
     /// The current weights and standardisation as a model.
@@ -401,9 +422,9 @@ impl<'a, const C: usize> Learner<'a, C> {
     /// Errors, with nothing changed: an empty batch ([`Error::EmptyData`]); a sample whose inputs
     /// or targets have the wrong width ([`Error::WidthMismatch`]). A non-finite loss or update is
     /// not an error but [`Step::Diverged`].
-    pub fn step<'d, B>(&mut self, batch: B) -> Result<Step, Error>
+    pub fn step<'d, T: Target, B>(&mut self, batch: B) -> Result<Step, Error>
     where
-        B: IntoIterator<Item = Sample<'d>>,
+        B: IntoIterator<Item = Sample<'d, T>>,
         B::IntoIter: Clone,
     {
         let samples = batch.into_iter();
@@ -415,7 +436,10 @@ impl<'a, const C: usize> Learner<'a, C> {
 
     /// [`Self::step`] on samples of the network's widths, checked by the driver (for example
     /// the rows of a [`crate::Dataset`]). An empty batch changes nothing.
-    pub(crate) fn train<'d>(&mut self, batch: impl Iterator<Item = Sample<'d>>) -> Step {
+    pub(crate) fn train<'d, T: Target>(
+        &mut self,
+        batch: impl Iterator<Item = Sample<'d, T>>,
+    ) -> Step {
         let mut samples = batch;
         let mut loss_sum = 0.0;
         let mut n: usize = 0;
@@ -476,14 +500,14 @@ impl<'a, const C: usize> Learner<'a, C> {
     /// Not inlined, like the update: their locals are not all in the step's frame at once (a
     /// microcontroller's stack).
     #[inline(never)]
-    fn accumulate<'d>(
+    fn accumulate<'d, T: Target>(
         &mut self,
-        samples: &mut impl Iterator<Item = Sample<'d>>,
+        samples: &mut impl Iterator<Item = Sample<'d, T>>,
         loss_sum: &mut f32,
     ) -> usize {
         let (n_in, n_out) = self.sample_widths();
         // The chunk's samples, looked up once: lane `s` holds sample `s`.
-        let mut chunk: [Sample<'d>; C] = [(&[], &[]); C];
+        let mut chunk: [Sample<'d, T>; C] = [(&[], T::default()); C];
         let mut used = 0;
         for (lane, sample) in chunk.iter_mut().zip(samples) {
             *lane = sample;
@@ -505,9 +529,14 @@ impl<'a, const C: usize> Learner<'a, C> {
         let out_at = self.acts.len().saturating_sub(n_out.saturating_mul(C));
         let outputs = self.acts.get_mut(out_at..).unwrap_or(&mut []);
         let (means, devs) = scaler::target_stats(self.stats, n_in, n_out);
-        self.config
-            .loss
-            .backward_chunk::<C>(outputs, chunk, means, devs, loss_sum);
+        self.config.loss.backward_chunk::<C, T>(
+            outputs,
+            chunk,
+            means,
+            devs,
+            self.class_weights,
+            loss_sum,
+        );
         if used < C {
             // Unused lanes must add nothing: zero activations, zero errors.
             for lanes in self.acts.chunks_exact_mut(C) {
@@ -533,9 +562,9 @@ impl<'a, const C: usize> Learner<'a, C> {
     ///
     /// Errors: a sample whose inputs or targets have the wrong width ([`Error::WidthMismatch`]),
     /// checked before any is evaluated.
-    pub fn evaluate<'d, S>(&mut self, samples: S) -> Result<f32, Error>
+    pub fn evaluate<'d, T: Target, S>(&mut self, samples: S) -> Result<f32, Error>
     where
-        S: IntoIterator<Item = Sample<'d>>,
+        S: IntoIterator<Item = Sample<'d, T>>,
         S::IntoIter: Clone,
     {
         let samples = samples.into_iter();
@@ -544,8 +573,11 @@ impl<'a, const C: usize> Learner<'a, C> {
     }
 
     /// [`Self::evaluate`] on samples of the network's widths, checked by the driver.
-    pub(crate) fn loss_of<'d>(&mut self, samples: impl Iterator<Item = Sample<'d>>) -> f32 {
-        model::evaluate::<C>(
+    pub(crate) fn loss_of<'d, T: Target>(
+        &mut self,
+        samples: impl Iterator<Item = Sample<'d, T>>,
+    ) -> f32 {
+        model::evaluate::<C, T>(
             self.config.loss,
             self.widths,
             self.params,
@@ -553,6 +585,7 @@ impl<'a, const C: usize> Learner<'a, C> {
             samples,
             self.acts,
             Units::Network,
+            self.class_weights,
         )
     }
 
@@ -566,7 +599,7 @@ impl<'a, const C: usize> Learner<'a, C> {
 }
 
 /// Checks what a learner of `widths` trained with `config` needs: a usable network, every
-/// setting in range, a trainable layer.
+/// setting in range, a trainable layer, a loss that suits the outputs.
 pub(crate) fn check(widths: &[usize], config: &Config) -> Result<(), Error> {
     config.validate()?;
     shape::check(widths)?;
@@ -577,7 +610,7 @@ pub(crate) fn check(widths: &[usize], config: &Config) -> Result<(), Error> {
             layers,
         });
     }
-    Ok(())
+    check_loss(widths, config)
 }
 
 /// The optimizer's state of a learner trained with `config`, its values in `values`.
@@ -590,21 +623,54 @@ fn state_of<'s>(config: &Config, powers: Powers, values: &'s [f32]) -> Optimizer
     }
 }
 
-/// One sample: its inputs and its targets.
-pub type Sample<'d> = (&'d [f32], &'d [f32]);
+/// One sample: its inputs and its target — `n_out` values (`&[f32]`, the default), or a class
+/// index (`u16`) for a classifier of `n_out` classes.
+pub type Sample<'d, T = &'d [f32]> = (&'d [f32], T);
 
-/// Checks that every sample has `n_in` inputs and `n_out` targets; returns how many there are.
-fn check_widths<'d>(
-    samples: impl Iterator<Item = Sample<'d>>,
+/// Checks that every sample has `n_in` inputs and a target for `n_out` outputs; returns how
+/// many there are. A class out of range names its sample in the batch.
+fn check_widths<'d, T: Target>(
+    samples: impl Iterator<Item = Sample<'d, T>>,
     (n_in, n_out): (usize, usize),
 ) -> Result<usize, Error> {
     let mut n = 0;
     for (x, t) in samples {
         expect_width(x.len(), n_in)?;
-        expect_width(t.len(), n_out)?;
+        t.check(n_out).map_err(|e| match e {
+            Error::ClassOutOfRange { class, classes, .. } => Error::ClassOutOfRange {
+                sample: n,
+                class,
+                classes,
+            },
+            other => other,
+        })?;
         n += 1;
     }
     Ok(n)
+}
+
+/// Checks that the loss suits the network: cross-entropy needs at least two outputs (a softmax of
+/// one is always 1).
+pub(crate) fn check_loss(widths: &[usize], config: &Config) -> Result<(), Error> {
+    let n_out = shape::output_width(widths);
+    if config.loss == crate::loss::Loss::CrossEntropy && n_out < crate::data::MIN_CLASSES {
+        return Err(Error::TooFewClasses { classes: n_out });
+    }
+    Ok(())
+}
+
+/// Checks class weights for `n_out` outputs: none, or one per output, finite and at least 0.
+pub(crate) fn check_class_weights(weights: &[f32], n_out: usize) -> Result<(), Error> {
+    if weights.is_empty() {
+        return Ok(());
+    }
+    expect_width(weights.len(), n_out)?;
+    if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
+        return Err(Error::InvalidHyperparameter {
+            name: "class_weights",
+        });
+    }
+    Ok(())
 }
 
 /// Sets every value to zero.

@@ -1,5 +1,6 @@
 //! A trained network ready to predict: widths, parameters and standardisation statistics.
 
+use crate::data::Target;
 use crate::dense::at_least_one;
 use crate::learner::Sample;
 use crate::loss::{Loss, Units};
@@ -157,7 +158,7 @@ impl<'a> Model<'a> {
         expect_width(data.n_in(), shape::input_width(self.widths))?;
         expect_width(data.n_out(), shape::output_width(self.widths))?;
         expect_len(scratch.len(), shape::predict_scratch_len(self.widths))?;
-        Ok(evaluate::<1>(
+        Ok(evaluate::<1, &[f32]>(
             Loss::MeanSquaredError,
             self.widths,
             self.params,
@@ -165,6 +166,7 @@ impl<'a> Model<'a> {
             data.select(indices),
             scratch,
             Units::Original,
+            &[],
         ))
     }
 }
@@ -186,19 +188,21 @@ pub(crate) fn run<'s>(
     y
 }
 
-/// The mean [`Loss`] of `samples` (`(inputs, targets)` in the data's units) in `units`, `C`
-/// samples at a time in `acts` (`C ×` [`shape::activation_len`] values); 0 for no samples. Sums
-/// run in sample order, so the result has the same bits for every `C`.
+/// The mean [`Loss`] of `samples` (`(inputs, targets)` in the data's units) in `units`, each
+/// weighted by its class's weight in `weights` (none: 1), `C` samples at a time in `acts`
+/// (`C ×` [`shape::activation_len`] values); 0 for no samples. Sums run in sample order, so the
+/// result has the same bits for every `C`.
 ///
 /// The samples must have the network's widths (checked by the caller).
-pub(crate) fn evaluate<'d, const C: usize>(
+pub(crate) fn evaluate<'d, const C: usize, T: Target>(
     loss: Loss,
     widths: &[usize],
     params: &[f32],
     stats: &[f32],
-    samples: impl Iterator<Item = Sample<'d>>,
+    samples: impl Iterator<Item = Sample<'d, T>>,
     acts: &mut [f32],
     units: Units,
+    weights: &[f32],
 ) -> f32 {
     const {
         assert!(
@@ -213,7 +217,7 @@ pub(crate) fn evaluate<'d, const C: usize>(
     let mut sum = 0.0;
     let mut count = 0usize;
     loop {
-        let mut chunk: [Sample<'d>; C] = [(&[], &[]); C];
+        let mut chunk: [Sample<'d, T>; C] = [(&[], T::default()); C];
         let mut used = 0;
         for (lane, sample) in chunk.iter_mut().zip(&mut samples) {
             *lane = sample;
@@ -230,8 +234,8 @@ pub(crate) fn evaluate<'d, const C: usize>(
         let outputs = acts.get(out_at..).unwrap_or(&[]);
         for (lane, (_, t)) in chunk.iter().enumerate() {
             let y = outputs.iter().skip(lane).step_by(C);
-            sum += loss.sample_sum(y, t, mean, std, units);
-            count += loss.terms(t.len());
+            sum += loss.sample_sum(y, *t, mean, std, units, weights);
+            count += loss.terms(n_out);
         }
     }
     if count == 0 {

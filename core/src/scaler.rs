@@ -23,6 +23,13 @@ pub fn identity(stats: &mut [f32], n_in: usize) {
     }
 }
 
+/// Writes the identity statistics of the targets only (the inputs' are left as they are).
+pub fn identity_targets(stats: &mut [f32], n_in: usize) {
+    if let Some(targets) = stats.get_mut((2 * n_in).min(stats.len())..) {
+        identity(targets, 0);
+    }
+}
+
 /// A column whose standard deviation is at most this fraction of its mean's magnitude is
 /// constant: an `f32` keeps about seven significant digits, so a spread of a millionth of the
 /// values (about eight units in the last place) is rounding, not information. Dividing by it
@@ -64,7 +71,7 @@ pub fn fit<L: Label>(stats: &mut [f32], data: &Dataset<'_, L>, indices: &[u32]) 
         data.sample(i).and_then(|(x, _)| x.get(col).copied())
     });
     if L::CLASSES {
-        identity(outputs, 0);
+        identity_targets(outputs, 0);
     } else {
         fit_columns(outputs, indices, n, |i, col| {
             data.sample(i).map(|(_, t)| t.value(col))

@@ -1,5 +1,6 @@
 //! The training loop: one mini-batch per [`Trainer::step`], or all of it with [`Trainer::fit`].
 
+use crate::data::Label;
 use crate::format::{Buffers, Loaded};
 use crate::learner::{Learner, Start, Step};
 use crate::model::{self, copy_prefix, expect_width};
@@ -186,9 +187,9 @@ pub struct Finished<'a> {
 /// arena of [`shape::train_arena_len_chunked`]`(widths, optimizer, 16)` runs several times faster
 /// on a PC's vector units. Every chunk size gives the same bits.
 #[derive(Debug)]
-pub struct Trainer<'a, const C: usize = 1> {
+pub struct Trainer<'a, const C: usize = 1, L: Label = f32> {
     learner: Learner<'a, C>,
-    data: Dataset<'a>,
+    data: Dataset<'a, L>,
     split: Split<'a>,
     best: &'a mut [f32],
     rng: Lcg,
@@ -209,14 +210,18 @@ pub struct Trainer<'a, const C: usize = 1> {
     stop: Option<StopReason>,
 }
 
-impl<'a> Trainer<'a, 1> {
+impl<'a, L: Label> Trainer<'a, 1, L> {
     /// Checks everything, fits the standardisation on the training split and initialises the
     /// weights (`config.init`, seeded by `config.seed`). `arena` holds
     /// [`shape::train_arena_len`]`(widths, config.optimizer)` values (more are left unused).
+    ///
+    /// A classifier trains on a `Dataset<u16>` ([`Dataset::classes`]) with
+    /// [`crate::loss::Loss::CrossEntropy`]: its outputs are the classes' logits, never
+    /// standardised.
     pub fn new(
         widths: &'a [usize],
         config: Config,
-        data: Dataset<'a>,
+        data: Dataset<'a, L>,
         split: Split<'a>,
         arena: &'a mut [f32],
     ) -> Result<Self, Error> {
@@ -224,14 +229,14 @@ impl<'a> Trainer<'a, 1> {
     }
 }
 
-impl<'a, const C: usize> Trainer<'a, C> {
+impl<'a, const C: usize, L: Label> Trainer<'a, C, L> {
     /// As [`Trainer::new`], running `C` samples at once; `arena` holds
     /// [`shape::train_arena_len_chunked`]`(widths, config.optimizer, C)` values. `C = 0` does
     /// not compile.
     pub fn chunked(
         widths: &'a [usize],
         config: Config,
-        data: Dataset<'a>,
+        data: Dataset<'a, L>,
         split: Split<'a>,
         arena: &'a mut [f32],
     ) -> Result<Self, Error> {
@@ -264,8 +269,13 @@ impl<'a, const C: usize> Trainer<'a, C> {
             .get_mut(..shape::param_len(widths))
             .ok_or_else(too_small)?;
         let (_, stats) = learner.params_and_stats_mut();
-        // Fitted in either case: the stopping rules judge in standardised units.
+        // Fitted in either case: the stopping rules judge in standardised units. A loss whose
+        // targets are never standardised (the cross-entropy's classes or probabilities) keeps
+        // their identity statistics: its units, nats, are its own.
         scaler::fit(stats, &data, split.train());
+        if !config.loss.standardizes_targets() {
+            scaler::identity_targets(stats, data.n_in());
+        }
         let loss_scale = scaler::target_variance(stats, data.n_in(), data.n_out());
         let to_standard = if config.standardize {
             1.0
@@ -305,6 +315,15 @@ impl<'a, const C: usize> Trainer<'a, C> {
         self.learner.set_params(params)?;
         copy_prefix(self.best, params);
         Ok(())
+    }
+
+    /// Weighs each sample's cross-entropy by its class's weight: see
+    /// [`Learner::set_class_weights`]. Only before the first step.
+    pub fn set_class_weights(&mut self, weights: &'a [f32]) -> Result<(), Error> {
+        if self.started {
+            return Err(Error::Finished);
+        }
+        self.learner.set_class_weights(weights)
     }
 
     /// Starts from a trained model — weights *and* its standardisation statistics — to fine-tune
@@ -495,7 +514,12 @@ impl<'a, const C: usize> Trainer<'a, C> {
         self.learner.model()
     }
 
-    /// The data and split being trained on.
+    /// The data being trained on.
+    pub fn data(&self) -> &Dataset<'a, L> {
+        &self.data
+    }
+
+    /// The split being trained on.
     pub fn split(&self) -> &Split<'a> {
         &self.split
     }
@@ -563,6 +587,105 @@ mod tests {
         }
         bits.extend(trainer.model().params().iter().map(|p| p.to_bits()));
         bits
+    }
+
+    /// As [`run`], for a classifier of `classes` classes trained with the cross-entropy.
+    fn run_classes<const C: usize>(
+        widths: &[usize],
+        config: Config,
+        xs: &[f32],
+        labels: &[u16],
+        weights: &[f32],
+        epochs: u32,
+    ) -> Vec<u32> {
+        let n_in = widths[0];
+        let data = Dataset::classes(xs, labels, n_in, widths[widths.len() - 1]).unwrap();
+        let mut order = vec![0; data.len()];
+        let split = Split::new(&mut order, 0.25, 0.0, 5).unwrap();
+        let mut arena = vec![0.0; shape::train_arena_len_chunked(widths, config.optimizer, C)];
+        let config = Config {
+            loss: crate::loss::Loss::CrossEntropy,
+            ..config
+        };
+        let mut trainer =
+            Trainer::<C, u16>::chunked(widths, config, data, split, &mut arena).unwrap();
+        trainer.set_class_weights(weights).unwrap();
+        let mut bits = Vec::new();
+        while trainer.epoch < epochs {
+            match trainer.step() {
+                Ok(Progress::Epoch(e)) => bits.extend([
+                    e.loss.train_mse.to_bits(),
+                    e.loss.val_mse.to_bits(),
+                    e.grad_norm.to_bits(),
+                ]),
+                Ok(Progress::Batch) => {}
+                Err(_) => break,
+            }
+        }
+        bits.extend(trainer.model().params().iter().map(|p| p.to_bits()));
+        bits
+    }
+
+    #[test]
+    fn a_classifier_learns_two_interleaved_classes() {
+        // Class 1 inside the ring 0.5 < r < 1 of the unit square's centre, class 0 elsewhere:
+        // no line separates them.
+        let mut rng = crate::Lcg::new(3);
+        let xs: Vec<f32> = (0..800).map(|_| rng.uniform(-1.2, 1.2)).collect();
+        let labels: Vec<u16> = xs
+            .chunks(2)
+            .map(|p| {
+                let r = (p[0] * p[0] + p[1] * p[1]).sqrt();
+                u16::from(r > 0.5 && r < 1.0)
+            })
+            .collect();
+        let data = Dataset::classes(&xs, &labels, 2, 2).unwrap();
+        let widths = [2, 16, 16, 2];
+        let config = Config {
+            loss: crate::loss::Loss::CrossEntropy,
+            optimizer: Optimizer::ADAM,
+            learning_rate: 0.01,
+            max_epochs: 300,
+            patience: 30,
+            ..Config::DEFAULT
+        };
+        let mut order = vec![0; data.len()];
+        let split = Split::stratified(&mut order, &data, 0.2, 0.2, 1).unwrap();
+        let mut arena = vec![0.0; shape::train_arena_len(&widths, config.optimizer)];
+        let mut trainer = Trainer::new(&widths, config, data, split, &mut arena).unwrap();
+        let report = trainer.fit(|_| {}).unwrap();
+        let test: Vec<u32> = trainer.split().test().to_vec();
+        let done = trainer.finish();
+        let mut counts = [0u32; 4];
+        let mut confusion = crate::metrics::Confusion::new(&mut counts, 2).unwrap();
+        let mut scratch = [0.0; shape::predict_scratch_len(&[2, 16, 16, 2])];
+        let scores =
+            crate::metrics::score(&done.model, &data, &test, &mut scratch, &mut confusion).unwrap();
+        assert!(scores.accuracy > 0.9, "{scores:?} {report:?}");
+        // The trainer's test loss is the metrics' cross-entropy, bit for bit.
+        assert_eq!(
+            done.test_mse.map(f32::to_bits),
+            Some(scores.cross_entropy.to_bits())
+        );
+        // The outputs are logits: never standardised.
+        assert_eq!(&done.model.stats()[4..], &[0.0, 0.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn cross_entropy_needs_two_outputs() {
+        let xs = [0.0f32, 1.0, 2.0, 3.0];
+        let data = Dataset::new(&xs, &xs, 1, 1).unwrap();
+        let mut order = [0; 4];
+        let split = Split::new(&mut order, 0.25, 0.0, 1).unwrap();
+        let mut arena = vec![0.0; shape::train_arena_len(&[1, 1], Optimizer::SGD)];
+        let config = Config {
+            loss: crate::loss::Loss::CrossEntropy,
+            ..Config::DEFAULT
+        };
+        assert_eq!(
+            Trainer::new(&[1, 1], config, data, split, &mut arena).unwrap_err(),
+            Error::TooFewClasses { classes: 1 }
+        );
     }
 
     #[test]
@@ -635,6 +758,32 @@ mod tests {
             // update adds the squares up on its way: the same norms, the same bits.
             let unclipped = Config { clip_norm: f32::MAX, ..config };
             prop_assert_eq!(&one, &run::<1>(&widths, unclipped, &xs, &ys, 3));
+        }
+
+        /// The same for a classifier, with and without class weights.
+        #[test]
+        fn every_chunk_size_gives_a_classifier_the_same_bits(
+            hidden in proptest::collection::vec(1usize..12, 0..3),
+            n_in in 1usize..4,
+            classes in 2usize..5,
+            samples in 4usize..40,
+            batch in 1usize..11,
+            weighted: bool,
+            seed: u64,
+        ) {
+            let widths: Vec<usize> = [n_in].into_iter().chain(hidden).chain([classes]).collect();
+            let mut rng = crate::Lcg::new(seed);
+            let xs: Vec<f32> = (0..samples * n_in).map(|_| rng.uniform(-2.0, 2.0)).collect();
+            let labels: Vec<u16> = (0..samples).map(|_| rng.below(classes as u32) as u16).collect();
+            let weights: Vec<f32> = if weighted {
+                (0..classes).map(|k| 0.5 + k as f32).collect()
+            } else {
+                Vec::new()
+            };
+            let config = Config { batch_size: batch, seed, optimizer: Optimizer::ADAM, ..Config::DEFAULT };
+            let one = run_classes::<1>(&widths, config, &xs, &labels, &weights, 3);
+            prop_assert_eq!(&one, &run_classes::<4>(&widths, config, &xs, &labels, &weights, 3));
+            prop_assert_eq!(&one, &run_classes::<16>(&widths, config, &xs, &labels, &weights, 3));
         }
     }
 }

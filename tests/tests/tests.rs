@@ -1,5 +1,6 @@
 //! Cross-crate tests: one test binary, one module per area.
 
+mod classify;
 mod edges;
 mod firmware;
 mod golden;
