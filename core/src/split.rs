@@ -155,12 +155,12 @@ impl<'a> Split<'a> {
             let train = count.saturating_sub(val + test);
             // [T | V | E | T_c | V_c | E_c] → [T | T_c | V | E | V_c | E_c]
             if let Some(s) = order.get_mut(n_train..filled + train) {
-                s.rotate_left(n_val + n_test);
+                rotate_left(s, n_val + n_test);
             }
             // → [T | T_c | V | V_c | E | E_c]
             let e_at = n_train + train + n_val;
             if let Some(s) = order.get_mut(e_at..e_at + n_test + val) {
-                s.rotate_left(n_test);
+                rotate_left(s, n_test);
             }
             n_train += train;
             n_val += val;
@@ -308,6 +308,16 @@ fn check_fractions(len: usize, val_fraction: f32, test_fraction: f32) -> Result<
         return Err(Error::InvalidFraction);
     }
     Ok(())
+}
+
+/// Rotates `items` left by `k` (at most their length) by three reversals: the standard
+/// library's `rotate_left` asserts on `k`, which leaves a panicking path in firmware.
+fn rotate_left(items: &mut [u32], k: usize) {
+    if let Some((front, back)) = items.split_at_mut_checked(k) {
+        front.reverse();
+        back.reverse();
+        items.reverse();
+    }
 }
 
 /// How many of `labels` are `class`.

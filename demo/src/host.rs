@@ -48,6 +48,14 @@ impl<W: Write> StreamLog for Writer<W> {
     }
 }
 
+impl<W: Write> crate::classify::Log for Writer<W> {
+    fn line(&mut self, line: &crate::classify::Line) {
+        if self.error.is_none() {
+            self.error = writeln!(self.out, "{line}").err();
+        }
+    }
+}
+
 /// Why the host demo could not finish.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -147,6 +155,24 @@ pub fn stream_on_host(out: impl Write) -> Result<StreamOutcome, HostError> {
     let mut log = Writer::new(out);
     let outcome = crate::stream::run(&mut Box::new(StreamStorage::new()), &mut log)
         .map_err(HostError::Train)?;
+    log.finish().map_err(HostError::Io)?;
+    Ok(outcome)
+}
+
+/// Runs the classification demo on the host exactly as the firmware does, writing its lines to
+/// `out`.
+///
+/// ```
+/// let mut text = Vec::new();
+/// let outcome = tinytrain_demo::host::run_classify_on_host(&mut text)?;
+/// let text = String::from_utf8(text)?;
+/// assert!(text.contains("step 1, baseline: linear softmax") && outcome.pass);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn run_classify_on_host(out: impl Write) -> Result<crate::classify::Outcome, HostError> {
+    let mut log = Writer::new(out);
+    let mut storage = Box::new(crate::classify::Storage::new());
+    let outcome = crate::classify::run(&mut storage, &mut log).map_err(HostError::Train)?;
     log.finish().map_err(HostError::Io)?;
     Ok(outcome)
 }

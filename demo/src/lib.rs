@@ -26,6 +26,7 @@
 )]
 
 pub mod boot;
+pub mod classify;
 pub mod data;
 mod hash;
 #[cfg(feature = "std")]

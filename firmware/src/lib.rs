@@ -36,6 +36,7 @@ const _: () = assert!(
 pub mod app;
 pub mod bench;
 pub mod board;
+pub mod classify;
 pub mod cost;
 mod device_log;
 pub mod handover;

@@ -1,9 +1,12 @@
 //! Classification against independent references: the multinomial logistic baseline against
 //! scikit-learn (`tests/golden/logistic.py`, its output committed in
-//! `tests/golden/cases/logistic.txt`), on scikit-learn's iris data (`tests/golden/iris.csv`).
+//! `tests/golden/cases/logistic.txt`), on scikit-learn's iris data (`tests/golden/iris.csv`);
+//! and the classification demo on the Cortex-M4F under QEMU against the host, bit for bit.
 
+use std::time::Duration;
 use tinytrain_core::metrics::{balanced_weights, class_counts};
 use tinytrain_core::{logistic, shape, Dataset};
+use xtask::firmware::{CLASSIFY, MPS2_AN386};
 
 /// Iris: four measurements per flower and its species as a class index (in order of first
 /// appearance: setosa 0, versicolor 1, virginica 2, as scikit-learn numbers them).
@@ -84,4 +87,63 @@ fn logistic_matches_scikit_learn() {
         checked += 1;
     }
     assert_eq!(checked, 3);
+}
+
+/// The `f32` bits printed after each loss: `0.0123 (0x3c4985f0)`.
+fn loss_bits(line: &str) -> Vec<u32> {
+    line.split("(0x")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(')'))
+        .filter_map(|(hex, _)| u32::from_str_radix(hex, 16).ok())
+        .collect()
+}
+
+#[test]
+fn the_classification_demo_on_the_device_matches_the_host_bit_for_bit() {
+    let board = MPS2_AN386;
+    let elf = board.build(CLASSIFY).unwrap_or_else(|e| {
+        panic!("building the classification firmware failed ({e}); `cargo xtask setup` installs its tools")
+    });
+    let mut device = Vec::new();
+    let code = board
+        .run(&elf, Duration::from_secs(300), |line| {
+            device.push(line.to_owned())
+        })
+        .unwrap_or_else(|e| panic!("running it under QEMU failed: {e}"));
+    let mut host = Vec::new();
+    let outcome = tinytrain_demo::host::run_classify_on_host(&mut host).expect("host run");
+    let host = String::from_utf8(host).expect("UTF-8");
+    let host: Vec<&str> = host.lines().collect();
+    let story: Vec<&str> = device
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !l.starts_with("board: ") && !l.starts_with("cost: "))
+        .collect();
+    let log = device.join("\n");
+    for (i, (d, h)) in story.iter().zip(&host).enumerate() {
+        assert_eq!(d, h, "line {} differs", i + 1);
+    }
+    assert_eq!(story.len(), host.len(), "device log:\n{log}");
+    let bits: Vec<u32> = host.iter().flat_map(|l| loss_bits(l)).collect();
+    assert!(bits.len() >= 2 * outcome.epochs as usize, "{bits:?}");
+    // The story's verdicts, as the host computed them: the network beats both baselines, the
+    // linear model does no better than chance on the interleaved arms, and the network overfits
+    // before early stopping ends it.
+    assert!(outcome.pass && outcome.accuracy > 0.8, "{outcome:?}");
+    assert!(outcome.linear < 0.5 && (outcome.majority - 1.0 / 3.0).abs() < 1e-6);
+    assert!(host
+        .iter()
+        .any(|l| l.starts_with("diagnosis: overfitting after epoch")));
+    assert!(
+        host.iter()
+            .filter(|l| l.starts_with("confusion: true class"))
+            .count()
+            == 3
+    );
+    let cost = device
+        .iter()
+        .find_map(|l| l.strip_prefix("cost: training ran "))
+        .unwrap_or_else(|| panic!("no cost line in:\n{log}"));
+    assert!(cost.contains("instructions per training sample"), "{cost}");
+    assert_eq!(code, 0, "the firmware failed:\n{log}");
 }

@@ -33,6 +33,9 @@ pub const MINIMAL: &str = "minimal";
 /// The stream story: a simulated sensor learned as it arrives, its drift tracked
 /// (`src/bin/stream.rs`).
 pub const STREAM: &str = "stream";
+/// The classification demo: the spirals, two baselines, the softmax cross-entropy, a confusion
+/// matrix (`src/bin/classify.rs`).
+pub const CLASSIFY: &str = "classify";
 /// The device benchmark (`src/bin/bench.rs`).
 pub const BENCH: &str = "bench";
 /// The per-instruction profile's firmware (`src/bin/profile.rs`).

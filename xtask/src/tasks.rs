@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use xtask::firmware::{self, Board, BOARDS, DEMO, LINK, MINIMAL, MPS2_AN386, STREAM};
+use xtask::firmware::{self, Board, BOARDS, CLASSIFY, DEMO, LINK, MINIMAL, MPS2_AN386, STREAM};
 use xtask::setup::{self, TARGETS};
 use xtask::{cmd, python, qemu, symbols, template, tools, Error};
 
@@ -114,6 +114,9 @@ pub fn test() -> Result<ExitCode, Error> {
     let minimal = MPS2_AN386.build(MINIMAL)?;
     no_panicking_path(MPS2_AN386, &minimal)?;
     run_on_qemu(MPS2_AN386, &minimal)?;
+    // The classification demo: the workspace's test `classify::` runs it against the host.
+    let classify = MPS2_AN386.build(CLASSIFY)?;
+    no_panicking_path(MPS2_AN386, &classify)?;
     for test in MPS2_AN386.build_tests()? {
         run_on_qemu(MPS2_AN386, &test)?;
     }
