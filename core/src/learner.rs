@@ -7,9 +7,9 @@
 //! gradient, back-propagation and one update of the [`Optimizer`](crate::Optimizer). Every driver
 //! goes through this one code path, so they give the same bits for the same samples.
 
+use crate::data::Target;
 use crate::format::{Buffers, Loaded};
 use crate::loss::Units;
-use crate::data::Target;
 use crate::model::{self, copy_prefix, expect_len, expect_width};
 use crate::optim::{OptimizerState, Powers};
 use crate::{mlp, scaler, shape, Config, Error, Lcg, Model};

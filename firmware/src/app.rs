@@ -90,7 +90,7 @@ pub fn run<B: Board>() -> bool {
 
 /// The verdict on the LED, on a board without a debugger to report to: success lights it,
 /// failure blinks it; the core sleeps between blinks.
-fn show_forever(success: bool, led: &mut impl OutputPin, delay: &mut impl DelayNs) -> ! {
+pub(crate) fn show_forever(success: bool, led: &mut impl OutputPin, delay: &mut impl DelayNs) -> ! {
     if success {
         let _ = led.set_high();
         crate::sleep()

@@ -1,7 +1,8 @@
 //! The classification demo on any [`Board`]: [`tinytrain_demo::classify`]'s story — the
 //! spirals, two baselines, training on the softmax cross-entropy with early stopping, the test
 //! with its confusion matrix — and what it cost. The LED is lit while training and toggles every
-//! epoch.
+//! epoch; without a debugger to report to, it keeps showing the verdict (lit for success,
+//! blinking for failure).
 
 use crate::board::{Board, Counter, Parts};
 use crate::{cost, stack::Stack};
@@ -12,7 +13,7 @@ use tinytrain_demo::classify::{self, Line, Log, Storage};
 /// Training memory: in `.bss`, sized by the core's `const fn`s.
 static STORAGE: ConstStaticCell<Storage> = ConstStaticCell::new(Storage::new());
 
-/// Prints lines with `defmt::println!`, counts the work from the `Training` line to the
+/// Logs lines with `defmt::info!`, counts the work from the `Training` line to the
 /// `Stopped` line, toggles the LED every epoch.
 struct DeviceLog<'a, L, C> {
     led: &'a mut L,
@@ -27,7 +28,7 @@ impl<L: OutputPin, C: Counter> Log for DeviceLog<'_, L, C> {
         if let Line::Stopped { .. } = line {
             self.training = self.counter.now().saturating_sub(self.started);
         }
-        defmt::println!("{}", line);
+        defmt::info!("{}", line);
         match line {
             Line::Training { .. } => self.started = self.counter.now(),
             Line::Epoch { .. } => {
@@ -44,9 +45,12 @@ impl<L: OutputPin, C: Counter> Log for DeviceLog<'_, L, C> {
 /// both baselines on the test set.
 pub fn run<B: Board>() -> bool {
     let stack = Stack::paint();
-    defmt::println!("board: {=str}", B::name());
+    defmt::info!("board: {=str}", B::name());
     let Some(Parts {
-        mut led, counter, ..
+        mut led,
+        mut delay,
+        counter,
+        ..
     }) = B::init()
     else {
         defmt::error!("the board's peripherals were already taken");
@@ -68,7 +72,7 @@ pub fn run<B: Board>() -> bool {
         Ok(outcome) => {
             let per_sample =
                 (log.training as f32 / outcome.trained_samples.max(1) as f32 + 0.5) as u32;
-            defmt::println!(
+            defmt::info!(
                 "cost: training ran {=u64} {=str} for {=u64} samples ({=u32} epochs): {=u32} \
                  {=str} per training sample (forward, softmax cross-entropy, backward, update; \
                  validation passes included)",
@@ -86,11 +90,14 @@ pub fn run<B: Board>() -> bool {
             false
         }
     };
-    defmt::println!(
+    defmt::info!(
         "cost: static RAM for the classifier: {=usize} B",
         core::mem::size_of::<Storage>()
     );
     cost::stack(stack.peak(), stack.size());
+    if !B::debugger_attached() {
+        crate::app::show_forever(pass, &mut led, &mut delay)
+    }
     let _ = led.set_low();
     pass
 }
