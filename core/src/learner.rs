@@ -577,11 +577,10 @@ impl<'a, const C: usize> Learner<'a, C> {
         &mut self,
         samples: impl Iterator<Item = Sample<'d, T>>,
     ) -> f32 {
+        let model = Model::from_parts(self.widths, self.params, self.stats);
         model::evaluate::<C, T>(
             self.config.loss,
-            self.widths,
-            self.params,
-            self.stats,
+            &model,
             samples,
             self.acts,
             Units::Network,

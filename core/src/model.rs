@@ -160,9 +160,7 @@ impl<'a> Model<'a> {
         expect_len(scratch.len(), shape::predict_scratch_len(self.widths))?;
         Ok(evaluate::<1, &[f32]>(
             Loss::MeanSquaredError,
-            self.widths,
-            self.params,
-            self.stats,
+            self,
             data.select(indices),
             scratch,
             Units::Original,
@@ -188,17 +186,16 @@ pub(crate) fn run<'s>(
     y
 }
 
-/// The mean [`Loss`] of `samples` (`(inputs, targets)` in the data's units) in `units`, each
-/// weighted by its class's weight in `weights` (none: 1), `C` samples at a time in `acts`
+/// The mean [`Loss`] of `samples` (`(inputs, targets)` in the data's units) under `model` in
+/// `units`, each weighted by its class's weight in `weights` (none: 1), `C` samples at a time in
+/// `acts`
 /// (`C ×` [`shape::activation_len`] values); 0 for no samples. Sums run in sample order, so the
 /// result has the same bits for every `C`.
 ///
 /// The samples must have the network's widths (checked by the caller).
 pub(crate) fn evaluate<'d, const C: usize, T: Target>(
     loss: Loss,
-    widths: &[usize],
-    params: &[f32],
-    stats: &[f32],
+    model: &Model<'_>,
     samples: impl Iterator<Item = Sample<'d, T>>,
     acts: &mut [f32],
     units: Units,
@@ -210,6 +207,7 @@ pub(crate) fn evaluate<'d, const C: usize, T: Target>(
             "a chunk holds at least one sample: C must be greater than 0"
         )
     }
+    let (widths, params, stats) = (model.widths, model.params, model.stats);
     let (n_in, n_out) = (shape::input_width(widths), shape::output_width(widths));
     let (mean, std) = scaler::target_stats(stats, n_in, n_out);
     let out_at = acts.len().saturating_sub(n_out.saturating_mul(C));
