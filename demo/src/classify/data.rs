@@ -25,8 +25,11 @@ mod tests {
             let r = (p[0] * p[0] + p[1] * p[1]).sqrt();
             assert!(r < 1.0 + 1e-6, "{p:?}");
         }
-        // Each arm turns: its points near the centre and at the rim point different ways.
-        let angle = |i: usize| INPUTS[2 * i + 1].atan2(INPUTS[2 * i]);
-        assert!((angle(0) - angle(3 * 79)).abs() > 1.0);
+        // Each arm turns once from the centre out: halfway, at r = 0.5, it points about half a
+        // turn away from where it starts (the noise is 0.3 rad).
+        let angle = |i: usize| f64::from(INPUTS[2 * i + 1]).atan2(f64::from(INPUTS[2 * i]));
+        let tau = std::f64::consts::TAU;
+        let turned = (angle(3 * 40) - angle(0)).rem_euclid(tau);
+        assert!((turned - tau / 2.0).abs() < 1.2, "{turned}");
     }
 }
