@@ -39,7 +39,9 @@ pub enum Command {
     Demo,
     /// Train a network on a CSV file, report, plot, save the model.
     Train(TrainArgs),
-    /// Predict with a saved model: CSV on stdout, and the MSE on stderr if the target is given.
+    /// Predict with a saved model: CSV on stdout — a classifier's label and, with
+    /// --probabilities, each class's probability — and the MSE (or accuracy) on stderr if the
+    /// target is given.
     Predict(PredictArgs),
     /// Train every combination of the given settings and choose by validation loss.
     #[command(after_help = SWEEP_WARNING)]
@@ -60,6 +62,11 @@ pub enum Command {
     #[command(subcommand)]
     Device(crate::device::command::DeviceCommand),
 }
+
+/// `train`'s learning rate without `--lr` (or a `--model-in` model's).
+pub(crate) const DEFAULT_LR: f32 = 0.01;
+/// `train`'s batch size without `--batch` (or a `--model-in` model's).
+pub(crate) const DEFAULT_BATCH: usize = 16;
 
 /// The path that names standard input (`--data -`) or standard output (`--report -`).
 pub const STANDARD_STREAM: &str = "-";
@@ -103,15 +110,70 @@ impl std::str::FromStr for Layers {
     }
 }
 
-/// The CSV file and its target column.
+/// The CSV file, its target column and what it holds.
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// CSV file with a header row; every column holds numbers (`-`: standard input).
+    /// CSV file with a header row; every column holds numbers, but the labels of a classifier
+    /// (`-`: standard input).
     #[arg(long, value_name = "FILE.csv")]
     pub data: PathBuf,
     /// The target column, by name or 1-based number [default: the last column].
     #[arg(long, value_name = "COL")]
     pub target: Option<String>,
+    /// What the target holds: numbers to predict (`regress`, on the MSE) or class labels, text
+    /// or numbers (`classify`, on the softmax cross-entropy; the classes sorted — numerically
+    /// when every label is a number — are the network's outputs in order).
+    #[arg(long, value_enum, default_value_t = Task::Regress)]
+    pub task: Task,
+    /// How each class weighs in the loss (`--task classify`): `balanced` weighs every class
+    /// the same, n / (classes × n_class) per sample of the training split.
+    #[arg(long, value_enum, value_name = "WEIGHTS")]
+    pub class_weights: Option<crate::classify::Weighting>,
+    /// The most classes a label column may hold (`--task classify`), at most 1000.
+    #[arg(long, value_name = "K")]
+    pub max_classes: Option<usize>,
+}
+
+/// What a model learns to predict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Task {
+    /// Numbers: regression on the mean squared error.
+    Regress,
+    /// Classes: classification on the softmax cross-entropy.
+    Classify,
+}
+
+impl DataArgs {
+    /// The classification flags, checked: an error for one given without `--task classify`,
+    /// or for `--max-classes` out of its range.
+    pub fn classification(&self) -> Result<Option<(crate::classify::Weighting, usize)>> {
+        use crate::classify::{Weighting, DEFAULT_MAX_CLASSES};
+        use crate::table::MAX_CLASSES;
+        if self.task == Task::Regress {
+            let flag = if self.class_weights.is_some() {
+                "--class-weights"
+            } else if self.max_classes.is_some() {
+                "--max-classes"
+            } else {
+                return Ok(None);
+            };
+            return Err(Error::Flag {
+                flag,
+                problem: "applies to classifiers only: add --task classify".into(),
+            });
+        }
+        let capacity = self.max_classes.unwrap_or(DEFAULT_MAX_CLASSES);
+        if !(2..=MAX_CLASSES).contains(&capacity) {
+            return Err(Error::Flag {
+                flag: "--max-classes",
+                problem: format!("{capacity} is not from 2 to {MAX_CLASSES}"),
+            });
+        }
+        Ok(Some((
+            self.class_weights.unwrap_or(Weighting::None),
+            capacity,
+        )))
+    }
 }
 
 /// Settings shared by `train` and `sweep`.
@@ -166,8 +228,8 @@ pub struct TrainArgs {
     /// The data.
     #[command(flatten)]
     pub data: DataArgs,
-    /// Layer widths, input first; the first is the number of feature columns, the last 1
-    /// [default: FEATURES,16,16,1].
+    /// Layer widths, input first; the first is the number of feature columns, the last 1 (the
+    /// number of classes with --task classify) [default: FEATURES,16,16,1 or FEATURES,16,16,K].
     #[arg(long, value_name = "WIDTHS")]
     pub layers: Option<Layers>,
     /// The update rule [default: sgd, or the --model-in model's].
@@ -245,9 +307,14 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE.csv")]
     pub data: PathBuf,
     /// The target column, by name or 1-based number [default: the last column, if the file
-    /// has one more column than the model has inputs].
+    /// has one more column than the model has inputs; for a classifier, the one column that is
+    /// not an input].
     #[arg(long, value_name = "COL")]
     pub target: Option<String>,
+    /// A classifier's output also holds each class's probability (softmax of the logits), in
+    /// columns `probability_<label>`.
+    #[arg(long)]
+    pub probabilities: bool,
 }
 
 /// `tinytrain sweep`.
@@ -256,7 +323,8 @@ pub struct SweepArgs {
     /// The data.
     #[command(flatten)]
     pub data: DataArgs,
-    /// Layer widths to try; repeat the flag for more [default: FEATURES,16,16,1].
+    /// Layer widths to try; repeat the flag for more [default: FEATURES,16,16,1, or
+    /// FEATURES,16,16,K for K classes].
     #[arg(long, value_name = "WIDTHS")]
     pub layers: Vec<Layers>,
     /// Update rules to try, comma-separated.
@@ -380,20 +448,22 @@ fn demo(out: &mut dyn Write) -> Result<()> {
 }
 
 fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
+    let classification = args.data.classification()?;
     if args.stream {
+        if classification.is_some() {
+            return Err(Error::Flag {
+                flag: "--stream",
+                problem: "learns values on the mean squared error; it does not take \
+                          --task classify"
+                    .into(),
+            });
+        }
         return crate::stream::train(&args, quiet, out);
     }
-    let mut locations = Vec::new();
-    if let Some(path) = file_output(&args.report) {
-        locations.push(Location::file("--report", path));
+    if let Some((weighting, capacity)) = classification {
+        return crate::classify::command::train(args, weighting, capacity, quiet, out);
     }
-    if let Some(dir) = &args.plot {
-        locations.push(Location::directory("--plot", dir));
-    }
-    if let Some(path) = &args.model {
-        locations.push(Location::file("--model", path));
-    }
-    output::check(&locations)?;
+    args.check_outputs()?;
     let start = args.model_in.as_deref().map(ModelFile::read).transpose()?;
     let table = Table::read(&args.data.data)?;
     let target = args.data.target.as_deref();
@@ -404,7 +474,7 @@ fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let file = args.data.data.display().to_string();
     let n_in = samples.n_in();
     let saved = start.as_ref();
-    let layers = match (args.layers, saved) {
+    let layers = match (args.layers.clone(), saved) {
         (Some(layers), _) => layers.0,
         (None, Some(model)) => model.net.widths.clone(),
         (None, None) => vec![n_in, 16, 16, 1],
@@ -426,9 +496,9 @@ fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let lr = args
         .lr
         .or(training.map(|t| t.learning_rate))
-        .unwrap_or(0.01);
+        .unwrap_or(DEFAULT_LR);
     let batch = args.batch.or(training.map(|t| t.batch_size as usize));
-    let settings = settings(&args.run, layers, rule, lr, batch.unwrap_or(16));
+    let settings = settings(&args.run, layers, rule, lr, batch.unwrap_or(DEFAULT_BATCH));
     let parts = parts(&args.run, samples.len())?;
     let reference = train::Reference::new(&data, &parts)?;
     let progress = if quiet {
@@ -477,18 +547,49 @@ fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     for note in notes {
         text += &format!("note      {note}\n");
     }
-    for path in outputs.written() {
-        text += &format!("wrote     {}\n", path.display());
+    args.finish(out, quiet, text, outputs, untrained, || report.to_json())
+}
+
+impl TrainArgs {
+    /// Checks `--report`, `--plot` and `--model` before any work.
+    pub(crate) fn check_outputs(&self) -> Result<()> {
+        let mut locations = Vec::new();
+        if let Some(path) = file_output(&self.report) {
+            locations.push(Location::file("--report", path));
+        }
+        if let Some(dir) = &self.plot {
+            locations.push(Location::directory("--plot", dir));
+        }
+        if let Some(path) = &self.model {
+            locations.push(Location::file("--model", path));
+        }
+        output::check(&locations)
     }
-    let json = args.report.is_some() && file_output(&args.report).is_none();
-    results(out, quiet, &text, json.then(|| report.to_json()))?;
-    outputs.finish()?;
-    if untrained {
-        return Err(Error::Untrained {
-            model: args.model.filter(|_| !args.keep_untrained),
-        });
+
+    /// Prints the summary `text` with the outputs written, or the JSON report for `--report -`,
+    /// finishes the outputs, and ends with [`Error::Untrained`] for an `untrained` model.
+    pub(crate) fn finish(
+        &self,
+        out: &mut dyn Write,
+        quiet: bool,
+        mut text: String,
+        outputs: Outputs,
+        untrained: bool,
+        json: impl FnOnce() -> String,
+    ) -> Result<()> {
+        for path in outputs.written() {
+            text += &format!("wrote     {}\n", path.display());
+        }
+        let to_stdout = self.report.is_some() && file_output(&self.report).is_none();
+        results(out, quiet, &text, to_stdout.then(json))?;
+        outputs.finish()?;
+        if untrained {
+            return Err(Error::Untrained {
+                model: self.model.clone().filter(|_| !self.keep_untrained),
+            });
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// `path` unless it is absent or [`STANDARD_STREAM`]: an output to check and write as a file.
@@ -532,17 +633,34 @@ fn interrupted(
     samples: &Samples,
     (model, without): (Option<&Path>, &[ModelPart]),
 ) -> Result<()> {
-    let report = &run.report;
+    let line = format!(
+        "validation MSE {}",
+        crate::report::number(run.to_original_units(run.report.best_val_mse))
+    );
+    let parts = (&run.net, &run.optimizer, run.training);
+    save_interrupted(out, &run.report, &line, model, || {
+        model_file(parts, samples, without).to_bytes()
+    })
+}
+
+/// Ctrl-C stopped a training run that reported `report`: saves its best weights so far
+/// (`bytes`) to `model`, says so with the best validation loss `loss`, and ends with
+/// [`Error::Interrupted`].
+pub(crate) fn save_interrupted(
+    out: &mut dyn Write,
+    report: &tinytrain_core::Report,
+    loss: &str,
+    model: Option<&Path>,
+    bytes: impl FnOnce() -> Result<Vec<u8>>,
+) -> Result<()> {
     if report.epochs_run == 0 {
         return Err(Error::Interrupted {
             outcome: "no epoch had ended: nothing to save".into(),
         });
     }
     let mut text = format!(
-        "stopped   interrupted at epoch {}; kept the weights of epoch {} (validation MSE {})\n",
-        report.epochs_run,
-        report.best_epoch,
-        crate::report::number(run.to_original_units(report.best_val_mse))
+        "stopped   interrupted at epoch {}; kept the weights of epoch {} ({loss})\n",
+        report.epochs_run, report.best_epoch,
     );
     let Some(path) = model else {
         print(out, &text)?;
@@ -551,8 +669,7 @@ fn interrupted(
         });
     };
     let mut outputs = Outputs::default();
-    let parts = (&run.net, &run.optimizer, run.training);
-    outputs.write(path, || model_file(parts, samples, without).to_bytes());
+    outputs.write(path, bytes);
     for path in outputs.written() {
         text += &format!("wrote     {}\n", path.display());
     }
@@ -570,6 +687,9 @@ fn interrupted(
 
 fn predict(args: PredictArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let model = ModelFile::read(&args.model)?;
+    if model.task == tinytrain_core::format::Task::Classification {
+        return crate::classify::command::predict(&args, &model, quiet, out);
+    }
     let table = Table::read(&args.data)?;
     let matched = predict::columns(&table, &model, &args.model, args.target.as_deref())?;
     for note in matched.notes.iter().filter(|_| !quiet) {
@@ -586,19 +706,15 @@ fn predict(args: PredictArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
 }
 
 fn sweep(args: SweepArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
-    let mut locations = Vec::new();
-    if let Some(path) = file_output(&args.report) {
-        locations.push(Location::file("--report", path));
+    if let Some((weighting, capacity)) = args.data.classification()? {
+        return crate::classify::command::sweep(args, weighting, capacity, quiet, out);
     }
-    if let Some(path) = &args.model {
-        locations.push(Location::file("--model", path));
-    }
-    output::check(&locations)?;
+    args.check_outputs()?;
     let table = Table::read(&args.data.data)?;
     let samples = table.features_and_target(args.data.target.as_deref())?;
     let file = args.data.data.display().to_string();
     let n_in = samples.n_in();
-    let mut layers: Vec<Vec<usize>> = args.layers.into_iter().map(|l| l.0).collect();
+    let mut layers: Vec<Vec<usize>> = args.layers.iter().map(|l| l.0.clone()).collect();
     if layers.is_empty() {
         layers.push(vec![n_in, 16, 16, 1]);
     }
@@ -611,9 +727,9 @@ fn sweep(args: SweepArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let grid = Grid {
         base,
         layers,
-        optimizers: args.optimizer,
-        learning_rates: args.lr,
-        batch_sizes: args.batch,
+        optimizers: args.optimizer.clone(),
+        learning_rates: args.lr.clone(),
+        batch_sizes: args.batch.clone(),
     };
     grid.check()?;
     let combinations = grid.combinations();
@@ -642,27 +758,68 @@ fn sweep(args: SweepArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
             model_file(parts, &samples, &args.model_without).to_bytes()
         });
     }
-    let mut text = result.table();
-    for path in outputs.written() {
-        text += &format!("wrote   {}\n", path.display());
+    args.finish(
+        out,
+        quiet,
+        result.table(),
+        outputs,
+        result.interrupted,
+        result.rows.len(),
+        || result.to_json(),
+    )
+}
+
+impl SweepArgs {
+    /// Checks `--report` and `--model` before any work.
+    pub(crate) fn check_outputs(&self) -> Result<()> {
+        let mut locations = Vec::new();
+        if let Some(path) = file_output(&self.report) {
+            locations.push(Location::file("--report", path));
+        }
+        if let Some(path) = &self.model {
+            locations.push(Location::file("--model", path));
+        }
+        output::check(&locations)
     }
-    let json = args.report.is_some() && file_output(&args.report).is_none() && !result.interrupted;
-    results(out, quiet, &text, json.then(|| result.to_json()))?;
-    outputs.finish()?;
-    if result.interrupted {
-        let rows = result.rows.len();
-        return Err(Error::Interrupted {
-            outcome: match &args.model {
-                Some(path) => format!(
-                    "the best of the {rows} combinations trained so far was saved to {}; the \
-                     report was not written",
-                    path.display()
-                ),
-                None => format!("no --model given: the best of the {rows} combinations trained so far was not saved"),
-            },
-        });
+
+    /// Prints the table `text` with the outputs written, or the JSON for `--report -`,
+    /// finishes the outputs, and ends with [`Error::Interrupted`] when Ctrl-C stopped the
+    /// sweep after `rows` combinations.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn finish(
+        &self,
+        out: &mut dyn Write,
+        quiet: bool,
+        mut text: String,
+        outputs: Outputs,
+        interrupted: bool,
+        rows: usize,
+        json: impl FnOnce() -> String,
+    ) -> Result<()> {
+        for path in outputs.written() {
+            text += &format!("wrote   {}\n", path.display());
+        }
+        let to_stdout =
+            self.report.is_some() && file_output(&self.report).is_none() && !interrupted;
+        results(out, quiet, &text, to_stdout.then(json))?;
+        outputs.finish()?;
+        if interrupted {
+            return Err(Error::Interrupted {
+                outcome: match &self.model {
+                    Some(path) => format!(
+                        "the best of the {rows} combinations trained so far was saved to {}; \
+                         the report was not written",
+                        path.display()
+                    ),
+                    None => format!(
+                        "no --model given: the best of the {rows} combinations trained so far \
+                         was not saved"
+                    ),
+                },
+            });
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A trained network as a model file, with the names of the columns it was trained on and its
@@ -785,7 +942,13 @@ fn import(args: ImportArgs, out: &mut dyn Write) -> Result<()> {
     print(out, &text)
 }
 
-fn settings(run: &RunArgs, layers: Vec<usize>, rule: Rule, lr: f32, batch: usize) -> Settings {
+pub(crate) fn settings(
+    run: &RunArgs,
+    layers: Vec<usize>,
+    rule: Rule,
+    lr: f32,
+    batch: usize,
+) -> Settings {
     Settings {
         optimizer: rule,
         learning_rate: lr,
@@ -802,7 +965,7 @@ fn settings(run: &RunArgs, layers: Vec<usize>, rule: Rule, lr: f32, batch: usize
     }
 }
 
-fn print(out: &mut dyn Write, text: &str) -> Result<()> {
+pub(crate) fn print(out: &mut dyn Write, text: &str) -> Result<()> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|source| Error::Write {

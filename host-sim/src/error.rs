@@ -310,6 +310,60 @@ pub enum Error {
         /// The `--model` file left unwritten, if one was asked for.
         model: Option<PathBuf>,
     },
+    /// A flag given where it has no meaning, or with a value out of its range.
+    #[error("{flag}: {problem}")]
+    Flag {
+        /// The flag, e.g. `--max-classes`.
+        flag: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A row's class label is empty.
+    #[error("{}:{line}: the label in column `{name}` is empty: every row needs a class", path.display())]
+    EmptyLabel {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The label column.
+        name: String,
+    },
+    /// A label column with more distinct labels than `--max-classes`.
+    #[error(
+        "{}: column `{name}` holds {}: more than --max-classes {capacity}{}",
+        path.display(),
+        match past {
+            Past::Counted(n) => format!("{n} distinct labels"),
+            Past::At { line, label } => format!(
+                "more than {capacity} distinct labels (the first past it, {label}, on line {line})"
+            ),
+        },
+        if matches!(past, Past::Counted(_)) {
+            "; its labels are numbers: for a numeric target, regression (without --task classify) \
+             may be meant"
+        } else {
+            ""
+        }
+    )]
+    TooManyClasses {
+        /// The file.
+        path: PathBuf,
+        /// The label column.
+        name: String,
+        /// `--max-classes`.
+        capacity: usize,
+        /// What is known of the labels past the capacity.
+        past: Past,
+    },
+    /// The labels do not fit a classifier, or a split leaves a class out; the message names the
+    /// class by its label and gives its count.
+    #[error("{}: {problem}", path.display())]
+    Classes {
+        /// The data file.
+        path: PathBuf,
+        /// What is wrong, naming the label and its count.
+        problem: String,
+    },
     /// A figure could not be drawn.
     #[error("cannot draw {}: {message}", path.display())]
     Plot {
@@ -363,6 +417,20 @@ impl Error {
         let context = context.into();
         move |source| Error::Core { context, source }
     }
+}
+
+/// The labels of a column past `--max-classes` ([`Error::TooManyClasses`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Past {
+    /// Every label is a number: how many distinct ones the column holds.
+    Counted(usize),
+    /// The first label past the capacity, and its line, when not every label is a number.
+    At {
+        /// 1-based line.
+        line: u64,
+        /// The label.
+        label: crate::records::Excerpt,
+    },
 }
 
 /// Messages joined by `; `.

@@ -27,6 +27,7 @@
 //! ```
 
 pub mod baseline;
+pub mod classify;
 pub mod cli;
 pub mod device;
 pub mod error;

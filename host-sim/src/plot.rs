@@ -16,9 +16,9 @@ use std::sync::Once;
 pub const SIZE: (u32, u32) = (900, 560);
 pub(crate) const FONT: &str = "sans-serif";
 const TRAIN: RGBColor = RGBColor(150, 150, 150);
-const VALIDATION: RGBColor = RGBColor(31, 119, 180);
+pub(crate) const VALIDATION: RGBColor = RGBColor(31, 119, 180);
 const TEST: RGBColor = RGBColor(255, 127, 14);
-const NETWORK: RGBColor = RGBColor(214, 39, 40);
+pub(crate) const NETWORK: RGBColor = RGBColor(214, 39, 40);
 const BASELINE: RGBColor = RGBColor(44, 160, 44);
 
 /// Renders the figures of `outcome` and writes each into `dir` through `outputs`:
@@ -61,7 +61,7 @@ pub fn write_all(
     let title_loss = format!("Loss curves: {title} ({})", run.stop().name());
     figure(
         &loss,
-        loss_curves(&loss, &history, run.report.best_epoch, &title_loss),
+        loss_curves(&loss, &history, run.report.best_epoch, "MSE", &title_loss),
     );
     if samples.n_in() == 1 {
         let path = dir.join("fit.png");
@@ -92,7 +92,8 @@ pub struct Losses {
     pub val: f64,
 }
 
-/// Training and validation MSE per epoch on a log scale, the kept (best-validation) epoch
+/// Training and validation loss per epoch on a log scale (`loss` names it on the axis: `MSE`,
+/// `cross-entropy`), the kept (best-validation) epoch
 /// marked, as PNG bytes; `path` names the figure in errors. A run of one epoch draws its
 /// points. The axis is labelled whatever its range: powers of ten and their 2× and 5× where
 /// the range holds several, evenly spaced round values where it does not. `None`, drawing
@@ -101,6 +102,7 @@ pub fn loss_curves(
     path: &Path,
     history: &[Losses],
     best_epoch: u32,
+    loss: &str,
     title: &str,
 ) -> Result<Option<Vec<u8>>> {
     let fail = failure(path);
@@ -127,7 +129,7 @@ pub fn loss_curves(
         chart
             .configure_mesh()
             .x_desc("epoch")
-            .y_desc("MSE (log scale)")
+            .y_desc(format!("{loss} (log scale)"))
             .axis_desc_style((FONT, 16))
             .y_label_formatter(&|v| tick_label(*v))
             .draw()
@@ -475,7 +477,7 @@ pub(crate) fn drawable(lo: f64, hi: f64) -> Option<(f64, f64)> {
 }
 
 /// A range widened by 5% on each side (and made non-empty), if a figure can show it.
-fn padded((lo, hi): (f64, f64)) -> Option<(f64, f64)> {
+pub(crate) fn padded((lo, hi): (f64, f64)) -> Option<(f64, f64)> {
     let pad = ((hi - lo) * 0.05).max(1e-6 * lo.abs().max(hi.abs()).max(1.0));
     drawable(lo - pad, hi + pad)
 }

@@ -166,25 +166,50 @@ pub struct Sweep {
     pub interrupted: bool,
 }
 
-/// Trains every combination `repeats` times on `parts`, calling `on_row` after each, chooses by
-/// mean validation MSE and tests the chosen network. `combinations` must not be empty. Ctrl-C
-/// (once [`crate::interrupt::watch`] is on) ends the sweep with a choice among the rows so far
-/// and no test evaluation; see [`Sweep::interrupted`].
-pub fn run(
-    data: &Dataset<'_>,
-    parts: &Parts,
+/// One training run of a sweep, as [`search`] sees it.
+#[derive(Debug, Clone)]
+pub struct Trial<R, K> {
+    /// Its figures, what is kept of it (its network, and what a model file saves with it) and
+    /// the validation loss compared (`None` when Ctrl-C stopped it before an epoch ended).
+    pub done: Option<(R, K, f64)>,
+    /// Ctrl-C stopped it.
+    pub interrupted: bool,
+}
+
+/// What [`search`] chose.
+#[derive(Debug, Clone)]
+pub struct Choice<Row, K> {
+    /// Every combination trained.
+    pub rows: Vec<Row>,
+    /// Index of the chosen row: the lowest mean validation loss (the first of equals).
+    pub chosen: usize,
+    /// What is kept of the chosen row's run with the lowest validation loss.
+    pub kept: K,
+    /// That run's seed.
+    pub seed: u64,
+    /// Ctrl-C stopped the search.
+    pub interrupted: bool,
+}
+
+/// The search shared by every task's sweep: trains each combination with `trial` `repeats`
+/// times (seeds `seed`, `seed + 1`, …), summarises its runs into a row (`summarise`, whose
+/// `loss` is compared: a NaN never wins), calls `on_row`, and chooses the row of the lowest
+/// loss and its best run. Ctrl-C ends it with a choice among the rows so far.
+pub fn search<R, K, Row>(
     combinations: &[Settings],
     repeats: u32,
+    mut trial: impl FnMut(&Settings) -> Result<Trial<R, K>>,
+    summarise: impl Fn(Settings, Vec<R>) -> Row,
+    loss: impl Fn(&Row) -> f64,
     mut on_row: impl FnMut(usize, &Row),
-) -> Result<Sweep> {
-    let reference = Reference::new(data, parts)?;
+) -> Result<Choice<Row, K>> {
     let mut rows = Vec::with_capacity(combinations.len());
-    // The best network of each row, and the chosen row.
-    let mut best: Option<(usize, f64, train::Run, u64)> = None;
+    // The best run of each row, and the chosen row.
+    let mut best: Option<(usize, f64, K, u64)> = None;
     let mut interrupted = false;
     for (k, settings) in combinations.iter().enumerate() {
         let mut runs = Vec::new();
-        let mut kept: Option<(f64, train::Run, u64)> = None;
+        let mut kept: Option<(f64, K, u64)> = None;
         for r in 0..repeats.max(1) {
             if interrupted {
                 break;
@@ -194,28 +219,12 @@ pub fn run(
                 seed,
                 ..settings.clone()
             };
-            let run = train::fit(
-                data,
-                &settings,
-                parts,
-                reference.floor(&settings),
-                |_, _| {},
-            )?;
-            interrupted = run.interrupted;
-            if interrupted && run.report.epochs_run == 0 {
+            let t = trial(&settings)?;
+            interrupted = t.interrupted;
+            let Some((repeat, run, val)) = t.done else {
                 break;
-            }
-            let scores = score::scores(&run.net, data, parts)?;
-            let val = scores.val.mse;
-            runs.push(Repeat {
-                seed,
-                train_mse: scores.train.mse,
-                val_mse: val,
-                val_r2: scores.val.r2,
-                epochs_run: run.report.epochs_run,
-                best_epoch: run.report.best_epoch,
-                stop_reason: run.stop_name(),
-            });
+            };
+            runs.push(repeat);
             if kept.as_ref().is_none_or(|(v, _, _)| val < *v) {
                 kept = Some((val, run, seed));
             }
@@ -225,18 +234,19 @@ pub fn run(
         }
         let row = summarise(settings.clone(), runs);
         on_row(k, &row);
+        let row_loss = loss(&row);
         let better = best
             .as_ref()
-            .is_none_or(|(_, val, _, _)| row.val_mse < *val || val.is_nan());
+            .is_none_or(|(_, val, _, _)| row_loss < *val || val.is_nan());
         if let (true, Some((_, run, seed))) = (better, kept) {
-            best = Some((k, row.val_mse, run, seed));
+            best = Some((k, row_loss, run, seed));
         }
         rows.push(row);
         if interrupted {
             break;
         }
     }
-    let Some((chosen, _, run, seed)) = best else {
+    let Some((chosen, _, kept, seed)) = best else {
         return Err(if interrupted {
             Error::Interrupted {
                 outcome: "no epoch had ended: nothing to save".into(),
@@ -245,22 +255,76 @@ pub fn run(
             Error::NothingToSweep
         });
     };
-    let test = if interrupted {
+    Ok(Choice {
+        rows,
+        chosen,
+        kept,
+        seed,
+        interrupted,
+    })
+}
+
+/// Trains every combination `repeats` times on `parts`, calling `on_row` after each, chooses by
+/// mean validation MSE and tests the chosen network. `combinations` must not be empty. Ctrl-C
+/// (once [`crate::interrupt::watch`] is on) ends the sweep with a choice among the rows so far
+/// and no test evaluation; see [`Sweep::interrupted`].
+pub fn run(
+    data: &Dataset<'_>,
+    parts: &Parts,
+    combinations: &[Settings],
+    repeats: u32,
+    on_row: impl FnMut(usize, &Row),
+) -> Result<Sweep> {
+    let reference = Reference::new(data, parts)?;
+    let trial = |settings: &Settings| {
+        let run = train::fit(data, settings, parts, reference.floor(settings), |_, _| {})?;
+        if run.interrupted && run.report.epochs_run == 0 {
+            return Ok(Trial {
+                done: None,
+                interrupted: true,
+            });
+        }
+        let scores = score::scores(&run.net, data, parts)?;
+        let repeat = Repeat {
+            seed: settings.seed,
+            train_mse: scores.train.mse,
+            val_mse: scores.val.mse,
+            val_r2: scores.val.r2,
+            epochs_run: run.report.epochs_run,
+            best_epoch: run.report.best_epoch,
+            stop_reason: run.stop_name(),
+        };
+        let interrupted = run.interrupted;
+        Ok(Trial {
+            done: Some((repeat, run, scores.val.mse)),
+            interrupted,
+        })
+    };
+    let choice = search(
+        combinations,
+        repeats,
+        trial,
+        summarise,
+        |row| row.val_mse,
+        on_row,
+    )?;
+    let run = choice.kept;
+    let test = if choice.interrupted {
         None
     } else {
         score::fit(&run.net, data, &parts.test)?
     };
     let baseline_val = score::scores(&reference.baseline.net, data, parts)?.val;
     Ok(Sweep {
-        rows,
-        chosen,
+        rows: choice.rows,
+        chosen: choice.chosen,
         net: run.net,
         optimizer: run.optimizer,
         training: run.training,
-        seed,
+        seed: choice.seed,
         test,
         baseline_val,
-        interrupted,
+        interrupted: choice.interrupted,
     })
 }
 

@@ -1,7 +1,9 @@
-//! CSV files of numbers with a header row, and the choice of the target column.
+//! CSV files of numbers with a header row, and the choice of the target column — or, for a
+//! classifier, one column of class labels (text or numbers) beside the numbers.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Past, Result};
 use crate::records::{Excerpt, Records};
+use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -44,15 +46,160 @@ fn number(cell: &[u8]) -> Option<f32> {
     v.is_finite().then_some(v)
 }
 
-/// A CSV file of finite numbers: a header and rows of equally many cells.
+/// A CSV file of finite numbers: a header and rows of equally many cells — but for one column of
+/// class labels, if it was read with [`Table::read_labelled`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     /// Where it was read from (used in messages).
     pub path: PathBuf,
     /// The column names.
     pub header: Vec<String>,
-    /// The cells, row after row.
+    /// The cells, row after row (0 in the label column, whose cells are in `labels`).
     pub values: Vec<f32>,
+    /// The column of class labels, if one was read as such.
+    pub labels: Option<Labels>,
+}
+
+/// A column of class labels: each row's class, and the classes' names in their fixed order.
+///
+/// **The order of the classes**: when every label is a number, by increasing value (so `2`
+/// comes before `10`; equal values by their text); otherwise by their text, byte by byte
+/// (`"Setosa"` before `"setosa"`). The same labels give the same order whatever the order of the
+/// rows, so a model's class `k` is the same class for every file with these labels; the model
+/// file keeps the names in this order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Labels {
+    /// The column's 0-based index in the header.
+    pub column: usize,
+    /// The classes' names (each label's text, trimmed), in the order above.
+    pub names: Vec<String>,
+    /// Each row's class: an index into `names`.
+    pub rows: Vec<u16>,
+    /// Every label is a number.
+    pub numeric: bool,
+}
+
+impl Labels {
+    /// Rows of each class, in the classes' order.
+    pub fn counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.names.len()];
+        for &c in &self.rows {
+            if let Some(n) = counts.get_mut(usize::from(c)) {
+                *n += 1;
+            }
+        }
+        counts
+    }
+}
+
+/// The most classes `--max-classes` accepts: a classifier's confusion matrix of this many classes
+/// holds a million counts.
+pub const MAX_CLASSES: usize = 1000;
+
+/// The class labels of a column as they are read: interned in the order they come, bounded by a
+/// capacity.
+struct Interner {
+    column: usize,
+    capacity: usize,
+    index: HashMap<String, u16>,
+    names: Vec<String>,
+    rows: Vec<u16>,
+    /// Every label so far is a number.
+    numeric: bool,
+    /// Once past the capacity with numeric labels only: the distinct values, counted to the
+    /// end of the file for the message.
+    overflow: Option<HashSet<u64>>,
+}
+
+impl Interner {
+    fn new(column: usize, capacity: usize) -> Self {
+        Self {
+            column,
+            capacity,
+            index: HashMap::new(),
+            names: Vec::new(),
+            rows: Vec::new(),
+            numeric: true,
+            overflow: None,
+        }
+    }
+
+    /// Takes one row's label, or says what is wrong with it.
+    fn push(&mut self, cell: &[u8]) -> std::result::Result<(), LabelProblem> {
+        let text = std::str::from_utf8(cell)
+            .map_err(|_| LabelProblem::NotText)?
+            .trim();
+        if text.is_empty() {
+            return Err(LabelProblem::Empty);
+        }
+        let value = text.parse::<f64>().ok().filter(|v| v.is_finite());
+        self.numeric &= value.is_some();
+        if let Some(seen) = &mut self.overflow {
+            return match value {
+                Some(v) => {
+                    seen.insert(v.to_bits());
+                    Ok(())
+                }
+                None => Err(LabelProblem::TooMany),
+            };
+        }
+        if let Some(&class) = self.index.get(text) {
+            self.rows.push(class);
+            return Ok(());
+        }
+        if self.names.len() >= self.capacity {
+            if !self.numeric {
+                return Err(LabelProblem::TooMany);
+            }
+            // Counted on, for the message: how many distinct numbers the column holds.
+            let mut seen: HashSet<u64> = self
+                .names
+                .iter()
+                .filter_map(|n| n.parse::<f64>().ok())
+                .map(f64::to_bits)
+                .collect();
+            seen.extend(value.map(f64::to_bits));
+            self.overflow = Some(seen);
+            return Ok(());
+        }
+        let class = self.names.len() as u16;
+        self.index.insert(text.to_owned(), class);
+        self.names.push(text.to_owned());
+        self.rows.push(class);
+        Ok(())
+    }
+
+    /// The labels with their classes in the fixed order (see [`Labels`]).
+    fn finish(self) -> Labels {
+        let mut order: Vec<usize> = (0..self.names.len()).collect();
+        if self.numeric {
+            let value = |k: usize| self.names[k].parse::<f64>().unwrap_or(f64::NAN);
+            order.sort_by(|&a, &b| {
+                value(a)
+                    .total_cmp(&value(b))
+                    .then_with(|| self.names[a].cmp(&self.names[b]))
+            });
+        } else {
+            order.sort_by(|&a, &b| self.names[a].cmp(&self.names[b]));
+        }
+        let mut rank = vec![0u16; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            rank[old] = new as u16;
+        }
+        Labels {
+            column: self.column,
+            names: order.iter().map(|&k| self.names[k].clone()).collect(),
+            rows: self.rows.iter().map(|&c| rank[usize::from(c)]).collect(),
+            numeric: self.numeric,
+        }
+    }
+}
+
+/// What is wrong with a label cell.
+enum LabelProblem {
+    NotText,
+    Empty,
+    TooMany,
 }
 
 impl Table {
@@ -60,15 +207,28 @@ impl Table {
     /// any size or shape is read in bounded memory besides its numbers); every error names the
     /// file and, for a bad cell or row, its line and column.
     pub fn read(path: &Path) -> Result<Self> {
+        Self::read_choosing(path, |_| Ok(None))
+    }
+
+    /// Reads a CSV file (`-`: standard input) in which `label` may choose, from the header, one
+    /// column of class labels and its capacity, as [`Table::read_labelled`] reads it.
+    pub fn read_choosing(
+        path: &Path,
+        label: impl FnOnce(&Table) -> Result<Option<(usize, usize)>>,
+    ) -> Result<Self> {
         if crate::cli::is_standard_stream(path) {
             let input = std::io::stdin().lock();
-            return Self::from_reader(Path::new("standard input"), input);
+            return Self::read_records(Path::new("standard input"), input, label);
         }
         let file = std::fs::File::open(path).map_err(|source| Error::Read {
             path: path.to_owned(),
             source,
         })?;
-        Self::from_reader(path, std::io::BufReader::with_capacity(1 << 16, file))
+        Self::read_records(
+            path,
+            std::io::BufReader::with_capacity(1 << 16, file),
+            label,
+        )
     }
 
     /// Parses CSV text; `path` only names it in messages.
@@ -89,6 +249,61 @@ impl Table {
 
     /// Reads CSV from `input`; `path` names it in messages.
     pub fn from_reader(path: &Path, input: impl BufRead) -> Result<Self> {
+        Self::read_records(path, input, |_| Ok(None))
+    }
+
+    /// Reads a CSV file (`-`: standard input) whose column `target` (a header name, or else a 1-based number; the
+    /// last column without it) holds class labels — text or numbers — and every other column
+    /// numbers; at most `capacity` classes (see [`Labels`] for their order).
+    ///
+    /// Errors, besides [`Table::read`]'s: an unknown column, an empty label
+    /// ([`Error::EmptyLabel`], naming the line), more than `capacity` distinct labels
+    /// ([`Error::TooManyClasses`], with how many a numeric column holds, and the hint that
+    /// regression may be meant).
+    ///
+    /// ```
+    /// use tinytrain_host_sim::table::Table;
+    /// let t = Table::parse_labelled("d.csv".as_ref(), b"x,kind\n1,b\n2,a\n3,b\n", None, 10)?;
+    /// let labels = t.labels.unwrap();
+    /// assert_eq!((labels.names, labels.rows), (vec!["a".into(), "b".into()], vec![1, 0, 1]));
+    /// # Ok::<(), tinytrain_host_sim::Error>(())
+    /// ```
+    pub fn read_labelled(path: &Path, target: Option<&str>, capacity: usize) -> Result<Self> {
+        Self::read_choosing(path, |table| Self::label_column(table, target, capacity))
+    }
+
+    /// [`Table::read_labelled`] on CSV text; `path` only names it in messages.
+    pub fn parse_labelled(
+        path: &Path,
+        bytes: &[u8],
+        target: Option<&str>,
+        capacity: usize,
+    ) -> Result<Self> {
+        Self::read_records(path, bytes, |table| {
+            Self::label_column(table, target, capacity)
+        })
+    }
+
+    /// The label column of a table whose header has been read.
+    fn label_column(
+        table: &Table,
+        target: Option<&str>,
+        capacity: usize,
+    ) -> Result<Option<(usize, usize)>> {
+        let column = match target {
+            Some(name) => table.column(name)?,
+            None => table.header.len().saturating_sub(1),
+        };
+        Ok(Some((column, capacity)))
+    }
+
+    /// Reads CSV from `input`; `label` picks the label column and its capacity from the table
+    /// of the header alone, if there is one.
+    fn read_records(
+        path: &Path,
+        input: impl BufRead,
+        label: impl FnOnce(&Table) -> Result<Option<(usize, usize)>>,
+    ) -> Result<Self> {
         let mut records = Records::new(path, input);
         let mut header = Vec::new();
         let mut bad_name = None;
@@ -115,11 +330,33 @@ impl Table {
         }
         unique(&path, first.line, &header)?;
         let n = header.len();
+        let mut interner = {
+            let table = Table {
+                path: path.clone(),
+                header,
+                values: Vec::new(),
+                labels: None,
+            };
+            let chosen = label(&table)?;
+            header = table.header;
+            chosen.map(|(column, capacity)| Interner::new(column, capacity))
+        };
+        let label_column = interner.as_ref().map(|i| i.column);
         let mut values = Vec::new();
         loop {
             let mut bad = None;
+            let mut bad_label = None;
             let row = records.next(|column, cell| {
-                if column < n {
+                if Some(column) == label_column {
+                    values.push(0.0);
+                    if let Some(labels) = &mut interner {
+                        if let Err(problem) = labels.push(cell) {
+                            if bad_label.is_none() {
+                                bad_label = Some((problem, Excerpt::new(cell)));
+                            }
+                        }
+                    }
+                } else if column < n {
                     match number(cell) {
                         Some(v) => values.push(v),
                         None if bad.is_none() => bad = Some((column, Excerpt::new(cell))),
@@ -160,14 +397,54 @@ impl Table {
                     cell,
                 });
             }
+            if let (Some((problem, cell)), Some(labels)) = (bad_label, &interner) {
+                let column = labels.column;
+                let name = header.get(column).cloned().unwrap_or_default();
+                return Err(match problem {
+                    LabelProblem::NotText => Error::Csv {
+                        path,
+                        line: row.line,
+                        message: format!("the label in column `{name}` is not UTF-8 text"),
+                    },
+                    LabelProblem::Empty => Error::EmptyLabel {
+                        path,
+                        line: row.line,
+                        name,
+                    },
+                    LabelProblem::TooMany => Error::TooManyClasses {
+                        path,
+                        name,
+                        capacity: labels.capacity,
+                        past: Past::At {
+                            line: row.line,
+                            label: cell,
+                        },
+                    },
+                });
+            }
         }
         if values.is_empty() {
             return Err(Error::NoRows { path });
         }
+        let labels = match interner {
+            Some(labels) => {
+                if let Some(seen) = &labels.overflow {
+                    return Err(Error::TooManyClasses {
+                        path,
+                        name: header.get(labels.column).cloned().unwrap_or_default(),
+                        capacity: labels.capacity,
+                        past: Past::Counted(seen.len()),
+                    });
+                }
+                Some(labels.finish())
+            }
+            None => None,
+        };
         Ok(Self {
             path,
             header,
             values,
+            labels,
         })
     }
 
@@ -385,5 +662,42 @@ mod tests {
         let s = t.features_and_target(None).unwrap();
         assert_eq!(s.target_name.as_deref(), Some("c"));
         assert!(t.features_and_target(Some("z")).is_err());
+    }
+
+    fn labels(text: &str, capacity: usize) -> Result<Labels> {
+        let t = Table::parse_labelled(Path::new("t.csv"), text.as_bytes(), None, capacity)?;
+        Ok(t.labels.expect("a label column"))
+    }
+
+    #[test]
+    fn classes_are_sorted_numerically_when_every_label_is_a_number() {
+        let l = labels("x,y\n1,10\n2,2\n3,10\n4,-1\n", 10).unwrap();
+        assert_eq!(l.names, ["-1", "2", "10"]);
+        assert_eq!(l.rows, [2, 1, 2, 0]);
+        assert!(l.numeric);
+        assert_eq!(l.counts(), [1, 1, 2]);
+    }
+
+    #[test]
+    fn classes_are_sorted_by_text_whatever_the_order_of_the_rows() {
+        let a = labels("x,y\n1,b\n2,Setosa\n3, a \n4,10\n", 10).unwrap();
+        let b = labels("x,y\n4,10\n3,a\n2,Setosa\n1,b\n", 10).unwrap();
+        assert_eq!(a.names, ["10", "Setosa", "a", "b"], "trimmed, byte order");
+        assert_eq!(a.names, b.names);
+        assert!(!a.numeric);
+    }
+
+    #[test]
+    fn labels_past_the_capacity_are_refused() {
+        let e = labels("x,y\n1,a\n2,b\n3,c\n", 2).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "t.csv: column `y` holds more than 2 distinct labels (the first past it, \"c\", on \
+             line 4): more than --max-classes 2"
+        );
+        let e = labels("x,y\n1,1\n2,2\n3,3\n4,3\n5,4\n", 2)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("holds 4 distinct labels"), "{e}");
     }
 }

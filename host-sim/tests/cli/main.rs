@@ -1,5 +1,6 @@
 //! End-to-end tests of the `tinytrain` command: one test binary, one module per area.
 
+mod classify;
 mod data;
 mod demo;
 mod errors;
