@@ -608,9 +608,16 @@ impl<'a, const C: usize> Stream<'a, C> {
         }
         let (n_in, n_out) = (self.replay.n_in, self.replay.n_out);
         let standardize = self.learner.config().standardize;
+        let scaled_targets = self.learner.config().loss.standardizes_targets();
         let (_, stats) = self.learner.params_and_stats_mut();
         self.moments.write_stats(stats, n_in);
-        self.loss_scale = scaler::target_variance(stats, n_in, n_out);
+        self.loss_scale = if scaled_targets {
+            scaler::target_variance(stats, n_in, n_out)
+        } else {
+            // Class probabilities for the cross-entropy: never standardised, its loss in nats.
+            scaler::identity_targets(stats, n_in);
+            1.0
+        };
         if !standardize {
             self.to_standard = (self.loss_scale as f32).min(f32::MAX);
             scaler::identity(stats, n_in);
@@ -1267,6 +1274,34 @@ mod tests {
             [0.0, 1.0, 2.0, 3.0],
             "none of 10 000 late samples is kept"
         );
+    }
+
+    #[test]
+    fn a_stream_on_the_cross_entropy_standardises_its_inputs_only() {
+        let widths = [1, 4, 2];
+        let config = Config {
+            loss: crate::loss::Loss::CrossEntropy,
+            ..Config::DEFAULT
+        };
+        let settings = StreamConfig {
+            warmup: 20,
+            ..SMALL
+        };
+        let (mut arena, mut moments) = storage(&widths, &config, &settings);
+        let mut s = Stream::<4>::new(&widths, config, settings, &mut arena, &mut moments).unwrap();
+        let mut rng = Lcg::new(3);
+        for _ in 0..20 {
+            let x = rng.uniform(10.0, 20.0);
+            let class = if x > 15.0 { [0.0, 1.0] } else { [1.0, 0.0] };
+            s.push(&[x], &class).unwrap();
+        }
+        assert!(s.is_warm());
+        let stats = s.model().stats();
+        assert!(
+            stats[0] > 10.0 && stats[1] > 1.0,
+            "the input is standardised: {stats:?}"
+        );
+        assert_eq!(&stats[2..], &[0.0, 0.0, 1.0, 1.0], "the logits are not");
     }
 
     #[test]

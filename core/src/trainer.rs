@@ -672,6 +672,43 @@ mod tests {
     }
 
     #[test]
+    fn a_classifier_with_frozen_layers_trains_only_the_layers_above_them() {
+        // Two classes split by the line x = y: the first layers, frozen at their initial
+        // weights, still pass enough of it on for the last layer to learn.
+        let mut rng = crate::Lcg::new(4);
+        let xs: Vec<f32> = (0..400).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let labels: Vec<u16> = xs.chunks(2).map(|p| u16::from(p[0] > p[1])).collect();
+        let data = Dataset::classes(&xs, &labels, 2, 2).unwrap();
+        let widths = [2, 16, 16, 2];
+        let config = Config {
+            loss: crate::loss::Loss::CrossEntropy,
+            optimizer: Optimizer::ADAM,
+            learning_rate: 0.01,
+            max_epochs: 100,
+            trainable_from: 2,
+            ..Config::DEFAULT
+        };
+        let frozen = shape::frozen_param_len(&widths, 2);
+        let mut order = vec![0; data.len()];
+        let split = Split::stratified(&mut order, &data, 0.2, 0.0, 1).unwrap();
+        let mut arena = vec![0.0; shape::train_arena_len(&widths, config.optimizer)];
+        let mut trainer = Trainer::new(&widths, config, data, split, &mut arena).unwrap();
+        let initial = trainer.model().params().to_vec();
+        let report = trainer.fit(|_| {}).unwrap();
+        let params = trainer.model().params();
+        assert_eq!(
+            params[..frozen],
+            initial[..frozen],
+            "the frozen layers keep their weights"
+        );
+        assert_ne!(params[frozen..], initial[frozen..], "the last layer learns");
+        assert!(
+            report.best_epoch > 0 && report.best_val_mse < 0.3,
+            "{report:?}"
+        );
+    }
+
+    #[test]
     fn cross_entropy_needs_two_outputs() {
         let xs = [0.0f32, 1.0, 2.0, 3.0];
         let data = Dataset::new(&xs, &xs, 1, 1).unwrap();
