@@ -541,3 +541,36 @@ fn overfitting_is_told_when_validation_cross_entropy_rises_and_not_otherwise() {
     assert_eq!(r["diagnostics"]["overfitting"], false, "{out}");
     assert!(!out.contains("overfitting"), "{out}");
 }
+
+#[test]
+fn classification_flags_need_a_classifier_and_the_stream_learns_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "xor.csv", &xor(40, 7));
+    let e = bad_input(&["train", "--data", arg(&data), "--class-weights", "balanced"]);
+    assert!(
+        e.contains("--class-weights: applies to classifiers only"),
+        "{e}"
+    );
+    let e = bad_input(&[
+        "train",
+        "--data",
+        arg(&data),
+        "--task",
+        "classify",
+        "--max-classes",
+        "1",
+    ]);
+    assert!(e.contains("--max-classes: 1 is not from 2 to 1000"), "{e}");
+    let e = bad_input(&[
+        "train",
+        "--data",
+        arg(&data),
+        "--task",
+        "classify",
+        "--stream",
+    ]);
+    assert!(
+        e.contains("--stream: learns values on the mean squared error"),
+        "{e}"
+    );
+}
