@@ -6,13 +6,17 @@
 //! weight once forward, once for its gradient and once backward (but the first layer's, which
 //! has no error to pass on), plus each parameter's share of the batch's update. The counted
 //! batches make one epoch, so the work includes the epoch's end (one validation sample and the
-//! best-weights copy). It then times each update rule alone, and lists the bytes each network's
-//! training arena takes beside the least that training must store. Last, the stream driver
-//! ([`tinytrain_core::stream`]): its work per arriving sample with the default schedule, every
-//! layer trained and the lower ones frozen, and its memory beside the least a stream must store.
+//! best-weights copy). It then compares the losses on the network of the most outputs (the mean
+//! squared error on values, the softmax cross-entropy on class indices), times each update rule
+//! alone, and lists the bytes each network's training arena takes beside the least that training
+//! must store. Last, the stream driver ([`tinytrain_core::stream`]): its work per arriving sample
+//! with the default schedule, every layer trained and the lower ones frozen, and its memory beside
+//! the least a stream must store.
 
 use crate::board::{Board, Counter, Parts};
 use static_cell::ConstStaticCell;
+use tinytrain_core::data::Label;
+use tinytrain_core::loss::Loss;
 use tinytrain_core::optim::Powers;
 use tinytrain_core::stream::{Stream, StreamConfig};
 use tinytrain_core::{mlp, shape, Config, Dataset, Lcg, Optimizer, Split, Trainer};
@@ -71,11 +75,16 @@ const fn max_arena() -> usize {
     max
 }
 
-/// Training memory, inputs, targets and sample order, in `.bss`.
+/// Class labels, one per sample, when a network has the two outputs classes need.
+const LABELS: usize = if MAX_OUT >= 2 { SAMPLES + 1 } else { 0 };
+
+/// Training memory, inputs, targets (as values and as class indices) and sample order, in
+/// `.bss`.
 struct Memory {
     arena: [f32; ARENA],
     inputs: [f32; (SAMPLES + 1) * MAX_IN],
     targets: [f32; (SAMPLES + 1) * MAX_OUT],
+    labels: [u16; LABELS],
     order: [u32; SAMPLES + 1],
 }
 
@@ -83,6 +92,7 @@ static MEMORY: ConstStaticCell<Memory> = ConstStaticCell::new(Memory {
     arena: [0.0; ARENA],
     inputs: [0.0; (SAMPLES + 1) * MAX_IN],
     targets: [0.0; (SAMPLES + 1) * MAX_OUT],
+    labels: [0; LABELS],
     order: [0; SAMPLES + 1],
 });
 
@@ -108,7 +118,7 @@ pub fn run<B: Board>() -> bool {
         return false;
     };
     fill(memory);
-    let trained = training(memory, &mut counter);
+    let trained = training(memory, &mut counter) && losses(memory, &mut counter);
     updates(memory, &mut counter);
     footprint();
     let streamed = streaming(memory, &mut counter);
@@ -196,20 +206,9 @@ fn train<const C: usize, K: Counter>(
     memory: &mut Memory,
     counter: &mut K,
 ) -> bool {
-    let Some(mut trainer) = trainer::<C>(widths, memory) else {
+    let Some(work) = trainer::<C>(widths, memory).and_then(|t| epoch(t, counter)) else {
         return false;
     };
-    // The first step also scores the initial weights on the whole training set: not counted.
-    if trainer.step().is_err() {
-        return false;
-    }
-    let start = counter.now();
-    for _ in 0..SAMPLES / BATCH {
-        if trainer.step().is_err() {
-            return false;
-        }
-    }
-    let work = counter.now().saturating_sub(start);
     let samples = SAMPLES as u64;
     let sixteenths = sixteenth_macs(widths) as u64;
     // Hundredths of an instruction per MAC.
@@ -227,6 +226,80 @@ fn train<const C: usize, K: Counter>(
         per_mac % 100
     );
     true
+}
+
+/// The work of one epoch of `trainer`, after a first step that is not counted (it also scores
+/// the initial weights on the whole training set); `None` if a step fails.
+fn epoch<const C: usize, L: Label, K: Counter>(
+    mut trainer: Trainer<'_, C, L>,
+    counter: &mut K,
+) -> Option<u64> {
+    trainer.step().ok()?;
+    let start = counter.now();
+    for _ in 0..SAMPLES / BATCH {
+        trainer.step().ok()?;
+    }
+    Some(counter.now().saturating_sub(start))
+}
+
+/// Trains one epoch of the network of the most outputs on each loss, [`CHUNK`] samples at a
+/// time, and prints a row per loss: what the softmax (an `exp` per output, a `ln` per sample,
+/// libm's) costs beside the mean squared error. Nothing to compare for networks of one output.
+fn losses<K: Counter>(memory: &mut Memory, counter: &mut K) -> bool {
+    let Some(widths) = NETWORKS.iter().rev().find(|w| w[3] >= 2) else {
+        return true;
+    };
+    defmt::println!(
+        "| network | loss | {=str} per sample, {=usize} at once |",
+        K::UNIT,
+        CHUNK
+    );
+    defmt::println!("| --- | --- | --- |");
+    let mse = trainer::<CHUNK>(widths, memory).and_then(|t| epoch(t, counter));
+    let ce = classifier(widths, memory).and_then(|t| epoch(t, counter));
+    let samples = SAMPLES as u64;
+    for (name, work) in [("mean squared error", mse), ("softmax cross-entropy", ce)] {
+        let Some(work) = work else {
+            return false;
+        };
+        defmt::println!(
+            "| {=usize}-{=usize}-{=usize}-{=usize} | {=str} | {=u64} |",
+            widths[0],
+            widths[1],
+            widths[2],
+            widths[3],
+            name,
+            work / samples
+        );
+    }
+    true
+}
+
+/// A classifier of `widths` on the benchmark's memory, as [`trainer`] but on the softmax
+/// cross-entropy, the samples' labels the classes in turn.
+fn classifier<'m>(
+    widths: &'m [usize; 4],
+    memory: &'m mut Memory,
+) -> Option<Trainer<'m, CHUNK, u16>> {
+    let [n_in, .., n_out] = *widths;
+    let inputs = memory.inputs.get(..(SAMPLES + 1) * n_in).unwrap_or(&[]);
+    for (k, i) in memory.order.iter_mut().enumerate() {
+        *i = k as u32;
+    }
+    for (k, label) in memory.labels.iter_mut().enumerate() {
+        *label = (k % n_out.max(1)) as u16;
+    }
+    let config = Config {
+        loss: Loss::CrossEntropy,
+        ..CONFIG
+    };
+    let trainer = Dataset::classes(inputs, &memory.labels, n_in, n_out).and_then(|data| {
+        let split = Split::from_order(&mut memory.order, SAMPLES, 1)?;
+        Trainer::<CHUNK, u16>::chunked(widths, config, data, split, &mut memory.arena)
+    });
+    trainer
+        .inspect_err(|e| defmt::error!("cannot train {=[?]}: {}", widths[..], e))
+        .ok()
 }
 
 /// A trainer of `widths` on the benchmark's memory: one epoch of training samples and one
