@@ -573,4 +573,18 @@ fn classification_flags_need_a_classifier_and_the_stream_learns_values() {
         e.contains("--stream: learns values on the mean squared error"),
         "{e}"
     );
+    let model = write(dir.path(), "m.ttm", "");
+    let e = bad_input(&[
+        "train",
+        "--data",
+        arg(&data),
+        "--task",
+        "classify",
+        "--model-in",
+        arg(&model),
+    ]);
+    assert!(
+        e.contains("--model-in: fine-tunes regression models"),
+        "{e}"
+    );
 }
