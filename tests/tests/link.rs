@@ -12,8 +12,9 @@ use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use tinytrain_core::format::{self, Buffers};
 use tinytrain_core::stream::{ReplayPolicy, Stream, StreamConfig, StreamProgress};
-use tinytrain_core::{shape, Config, Optimizer};
+use tinytrain_core::{shape, Config, Model, Optimizer};
 use tinytrain_host_sim::device::emulator::Emulator;
 use tinytrain_host_sim::device::{self, DeviceRun, Plan, Told};
 use tinytrain_host_sim::error::Error;
@@ -157,6 +158,15 @@ fn on_host(plan: &Plan<'_>) -> (Vec<Epoch>, Vec<(u32, Event)>, u32, u32) {
     let mut moments = vec![0.0; shape::moments_len(widths)];
     let mut stream = Stream::<1>::new(widths, plan.config, plan.stream, &mut arena, &mut moments)
         .expect("stream");
+    // A starting model enters as on the device: its weights and statistics loaded from the
+    // uploaded bytes by the core's format, no optimizer state, before the first arrival.
+    if let Some(blob) = plan.start {
+        let mut params = vec![0.0; shape::param_len(widths)];
+        let mut stats = vec![0.0; shape::scaler_len(widths)];
+        format::load(blob, widths, Buffers::new(&mut params, &mut stats)).expect("the model");
+        let model = Model::new(widths, &params, &stats).expect("a model");
+        stream.set_model(&model).expect("the starting model");
+    }
     let (n_in, n_out) = (widths[0], widths[widths.len() - 1]);
     let (mut epochs, mut events) = (vec![], vec![]);
     for (x, y) in plan.inputs.chunks(n_in).zip(plan.targets.chunks(n_out)) {
@@ -737,4 +747,141 @@ fn a_host_that_goes_silent_leaves_the_device_with_its_best_model_in_flash() {
     let silent_at = silent_at.expect("the host went silent");
     assert_eq!(run.resumes, [silent_at], "the session had ended");
     assert_eq!(run.finished.arrivals, inputs.len() as u64 - silent_at);
+}
+
+/// A model of `widths` trained by `tinytrain train` on the sine CSV with `seed`, in `dir`:
+/// its file, and the bytes `tinytrain device train --model-in` uploads (its weights and
+/// statistics, without names or optimizer state).
+fn trained_on_host(dir: &std::path::Path, widths: &str, seed: &str) -> (PathBuf, Vec<u8>) {
+    let path = dir.join(format!("start-{seed}.ttm"));
+    let data =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../host-sim/tests/data/sine.csv");
+    let (data, model) = (data.display().to_string(), path.display().to_string());
+    tinytrain(&[
+        "train",
+        "--data",
+        &data,
+        "--layers",
+        widths,
+        "--optimizer",
+        "adam",
+        "--seed",
+        seed,
+        "--epochs",
+        "40",
+        "--model",
+        &model,
+    ]);
+    let saved = tinytrain_host_sim::model_file::ModelFile::read(&path).expect("a model file");
+    let bytes = tinytrain_host_sim::model_file::ModelFile::new(saved.net)
+        .to_bytes()
+        .expect("its bytes");
+    (path, bytes)
+}
+
+#[test]
+fn a_model_trained_on_the_host_and_uploaded_trains_on_the_device_to_the_host_bits() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (_, start) = trained_on_host(dir.path(), "1,16,16,1", "5");
+    let (inputs, targets) = sine();
+    let plan = Plan {
+        start: Some(&start),
+        ..sine_plan(&inputs, &targets)
+    };
+    let (device, _) = on_device(&plan, None);
+    assert_eq!(device.finished.arrivals, inputs.len() as u64);
+    let host = on_host(&plan);
+    assert_same_bits(&device, &host);
+    // The upload counted: from no model, or from another one, the weights end elsewhere.
+    let fresh = on_host(&Plan {
+        start: None,
+        ..plan.clone()
+    });
+    let (_, other) = trained_on_host(dir.path(), "1,16,16,1", "6");
+    let other = on_host(&Plan {
+        start: Some(&other),
+        ..plan.clone()
+    });
+    for (name, elsewhere) in [("no model", fresh), ("another model", other)] {
+        assert_ne!(
+            elsewhere.3, device.finished.weights_hash,
+            "starting from {name} gives the same weights"
+        );
+    }
+}
+
+#[test]
+fn a_damaged_upload_is_refused_by_the_device() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (_, mut start) = trained_on_host(dir.path(), "1,16,16,1", "5");
+    // A bit flipped in a weight: the widths still fit, the CRC does not.
+    let at = start.len() / 2;
+    start[at] ^= 0x10;
+    let (inputs, targets) = sine();
+    let plan = Plan {
+        start: Some(&start),
+        ..sine_plan(&inputs, &targets)
+    };
+    let (_qemu, port) = Emulator::start(qemu(), elf(), false).expect("QEMU");
+    let mut host = Host::new(port, Duration::from_millis(100), 50);
+    match device::train(&mut host, &plan, |_| {}) {
+        Err(e @ Error::Device { .. }) => assert!(
+            e.to_string().contains("refused the model to start from"),
+            "{e}"
+        ),
+        other => panic!("expected the device to refuse the model, got {other:?}"),
+    }
+}
+
+#[test]
+fn device_train_model_in_gives_the_bits_of_train_stream_model_in() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let (start, _) = trained_on_host(dir.path(), "1,12,1", "4");
+    let start = start.display().to_string();
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../host-sim/tests/data/sine.csv")
+        .display()
+        .to_string();
+    // The widths, update rule, learning rate and batch size come from the model.
+    let flags = [
+        "--data",
+        &data,
+        "--model-in",
+        &start,
+        "--replay",
+        "48",
+        "--every",
+        "3",
+    ];
+    let (host_model, device_model) = (path("host.ttm"), path("device.ttm"));
+    tinytrain(
+        &[
+            &["train", "--stream"][..],
+            &flags,
+            &["--model", &host_model],
+        ]
+        .concat(),
+    );
+    let (elf, qemu) = (elf().display().to_string(), qemu_script(dir.path()));
+    let qemu = qemu.display().to_string();
+    let device = ["--model", &device_model, "--elf", &elf, "--qemu", &qemu];
+    tinytrain(&[&["device", "train"][..], &flags, &device].concat());
+    let read = |p: &str| {
+        tinytrain_host_sim::model_file::ModelFile::read(std::path::Path::new(p))
+            .expect("a model file")
+            .net
+    };
+    let (s, h, d) = (read(&start), read(&host_model), read(&device_model));
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(h.widths, [1, 12, 1]);
+    assert_eq!((&h.widths, bits(&h.params)), (&d.widths, bits(&d.params)));
+    // The statistics are the model's, kept (no warm-up fit), and the weights moved.
+    assert_eq!(bits(&s.stats), bits(&d.stats));
+    assert_eq!(bits(&h.stats), bits(&d.stats));
+    assert_ne!(
+        bits(&s.params),
+        bits(&d.params),
+        "the stream learned nothing"
+    );
 }
