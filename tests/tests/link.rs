@@ -3,6 +3,9 @@
 //! every event, the best epoch and the trained weights' hash — over a clean link, and through a
 //! proxy of ours that drops, duplicates and damages about 1 % of the bytes each way. A
 //! long stream leaves the device's memory as it was (static; the same peak stack).
+//! A model trained on the host and uploaded as the device's starting point trains there to the
+//! bits of the host's stream driver started from it (its weights and statistics, no optimizer
+//! state); a damaged upload is refused.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
