@@ -3,14 +3,18 @@
 
 use crate::arrays::{self, Rows};
 use crate::errors;
+use clap::ValueEnum;
 use numpy::{PyArray1, PyArray2, PyArrayMethods};
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use std::path::PathBuf;
-use tinytrain_core::{shape, Field};
-use tinytrain_host_sim::model_file::ModelFile;
-use tinytrain_host_sim::{output, state_dict};
+use tinytrain_core::learner::Learner;
+use tinytrain_core::optim::{OptimizerState, Powers};
+use tinytrain_core::{shape, Config, Field};
+use tinytrain_host_sim::model_file::{ModelFile, SavedOptimizer};
+use tinytrain_host_sim::train::{layers_text, Rule};
+use tinytrain_host_sim::{output, state_dict, Net};
 
 /// Samples predicted at once, in the CPU's vector lanes (the same bits as one at a time).
 const CHUNK: usize = 16;
@@ -108,6 +112,91 @@ impl Model {
             .predict_many::<CHUNK>(&values, &mut scratch, &mut out)
             .map_err(|e| errors::core(py, e, "predict", e.to_string()))?;
         PyArray1::from_vec(py, out).reshape([x.rows, n_out])
+    }
+
+    /// The weights `tinytrain.train` starts from with these `layers`, `init` and `seed` (its
+    /// first draws of the LCG seeded by `seed`), with no standardisation (means 0,
+    /// deviations 1): the common starting point of a federation, or of any training from
+    /// chosen weights (`train(..., initial_model=...)`).
+    ///
+    /// Raises `ValueError` for widths that are not a network or do not fit a model file, or an
+    /// unknown `init`.
+    #[staticmethod]
+    #[pyo3(signature = (layers, *, init = None, seed = 1))]
+    fn initial(
+        py: Python<'_>,
+        layers: Vec<usize>,
+        init: Option<&str>,
+        seed: u64,
+    ) -> PyResult<Self> {
+        let bad = |problem: String| {
+            PyValueError::new_err(format!("layers {}: {problem}", layers_text(&layers)))
+        };
+        shape::check(&layers).map_err(|e| bad(e.to_string()))?;
+        if layers.len() > tinytrain_core::format::MAX_LAYERS
+            || layers.iter().any(|&w| w > usize::from(u16::MAX))
+        {
+            return Err(bad("too large for a model file".into()));
+        }
+        let init = crate::training::init_named(init)?;
+        let config = Config {
+            init,
+            seed,
+            ..Config::DEFAULT
+        };
+        let mut arena = vec![0.0; shape::learner_arena_len(&layers, config.optimizer, 1)];
+        let learner = Learner::<1>::new(&layers, config, &mut arena)
+            .map_err(|e| errors::core(py, e, "initial", e.to_string()))?;
+        Ok(Self::new(ModelFile::new(Net::from_model(&learner.model()))))
+    }
+
+    /// The optimizer's state saved with the model — what `train(..., initial_model=model)`
+    /// resumes from — or `None`: a new dictionary with `"optimizer"` (`"sgd"`, `"momentum"`,
+    /// `"adam"`), `"steps"` (updates taken, `int`), `"beta1_power"` and `"beta2_power"` (Adam's
+    /// `β₁ᵗ` and `β₂ᵗ` for its bias correction, 1 for the others) and `"values"` (`float32`,
+    /// shape `(state_per_param · len(params),)`: momentum's velocity, or Adam's first and
+    /// second moments interleaved, `m₀, v₀, m₁, v₁, …`, in the order of `params`).
+    fn optimizer_state<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(saved) = &self.file.optimizer else {
+            return Ok(None);
+        };
+        let Some(rule) = Rule::of(&saved.optimizer).filter(|r| r.optimizer() == saved.optimizer)
+        else {
+            return Err(errors::ModelError::new_err(
+                "the model's optimizer state has hyperparameters other than tinytrain.train's",
+            ));
+        };
+        if saved.trainable_from != 0 {
+            return Err(errors::ModelError::new_err(format!(
+                "the model's optimizer state is for the layers from {} on only (frozen layers)",
+                saved.trainable_from
+            )));
+        }
+        let dict = PyDict::new(py);
+        dict.set_item("optimizer", rule.name())?;
+        dict.set_item("steps", saved.powers.steps())?;
+        dict.set_item("beta1_power", saved.powers.beta1_t())?;
+        dict.set_item("beta2_power", saved.powers.beta2_t())?;
+        dict.set_item("values", PyArray1::from_slice(py, &saved.values))?;
+        Ok(Some(dict))
+    }
+
+    /// A copy of the model with the optimizer's state `state` (a dictionary of
+    /// `Model.optimizer_state`'s layout), or with none (`None`). `"beta1_power"` and
+    /// `"beta2_power"` default to 1, and `"steps"` to 0: a new optimizer, if `"values"` are
+    /// zeros.
+    ///
+    /// Raises `ValueError` for a missing key or an unknown `"optimizer"`, `TypeError` for
+    /// `"values"` that are not a `float32` array, `ModelError` for a state that does not fit
+    /// the model (values of another length, NaN, negative second moments, powers that do not
+    /// match the steps).
+    fn with_optimizer_state(&self, state: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let mut file = self.file.clone();
+        file.optimizer = match state {
+            None => None,
+            Some(dict) => Some(saved_optimizer(dict, &file.net.widths)?),
+        };
+        Ok(Self::new(file))
     }
 
     /// Layer widths, input first, e.g. `[1, 16, 16, 1]`.
@@ -247,4 +336,44 @@ impl Model {
         let from_bytes = py.get_type::<Model>().getattr("from_bytes")?;
         Ok((from_bytes, (self.to_bytes(py)?,)))
     }
+}
+
+/// Reads and checks an optimizer's state given as `Model.optimizer_state`'s dictionary.
+fn saved_optimizer(dict: &Bound<'_, PyDict>, widths: &[usize]) -> PyResult<SavedOptimizer> {
+    let item = |key: &str| {
+        dict.get_item(key)?
+            .ok_or_else(|| PyValueError::new_err(format!("optimizer state: no {key:?}")))
+    };
+    let name: String = item("optimizer")?.extract()?;
+    let rule = Rule::from_str(&name, false).map_err(|_| {
+        PyValueError::new_err(format!(
+            "optimizer state: optimizer {name:?}: expected \"sgd\", \"momentum\" or \"adam\""
+        ))
+    })?;
+    let number = |key: &str, default: f32| -> PyResult<f32> {
+        match dict.get_item(key)? {
+            Some(v) => v.extract(),
+            None => Ok(default),
+        }
+    };
+    let steps: u64 = match dict.get_item("steps")? {
+        Some(v) => v.extract()?,
+        None => 0,
+    };
+    let values = crate::arrays::any_shape(&item("values")?, "optimizer state \"values\"")?.values();
+    let saved = SavedOptimizer {
+        optimizer: rule.optimizer(),
+        powers: Powers::resume(
+            steps,
+            number("beta1_power", 1.0)?,
+            number("beta2_power", 1.0)?,
+        ),
+        trainable_from: 0,
+        values,
+    };
+    let state: OptimizerState<'_> = saved.state();
+    state
+        .check(widths)
+        .map_err(|e| errors::ModelError::new_err(format!("optimizer state: {e}")))?;
+    Ok(saved)
 }

@@ -46,6 +46,18 @@ class Model:
     @property
     def stats(self) -> npt.NDArray[np.float32]:
         """Input means, input deviations, target means, target deviations."""
+    @staticmethod
+    def initial(
+        layers: Sequence[int],
+        *,
+        init: Optional[Literal["he", "xavier", "lecun", "torch"]] = None,
+        seed: int = 1,
+    ) -> Model:
+        """The weights train() starts from with these layers, init and seed; no standardisation."""
+    def optimizer_state(self) -> Optional[dict[str, Any]]:
+        """The saved optimizer state: optimizer, steps, beta1_power, beta2_power, values."""
+    def with_optimizer_state(self, state: Optional[dict[str, Any]]) -> Model:
+        """A copy with this optimizer state (or none). Raises ValueError, TypeError, ModelError."""
     def __eq__(self, other: object) -> bool: ...
     def __reduce__(self) -> Tuple[Any, Tuple[bytes]]: ...
 
@@ -60,13 +72,16 @@ def train(
     max_epochs: int = 500,
     patience: int = 20,
     seed: int = 1,
-    val_fraction: float = 0.2,
-    test_fraction: float = 0.2,
+    val_fraction: Optional[float] = None,
+    test_fraction: Optional[float] = None,
     standardize: bool = True,
     init: Optional[Literal["he", "xavier", "lecun", "torch"]] = None,
     divergence_factor: Optional[float] = None,
     feature_names: Optional[Sequence[str]] = None,
     target_names: Optional[Sequence[str]] = None,
+    validation_data: Optional[Tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]] = None,
+    initial_model: Optional[Model] = None,
+    warm_up: bool = True,
 ) -> Tuple[Model, dict[str, Any]]:
     """Trains on X float32 (n, d) and y float32 (n,) or (n, k); returns (model, report)."""
 
