@@ -1,0 +1,89 @@
+"""The settings of a federation: Flower's run config (``[tool.flwr.app.config]`` in
+``pyproject.toml``, ``flwr run --run-config``) read into one checked value."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Mapping
+
+from .data import FEATURES
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every ServerApp and ClientApp of a run agrees on. Field ``local_epochs`` is the
+    run config's ``local-epochs``, and so on."""
+
+    #: Federated rounds (each: train on the sampled devices, aggregate, evaluate).
+    num_server_rounds: int = 60
+    #: Share of the devices sampled to train in a round (at least 2 devices).
+    fraction_train: float = 0.2
+    #: Share of the devices sampled to report their validation loss in a round (0: none).
+    fraction_evaluate: float = 0.2
+    #: Epochs each sampled device trains from the global weights (E).
+    local_epochs: int = 5
+    #: The devices' optimizer: ``adam``, ``momentum`` or ``sgd``.
+    optimizer: str = "adam"
+    #: Its learning rate.
+    learning_rate: float = 0.001
+    #: Samples per mini-batch.
+    batch_size: int = 32
+    #: Hidden widths, comma-separated (``""``: the linear model).
+    hidden: str = "16,16"
+    #: Seeds the initial weights, the devices' sampling and their shuffles.
+    seed: int = 1
+    #: Use this many of the diamonds (0: all 53,920), drawn with ``split_seed``.
+    samples: int = 0
+    #: Seeds the devices' splits (and the draw of ``samples``): fixed across seeds of a study.
+    split_seed: int = 0
+    #: The ServerApp scores each round's global model on the pooled test set (simulation only:
+    #: a real server holds no data).
+    server_test: bool = False
+    #: SuperNodes to wait for before the first round (0: those connected when the run starts).
+    devices: int = 0
+    #: Seconds to wait for the devices' replies in a round.
+    timeout: float = 600.0
+    #: Directory for the global model and the history (``""``: nothing written).
+    out_dir: str = ""
+
+    @property
+    def widths(self) -> list[int]:
+        """The layer widths, input first: nine inputs, the hidden widths, one output."""
+        hidden = [int(w) for w in self.hidden.split(",") if w.strip()]
+        return [len(FEATURES), *hidden, 1]
+
+    @classmethod
+    def from_run_config(cls, config: Mapping[str, Any]) -> "Settings":
+        """Reads Flower's run config (kebab-case keys); keys it lacks keep their defaults, and
+        an unknown key is an error (a typo would silently change nothing)."""
+        known = {f.name.replace("_", "-"): f for f in fields(cls)}
+        unknown = sorted(set(config) - set(known))
+        if unknown:
+            raise ValueError(f"unknown run config keys {unknown}; known: {sorted(known)}")
+        values = {}
+        for key, value in config.items():
+            field = known[key]
+            kind = type(getattr(cls(), field.name))
+            values[field.name] = value if kind is float and isinstance(value, int) else kind(value)
+        return cls(**values).checked()
+
+    def to_run_config(self) -> dict[str, Any]:
+        """The run config that reads back to these settings."""
+        return {k.replace("_", "-"): v for k, v in asdict(self).items()}
+
+    def checked(self) -> "Settings":
+        """These settings, or a ``ValueError`` naming the first one out of range."""
+        if self.num_server_rounds < 1:
+            raise ValueError(f"num-server-rounds {self.num_server_rounds}: at least 1")
+        if not 0 < self.fraction_train <= 1 or not 0 <= self.fraction_evaluate <= 1:
+            raise ValueError("fraction-train must be in (0, 1], fraction-evaluate in [0, 1]")
+        if self.local_epochs < 1:
+            raise ValueError(f"local-epochs {self.local_epochs}: at least 1")
+        if self.optimizer not in ("adam", "momentum", "sgd"):
+            raise ValueError(f"optimizer {self.optimizer!r}: adam, momentum or sgd")
+        self.widths  # parses
+        return self
+
+    def but(self, **changes: Any) -> "Settings":
+        """A copy with ``changes`` (field names), checked."""
+        return replace(self, **changes).checked()
