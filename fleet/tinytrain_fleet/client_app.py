@@ -104,6 +104,39 @@ def mse(model: tinytrain.Model, X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(errors * errors))
 
 
+def answer_query(msg: Message, context: Context, settings: Settings) -> Message:
+    """The device's share of the statistics, and its id."""
+    device = device_of(context, settings)
+    share = standardize.moments(device.X_train, device.y_train)
+    share["partition-id"] = float(device.id)
+    return Message(content=RecordDict({"moments": MetricRecord(share)}), reply_to=msg)
+
+
+def answer_train(msg: Message, context: Context, settings: Settings) -> Message:
+    """Local training from the global model; the weights and ``num-examples`` back."""
+    device = device_of(context, settings)
+    start = global_model(msg, settings).with_optimizer_state(kept_state(context))
+    server_round = int(msg.content["config"]["server-round"])
+    seed = round_seed(settings, device.id, server_round)
+    model, report = local_training(settings, device, start, seed)
+    keep_state(context, model.optimizer_state())
+    metrics = {
+        "num-examples": len(device.y_train),
+        "train-loss": float(report["network"]["train_mse"]),
+        "val-loss": float(report["network"]["val_mse"]),
+    }
+    content = RecordDict({"arrays": weights.to_record(model), "metrics": MetricRecord(metrics)})
+    return Message(content=content, reply_to=msg)
+
+
+def answer_evaluate(msg: Message, context: Context, settings: Settings) -> Message:
+    """The global model's loss on the device's validation split."""
+    device = device_of(context, settings)
+    loss = mse(global_model(msg, settings), device.X_val, device.y_val)
+    metrics = {"num-examples": len(device.y_val), "val-loss": loss}
+    return Message(content=RecordDict({"metrics": MetricRecord(metrics)}), reply_to=msg)
+
+
 def make_client_app(settings: Settings | None = None) -> ClientApp:
     """The ClientApp, with fixed ``settings`` or (``None``) those of Flower's run config."""
     app = ClientApp()
@@ -113,35 +146,15 @@ def make_client_app(settings: Settings | None = None) -> ClientApp:
 
     @app.query()
     def query(msg: Message, context: Context) -> Message:
-        s = settings_of(context)
-        device = device_of(context, s)
-        share = standardize.moments(device.X_train, device.y_train)
-        share["partition-id"] = float(device.id)
-        return Message(content=RecordDict({"moments": MetricRecord(share)}), reply_to=msg)
+        return answer_query(msg, context, settings_of(context))
 
     @app.train()
     def train(msg: Message, context: Context) -> Message:
-        s = settings_of(context)
-        device = device_of(context, s)
-        start = global_model(msg, s).with_optimizer_state(kept_state(context))
-        server_round = int(msg.content["config"]["server-round"])
-        model, report = local_training(s, device, start, round_seed(s, device.id, server_round))
-        keep_state(context, model.optimizer_state())
-        metrics = {
-            "num-examples": len(device.y_train),
-            "train-loss": float(report["network"]["train_mse"]),
-            "val-loss": float(report["network"]["val_mse"]),
-        }
-        content = RecordDict({"arrays": weights.to_record(model), "metrics": MetricRecord(metrics)})
-        return Message(content=content, reply_to=msg)
+        return answer_train(msg, context, settings_of(context))
 
     @app.evaluate()
     def evaluate(msg: Message, context: Context) -> Message:
-        s = settings_of(context)
-        device = device_of(context, s)
-        loss = mse(global_model(msg, s), device.X_val, device.y_val)
-        metrics = {"num-examples": len(device.y_val), "val-loss": loss}
-        return Message(content=RecordDict({"metrics": MetricRecord(metrics)}), reply_to=msg)
+        return answer_evaluate(msg, context, settings_of(context))
 
     return app
 

@@ -63,8 +63,7 @@ class Settings:
         values = {}
         for key, value in config.items():
             field = known[key]
-            kind = type(getattr(cls(), field.name))
-            values[field.name] = value if kind is float and isinstance(value, int) else kind(value)
+            values[field.name] = parse(key, value, type(getattr(cls(), field.name)))
         return cls(**values).checked()
 
     def to_run_config(self) -> dict[str, Any]:
@@ -87,3 +86,17 @@ class Settings:
     def but(self, **changes: Any) -> "Settings":
         """A copy with ``changes`` (field names), checked."""
         return replace(self, **changes).checked()
+
+
+def parse(key: str, value: Any, kind: type) -> Any:
+    """``value`` (from TOML or ``KEY=VALUE`` text) as a setting of type ``kind``."""
+    if isinstance(value, str) and kind is bool:
+        if value.lower() not in ("true", "false"):
+            raise ValueError(f"{key} = {value!r}: true or false")
+        return value.lower() == "true"
+    if isinstance(value, bool) and kind is not bool:
+        raise ValueError(f"{key} = {value!r}: a {kind.__name__}, not a boolean")
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} = {value!r}: a {kind.__name__}") from None
