@@ -1,4 +1,6 @@
 """``python -m tinytrain_fleet simulate`` — a federation on Flower's simulation engine;
+``python -m tinytrain_fleet loopback`` — the same app as a Flower deployment (SuperLink,
+SuperNodes) on this machine's loopback interface;
 ``python -m tinytrain_fleet report`` — federated vs centralised vs each device alone."""
 
 from __future__ import annotations
@@ -47,6 +49,19 @@ def simulate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def loopback_command(args: argparse.Namespace) -> int:
+    from .loopback import deploy
+
+    settings = settings_from(args.set, Settings())
+    started = time.monotonic()
+    history = deploy(settings, args.devices, args.out, args.port)
+    print(f"{args.devices} SuperNodes, {len(history['rounds']) - 1} rounds in "
+          f"{time.monotonic() - started:.1f} s on 127.0.0.1:{args.port}; global model "
+          f"{args.out / 'out' / 'model.ttm'} (sha256 of weights and statistics "
+          f"{history['model-sha256'][:16]}…); logs in {args.out}")
+    return 0
+
+
 def report_command(args: argparse.Namespace) -> int:
     from .report import study
 
@@ -62,16 +77,24 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--devices", type=int, default=50, help="simulated devices (default 50)")
     sim.add_argument("--out", type=Path, default=Path("target/fleet"),
                      help="directory for model.ttm and history.json (default target/fleet)")
+    loop = commands.add_parser("loopback", help="a SuperLink and SuperNodes on 127.0.0.1")
+    loop.add_argument("--devices", type=int, default=3, help="SuperNodes (default 3)")
+    loop.add_argument("--port", type=int, default=39300,
+                      help="the SuperLink's port; SuperNode K uses the port + 1 + K")
+    loop.add_argument("--out", type=Path, default=Path("target/fleet-loopback"),
+                      help="directory for the logs, Flower's home and out/model.ttm")
     rep = commands.add_parser("report", help="federated vs centralised vs devices alone")
     rep.add_argument("--devices", type=int, default=50)
     rep.add_argument("--seeds", type=int, default=3, help="seeds 1..N (default 3)")
     rep.add_argument("--out", type=Path, default=Path("fleet/report"),
                      help="directory for REPORT.md, the plot and the figures")
-    for p in (sim, rep):
+    for p in (sim, loop, rep):
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a run config value (see pyproject.toml), e.g. --set num-server-rounds=10")
     args = parser.parse_args(argv)
-    return simulate_command(args) if args.command == "simulate" else report_command(args)
+    commands = {"simulate": simulate_command, "loopback": loopback_command,
+                "report": report_command}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def wait_for_devices(grid: Grid, settings: Settings) -> list[int]:
     while len(nodes := sorted(grid.get_node_ids())) < max(settings.devices, 1):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{len(nodes)} of {settings.devices} devices connected")
-        log(INFO, "waiting for devices: %d of %d connected", len(nodes), settings.devices)
+        log(INFO, "waiting for devices: %d of %d connected", len(nodes), max(settings.devices, 1))
         time.sleep(1)
     return nodes
 

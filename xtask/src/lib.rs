@@ -9,6 +9,7 @@
 //! - [`mod@bench`]: the benchmarks' figures — on the emulated Cortex-M4F, the demo's size, the host;
 //! - [`profile`]: instructions per training sample by function, from a trace under QEMU;
 //! - [`python`]: the Python package's environment, wheel and tests;
+//! - [`fleet`]: the Flower app's requirements, tests and commands, in that environment;
 //! - [`symbols`]: a firmware ELF's sections, symbols and inlined functions, and the calls that
 //!   can panic;
 //! - [`template`]: the firmware template, built outside the repository and run under QEMU;
@@ -18,6 +19,7 @@ pub mod bench;
 pub mod cmd;
 pub mod debian;
 pub mod firmware;
+pub mod fleet;
 pub mod profile;
 pub mod python;
 pub mod qemu;

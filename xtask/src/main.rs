@@ -26,7 +26,7 @@ enum Task {
     Setup,
     /// Install what is missing and run every check: fmt, clippy, docs, packaging, tests, no_std
     /// builds, every board's firmware, each emulated board's run under QEMU against the host,
-    /// bit for bit, the firmware template and the Python package.
+    /// bit for bit, the firmware template, the Python package and the fleet on Flower.
     Test,
     /// Build the link firmware for the emulated board (QEMU mps2-an386) and print its path,
     /// for `tinytrain device train --elf PATH`.
@@ -34,6 +34,19 @@ enum Task {
     /// Build the Python package's wheel into a virtual environment in target/venv (with its
     /// test requirements) and run its tests.
     Python,
+    /// The fleet on Flower (fleet/): install its pinned requirements beside the wheel in
+    /// target/venv and run `python -m tinytrain_fleet ARGS` — `simulate` (50 devices on
+    /// Flower's simulation engine, the default), `loopback` (a SuperLink and SuperNodes on
+    /// 127.0.0.1), `report` (federated vs centralised vs each device alone); `--help` for each.
+    Fleet {
+        /// The command and its options (default: simulate).
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<String>,
+    },
     /// The figures of BENCHMARKS.md (device, size and host without a part).
     Bench {
         /// One part only.
@@ -95,6 +108,10 @@ fn main() -> ExitCode {
                 println!("{}", elf.display());
                 ExitCode::SUCCESS
             }),
+        Task::Fleet { args } if args.is_empty() => {
+            xtask::fleet::run(&["simulate"]).map(|()| ExitCode::SUCCESS)
+        }
+        Task::Fleet { args } => xtask::fleet::run(&args).map(|()| ExitCode::SUCCESS),
         Task::Bench { part } => bench(part).map(|()| ExitCode::SUCCESS),
         Task::QemuRun {
             timeout,

@@ -20,7 +20,7 @@ pub fn venv_dir() -> PathBuf {
 }
 
 /// A program of the virtual environment.
-fn bin(venv: &Path, program: &str) -> PathBuf {
+pub fn bin(venv: &Path, program: &str) -> PathBuf {
     venv.join("bin").join(program)
 }
 

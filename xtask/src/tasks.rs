@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use xtask::firmware::{self, Board, BOARDS, CLASSIFY, DEMO, LINK, MINIMAL, MPS2_AN386, STREAM};
 use xtask::setup::{self, TARGETS};
-use xtask::{cmd, python, qemu, symbols, template, tools, Error};
+use xtask::{cmd, fleet, python, qemu, symbols, template, tools, Error};
 
 /// The environment variable that names the board the firmware test runs on.
 const BOARD_VARIABLE: &str = "TINYTRAIN_BOARD";
@@ -157,6 +157,14 @@ pub fn test() -> Result<ExitCode, Error> {
     python::test()?;
     println!(
         "python package (wheel, environment, pytest): {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
+    // The fleet on Flower, in the same environment: a small federation simulated, faulty
+    // devices, a deployment on the loopback interface.
+    let start = Instant::now();
+    fleet::test_in(&python::venv_dir())?;
+    println!(
+        "fleet on Flower (requirements, pytest): {:.0} s",
         start.elapsed().as_secs_f64()
     );
     cmd::run(firmware::root_cargo().args(["test", "--workspace"]))?;
