@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-import tinytrain
 from flwr.app import Array, ArrayRecord
 from flwr.clientapp import ClientApp
 
-from tinytrain_fleet import client_app, data
+from tinytrain_fleet import client_app, data, report
 from tinytrain_fleet.client_app import mse
 from tinytrain_fleet.settings import Settings
 from tinytrain_fleet.simulate import simulate
@@ -42,22 +41,20 @@ def test_it_finishes_with_the_same_bits_twice(twice):
     assert losses[-1] < losses[0] / 5
 
 
-def test_the_global_model_beats_the_devices_alone(twice):
+def test_the_global_model_beats_the_devices_alone_and_nears_centralised_training(twice):
     (model, history), _ = twice
     fleet = data.fleet(DEVICES, SMALL.samples, SMALL.split_seed)
     X_test, y_test = fleet.pooled("test")
-    alone = []
-    for device in fleet.devices:
-        local, _ = tinytrain.train(
-            device.X_train, device.y_train, SMALL.widths,
-            validation_data=(device.X_val, device.y_val), optimizer=SMALL.optimizer,
-            learning_rate=SMALL.learning_rate, batch_size=SMALL.batch_size,
-            max_epochs=300, patience=20, seed=SMALL.seed,
-        )
-        alone.append(mse(local, X_test, y_test))
     federated = mse(model, X_test, y_test)
     assert federated == history["rounds"][-1]["test-loss"]
+    alone, _ = report.alone(SMALL, fleet)
     assert federated < np.mean(alone) / 2, (federated, alone)
+    # The same network trained on the pooled data (measured: 0.0032 against the federation's
+    # 0.0114 after its 3 rounds; 50 devices and 60 rounds land within report.MARGIN).
+    _, centralised = report.centralised(SMALL, fleet, passes=0)
+    assert federated < 4 * centralised, (federated, centralised)
+    # Predicting the mean price scores 0.20: the federation learned the prices.
+    assert federated < np.var(y_test) / 15
 
 
 def faulty_client_app(settings):
