@@ -628,12 +628,25 @@ fn device_train_takes_the_flags_of_train_stream_and_gives_its_bits() {
             .collect()
     };
     assert!(h["epochs_run"].as_u64() > Some(5), "{h}");
-    assert_eq!(arrivals(&h["history"]), arrivals(&d["epochs"]));
+    assert_eq!(arrivals(&h["history"]), arrivals(&d["history"]));
     assert_eq!(h["best_epoch"], d["best_epoch"]);
-    assert!(
-        d["test_loss"].is_number(),
-        "the test window was scored: {d}"
+    assert!(d["test_mse"].is_number(), "the test window was scored: {d}");
+    // The same figures in the same units: the targets', as train --stream reports them.
+    assert_eq!(h["loss_scale"], d["loss_scale"]);
+    assert_ne!(
+        d["loss_scale"], 1.0,
+        "the test must tell the units apart: {d}"
     );
+    for key in ["epochs_run", "best_val_mse", "test_mse"] {
+        assert_eq!(h[key], d[key], "{key}");
+    }
+    let column = |r: &serde_json::Value, key: &str| -> Vec<serde_json::Value> {
+        let rows = r["history"].as_array().expect("history");
+        rows.iter().map(|e| e[key].clone()).collect()
+    };
+    for key in ["train_mse", "val_mse", "best", "paused"] {
+        assert_eq!(column(&h, key), column(&d, key), "{key}");
+    }
 }
 
 #[test]

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use tinytrain_core::{Config, Init};
+use tinytrain_core::stream::Stream;
+use tinytrain_core::{scaler, shape, Config, Init};
 use tinytrain_wire::host::Host;
 use tinytrain_wire::Event;
 
@@ -14,7 +15,9 @@ use super::{emulator, serial, DeviceRun, Plan, Progress, Told, TIMEOUT, TRIES};
 use crate::cli::{DataArgs, Layers};
 use crate::error::{Error, Result};
 use crate::model_file::ModelFile;
+use crate::net::Net;
 use crate::output::{self, Location, Outputs};
+use crate::report::number;
 use crate::stream::{shuffled, StreamArgs};
 use crate::table::Table;
 use crate::train::{self, Rule};
@@ -202,7 +205,8 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
         targets: &targets,
         start: start.as_deref(),
     };
-    let bar = Bar::new(samples.len() as u64);
+    let scale = loss_scale(&plan, saved.as_ref().map(|m| &m.net))?;
+    let bar = Bar::new(samples.len() as u64, scale);
     let run = match &args.port {
         Some(port) => {
             let port = serial::open(port, args.baud)?;
@@ -240,11 +244,11 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
         outputs.write(path, || Ok(run.model.clone()));
     }
     if let Some(path) = &args.report {
-        let json = report_json(&file, &layers, &run);
+        let json = report_json(&file, &layers, &run, scale);
         outputs.write(path, || Ok(json.into_bytes()));
     }
     let counted = args.port.is_some() || args.count_instructions;
-    let mut text = summary(&run, samples.len(), counted);
+    let mut text = summary(&run, samples.len(), counted, scale);
     for path in outputs.written() {
         text += &format!("wrote     {}\n", path.display());
     }
@@ -257,18 +261,20 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 /// Progress on stderr: a bar over acknowledged samples on a terminal, lines otherwise.
-struct Bar(Option<ProgressBar>);
+/// The progress over acknowledged samples, and the factor that turns the device's losses into
+/// the targets' units.
+struct Bar(Option<ProgressBar>, f64);
 
 impl Bar {
-    fn new(total: u64) -> Self {
+    fn new(total: u64, scale: f64) -> Self {
         if !std::io::stderr().is_terminal() {
-            return Self(None);
+            return Self(None, scale);
         }
         let bar = ProgressBar::new(total);
         let style = ProgressStyle::with_template("{bar:30} {pos}/{len} samples acknowledged {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
-        Self(Some(bar))
+        Self(Some(bar), scale)
     }
 
     fn show(&self, p: Progress<'_>) {
@@ -289,9 +295,9 @@ impl Bar {
             }
             Progress::Told(Told::Epoch(e)) => {
                 let text = format!(
-                    "train {}  validation {}",
-                    loss(e.train_loss),
-                    loss(e.val_loss)
+                    "mse train {}  validation {}",
+                    mse(e.train_loss, self.1),
+                    mse(e.val_loss, self.1)
                 );
                 match &self.0 {
                     Some(bar) => {
@@ -305,7 +311,7 @@ impl Bar {
                 }
             }
             Progress::Told(Told::Event { epoch, event }) => {
-                Some(format!("epoch {epoch:>4}  {}", event_text(event)))
+                Some(format!("epoch {epoch:>4}  {}", event_text(event, self.1)))
             }
             Progress::Told(Told::Saved { .. }) => None,
             Progress::Resumed(n) => Some(format!(
@@ -331,24 +337,68 @@ impl Bar {
     }
 }
 
-fn loss(l: Option<f32>) -> String {
-    l.map_or_else(|| "-".into(), |l| format!("{l:.6}"))
+/// The factor from the device's losses to the targets' units. The device's stream driver judges
+/// in standardised units, its statistics fitted on the warm-up (or the starting model's): the
+/// core's stream driver, fed the same first samples here until its warm-up ends, fits the same
+/// statistics bit for bit, so the figures shown are the ones `train --stream` shows.
+fn loss_scale(plan: &Plan<'_>, start: Option<&Net>) -> Result<f64> {
+    let widths = plan.widths;
+    let (n_in, n_out) = (widths[0], widths[widths.len() - 1]);
+    if let Some(net) = start {
+        return Ok(scaler::target_variance(&net.stats, n_in, n_out));
+    }
+    let mut arena = vec![0.0; shape::stream_arena_len(widths, &plan.config, &plan.stream, 1)];
+    let mut moments = vec![0.0; shape::moments_len(widths)];
+    let mut stream = Stream::<1>::new(widths, plan.config, plan.stream, &mut arena, &mut moments)
+        .map_err(Error::core("the stream"))?;
+    let samples = plan.inputs.chunks(n_in).zip(plan.targets.chunks(n_out));
+    for (x, y) in samples {
+        if stream.is_warm() {
+            break;
+        }
+        // A sample the device refuses is refused here too; the device's error is the one told.
+        let _ = stream.push(x, y);
+    }
+    Ok(stream.report().loss_scale)
 }
 
-fn event_text(event: &Event) -> String {
+/// A loss of the device in the targets' units (`-` for none).
+fn mse(loss: Option<f32>, scale: f64) -> String {
+    loss.map_or_else(|| "-".into(), |l| original(l, scale))
+}
+
+fn original(loss: f32, scale: f64) -> String {
+    let v = f64::from(loss) * scale;
+    if v.is_finite() {
+        number(v)
+    } else {
+        "not finite".into()
+    }
+}
+
+fn in_units(loss: Option<f32>, scale: f64) -> Option<f64> {
+    loss.map(|l| f64::from(l) * scale).filter(|v| v.is_finite())
+}
+
+fn event_text(event: &Event, scale: f64) -> String {
     match event {
-        Event::Spike { peak, .. } => format!("spike: the training loss jumped to {peak}"),
+        Event::Spike { peak, .. } => format!(
+            "spike: the training MSE jumped to {}",
+            original(*peak, scale)
+        ),
         Event::Paused(reason) => format!("paused: {}", reason.name()),
-        Event::Drift { val, reference, .. } => {
-            format!("drift: validation loss {val} against a typical {reference}: the data changed")
-        }
+        Event::Drift { val, reference, .. } => format!(
+            "drift: validation MSE {} against a typical {}: the data changed",
+            original(*val, scale),
+            original(*reference, scale)
+        ),
         Event::Resumed => "resumed training after the drift".into(),
         Event::Other => "an event this tinytrain does not know".into(),
     }
 }
 
 /// The run in a few lines.
-fn summary(run: &DeviceRun, samples: usize, counted: bool) -> String {
+fn summary(run: &DeviceRun, samples: usize, counted: bool, scale: f64) -> String {
     let f = &run.finished;
     let saves = run
         .told
@@ -368,11 +418,19 @@ fn summary(run: &DeviceRun, samples: usize, counted: bool) -> String {
     let link = run.link;
     let mut text = format!(
         "device    {}\n\
-         stream    {} samples sent, {} taken in, {} epochs; best epoch {}, validation loss {}\n",
-        run.info.board, samples, f.arrivals, f.epochs, f.best_epoch, f.best_val
+         stream    {} samples sent, {} taken in, {} epochs; best epoch {}, validation MSE {}\n",
+        run.info.board,
+        samples,
+        f.arrivals,
+        f.epochs,
+        f.best_epoch,
+        original(f.best_val, scale)
     );
     if let Some(test) = f.test_loss {
-        text += &format!("test      loss {test} (the test window, scored once)\n");
+        text += &format!(
+            "test      MSE {} (the test window, scored once)\n",
+            original(test, scale)
+        );
     }
     text += &format!(
         "weights   FNV-1a of their bits {:#010x}\n\
@@ -407,17 +465,17 @@ fn summary(run: &DeviceRun, samples: usize, counted: bool) -> String {
 }
 
 /// The run as JSON.
-fn report_json(file: &str, layers: &[usize], run: &DeviceRun) -> String {
+fn report_json(file: &str, layers: &[usize], run: &DeviceRun, scale: f64) -> String {
     let epochs: Vec<serde_json::Value> = run
         .epochs()
         .map(|e| {
             serde_json::json!({
                 "epoch": e.epoch,
                 "arrivals": e.arrivals,
-                "train_loss": e.train_loss,
-                "val_loss": e.val_loss,
+                "train_mse": in_units(e.train_loss, scale),
+                "val_mse": in_units(e.val_loss, scale),
                 "grad_norm": e.grad_norm,
-                "improved": e.improved,
+                "best": e.improved,
                 "paused": e.paused,
             })
         })
@@ -427,7 +485,7 @@ fn report_json(file: &str, layers: &[usize], run: &DeviceRun) -> String {
         .iter()
         .filter_map(|t| match t {
             Told::Event { epoch, event } => {
-                Some(serde_json::json!({ "epoch": epoch, "event": event_text(event) }))
+                Some(serde_json::json!({ "epoch": epoch, "event": event_text(event, scale) }))
             }
             Told::Saved {
                 epoch,
@@ -452,11 +510,13 @@ fn report_json(file: &str, layers: &[usize], run: &DeviceRun) -> String {
             "work_unit": run.info.work_unit,
         },
         "arrivals": f.arrivals,
-        "epochs": epochs,
+        "epochs_run": f.epochs,
+        "history": epochs,
         "events": events,
         "best_epoch": f.best_epoch,
-        "best_val": f.best_val,
-        "test_loss": f.test_loss,
+        "best_val_mse": in_units(Some(f.best_val), scale),
+        "test_mse": in_units(f.test_loss, scale),
+        "loss_scale": scale,
         "weights_fnv1a": format!("{:#010x}", f.weights_hash),
         "learn_work": f.learn_work,
         "total_work": f.total_work,
