@@ -1,7 +1,7 @@
 //! Progress over epochs on stderr: a bar on a terminal, plain lines otherwise, nothing with
 //! `--quiet`.
 
-use crate::report::number;
+use crate::report::scaled_loss;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use tinytrain_core::EpochSummary;
@@ -37,14 +37,7 @@ impl Progress {
     /// the units of the summary printed at the end.
     pub fn epoch(&self, s: &EpochSummary, loss_scale: f64) {
         let l = s.loss;
-        let loss = |v: f32| {
-            let v = f64::from(v) * loss_scale;
-            if v.is_finite() {
-                number(v)
-            } else {
-                "not finite".to_owned()
-            }
-        };
+        let loss = |v: f32| scaled_loss(v, loss_scale);
         let text = format!(
             "mse train {}  validation {}",
             loss(l.train_mse),

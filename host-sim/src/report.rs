@@ -208,6 +208,23 @@ fn line(name: &str, f: &Figures) -> String {
     )
 }
 
+/// A loss of the trainer (standardised) in the targets' units for people: `loss × scale` as
+/// [`number`] writes it, or "not finite" (never NaN or inf).
+///
+/// ```
+/// use tinytrain_host_sim::report::scaled_loss;
+/// assert_eq!(scaled_loss(0.5, 4.0), "2.000000");
+/// assert_eq!(scaled_loss(f32::NAN, 1.0), "not finite");
+/// ```
+pub fn scaled_loss(loss: f32, scale: f64) -> String {
+    let v = f64::from(loss) * scale;
+    if v.is_finite() {
+        number(v)
+    } else {
+        "not finite".to_owned()
+    }
+}
+
 /// A loss for people: six decimals, or scientific notation when that would hide it.
 ///
 /// ```

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::model_file::ModelFile;
 use crate::net::Net;
 use crate::output::{self, Location, Outputs};
-use crate::report::number;
+use crate::report::scaled_loss;
 use crate::stream::{shuffled, StreamArgs};
 use crate::table::Table;
 use crate::train::{self, Rule};
@@ -364,16 +364,7 @@ fn loss_scale(plan: &Plan<'_>, start: Option<&Net>) -> Result<f64> {
 
 /// A loss of the device in the targets' units (`-` for none).
 fn mse(loss: Option<f32>, scale: f64) -> String {
-    loss.map_or_else(|| "-".into(), |l| original(l, scale))
-}
-
-fn original(loss: f32, scale: f64) -> String {
-    let v = f64::from(loss) * scale;
-    if v.is_finite() {
-        number(v)
-    } else {
-        "not finite".into()
-    }
+    loss.map_or_else(|| "-".into(), |l| scaled_loss(l, scale))
 }
 
 fn in_units(loss: Option<f32>, scale: f64) -> Option<f64> {
@@ -384,13 +375,13 @@ fn event_text(event: &Event, scale: f64) -> String {
     match event {
         Event::Spike { peak, .. } => format!(
             "spike: the training MSE jumped to {}",
-            original(*peak, scale)
+            scaled_loss(*peak, scale)
         ),
         Event::Paused(reason) => format!("paused: {}", reason.name()),
         Event::Drift { val, reference, .. } => format!(
             "drift: validation MSE {} against a typical {}: the data changed",
-            original(*val, scale),
-            original(*reference, scale)
+            scaled_loss(*val, scale),
+            scaled_loss(*reference, scale)
         ),
         Event::Resumed => "resumed training after the drift".into(),
         Event::Other => "an event this tinytrain does not know".into(),
@@ -424,12 +415,12 @@ fn summary(run: &DeviceRun, samples: usize, counted: bool, scale: f64) -> String
         f.arrivals,
         f.epochs,
         f.best_epoch,
-        original(f.best_val, scale)
+        scaled_loss(f.best_val, scale)
     );
     if let Some(test) = f.test_loss {
         text += &format!(
             "test      MSE {} (the test window, scored once)\n",
-            original(test, scale)
+            scaled_loss(test, scale)
         );
     }
     text += &format!(
