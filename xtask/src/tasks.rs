@@ -1,6 +1,6 @@
 //! The two commands of the README.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use xtask::firmware::{self, Board, BOARDS, CLASSIFY, DEMO, LINK, MINIMAL, MPS2_AN386, STREAM};
@@ -194,6 +194,7 @@ fn docs() -> Result<(), Error> {
 /// `cargo publish --dry-run` of the published crates, which must not warn (the one warning a dry
 /// run always gives, that it does not upload, aside). Uncommitted changes are packaged too.
 fn packages() -> Result<(), Error> {
+    forget_packaged_sources()?;
     let mut publish = firmware::root_cargo();
     publish.args(["publish", "--dry-run", "--allow-dirty"]);
     for name in PUBLISHED {
@@ -211,6 +212,53 @@ fn packages() -> Result<(), Error> {
         command: cmd::line(&publish),
         reason: format!("it warns:\n{}", warnings.join("\n")),
     })
+}
+
+/// Removes the sources of the published crates that an earlier dry run left unpacked in Cargo's
+/// home. A multi-package dry run verifies each crate against a local registry of the packages
+/// just made (under `target/package`), and Cargo unpacks those into
+/// `$CARGO_HOME/registry/src/-<hash of that path>/<name>-<version>` — but only when that
+/// directory is missing: a later dry run from the same path, with the same version and changed
+/// code, built the dependent crates against the earlier run's code. Only directories of local
+/// registries (their names start with `-`) holding our own crates are removed; Cargo unpacks
+/// them again from the fresh packages.
+fn forget_packaged_sources() -> Result<(), Error> {
+    let home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => PathBuf::from(home),
+        None => match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(".cargo"),
+            None => return Ok(()),
+        },
+    };
+    forget_packaged_sources_in(&home)
+}
+
+/// [`forget_packaged_sources`] in the Cargo home `home`.
+fn forget_packaged_sources_in(home: &Path) -> Result<(), Error> {
+    let Ok(registries) = std::fs::read_dir(home.join("registry").join("src")) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        let Ok(sources) = std::fs::read_dir(registry.path()) else {
+            continue;
+        };
+        for source in sources.flatten() {
+            let name = source.file_name().to_string_lossy().into_owned();
+            let ours = PUBLISHED
+                .iter()
+                .any(|crate_name| name.starts_with(&format!("{crate_name}-")));
+            if ours {
+                std::fs::remove_dir_all(source.path()).map_err(|e| Error::Failed {
+                    command: format!("remove {}", source.path().display()),
+                    reason: e.to_string(),
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether `board` is the first of [`BOARDS`] with its feature (and so its code).
@@ -319,5 +367,32 @@ fn no_panicking_path(board: Board, elf: &Path) -> Result<(), Error> {
                 chain.join(" <- ")
             ),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forgets_only_our_crates_in_local_registries() {
+        let home = std::env::temp_dir().join(format!("xtask-cargo-home-{}", std::process::id()));
+        let src = home.join("registry").join("src");
+        let ours_local = src.join("-3ff8cd863cbd9173").join("tinytrain-core-0.1.0");
+        let theirs_local = src.join("-3ff8cd863cbd9173").join("serde-1.0.229");
+        let ours_remote = src
+            .join("index.crates.io-1949cf8c6b5b557f")
+            .join("tinytrain-wire-0.1.0");
+        for dir in [&ours_local, &theirs_local, &ours_remote] {
+            std::fs::create_dir_all(dir.join("src")).unwrap();
+        }
+        forget_packaged_sources_in(&home).unwrap();
+        let kept = [
+            ours_local.exists(),
+            theirs_local.exists(),
+            ours_remote.exists(),
+        ];
+        std::fs::remove_dir_all(&home).unwrap();
+        assert_eq!(kept, [false, true, true]);
     }
 }
