@@ -9,8 +9,10 @@
 //! Built by maturin against CPython's stable ABI (abi3) from Python 3.9 on.
 
 mod arrays;
+mod classification;
 mod errors;
 mod model;
+mod signals;
 mod stream;
 mod training;
 
@@ -22,6 +24,7 @@ fn _tinytrain(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::Model>()?;
     m.add_class::<stream::Stream>()?;
     m.add_function(wrap_pyfunction!(training::train, m)?)?;
+    m.add_function(wrap_pyfunction!(classification::train_classifier, m)?)?;
     errors::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -9,9 +9,10 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use std::path::PathBuf;
+use tinytrain_core::format::Task;
 use tinytrain_core::learner::Learner;
 use tinytrain_core::optim::{OptimizerState, Powers};
-use tinytrain_core::{shape, Config, Field};
+use tinytrain_core::{shape, softmax, Config, Field};
 use tinytrain_host_sim::model_file::{ModelFile, SavedOptimizer};
 use tinytrain_host_sim::train::{layers_text, Rule};
 use tinytrain_host_sim::{output, state_dict, Net};
@@ -112,6 +113,46 @@ impl Model {
             .predict_many::<CHUNK>(&values, &mut scratch, &mut out)
             .map_err(|e| errors::core(py, e, "predict", e.to_string()))?;
         PyArray1::from_vec(py, out).reshape([x.rows, n_out])
+    }
+
+    /// Each class's probability for every row of `X` (`float32`, shape `(n, n_inputs)`, in the
+    /// data's units), for a classifier (`task == "classification"`): a new `float32` array of
+    /// shape `(n, n_classes)`, the softmax of `predict`'s logits — the bits of `tinytrain predict
+    /// --probabilities`. Each row sums to 1 within rounding.
+    ///
+    /// Raises `ValueError` for a regression model or another shape, `TypeError` for another
+    /// type or dtype, `DataError` for NaN or an infinity.
+    #[allow(non_snake_case)]
+    fn predict_proba<'py>(
+        &self,
+        py: Python<'py>,
+        X: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        if self.file.task != Task::Classification {
+            return Err(PyValueError::new_err(
+                "predict_proba: the model is a regression model; its predict gives values",
+            ));
+        }
+        let logits = self.predict(py, X)?;
+        let mut values = logits.to_vec()?;
+        let k = self.n_out().max(1);
+        let mut probs = vec![0.0f32; k];
+        for row in values.chunks_exact_mut(k) {
+            softmax::softmax(row, &mut probs);
+            row.copy_from_slice(&probs);
+        }
+        let rows = values.len() / k;
+        PyArray1::from_vec(py, values).reshape([rows, k])
+    }
+
+    /// `"regression"` (outputs are values in the targets' units) or `"classification"`
+    /// (outputs are one logit per class, the classes named by `output_names`).
+    #[getter]
+    fn task(&self) -> &'static str {
+        match self.file.task {
+            Task::Classification => "classification",
+            _ => "regression",
+        }
     }
 
     /// The weights `tinytrain.train` starts from with these `layers`, `init` and `seed` (its
@@ -305,15 +346,16 @@ impl Model {
             .map_err(|e| errors::to_py(py, e))
     }
 
-    /// Two models are equal when their widths, weights and statistics have the same bits and
-    /// their column names are the same.
+    /// Two models are equal when their tasks are, their widths, weights and statistics have the
+    /// same bits and their column names are the same.
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         let Ok(other) = other.cast::<Model>() else {
             return false;
         };
         let (a, b) = (&self.file, &other.get().file);
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        a.net.widths == b.net.widths
+        a.task == b.task
+            && a.net.widths == b.net.widths
             && bits(&a.net.params) == bits(&b.net.params)
             && bits(&a.net.stats) == bits(&b.net.stats)
             && a.input_names == b.input_names

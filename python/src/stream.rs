@@ -184,14 +184,17 @@ impl Drop for Link {
 /// a warm-up that fits the standardisation, steps on a schedule, epochs with a checkpoint,
 /// pause, drift and resume — with the device's arithmetic.
 ///
-/// `Stream(layers=None, *, optimizer="sgd", learning_rate=0.01, batch_size=16, patience=20,
+/// `Stream(layers=None, *, optimizer=None, learning_rate=None, batch_size=None, patience=20,
 /// seed=1, standardize=True, init=None, replay=128, replay_policy="reservoir",
 /// holdout_every=5, validation_window=64, test_every=0, test_window=None, warmup=32, every=4,
 /// steps_per=1, drift_factor=3.0, drift_epochs=3, trainable_from=0, model=None)` takes the
 /// settings of `tinytrain train --stream` under the names of its report's `config`, with its
-/// defaults (`test_window` defaults to 64 with `test_every`, else 0). `layers` (widths, input
-/// first) may be left out when `model` — a `Model` to fine-tune, whose weights and
-/// standardisation the stream starts from, with no warm-up — gives them.
+/// defaults (`optimizer` `"sgd"`, `learning_rate` 0.01, `batch_size` 16; `test_window`
+/// defaults to 64 with `test_every`, else 0). `layers` (widths, input first) may be left out
+/// when `model` — a `Model` to fine-tune, whose weights and standardisation the stream starts
+/// from, with no warm-up — gives them; as with `train --stream --model-in`, the update rule,
+/// learning rate and batch size the model was trained with (a model `tinytrain.train` or
+/// `tinytrain train` made holds them) are then the defaults.
 ///
 /// Fed with `feed`, or with `push` followed by `step` until it returns `False`, the stream
 /// computes the bits of the command line and of the device for the same samples in the same
@@ -285,7 +288,7 @@ impl Stream {
 impl Stream {
     #[new]
     #[pyo3(signature = (
-        layers = None, *, optimizer = "sgd", learning_rate = 0.01, batch_size = 16,
+        layers = None, *, optimizer = None, learning_rate = None, batch_size = None,
         patience = 20, seed = 1, standardize = true, init = None, replay = StreamConfig::DEFAULT.replay,
         replay_policy = "reservoir", holdout_every = StreamConfig::DEFAULT.holdout_every,
         validation_window = StreamConfig::DEFAULT.validation, test_every = 0, test_window = None,
@@ -298,9 +301,9 @@ impl Stream {
     fn new(
         py: Python<'_>,
         layers: Option<Vec<usize>>,
-        optimizer: &str,
-        learning_rate: f32,
-        batch_size: usize,
+        optimizer: Option<&str>,
+        learning_rate: Option<f32>,
+        batch_size: Option<usize>,
         patience: u32,
         seed: u64,
         standardize: bool,
@@ -319,7 +322,12 @@ impl Stream {
         trainable_from: usize,
         model: Option<PyRef<'_, Model>>,
     ) -> PyResult<Self> {
-        let start = model.map(|m| m.file.net.clone());
+        // As `train --stream --model-in`: the model's update rule, learning rate and batch
+        // size (when its file holds them) are the defaults.
+        let saved = model.as_ref().map(|m| &m.file);
+        let saved_rule = saved.and_then(|f| Rule::of(&f.optimizer.as_ref()?.optimizer));
+        let training = saved.and_then(|f| f.training);
+        let start = saved.map(|f| f.net.clone());
         let layers = match (layers, &start) {
             (Some(layers), Some(net)) if layers != net.widths => {
                 return Err(PyValueError::new_err(format!(
@@ -339,6 +347,7 @@ impl Stream {
             &layers,
             shape::input_width(&layers),
             shape::output_width(&layers),
+            "targets per sample",
         )?;
         let init = match init {
             None => Config::DEFAULT.init,
@@ -346,9 +355,16 @@ impl Stream {
         };
         let settings = StreamSettings {
             layers,
-            optimizer: choice::<Rule>("optimizer", optimizer)?,
-            learning_rate,
-            batch_size,
+            optimizer: match optimizer {
+                Some(name) => choice::<Rule>("optimizer", name)?,
+                None => saved_rule.unwrap_or(Rule::Sgd),
+            },
+            learning_rate: learning_rate
+                .or(training.map(|t| t.learning_rate))
+                .unwrap_or(0.01),
+            batch_size: batch_size
+                .or(training.map(|t| t.batch_size as usize))
+                .unwrap_or(16),
             patience,
             seed,
             standardize,

@@ -4,6 +4,7 @@
 use crate::arrays;
 use crate::errors;
 use crate::model::Model;
+use crate::signals;
 use clap::ValueEnum;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -25,8 +26,9 @@ fn describe(n: usize, d: usize, k: usize, y_ndim: usize) -> String {
     format!("numpy arrays X ({n}, {d}), y {y}")
 }
 
-/// Checks that `layers` fit `d` inputs and `k` targets and a model file.
-pub(crate) fn check_layers(layers: &[usize], d: usize, k: usize) -> PyResult<()> {
+/// Checks that `layers` fit `d` inputs, `k` outputs (`outputs` names what they are: `"targets
+/// per sample"`, `"classes"`) and a model file.
+pub(crate) fn check_layers(layers: &[usize], d: usize, k: usize, outputs: &str) -> PyResult<()> {
     let bad = |problem: String| {
         PyValueError::new_err(format!("layers {}: {problem}", layers_text(layers)))
     };
@@ -50,7 +52,7 @@ pub(crate) fn check_layers(layers: &[usize], d: usize, k: usize) -> PyResult<()>
     }
     if shape::output_width(layers) != k {
         return Err(bad(format!(
-            "the last width must be the number of targets per sample, {k}"
+            "the last width must be the number of {outputs}, {k}"
         )));
     }
     Ok(())
@@ -115,7 +117,8 @@ pub(crate) fn init_named(name: Option<&str>) -> PyResult<Init> {
 ///
 /// Raises `TypeError` for arrays of another type or dtype, `ValueError` for shapes or settings
 /// out of range (naming the setting), `DataError` for NaN or an infinity (naming the sample
-/// and column).
+/// and column), `KeyboardInterrupt` on Ctrl-C (training stops within milliseconds; nothing is
+/// returned).
 #[pyfunction]
 #[pyo3(signature = (
     X, y, layers = None, *, optimizer = "sgd", learning_rate = 0.01, batch_size = 16,
@@ -169,7 +172,7 @@ pub fn train<'py>(
         (None, Some(file)) => file.net.widths.clone(),
         (None, None) => vec![d, 16, 16, k],
     };
-    check_layers(&layers, d, k).map_err(|e| match &start {
+    check_layers(&layers, d, k, "targets per sample").map_err(|e| match &start {
         Some(_) => PyValueError::new_err(format!("initial_model: {}", e.value(py))),
         None => e,
     })?;
@@ -264,7 +267,7 @@ pub fn train<'py>(
         },
     };
     let name = describe(n, d, k, y_ndim);
-    let outcome = py.detach(|| {
+    let outcome = signals::detach_interruptible(py, || {
         let core = |context: &str| {
             let context = context.to_owned();
             move |source| tinytrain_host_sim::Error::Core { context, source }
@@ -297,7 +300,7 @@ pub fn train<'py>(
             let run = outcome.run;
             (run.net, run.optimizer, run.training, report.to_json())
         })
-    });
+    })?;
     let (net, optimizer, training, json) = outcome.map_err(|e| errors::to_py(py, e))?;
     let report = py.import("json")?.call_method1("loads", (json,))?;
     let file = ModelFile {

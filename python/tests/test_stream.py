@@ -193,3 +193,33 @@ def test_a_finished_stream_takes_nothing_more():
     with pytest.raises(RuntimeError, match="finished"):
         stream.push(X[0], y[:1])
     assert stream.report()["arrivals"] == 200
+
+
+def test_a_models_update_rule_learning_rate_and_batch_are_the_defaults(cli, tmp_path):
+    X, y = sensor(900, 10_000)
+    base, _ = tinytrain.train(
+        X[:300], y[:300], [1, 8, 1], optimizer="momentum", learning_rate=0.003, batch_size=8,
+        max_epochs=5,
+    )
+    base.save(tmp_path / "base.ttm")
+    data = write_csv(tmp_path / "more.csv", X[300:], y[300:])
+    cli("train", "--data", data, "--stream", "--model-in", tmp_path / "base.ttm",
+        "--model", tmp_path / "cli.ttm", "--report", tmp_path / "cli.json")
+
+    stream = tinytrain.Stream(model=base)
+    stream.feed(X[300:], y[300:])
+    model, _ = stream.finish()
+
+    config = stream.report()["config"]
+    assert (config["optimizer"], config["learning_rate"], config["batch_size"]) == (
+        "momentum", pytest.approx(0.003), 8)
+    assert model.params.tobytes() == tinytrain.Model.load(tmp_path / "cli.ttm").params.tobytes()
+    expected = json.loads((tmp_path / "cli.json").read_text())["config"]
+    assert {k: config[k] for k in ("optimizer", "learning_rate", "batch_size")} == {
+        k: expected[k] for k in ("optimizer", "learning_rate", "batch_size")}
+    given = tinytrain.Stream(model=base, optimizer="sgd", learning_rate=0.02, batch_size=4)
+    assert [given.report()["config"][k] for k in ("optimizer", "learning_rate", "batch_size")] == [
+        "sgd", pytest.approx(0.02), 4]
+    bare = tinytrain.Stream(model=tinytrain.Model.from_state_dict(base.state_dict()))
+    assert [bare.report()["config"][k] for k in ("optimizer", "learning_rate", "batch_size")] == [
+        "sgd", pytest.approx(0.01), 16]

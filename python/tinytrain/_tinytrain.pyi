@@ -32,7 +32,18 @@ class Model:
     def from_bytes(data: bytes) -> Model:
         """Reads a model from model-format bytes. Raises ModelError."""
     def predict(self, X: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """X: float32 (n, n_inputs) -> float32 (n, n_outputs), in the targets' units."""
+        """X: float32 (n, n_inputs) -> float32 (n, n_outputs), in the targets' units (a
+        classifier: one logit per class)."""
+    def predict_proba(self, X: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """A classifier's X: float32 (n, n_inputs) -> float32 (n, n_classes), each row the
+        softmax of the logits. Raises ValueError for a regression model."""
+    @property
+    def task(self) -> Literal["regression", "classification"]: ...
+    @property
+    def input_names(self) -> Optional[list[str]]: ...
+    @property
+    def output_names(self) -> Optional[list[str]]:
+        """The targets' names, or a classifier's class labels in output order."""
     @property
     def widths(self) -> list[int]:
         """Layer widths, input first."""
@@ -85,6 +96,30 @@ def train(
 ) -> Tuple[Model, dict[str, Any]]:
     """Trains on X float32 (n, d) and y float32 (n,) or (n, k); returns (model, report)."""
 
+def _train_classifier(
+    X: npt.NDArray[np.float32],
+    classes_of: npt.NDArray[np.int64],
+    classes: Sequence[str],
+    layers: Optional[Sequence[int]] = None,
+    *,
+    optimizer: Literal["sgd", "momentum", "adam"] = "sgd",
+    learning_rate: float = 0.01,
+    batch_size: int = 16,
+    max_epochs: int = 500,
+    patience: int = 20,
+    seed: int = 1,
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+    standardize: bool = True,
+    init: Optional[Literal["he", "xavier", "lecun", "torch"]] = None,
+    divergence_factor: Optional[float] = None,
+    class_weight: Union[None, Literal["balanced"], Sequence[float]] = None,
+    feature_names: Optional[Sequence[str]] = None,
+    target_name: Optional[str] = None,
+) -> Tuple[Model, dict[str, Any]]:
+    """X float32 (n, d), classes_of int64 (n,) indices into classes (K names); returns
+    (model, report). tinytrain.train_classifier takes labels of any sortable dtype."""
+
 class StreamEvent(TypedDict, total=False):
     """A pause, drift, resume or spike; MSEs in the targets' units."""
 
@@ -115,9 +150,9 @@ class Stream:
         self,
         layers: Optional[Sequence[int]] = None,
         *,
-        optimizer: Literal["sgd", "momentum", "adam"] = "sgd",
-        learning_rate: float = 0.01,
-        batch_size: int = 16,
+        optimizer: Optional[Literal["sgd", "momentum", "adam"]] = None,
+        learning_rate: Optional[float] = None,
+        batch_size: Optional[int] = None,
         patience: int = 20,
         seed: int = 1,
         standardize: bool = True,
