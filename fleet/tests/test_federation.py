@@ -6,6 +6,7 @@ from flwr.app import Array, ArrayRecord
 from flwr.clientapp import ClientApp
 
 from tinytrain_fleet import client_app, data, report
+from tinytrain_fleet.board import BoardTools
 from tinytrain_fleet.client_app import mse
 from tinytrain_fleet.settings import Settings
 from tinytrain_fleet.simulate import simulate
@@ -57,8 +58,9 @@ def test_the_global_model_beats_the_devices_alone_and_nears_centralised_training
     assert federated < np.var(y_test) / 15
 
 
-def faulty_client_app(settings):
-    """Device 1 crashes, device 2 trains other widths, device 3 returns NaN weights."""
+def faulty_client_app(settings, broken_board):
+    """Device 1 crashes, device 2 trains other widths, device 3 returns NaN weights, device 4
+    is an emulated board whose QEMU is missing."""
     app = ClientApp()
 
     @app.query()
@@ -72,6 +74,8 @@ def faulty_client_app(settings):
             raise RuntimeError("device 1 lost power")
         if device == 2:
             return client_app.answer_train(msg, context, settings.but(hidden="8"))
+        if device == 4:
+            return client_app.answer_train(msg, context, settings.but(board=4), broken_board)
         reply = client_app.answer_train(msg, context, settings)
         if device == 3:
             arrays = reply.content["arrays"]
@@ -86,18 +90,24 @@ def faulty_client_app(settings):
     return app
 
 
-def test_failed_and_non_finite_devices_are_reported_and_left_out():
+def test_failed_and_non_finite_devices_are_reported_and_left_out(tmp_path):
     settings = SMALL.but(num_server_rounds=2, fraction_evaluate=0.0)
-    model, history = simulate(settings, DEVICES, client_app=faulty_client_app(settings))
+    # The board's tinytrain is the one `cargo xtask test` builds (see test_board.py).
+    tools = BoardTools.from_environment()
+    no_qemu = BoardTools(tools.cli, tools.elf, str(tmp_path / "no-qemu"))
+    faulty = faulty_client_app(settings, no_qemu)
+    model, history = simulate(settings, DEVICES, client_app=faulty)
     assert np.isfinite(model.params).all()
     for r in history["rounds"][1:]:
         reasons = dict(r["left-out"])
-        assert sorted(reasons) == [1, 2, 3]
+        assert sorted(reasons) == [1, 2, 3, 4]
         assert "device 1 lost power" in reasons[1]
         assert (
             "the global model has widths [9, 16, 16, 1], but this device trains widths [9, 8, 1]"
             in reasons[2]
         )
         assert reasons[3] == "non-finite weights (array '0.weight')"
+        assert "failed: " in reasons[4] and "tinytrain device train failed" in reasons[4]
+        assert "no-qemu" in reasons[4] and "not found" in reasons[4], reasons[4]
     losses = [r["test-loss"] for r in history["rounds"]]
-    assert losses[-1] < losses[0]  # devices 0 and 4 went on learning
+    assert losses[-1] < losses[0]  # device 0 went on learning

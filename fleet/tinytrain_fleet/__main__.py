@@ -13,9 +13,13 @@ from pathlib import Path
 from .settings import Settings
 
 
-def settings_from(pairs: list[str], base: Settings) -> Settings:
-    """``base`` with ``KEY=VALUE`` run-config overrides."""
+def settings_from(pairs: list[str], base: Settings, board: int | None = None) -> Settings:
+    """``base`` with ``KEY=VALUE`` run-config overrides; with ``board``, that device on the
+    emulated board and the others on the stream driver, the board's way (before the
+    overrides: ``--set driver=trainer`` mixes the two)."""
     config = base.to_run_config()
+    if board is not None:
+        config.update({"board": board, "driver": "stream"})
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
@@ -30,7 +34,8 @@ def settings_from(pairs: list[str], base: Settings) -> Settings:
 def simulate_command(args: argparse.Namespace) -> int:
     from .simulate import simulate, throughput
 
-    settings = settings_from(args.set, Settings(server_test=True, out_dir=str(args.out)))
+    settings = settings_from(args.set, Settings(server_test=True, out_dir=str(args.out)),
+                             args.board)
     started = time.monotonic()
     _, history = simulate(settings, args.devices)
     print()
@@ -38,7 +43,10 @@ def simulate_command(args: argparse.Namespace) -> int:
     print("| --- | --- | --- | --- | --- |")
     for r in history["rounds"]:
         left = ", ".join(f"{d} ({why})" for d, why in r.get("left-out", [])) or "-"
-        print(f"| {r['round']} | {len(r.get('trained', []))} | {left} | "
+        trained = str(len(r.get("trained", [])))
+        if settings.board in r.get("trained", []):
+            trained += f" (device {settings.board} on the board)"
+        print(f"| {r['round']} | {trained} | {left} | "
               f"{r.get('test-loss', float('nan')):.5f} | {r['seconds']:.2f} |")
     t = throughput(history)
     print(f"\n{args.devices} devices, {t['rounds']} rounds in {t['seconds']:.1f} s "
@@ -52,7 +60,7 @@ def simulate_command(args: argparse.Namespace) -> int:
 def loopback_command(args: argparse.Namespace) -> int:
     from .loopback import deploy
 
-    settings = settings_from(args.set, Settings())
+    settings = settings_from(args.set, Settings(), args.board)
     started = time.monotonic()
     history = deploy(settings, args.devices, args.out, args.port)
     print(f"{args.devices} SuperNodes, {len(history['rounds']) - 1} rounds in "
@@ -88,10 +96,19 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--seeds", type=int, default=3, help="seeds 1..N (default 3)")
     rep.add_argument("--out", type=Path, default=Path("fleet/report"),
                      help="directory for REPORT.md, the plot and the figures")
+    for p in (sim, loop):
+        p.add_argument("--board", type=int, nargs="?", const=0, metavar="K",
+                       help="device K (default 0) trains on the emulated board (QEMU "
+                       "mps2-an386, the link firmware, `tinytrain device train`), the others "
+                       "on the stream driver as the board does; cargo xtask fleet --board "
+                       "builds and names the tools")
     for p in (sim, loop, rep):
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a run config value (see pyproject.toml), e.g. --set num-server-rounds=10")
     args = parser.parse_args(argv)
+    board = getattr(args, "board", None)
+    if board is not None and not 0 <= board < args.devices:
+        parser.error(f"--board {board}: a device id, 0 to {args.devices - 1}")
     commands = {"simulate": simulate_command, "loopback": loopback_command,
                 "report": report_command}
     return commands[args.command](args)

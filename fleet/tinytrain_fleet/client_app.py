@@ -8,7 +8,10 @@ SuperNode's ``partition-id``) and answers three kinds of message:
   for bit) from the global weights, with the run's fixed statistics and its own optimizer's
   moments, kept between rounds in the ClientApp's ``Context.state``; it replies with the
   weights — the best of those epochs on its validation split, or the global ones if none beats
-  them — and its count of training samples (``num-examples``, FedAvg's weight);
+  them — and its count of training samples (``num-examples``, FedAvg's weight). With
+  ``driver = "stream"`` it trains the way the emulated board does instead
+  (:mod:`tinytrain_fleet.stream`), and the device ``board`` trains on the emulated board
+  itself (:mod:`tinytrain_fleet.board`);
 - ``evaluate`` — the global model's MSE on its validation split (``val-loss``, in the
   target's units: (log10 US$)²).
 
@@ -23,7 +26,8 @@ import tinytrain
 from flwr.app import Array, ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
-from . import data, standardize, weights
+from . import data, standardize, stream, weights
+from .board import BoardTools, board_training
 from .settings import Settings
 
 #: The keys of the device's optimizer state in ``Context.state``.
@@ -112,19 +116,32 @@ def answer_query(msg: Message, context: Context, settings: Settings) -> Message:
     return Message(content=RecordDict({"moments": MetricRecord(share)}), reply_to=msg)
 
 
-def answer_train(msg: Message, context: Context, settings: Settings) -> Message:
-    """Local training from the global model; the weights and ``num-examples`` back."""
+def answer_train(
+    msg: Message, context: Context, settings: Settings, board: BoardTools | None = None
+) -> Message:
+    """Local training from the global model; the weights and ``num-examples`` back. The
+    device ``settings.board`` trains on the emulated board run by ``board`` (``None``: the
+    tools the environment names)."""
     device = device_of(context, settings)
-    start = global_model(msg, settings).with_optimizer_state(kept_state(context))
+    start = global_model(msg, settings)
     server_round = int(msg.content["config"]["server-round"])
     seed = round_seed(settings, device.id, server_round)
-    model, report = local_training(settings, device, start, seed)
-    keep_state(context, model.optimizer_state())
-    metrics = {
-        "num-examples": len(device.y_train),
-        "train-loss": float(report["network"]["train_mse"]),
-        "val-loss": float(report["network"]["val_mse"]),
-    }
+    if device.id == settings.board:
+        tools = board or BoardTools.from_environment()
+        model, report = board_training(settings, device, start, seed, tools)
+        metrics = stream.metrics(report, device)
+    elif settings.driver == "stream":
+        model, report = stream.stream_training(settings, device, start, seed)
+        metrics = stream.metrics(report, device)
+    else:
+        start = start.with_optimizer_state(kept_state(context))
+        model, report = local_training(settings, device, start, seed)
+        keep_state(context, model.optimizer_state())
+        metrics = {
+            "num-examples": len(device.y_train),
+            "train-loss": float(report["network"]["train_mse"]),
+            "val-loss": float(report["network"]["val_mse"]),
+        }
     content = RecordDict({"arrays": weights.to_record(model), "metrics": MetricRecord(metrics)})
     return Message(content=content, reply_to=msg)
 
@@ -137,8 +154,11 @@ def answer_evaluate(msg: Message, context: Context, settings: Settings) -> Messa
     return Message(content=RecordDict({"metrics": MetricRecord(metrics)}), reply_to=msg)
 
 
-def make_client_app(settings: Settings | None = None) -> ClientApp:
-    """The ClientApp, with fixed ``settings`` or (``None``) those of Flower's run config."""
+def make_client_app(
+    settings: Settings | None = None, board: BoardTools | None = None
+) -> ClientApp:
+    """The ClientApp, with fixed ``settings`` or (``None``) those of Flower's run config; the
+    emulated board's tools ``board``, or (``None``) those the environment names."""
     app = ClientApp()
 
     def settings_of(context: Context) -> Settings:
@@ -150,7 +170,7 @@ def make_client_app(settings: Settings | None = None) -> ClientApp:
 
     @app.train()
     def train(msg: Message, context: Context) -> Message:
-        return answer_train(msg, context, settings_of(context))
+        return answer_train(msg, context, settings_of(context), board)
 
     @app.evaluate()
     def evaluate(msg: Message, context: Context) -> Message:

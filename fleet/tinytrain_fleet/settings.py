@@ -30,6 +30,24 @@ class Settings:
     batch_size: int = 32
     #: Hidden widths, comma-separated (``""``: the linear model).
     hidden: str = "16,16"
+    #: How a simulated device trains from the global weights: ``trainer`` — ``local-epochs``
+    #: epochs of ``tinytrain.train``, its optimizer's moments kept between rounds — or
+    #: ``stream`` — one pass of its training split, shuffled, through ``tinytrain.Stream``
+    #: (the stream driver the emulated board runs, bit for bit), a fresh optimizer each round.
+    driver: str = "trainer"
+    #: The stream driver's replay buffer (training samples it holds).
+    stream_replay: int = 256
+    #: The stream driver steps after every this many arriving samples ...
+    stream_every: int = 1
+    #: ... this many mini-batch steps.
+    stream_steps_per: int = 4
+    #: The device trained by the emulated board (QEMU mps2-an386 running the link firmware,
+    #: through ``tinytrain device train``; it learns with the stream driver whatever
+    #: ``driver`` says); -1: none.
+    board: int = -1
+    #: Seconds the emulated board may take for a round's training before it is stopped and
+    #: the device left out of the round.
+    board_timeout: float = 300.0
     #: Seeds the initial weights, the devices' sampling and their shuffles.
     seed: int = 1
     #: Use this many of the diamonds (0: all 53,920), drawn with ``split_seed``.
@@ -80,6 +98,13 @@ class Settings:
             raise ValueError(f"local-epochs {self.local_epochs}: at least 1")
         if self.optimizer not in ("adam", "momentum", "sgd"):
             raise ValueError(f"optimizer {self.optimizer!r}: adam, momentum or sgd")
+        if self.driver not in ("trainer", "stream"):
+            raise ValueError(f"driver {self.driver!r}: trainer or stream")
+        if min(self.stream_replay, self.stream_every, self.stream_steps_per) < 1:
+            raise ValueError("stream-replay, stream-every and stream-steps-per: at least 1")
+        if self.board < -1 or self.board_timeout <= 0:
+            raise ValueError(f"board {self.board}: a device id or -1 (none); "
+                             f"board-timeout {self.board_timeout}: positive")
         self.widths  # parses
         return self
 

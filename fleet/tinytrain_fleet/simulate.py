@@ -10,6 +10,7 @@ from pathlib import Path
 import tinytrain
 from flwr.clientapp import ClientApp
 
+from .board import BoardTools
 from .client_app import make_client_app
 from .server_app import make_server_app
 from .settings import Settings
@@ -19,11 +20,16 @@ PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
 
 
 def simulate(
-    settings: Settings, devices: int, client_app: ClientApp | None = None
+    settings: Settings,
+    devices: int,
+    client_app: ClientApp | None = None,
+    board: BoardTools | None = None,
 ) -> tuple[tinytrain.Model, dict]:
     """Runs ``settings`` on ``devices`` simulated devices and returns the global model and the
     history (see :func:`tinytrain_fleet.server_app.run_federation`). ``client_app`` replaces
-    the fleet's ClientApp (tests: a faulty device). Raises what stopped the ServerApp."""
+    the fleet's ClientApp (tests: a faulty device); ``board`` runs the emulated board of
+    ``settings.board`` (``None``: the tools the environment names). Raises what stopped the
+    ServerApp."""
     from flwr.simulation import run_simulation
 
     # Ray's workers are new processes: they find the package through the environment.
@@ -34,7 +40,7 @@ def simulate(
     outcome: list = []
     run_simulation(
         server_app=make_server_app(settings, outcome),
-        client_app=client_app or make_client_app(settings),
+        client_app=client_app or make_client_app(settings, board),
         num_supernodes=devices,
         backend_config={
             "client_resources": {"num_cpus": 1, "num_gpus": 0.0},

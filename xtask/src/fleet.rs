@@ -1,10 +1,12 @@
 //! The fleet (`fleet/`): the Flower app's pinned requirements installed into the Python
 //! package's environment (`target/venv`, beside the wheel), its tests run by pytest, and its
-//! commands (`python -m tinytrain_fleet …`) run from the repository's root.
+//! commands (`python -m tinytrain_fleet …`) run from the repository's root. For the emulated
+//! board as a device of the fleet (`tinytrain_fleet.board`), the link firmware and the
+//! `tinytrain` command are built and named, with QEMU, in the environment.
 
 use crate::cmd::{self, Error};
-use crate::firmware::root;
-use crate::python;
+use crate::firmware::{root, root_cargo, root_target_dir, LINK, MPS2_AN386};
+use crate::{python, setup, tools};
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
@@ -33,11 +35,37 @@ fn fleet_python(venv: &Path) -> Command {
     python
 }
 
+/// Names the emulated board's tools in `python`'s environment, as `tinytrain_fleet.board`
+/// reads them: the `tinytrain` command (the dev build, which the Python package's tests use
+/// too), the link firmware for QEMU mps2-an386 (built), `qemu-system-arm` and the libraries of
+/// one fetched into `target/tools`. Installs what is missing first (`cargo xtask setup`).
+fn with_board(python: &mut Command) -> Result<(), Error> {
+    setup::all()?;
+    let elf = MPS2_AN386.build(LINK)?;
+    cmd::run(root_cargo().args(["build", "-p", "tinytrain-host-sim", "--bin", "tinytrain"]))?;
+    let qemu = tools::tool("qemu-system-arm")?;
+    python
+        .env(
+            "TINYTRAIN_CLI",
+            root_target_dir().join("debug").join("tinytrain"),
+        )
+        .env("TINYTRAIN_LINK_ELF", elf)
+        .env("TINYTRAIN_QEMU", &qemu.path);
+    let qemu = qemu.command();
+    let libraries = qemu.get_envs().find(|(key, _)| *key == "LD_LIBRARY_PATH");
+    if let Some((_, Some(path))) = libraries {
+        python.env("TINYTRAIN_QEMU_LIBRARY_PATH", path);
+    }
+    Ok(())
+}
+
 /// Runs the fleet's tests in `venv`, which already holds the tinytrain wheel (see
-/// [`python::test`]): its requirements, then pytest.
+/// [`python::test`]): its requirements, then pytest, with the emulated board's tools named.
 pub fn test_in(venv: &Path) -> Result<(), Error> {
     install(venv, &[REQUIREMENTS])?;
-    cmd::run(fleet_python(venv).args([
+    let mut python = fleet_python(venv);
+    with_board(&mut python)?;
+    cmd::run(python.args([
         "-m",
         "pytest",
         "fleet/tests",
@@ -48,19 +76,30 @@ pub fn test_in(venv: &Path) -> Result<(), Error> {
 }
 
 /// `cargo xtask fleet ARGS`: the environment, the wheel, the requirements (and the plot's for
-/// `report`), then `python -m tinytrain_fleet ARGS`.
+/// `report`), the emulated board's tools with `--board`, then `python -m tinytrain_fleet ARGS`
+/// (`simulate` when ARGS is empty or starts with an option: `cargo xtask fleet --board`).
 pub fn run<S: AsRef<OsStr>>(args: &[S]) -> Result<(), Error> {
+    let args: Vec<&OsStr> = args.iter().map(AsRef::as_ref).collect();
+    let command = args
+        .first()
+        .filter(|a| !a.to_string_lossy().starts_with('-'));
     let venv = python::venv()?;
     python::install_wheel(&venv)?;
-    let report = args.first().is_some_and(|a| a.as_ref() == "report");
-    if report {
+    if command.is_some_and(|c| *c == "report") {
         install(&venv, &[REQUIREMENTS, REPORT_REQUIREMENTS])?;
     } else {
         install(&venv, &[REQUIREMENTS])?;
     }
-    cmd::run(
-        fleet_python(&venv)
-            .args(["-m", "tinytrain_fleet"])
-            .args(args),
-    )
+    let mut python = fleet_python(&venv);
+    if args
+        .iter()
+        .any(|a| *a == "--board" || a.to_string_lossy().starts_with("--board="))
+    {
+        with_board(&mut python)?;
+    }
+    python.args(["-m", "tinytrain_fleet"]);
+    if command.is_none() {
+        python.arg("simulate");
+    }
+    cmd::run(python.args(args))
 }

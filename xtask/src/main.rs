@@ -38,6 +38,8 @@ enum Task {
     /// target/venv and run `python -m tinytrain_fleet ARGS` — `simulate` (50 devices on
     /// Flower's simulation engine, the default), `loopback` (a SuperLink and SuperNodes on
     /// 127.0.0.1), `report` (federated vs centralised vs each device alone); `--help` for each.
+    /// With `--board`, device 0 is the emulated board (the link firmware and QEMU, built and
+    /// installed on the way): `cargo xtask fleet --board`.
     Fleet {
         /// The command and its options (default: simulate).
         #[arg(
@@ -108,9 +110,6 @@ fn main() -> ExitCode {
                 println!("{}", elf.display());
                 ExitCode::SUCCESS
             }),
-        Task::Fleet { args } if args.is_empty() => {
-            xtask::fleet::run(&["simulate"]).map(|()| ExitCode::SUCCESS)
-        }
         Task::Fleet { args } => xtask::fleet::run(&args).map(|()| ExitCode::SUCCESS),
         Task::Bench { part } => bench(part).map(|()| ExitCode::SUCCESS),
         Task::QemuRun {
