@@ -450,9 +450,14 @@ impl Reference {
             .take(NOISE_FLOOR_SAMPLES)
             .copied()
             .collect();
+        // The sorted estimate, which needs memory the device does not spare: O(n log n) time
+        // where the device's takes O(n²), with the same bits.
+        let mut scratch = vec![0; diagnose::noise_floor_scratch_len(seen.len())];
+        let noise = diagnose::noise_floor_sorted(data, &seen, &mut scratch)
+            .map_err(Error::core("the noise floor"))?;
         Ok(Self {
             baseline: baseline::fit(data, &parts.train)?,
-            noise: diagnose::noise_floor(data, &seen),
+            noise,
         })
     }
 
@@ -477,7 +482,8 @@ fn target_variance(net: &Net) -> f64 {
     dev * dev
 }
 
-/// The samples [`diagnose::noise_floor`] looks at, at most (it takes O(n²) time).
+/// The samples the noise floor looks at, at most (the device's estimate, which the reports
+/// must match, takes O(n²) time).
 pub const NOISE_FLOOR_SAMPLES: usize = 4000;
 
 /// `a / b` as "N× lower" text, or `None` when it says nothing (`b` zero, or about 1).

@@ -156,7 +156,11 @@ proptest! {
         let _ = scaler::check(&stats, n_in);
         if let Ok(data) = Dataset::new(&data, &raw, n_in, n_out) {
             scaler::fit(&mut stats, &data, &indices);
-            let _ = diagnose::noise_floor(&data, &indices);
+            let slow = diagnose::noise_floor(&data, &indices);
+            let mut sort_scratch = vec![0u32; raw.len() % 13];
+            if let Ok(fast) = diagnose::noise_floor_sorted(&data, &indices, &mut sort_scratch) {
+                prop_assert_eq!(fast, slow);
+            }
             let mut params = vec![0.0; 4];
             let mut scratch = vec![0.0; 40];
             let _ = lstsq::fit(&data, &indices, &mut params, &mut stats, &mut scratch);
