@@ -85,7 +85,116 @@ pub struct StreamArgs {
     pub shuffle_stream: Option<u64>,
 }
 
+/// Each stream setting the core checks ([`StreamConfig::validate`]): its name there, its flag
+/// here, and the rule.
+const RULES: [(&str, &str, &str); 10] = [
+    (
+        "replay",
+        "--replay",
+        "the replay buffer holds at least 1 row",
+    ),
+    (
+        "holdout_every",
+        "--holdout-every",
+        "every K-th row is held out for validation and the others train: K is at least 2",
+    ),
+    (
+        "validation",
+        "--validation-window",
+        "the validation window holds at least 1 row",
+    ),
+    (
+        "test_every",
+        "--test-every",
+        "0 (no test window), or at least 2 and not a multiple of --holdout-every (those rows \
+         are held out for validation)",
+    ),
+    (
+        "test",
+        "--test-window",
+        "at least 1 row with --test-every, and no test window without it",
+    ),
+    (
+        "warmup",
+        "--warmup",
+        "at least 1 row fits the standardisation (or --no-standardize)",
+    ),
+    (
+        "every",
+        "--every",
+        "steps come after every M rows: M is at least 1",
+    ),
+    ("steps_per", "--steps-per", "at least 1 step"),
+    (
+        "drift_factor",
+        "--drift-factor",
+        "a finite multiple of the typical validation loss greater than 1",
+    ),
+    ("drift_epochs", "--drift-epochs", "at least 1 epoch"),
+];
+
 impl StreamArgs {
+    /// The core's stream settings for a network of `widths` trained with `config`, checked
+    /// before any row is read: a setting out of its range is an error naming its flag, its
+    /// value and the rule; so is a mini-batch larger than the replay buffer it is drawn from
+    /// (each of its steps would draw rows again and again), and buffers of more than
+    /// [`shape::MAX_PARAMS`] values in all.
+    pub fn checked(&self, widths: &[usize], config: &Config) -> Result<StreamConfig> {
+        let settings = self.settings();
+        if let Err(tinytrain_core::Error::InvalidHyperparameter { name }) =
+            settings.validate(config)
+        {
+            if let Some(&(_, flag, rule)) = RULES.iter().find(|(n, _, _)| *n == name) {
+                return Err(Error::Flag {
+                    flag,
+                    problem: format!("{}: {rule}", self.value(name)),
+                });
+            }
+        }
+        if config.batch_size > settings.replay {
+            return Err(Error::Flag {
+                flag: "--batch",
+                problem: format!(
+                    "{}: a stream's mini-batch is drawn from the replay buffer: at most \
+                     --replay {} rows",
+                    config.batch_size, settings.replay
+                ),
+            });
+        }
+        let values = shape::stream_arena_len(widths, config, &settings, CHUNK);
+        if values > shape::MAX_PARAMS {
+            return Err(Error::Flag {
+                flag: "--replay",
+                problem: format!(
+                    "{} (--validation-window {}, --test-window {}): the stream's buffers and \
+                     network would take {values} values, more than {}",
+                    settings.replay,
+                    settings.validation,
+                    settings.test,
+                    shape::MAX_PARAMS
+                ),
+            });
+        }
+        Ok(settings)
+    }
+
+    /// The value given for the core's setting `name`, as text.
+    fn value(&self, name: &str) -> String {
+        let s = self.settings();
+        match name {
+            "replay" => s.replay.to_string(),
+            "holdout_every" => s.holdout_every.to_string(),
+            "validation" => s.validation.to_string(),
+            "test_every" => s.test_every.to_string(),
+            "test" => s.test.to_string(),
+            "warmup" => s.warmup.to_string(),
+            "every" => s.every.to_string(),
+            "steps_per" => s.steps_per.to_string(),
+            "drift_factor" => s.drift_factor.to_string(),
+            _ => s.drift_epochs.to_string(),
+        }
+    }
+
     /// The core's stream settings.
     pub fn settings(&self) -> StreamConfig {
         let test = self
@@ -600,6 +709,7 @@ pub fn train(
         drift_factor: stream.drift_factor,
         drift_epochs: stream.drift_epochs,
     };
+    flags.checked(&settings.layers, &settings.config())?;
     let order = flags
         .shuffle_stream
         .map(|seed| shuffled(samples.len(), seed));
@@ -642,10 +752,22 @@ pub fn train(
             Err(e) => outputs.write(&path, || Err(e)),
         }
     }
-    if let Some(path) = &args.model {
+    // No checkpoint: the rows ended before an epoch was scored (or none beat the initial
+    // weights), so the weights are the initial ones, as `train` says with exit code 3.
+    let untrained = run.report.best_epoch == 0 && !run.interrupted;
+    if let Some(path) = args
+        .model
+        .as_ref()
+        .filter(|_| !untrained || args.keep_untrained)
+    {
+        let names = !args.model_without.contains(&crate::cli::ModelPart::Names);
         let file = ModelFile {
-            input_names: Some(samples.input_names.clone()),
-            output_names: samples.target_name.clone().map(|name| vec![name]),
+            input_names: Some(samples.input_names.clone()).filter(|_| names),
+            output_names: samples
+                .target_name
+                .clone()
+                .map(|name| vec![name])
+                .filter(|_| names),
             ..ModelFile::new(run.net.clone())
         };
         outputs.write(path, || file.to_bytes());
@@ -660,6 +782,11 @@ pub fn train(
     let json = args.report.is_some() && file_output(&args.report).is_none() && !run.interrupted;
     results(out, quiet, &text, json.then(|| report.to_json()))?;
     outputs.finish()?;
+    if untrained {
+        return Err(Error::Untrained {
+            model: args.model.clone().filter(|_| !args.keep_untrained),
+        });
+    }
     if run.interrupted {
         return Err(Error::Interrupted {
             outcome: match &args.model {

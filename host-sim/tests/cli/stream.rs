@@ -305,14 +305,35 @@ fn bad_stream_settings_are_named() {
     let csv = sensor_csv(dir.path(), 100);
     let csv = arg(&csv);
     for (flags, words) in [
-        (&["--replay", "0"][..], "`replay`"),
-        (&["--holdout-every", "1"], "`holdout_every`"),
-        (&["--steps-per", "0"], "`steps_per`"),
-        (&["--every", "0"], "`every`"),
-        (&["--validation-window", "0"], "`validation`"),
-        (&["--test-every", "10"], "`test_every`"),
-        (&["--drift-factor", "1"], "`drift_factor`"),
+        (&["--replay", "0"][..], "--replay: 0: "),
+        (&["--holdout-every", "1"], "--holdout-every: 1: "),
+        (&["--holdout-every", "0"], "--holdout-every: 0: "),
+        (&["--steps-per", "0"], "--steps-per: 0: "),
+        (&["--every", "0"], "--every: 0: "),
+        (&["--validation-window", "0"], "--validation-window: 0: "),
+        (&["--test-every", "10"], "--test-every: 10: "),
+        (
+            &["--test-every", "3", "--test-window", "0"],
+            "--test-window: 0: ",
+        ),
+        (&["--warmup", "0"], "--warmup: 0: "),
+        (&["--drift-factor", "1"], "--drift-factor: 1: "),
+        (&["--drift-factor", "NaN"], "--drift-factor: NaN: "),
+        (&["--drift-epochs", "0"], "--drift-epochs: 0: "),
         (&["--trainable-from", "3"], "trainable_from 3"),
+        // A mini-batch larger than the buffer it is drawn from (a batch of 10^11 would take
+        // forever at every step), and buffers no memory holds.
+        (&["--batch", "129"], "--batch: 129: "),
+        (&["--batch", "100000000000"], "--batch: 100000000000: "),
+        (&["--replay", "100000000000"], "--replay: 100000000000 "),
+        (
+            &["--replay", "18446744073709551615"],
+            "--replay: 18446744073709551615 ",
+        ),
+        (
+            &["--validation-window", "100000000000"],
+            "--validation-window 100000000000",
+        ),
     ] {
         let mut args = vec!["train", "--data", csv, "--stream", "--layers", "1,16,16,1"];
         args.extend(flags);
@@ -345,4 +366,62 @@ fn bad_stream_settings_are_named() {
         arg(&model),
     ]);
     assert!(err.contains("1,4,1"), "{err}");
+}
+
+#[test]
+fn a_stream_that_never_scored_an_epoch_leaves_its_model_untrained_and_unsaved() {
+    // Fewer rows than the warm-up: not one epoch, so the weights are the initial ones. As
+    // `train` does for a run no epoch improved: exit code 3, no model unless --keep-untrained.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = sensor_csv(dir.path(), 20);
+    let model = dir.path().join("m.ttm");
+    let args = [
+        "train",
+        "--data",
+        arg(&csv),
+        "--stream",
+        "--model",
+        arg(&model),
+    ];
+    let out = crate::tinytrain(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("the model is untrained"), "{stderr}");
+    assert!(stderr.contains("--keep-untrained"), "{stderr}");
+    assert!(!model.exists());
+    let out = crate::tinytrain(&[&args[..], &["--keep-untrained"]].concat());
+    assert_eq!(out.status.code(), Some(3));
+    assert!(model.exists());
+    // Enough rows for epochs: trained, saved, exit code 0.
+    let csv = sensor_csv(dir.path(), 400);
+    ok(&[
+        "train",
+        "--data",
+        arg(&csv),
+        "--stream",
+        "--model",
+        arg(&model),
+    ]);
+}
+
+#[test]
+fn a_streams_model_leaves_out_the_names_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = sensor_csv(dir.path(), 400);
+    let model = dir.path().join("m.ttm");
+    let args = [
+        "train",
+        "--data",
+        arg(&csv),
+        "--stream",
+        "--model",
+        arg(&model),
+    ];
+    ok(&args);
+    let named = ModelFile::read(&model).unwrap();
+    assert_eq!(named.input_names, Some(vec!["x".to_owned()]));
+    ok(&[&args[..], &["--model-without", "names"]].concat());
+    let bare = ModelFile::read(&model).unwrap();
+    assert_eq!((bare.input_names, bare.output_names), (None, None));
+    assert_eq!(bare.net.params, named.net.params);
 }
