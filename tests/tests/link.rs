@@ -684,6 +684,50 @@ fn a_network_or_buffer_the_device_cannot_hold_is_refused_with_what_it_needs() {
         text.contains("takes") && text.contains("flash slots hold 4096"),
         "{text}"
     );
+    // A layer wider than the device trains: the error gives the widest it takes.
+    let widths = [1, 512, 1];
+    let plan = Plan {
+        widths: &widths,
+        ..sine_plan(&inputs, &targets)
+    };
+    let error = device::train(&mut host, &plan, |_| {}).expect_err("refused");
+    let text = error.to_string();
+    assert!(
+        text.contains("512 units") && text.contains("at most 256"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_stream_too_short_for_an_epoch_leaves_the_devices_model_untrained_and_unsaved() {
+    use clap::Parser;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data = dir.path().join("short.csv");
+    std::fs::write(&data, "x,y\n0.1,1\n0.2,2\n0.3,3\n").expect("written");
+    let model = dir.path().join("m.ttm");
+    let (elf, qemu) = (elf().display().to_string(), qemu_script(dir.path()));
+    let args = [
+        "tinytrain",
+        "device",
+        "train",
+        "--data",
+        data.to_str().expect("UTF-8"),
+        "--model",
+        model.to_str().expect("UTF-8"),
+        "--elf",
+        &elf,
+        "--qemu",
+        qemu.to_str().expect("UTF-8"),
+    ];
+    let cli = tinytrain_host_sim::cli::Cli::try_parse_from(args).expect("flags");
+    match tinytrain_host_sim::cli::run(cli, &mut std::io::sink()) {
+        Err(e @ Error::Untrained { .. }) => {
+            assert_eq!(e.exit_code(), 3);
+            assert!(e.to_string().contains("--keep-untrained"), "{e}");
+        }
+        other => panic!("expected Untrained, got {other:?}"),
+    }
+    assert!(!model.exists(), "the initial weights were saved");
 }
 
 #[test]

@@ -76,6 +76,9 @@ pub struct DeviceTrainArgs {
     /// Write a JSON report: every epoch, event and save, the device, the link.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
+    /// Save the model even if no epoch beat the initial weights (the exit code is still 3).
+    #[arg(long)]
+    pub keep_untrained: bool,
     /// A real board's serial port (e.g. /dev/ttyACM0); without it, the emulated board.
     #[arg(long, value_name = "PORT")]
     pub port: Option<String>,
@@ -122,6 +125,9 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
     }
     if let Some(path) = &args.model {
         locations.push(Location::file("--model", path));
+    }
+    if let Some(path) = &args.device_log {
+        locations.push(Location::file("--device-log", path));
     }
     output::check(&locations)?;
     let table = Table::read(&args.data.data)?;
@@ -200,7 +206,7 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
     let plan = Plan {
         widths: &layers,
         config,
-        stream: flags.settings(),
+        stream: flags.checked(&layers, &config)?,
         inputs: &inputs,
         targets: &targets,
         start: start.as_deref(),
@@ -240,7 +246,14 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
     };
     bar.done();
     let mut outputs = Outputs::default();
-    if let Some(path) = &args.model {
+    // No epoch beat the initial weights (the rows ended before the warm-up did, say): the model
+    // is untrained, as `train` says with exit code 3.
+    let untrained = run.finished.best_epoch == 0;
+    if let Some(path) = args
+        .model
+        .as_ref()
+        .filter(|_| !untrained || args.keep_untrained)
+    {
         outputs.write(path, || Ok(run.model.clone()));
     }
     if let Some(path) = &args.report {
@@ -257,7 +270,13 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
             path: "standard output".into(),
             source,
         })?;
-    outputs.finish().map(drop)
+    outputs.finish()?;
+    if untrained {
+        return Err(Error::Untrained {
+            model: args.model.clone().filter(|_| !args.keep_untrained),
+        });
+    }
+    Ok(())
 }
 
 /// Progress on stderr: a bar over acknowledged samples on a terminal, lines otherwise.

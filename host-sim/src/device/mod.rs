@@ -45,6 +45,8 @@ pub struct DeviceInfo {
     pub slot_size: u32,
     /// The most values one frame of samples carries.
     pub max_values: u16,
+    /// The widest layer it trains.
+    pub max_width: u16,
     /// What its work counter counts.
     pub work_unit: String,
 }
@@ -146,6 +148,18 @@ pub fn train<P: Read + Write>(
 ) -> Result<DeviceRun> {
     let info = hello(host)?;
     progress(Progress::Hello(&info));
+    if let Some(&wide) = plan
+        .widths
+        .iter()
+        .find(|&&w| w > usize::from(info.max_width))
+    {
+        return Err(Error::Device {
+            problem: format!(
+                "the layers {:?} have a layer of {wide} units; {} trains layers of at most {}",
+                plan.widths, info.board, info.max_width
+            ),
+        });
+    }
     let training = Training::from_config(&plan.config).map_err(|e| Error::Device {
         problem: e.to_string(),
     })?;
@@ -403,6 +417,7 @@ pub fn hello<P: Read + Write>(host: &mut Host<P>) -> Result<DeviceInfo> {
             arena: info.arena,
             slot_size: info.slot_size,
             max_values: info.max_values,
+            max_width: info.max_width,
             work_unit: info.work_unit.to_owned(),
         }),
         other => Err(unexpected(other)),

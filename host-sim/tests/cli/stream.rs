@@ -339,7 +339,26 @@ fn bad_stream_settings_are_named() {
         args.extend(flags);
         let err = bad_input(&args);
         assert!(err.contains(words), "{flags:?}: {err}");
+        // `device train` takes the same flags, checked before a device is started.
+        let mut args = vec!["device", "train", "--data", csv, "--layers", "1,16,16,1"];
+        args.extend(flags);
+        args.extend(["--elf", "/nonexistent/link"]);
+        let err = bad_input(&args);
+        assert!(err.contains(words), "device train {flags:?}: {err}");
     }
+    // The device's log is an output like the others: checked before the device starts (it
+    // was written after the run, and a bad path lost the trained model).
+    let err = bad_input(&[
+        "device",
+        "train",
+        "--data",
+        csv,
+        "--device-log",
+        "/nonexistent/dir/log",
+        "--elf",
+        "/nonexistent/link",
+    ]);
+    assert!(err.contains("--device-log"), "{err}");
     // Stream flags need --stream.
     let out = crate::tinytrain(&["train", "--data", csv, "--replay", "5"]);
     assert_eq!(out.status.code(), Some(2));
