@@ -29,7 +29,8 @@ enum Task {
     /// bit for bit, the firmware template, the Python package and the fleet on Flower.
     Test,
     /// Build the link firmware for the emulated board (QEMU mps2-an386) and print its path,
-    /// for `tinytrain device train --elf PATH`.
+    /// for `tinytrain device train --elf PATH`; say which QEMU to pass as --qemu (for a QEMU
+    /// fetched into target/tools, a launcher that sets its libraries: target/tools/bin).
     LinkFirmware,
     /// Build the Python package's wheel into a virtual environment in target/venv (with its
     /// test requirements) and run its tests.
@@ -104,12 +105,7 @@ fn main() -> ExitCode {
         Task::Test => tasks::test(),
         Task::Setup => setup::all().map(|()| ExitCode::SUCCESS),
         Task::Python => xtask::python::test().map(|()| ExitCode::SUCCESS),
-        Task::LinkFirmware => setup::all()
-            .and_then(|()| xtask::firmware::MPS2_AN386.build(xtask::firmware::LINK))
-            .map(|elf| {
-                println!("{}", elf.display());
-                ExitCode::SUCCESS
-            }),
+        Task::LinkFirmware => link_firmware(),
         Task::Fleet { args } => xtask::fleet::run(&args).map(|()| ExitCode::SUCCESS),
         Task::Bench { part } => bench(part).map(|()| ExitCode::SUCCESS),
         Task::QemuRun {
@@ -151,6 +147,22 @@ fn bench(part: Option<Part>) -> Result<(), Error> {
             ]))
         }),
     }
+}
+
+/// `cargo xtask link-firmware`: the ELF's path on standard output (for `--elf "$(…)"`), and on
+/// standard error the QEMU to pass as `--qemu`.
+fn link_firmware() -> Result<ExitCode, Error> {
+    setup::all()?;
+    let elf = xtask::firmware::MPS2_AN386.build(xtask::firmware::LINK)?;
+    let qemu = xtask::tools::tool("qemu-system-arm")?;
+    let launcher = qemu.launcher(&xtask::tools::dir().join("bin"))?;
+    println!("{}", elf.display());
+    eprintln!(
+        "tinytrain device train: --elf {} --qemu {}",
+        elf.display(),
+        launcher.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `elf` under QEMU, printing its log; exits as the firmware did.

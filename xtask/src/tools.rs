@@ -122,6 +122,40 @@ pub struct Tool {
 }
 
 impl Tool {
+    /// A program a user can run by its path alone: the machine's program as it is, or, for a
+    /// program unpacked from Debian, a shell script `dir/NAME` that sets `LD_LIBRARY_PATH` to
+    /// the libraries it needs and runs it (for `tinytrain device train --qemu PATH`, which runs
+    /// what it is given with the user's environment).
+    pub fn launcher(&self, dir: &Path) -> Result<PathBuf, Error> {
+        let Some(tree) = &self.tree else {
+            return Ok(self.path.clone());
+        };
+        let quote = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', r"'\''"));
+        let libraries: Vec<String> = tree.library_path().iter().map(|d| quote(d)).collect();
+        let script = format!(
+            "#!/bin/sh\n\
+             # {} as unpacked by `cargo xtask setup`, with the libraries it needs.\n\
+             LD_LIBRARY_PATH={}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}\n\
+             export LD_LIBRARY_PATH\n\
+             exec {} \"$@\"\n",
+            self.path.display(),
+            libraries.join(":"),
+            quote(&self.path)
+        );
+        let name = self.path.file_name().unwrap_or(self.path.as_os_str());
+        let launcher = dir.join(name);
+        let failed = |e: std::io::Error| Error::Failed {
+            command: format!("writing {}", launcher.display()),
+            reason: e.to_string(),
+        };
+        std::fs::create_dir_all(dir).map_err(failed)?;
+        std::fs::write(&launcher, script).map_err(failed)?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755))
+            .map_err(failed)?;
+        Ok(launcher)
+    }
+
     /// A command that runs the program.
     pub fn command(&self) -> Command {
         let mut command = Command::new(&self.path);
@@ -334,6 +368,47 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fetched_program_gets_a_launcher_that_finds_its_libraries() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("debian");
+        let libs = root.join("root/usr/lib/x86_64-linux-gnu");
+        std::fs::create_dir_all(&libs).unwrap();
+        std::fs::write(libs.join("libfake.so.1"), "").unwrap();
+        let tree = Tree::new(root.clone());
+        // The "program" prints the library path it was given, and its arguments.
+        let program = tree.program("fake-qemu");
+        std::fs::create_dir_all(program.parent().unwrap()).unwrap();
+        std::fs::write(&program, "#!/bin/sh\necho \"$LD_LIBRARY_PATH|$*\"\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let tool = Tool {
+            path: program.clone(),
+            tree: Some(tree),
+        };
+        let launcher = tool.launcher(&dir.path().join("bin")).unwrap();
+        assert_ne!(launcher, program);
+        let out = Command::new(&launcher)
+            .args(["-machine", "a b"])
+            .env("LD_LIBRARY_PATH", "/inherited")
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            text.trim(),
+            format!("{}:/inherited|-machine a b", libs.display())
+        );
+        // The machine's program is its own launcher.
+        let machine = Tool {
+            path: "qemu-system-arm".into(),
+            tree: None,
+        };
+        assert_eq!(
+            machine.launcher(dir.path()).unwrap(),
+            PathBuf::from("qemu-system-arm")
+        );
+    }
 
     #[test]
     fn finds_programs_on_the_path() {

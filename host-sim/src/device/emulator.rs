@@ -136,7 +136,8 @@ impl Drop for Emulator {
 fn emulator(qemu: &Path, e: std::io::Error) -> Error {
     let problem = if e.kind() == std::io::ErrorKind::NotFound {
         "not found: install QEMU (Debian: qemu-system-arm) or pass --qemu PATH; in the \
-         repository, `cargo xtask setup` fetches it into target/tools"
+         repository, `cargo xtask link-firmware` fetches it and writes the launcher to pass, \
+         target/tools/bin/qemu-system-arm"
             .to_owned()
     } else {
         e.to_string()
