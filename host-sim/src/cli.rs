@@ -464,7 +464,11 @@ fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         return crate::classify::command::train(args, weighting, capacity, quiet, out);
     }
     args.check_outputs()?;
-    let start = args.model_in.as_deref().map(ModelFile::read).transpose()?;
+    let start = args
+        .model_in
+        .as_deref()
+        .map(ModelFile::read_regression)
+        .transpose()?;
     let table = Table::read(&args.data.data)?;
     let target = args.data.target.as_deref();
     let samples = match (&start, &args.model_in) {
@@ -689,6 +693,15 @@ fn predict(args: PredictArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let model = ModelFile::read(&args.model)?;
     if model.task == tinytrain_core::format::Task::Classification {
         return crate::classify::command::predict(&args, &model, quiet, out);
+    }
+    if args.probabilities {
+        return Err(Error::Flag {
+            flag: "--probabilities",
+            problem: format!(
+                "{} is a regression model: it predicts values, not classes",
+                args.model.display()
+            ),
+        });
     }
     let table = Table::read(&args.data)?;
     let matched = predict::columns(&table, &model, &args.model, args.target.as_deref())?;

@@ -141,6 +141,25 @@ impl ModelFile {
         })
     }
 
+    /// Reads a model to start training from (`--model-in`): a regression model. A classifier
+    /// is an error that says so (its outputs are class logits, not the values a regression
+    /// trains).
+    pub fn read_regression(path: &Path) -> Result<Self> {
+        let model = Self::read(path)?;
+        if model.task == Task::Classification {
+            let classes = model.net.widths.last().copied().unwrap_or(0);
+            return Err(Error::Flag {
+                flag: "--model-in",
+                problem: format!(
+                    "{} is a classifier ({classes} classes): training on from a model takes a \
+                     regression model (one trained without --task classify)",
+                    path.display()
+                ),
+            });
+        }
+        Ok(model)
+    }
+
     /// Reads a model file: its header first ([`format::MAX_HEADER_LEN`] bytes at most), then at
     /// most the length the header states — a file of zeros, or a header that claims gigabytes in
     /// a file of a few bytes, is refused after reading what it holds, no more.

@@ -650,7 +650,11 @@ pub fn train(
     let flags = &args.streaming;
     // `--model-in`: its weights and standardisation (no warm-up), and its update rule, learning
     // rate and batch size as the defaults, as in `train`.
-    let saved = args.model_in.as_deref().map(ModelFile::read).transpose()?;
+    let saved = args
+        .model_in
+        .as_deref()
+        .map(ModelFile::read_regression)
+        .transpose()?;
     let saved_rule = saved
         .as_ref()
         .and_then(|m| Rule::of(&m.optimizer.as_ref()?.optimizer));

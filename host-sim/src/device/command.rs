@@ -130,20 +130,24 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
         locations.push(Location::file("--device-log", path));
     }
     output::check(&locations)?;
+    // `--model-in`, as in `train --stream`: the weights and standardisation to start from,
+    // and its widths, update rule, learning rate and batch size as the defaults. The device
+    // gets the weights and statistics alone (names and optimizer state would take room its
+    // flash slot may not have).
+    let saved = args
+        .model_in
+        .as_deref()
+        .map(ModelFile::read_regression)
+        .transpose()?;
+    let start = match &saved {
+        Some(saved) => Some(ModelFile::new(saved.net.clone()).to_bytes()?),
+        None => None,
+    };
     let table = Table::read(&args.data.data)?;
     let samples = table.features_and_target(args.data.target.as_deref())?;
     let file = args.data.data.display().to_string();
     let n_in = samples.n_in();
     let flags = &args.streaming;
-    // `--model-in`, as in `train --stream`: the weights and standardisation to start from,
-    // and its widths, update rule, learning rate and batch size as the defaults. The device
-    // gets the weights and statistics alone (names and optimizer state would take room its
-    // flash slot may not have).
-    let saved = args.model_in.as_deref().map(ModelFile::read).transpose()?;
-    let start = match &saved {
-        Some(saved) => Some(ModelFile::new(saved.net.clone()).to_bytes()?),
-        None => None,
-    };
     let layers = match (&args.layers, &saved) {
         (Some(layers), _) => layers.0.clone(),
         (None, Some(saved)) => saved.net.widths.clone(),

@@ -588,3 +588,53 @@ fn classification_flags_need_a_classifier_and_the_stream_learns_values() {
         "{e}"
     );
 }
+
+#[test]
+fn a_model_of_the_other_task_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "xor.csv", &xor(40, 7));
+    let classifier = dir.path().join("c.ttm");
+    crate::ok(&[
+        "train",
+        "--data",
+        arg(&data),
+        "--task",
+        "classify",
+        "--model",
+        arg(&classifier),
+    ]);
+    // A classifier to train on from, by regression: each command says what the model is.
+    for command in [
+        &["train"][..],
+        &["train", "--stream"],
+        &["device", "train", "--elf", "/nonexistent/link"],
+    ] {
+        let mut args = command.to_vec();
+        args.extend(["--data", arg(&data), "--model-in", arg(&classifier)]);
+        let e = bad_input(&args);
+        assert!(
+            e.contains("--model-in: ") && e.contains("is a classifier (2 classes)"),
+            "{command:?}: {e}"
+        );
+    }
+    // Class probabilities of a regression model.
+    let regression = dir.path().join("r.ttm");
+    let plane = write(
+        dir.path(),
+        "plane.csv",
+        "a,y\n1,2\n2,4\n3,6\n4,8\n5,10\n6,12\n",
+    );
+    crate::ok(&["train", "--data", arg(&plane), "--model", arg(&regression)]);
+    let e = bad_input(&[
+        "predict",
+        "--model",
+        arg(&regression),
+        "--data",
+        arg(&plane),
+        "--probabilities",
+    ]);
+    assert!(
+        e.contains("--probabilities: ") && e.contains("regression model"),
+        "{e}"
+    );
+}
