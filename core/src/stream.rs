@@ -100,7 +100,8 @@ impl ReplayPolicy {
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StreamConfig {
-    /// Training samples the replay buffer holds, at least 1 (default 128).
+    /// Training samples the replay buffer holds, at least 1 and at least
+    /// [`Config::batch_size`]: a mini-batch is drawn from it (default 128).
     pub replay: usize,
     /// What the replay buffer keeps once full (default [`ReplayPolicy::Reservoir`]).
     pub policy: ReplayPolicy,
@@ -163,6 +164,9 @@ impl StreamConfig {
         let test = self.test_every;
         let checks = [
             (self.replay > 0, "replay"),
+            // A mini-batch larger than the buffer it is drawn from repeats its samples, and a
+            // batch of billions would run for hours at every step.
+            (config.batch_size <= self.replay, "batch_size"),
             (self.holdout_every >= 2, "holdout_every"),
             (self.validation > 0, "validation"),
             (
@@ -1067,6 +1071,19 @@ mod tests {
         };
         let d = StreamConfig::DEFAULT;
         assert_eq!(name(StreamConfig { replay: 0, ..d }), "replay");
+        let big_batch = Config {
+            batch_size: d.replay + 1,
+            ..c
+        };
+        assert_eq!(
+            d.validate(&big_batch),
+            Err(Error::InvalidHyperparameter { name: "batch_size" })
+        );
+        let whole = Config {
+            batch_size: d.replay,
+            ..c
+        };
+        assert_eq!(d.validate(&whole), Ok(()));
         for k in [0, 1] {
             assert_eq!(
                 name(StreamConfig {

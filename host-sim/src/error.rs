@@ -41,6 +41,23 @@ pub enum Error {
         /// Why each failed one failed.
         failed: Vec<Error>,
     },
+    /// A stream's buffers and network take more memory than a stream may.
+    #[error(
+        "a stream of replay {replay}, validation {validation} and test {test} samples takes \
+         {values} values with its network, more than {max}"
+    )]
+    StreamTooLarge {
+        /// Replay buffer samples.
+        replay: usize,
+        /// Validation window samples.
+        validation: usize,
+        /// Test window samples.
+        test: usize,
+        /// `f32` values it would take.
+        values: usize,
+        /// The most it may take.
+        max: usize,
+    },
     /// No device answered on the link.
     #[error(
         "no device answers: {tries} requests, {timeout_ms} ms each, went unanswered (is the \

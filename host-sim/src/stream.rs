@@ -87,7 +87,12 @@ pub struct StreamArgs {
 
 /// Each stream setting the core checks ([`StreamConfig::validate`]): its name there, its flag
 /// here, and the rule.
-const RULES: [(&str, &str, &str); 10] = [
+const RULES: [(&str, &str, &str); 11] = [
+    (
+        "batch_size",
+        "--batch",
+        "a stream's mini-batch is drawn from the replay buffer: at most --replay rows",
+    ),
     (
         "replay",
         "--replay",
@@ -136,45 +141,25 @@ const RULES: [(&str, &str, &str); 10] = [
 impl StreamArgs {
     /// The core's stream settings for a network of `widths` trained with `config`, checked
     /// before any row is read: a setting out of its range is an error naming its flag, its
-    /// value and the rule; so is a mini-batch larger than the replay buffer it is drawn from
-    /// (each of its steps would draw rows again and again), and buffers of more than
-    /// [`shape::MAX_PARAMS`] values in all.
+    /// value and the rule (a mini-batch larger than the replay buffer it is drawn from among
+    /// them), and so are buffers beyond [`arena_len`].
     pub fn checked(&self, widths: &[usize], config: &Config) -> Result<StreamConfig> {
         let settings = self.settings();
         if let Err(tinytrain_core::Error::InvalidHyperparameter { name }) =
             settings.validate(config)
         {
             if let Some(&(_, flag, rule)) = RULES.iter().find(|(n, _, _)| *n == name) {
+                let value = match name {
+                    "batch_size" => config.batch_size.to_string(),
+                    _ => self.value(name),
+                };
                 return Err(Error::Flag {
                     flag,
-                    problem: format!("{}: {rule}", self.value(name)),
+                    problem: format!("{value}: {rule}"),
                 });
             }
         }
-        if config.batch_size > settings.replay {
-            return Err(Error::Flag {
-                flag: "--batch",
-                problem: format!(
-                    "{}: a stream's mini-batch is drawn from the replay buffer: at most \
-                     --replay {} rows",
-                    config.batch_size, settings.replay
-                ),
-            });
-        }
-        let values = shape::stream_arena_len(widths, config, &settings, CHUNK);
-        if values > shape::MAX_PARAMS {
-            return Err(Error::Flag {
-                flag: "--replay",
-                problem: format!(
-                    "{} (--validation-window {}, --test-window {}): the stream's buffers and \
-                     network would take {values} values, more than {}",
-                    settings.replay,
-                    settings.validation,
-                    settings.test,
-                    shape::MAX_PARAMS
-                ),
-            });
-        }
+        arena_len(widths, config, &settings)?;
         Ok(settings)
     }
 
@@ -315,6 +300,24 @@ pub struct StreamRun {
     pub interrupted: bool,
 }
 
+/// The `f32` values of the arena of a stream of `widths` with `config` and `settings` (its
+/// network, optimizer state and buffers, [`shape::stream_arena_len`] with [`CHUNK`] samples
+/// at once), at most [`shape::MAX_PARAMS`]: [`Error::StreamTooLarge`] beyond (a replay buffer
+/// of 10¹¹ samples would abort the allocation).
+pub fn arena_len(widths: &[usize], config: &Config, settings: &StreamConfig) -> Result<usize> {
+    let values = shape::stream_arena_len(widths, config, settings, CHUNK);
+    if values > shape::MAX_PARAMS {
+        return Err(Error::StreamTooLarge {
+            replay: settings.replay,
+            validation: settings.validation,
+            test: settings.test,
+            values,
+            max: shape::MAX_PARAMS,
+        });
+    }
+    Ok(values)
+}
+
 /// Feeds the rows of `samples` — in `order` (row indices; file order if `None`) — to a stream
 /// learner, starting from `start` if given, calling `on_epoch` after every epoch with the
 /// stream's report then (whose [`StreamReport::to_original_units`] converts its losses).
@@ -327,7 +330,7 @@ pub fn run(
 ) -> Result<StreamRun> {
     let widths = &settings.layers;
     let (config, stream_config) = (settings.config(), settings.stream());
-    let mut arena = vec![0.0; shape::stream_arena_len(widths, &config, &stream_config, CHUNK)];
+    let mut arena = vec![0.0; arena_len(widths, &config, &stream_config)?];
     let mut moments = vec![0.0; shape::moments_len(widths)];
     let mut stream = Stream::<CHUNK>::new(widths, config, stream_config, &mut arena, &mut moments)
         .map_err(Error::core("--stream settings"))?;

@@ -67,7 +67,15 @@ fn serve(
 ) {
     let widths = settings.layers.clone();
     let (config, stream_config) = (settings.config(), settings.stream());
-    let mut arena = vec![0.0; shape::stream_arena_len(&widths, &config, &stream_config, CHUNK)];
+    // Buffers beyond what a stream may take are an error, not an aborted allocation.
+    let len = match tinytrain_host_sim::stream::arena_len(&widths, &config, &stream_config) {
+        Ok(len) => len,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let mut arena = vec![0.0; len];
     let mut moments = vec![0.0; shape::moments_len(&widths)];
     let core = |context: &str| {
         let context = context.to_owned();

@@ -176,6 +176,8 @@ def test_bad_samples_are_refused_and_not_counted():
         (dict(trainable_from=2), "trainable_from"),
         (dict(replay_policy="fifo"), "replay_policy"),
         (dict(optimizer="lbfgs"), "optimizer"),
+        (dict(batch_size=129), "batch_size"),
+        (dict(replay=10**11), "replay 100000000000"),
     ],
 )
 def test_bad_settings_are_value_errors_naming_the_setting(settings, name):

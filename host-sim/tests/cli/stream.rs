@@ -325,14 +325,17 @@ fn bad_stream_settings_are_named() {
         // forever at every step), and buffers no memory holds.
         (&["--batch", "129"], "--batch: 129: "),
         (&["--batch", "100000000000"], "--batch: 100000000000: "),
-        (&["--replay", "100000000000"], "--replay: 100000000000 "),
+        (
+            &["--replay", "100000000000"],
+            "replay 100000000000, validation 64",
+        ),
         (
             &["--replay", "18446744073709551615"],
-            "--replay: 18446744073709551615 ",
+            "replay 18446744073709551615,",
         ),
         (
             &["--validation-window", "100000000000"],
-            "--validation-window 100000000000",
+            "validation 100000000000 and",
         ),
     ] {
         let mut args = vec!["train", "--data", csv, "--stream", "--layers", "1,16,16,1"];
