@@ -36,10 +36,16 @@ impl Progress {
     /// Reports one epoch; `loss_scale` turns its standardised losses into the targets' units,
     /// the units of the summary printed at the end.
     pub fn epoch(&self, s: &EpochSummary, loss_scale: f64) {
+        self.epoch_of("mse", s, loss_scale);
+    }
+
+    /// Reports one epoch of a loss named `name` (`mse`, `cross-entropy`); `loss_scale` as in
+    /// [`Progress::epoch`].
+    pub fn epoch_of(&self, name: &str, s: &EpochSummary, loss_scale: f64) {
         let l = s.loss;
         let loss = |v: f32| scaled_loss(v, loss_scale);
         let text = format!(
-            "mse train {}  validation {}",
+            "{name} train {}  validation {}",
             loss(l.train_mse),
             loss(l.val_mse)
         );

@@ -97,7 +97,7 @@ pub fn train(
     interrupt::watch();
     let data = labelled.dataset()?;
     let run = super::fit(&data, &settings, &parts, &weights, |s| {
-        progress.epoch(s, 1.0)
+        progress.epoch_of("cross-entropy", s, 1.0)
     })?;
     if run.interrupted {
         let save = (args.model.as_deref(), args.model_without.as_slice());

@@ -638,3 +638,17 @@ fn a_model_of_the_other_task_is_named_as_such() {
         "{e}"
     );
 }
+
+#[test]
+fn a_classifiers_progress_names_its_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "xor.csv", &xor(60, 3));
+    let out = crate::tinytrain(&["train", "--data", arg(&data), "--task", "classify"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("epoch    1  cross-entropy train "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("mse"), "{stderr}");
+}
