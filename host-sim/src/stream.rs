@@ -301,7 +301,7 @@ pub struct StreamRun {
 }
 
 /// The `f32` values of the arena of a stream of `widths` with `config` and `settings` (its
-/// network, optimizer state and buffers, [`shape::stream_arena_len`] with [`CHUNK`] samples
+/// network, optimizer state and buffers, [`shape::stream_arena_len`] with 16 samples
 /// at once), at most [`shape::MAX_PARAMS`]: [`Error::StreamTooLarge`] beyond (a replay buffer
 /// of 10¹¹ samples would abort the allocation).
 pub fn arena_len(widths: &[usize], config: &Config, settings: &StreamConfig) -> Result<usize> {
