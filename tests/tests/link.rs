@@ -945,3 +945,73 @@ fn device_train_model_in_gives_the_bits_of_train_stream_model_in() {
         "the stream learned nothing"
     );
 }
+
+#[test]
+fn an_emulator_killed_mid_stream_is_reported_with_the_samples_acknowledged() {
+    use clap::Parser;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut csv = String::from("x,y\n");
+    for i in 0..20_000 {
+        csv += &format!("{},{}\n", i % 97, i % 7);
+    }
+    let data = dir.path().join("long.csv");
+    std::fs::write(&data, csv).expect("written");
+    // QEMU through a script that leaves its process id behind, to kill it.
+    let script = qemu_script(dir.path());
+    let pid_file = dir.path().join("qemu.pid");
+    let text = std::fs::read_to_string(&script).expect("the script");
+    let text = text.replacen(
+        "exec ",
+        &format!("echo $$ > '{}'\nexec ", pid_file.display()),
+        1,
+    );
+    std::fs::write(&script, text).expect("the script");
+    let model = dir.path().join("m.ttm");
+    let elf = elf().display().to_string();
+    let args = [
+        "tinytrain".to_owned(),
+        "device".into(),
+        "train".into(),
+        "--data".into(),
+        data.display().to_string(),
+        "--layers".into(),
+        "1,4,1".into(),
+        "--model".into(),
+        model.display().to_string(),
+        "--elf".into(),
+        elf,
+        "--qemu".into(),
+        script.display().to_string(),
+    ];
+    let run = std::thread::spawn(move || {
+        let cli = tinytrain_host_sim::cli::Cli::try_parse_from(args).expect("flags");
+        tinytrain_host_sim::cli::run(cli, &mut std::io::sink())
+    });
+    // Kill QEMU once it runs and has had time to take some samples.
+    let mut pid = None;
+    for _ in 0..600 {
+        std::thread::sleep(Duration::from_millis(50));
+        pid = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok());
+        if pid.is_some() {
+            break;
+        }
+    }
+    let pid = pid.expect("QEMU started");
+    std::thread::sleep(Duration::from_secs(3));
+    let killed = std::process::Command::new("kill")
+        .arg(pid.to_string())
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    match run.join().expect("no panic") {
+        Err(e @ Error::Emulator { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains("QEMU ended"), "{text}");
+            assert!(text.contains("of 20000 samples"), "{text}");
+        }
+        other => panic!("expected the emulator's end, got {other:?}"),
+    }
+    assert!(!model.exists());
+}

@@ -235,7 +235,7 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
                     ),
                 });
             }
-            let (emulator, socket) = emulator::Emulator::start(
+            let (mut emulator, socket) = emulator::Emulator::start(
                 std::process::Command::new(&qemu),
                 &elf,
                 args.count_instructions,
@@ -245,7 +245,25 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
             if let Some(path) = &args.device_log {
                 output::write(path, &emulator.log())?;
             }
-            run?
+            // A link that failed because the emulator ended: say so, and how far it got.
+            let exited = match &run {
+                Err(_) => emulator.exited(std::time::Duration::from_secs(1)),
+                Ok(_) => None,
+            };
+            match (run, exited) {
+                (Err(e), Some(status)) => {
+                    return Err(Error::Emulator {
+                        qemu,
+                        problem: format!(
+                            "QEMU ended ({status}) during the run, after the device had \
+                             acknowledged {} of {} samples ({e}); no model was saved",
+                            bar.acknowledged(),
+                            samples.len()
+                        ),
+                    })
+                }
+                (run, _) => run?,
+            }
         }
     };
     bar.done();
@@ -283,21 +301,27 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// Progress on stderr: a bar over acknowledged samples on a terminal, lines otherwise.
-/// The progress over acknowledged samples, and the factor that turns the device's losses into
-/// the targets' units.
-struct Bar(Option<ProgressBar>, f64);
+/// Progress on stderr: a bar over acknowledged samples on a terminal, lines otherwise; the
+/// factor that turns the device's losses into the targets' units; the samples acknowledged so
+/// far, for the message of a run that fails.
+struct Bar(Option<ProgressBar>, f64, std::cell::Cell<u64>);
 
 impl Bar {
     fn new(total: u64, scale: f64) -> Self {
+        let acknowledged = std::cell::Cell::new(0);
         if !std::io::stderr().is_terminal() {
-            return Self(None, scale);
+            return Self(None, scale, acknowledged);
         }
         let bar = ProgressBar::new(total);
         let style = ProgressStyle::with_template("{bar:30} {pos}/{len} samples acknowledged {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
-        Self(Some(bar), scale)
+        Self(Some(bar), scale, acknowledged)
+    }
+
+    /// Samples the device acknowledged so far.
+    fn acknowledged(&self) -> u64 {
+        self.2.get()
     }
 
     fn show(&self, p: Progress<'_>) {
@@ -311,6 +335,7 @@ impl Bar {
                 info.slot_size
             )),
             Progress::Acknowledged(n, _) => {
+                self.2.set(n);
                 if let Some(bar) = &self.0 {
                     bar.set_position(n);
                 }

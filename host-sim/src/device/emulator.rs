@@ -120,6 +120,21 @@ impl Emulator {
         Ok((emulator_, stream))
     }
 
+    /// How QEMU ended, if it has (killed, crashed, or exited by itself) or does within
+    /// `wait` (a closed socket comes a moment before the process's end).
+    pub fn exited(&mut self, wait: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + wait;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                _ => return None,
+            }
+        }
+    }
+
     /// The firmware's defmt frames so far (raw bytes: `defmt-print -e ELF` decodes them).
     pub fn log(&self) -> Vec<u8> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
