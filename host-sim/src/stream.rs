@@ -760,8 +760,9 @@ pub fn train(
         }
     }
     // No checkpoint: the rows ended before an epoch was scored (or none beat the initial
-    // weights), so the weights are the initial ones, as `train` says with exit code 3.
-    let untrained = run.report.best_epoch == 0 && !run.interrupted;
+    // weights), so the weights are the random initial ones, as `train` says with exit code 3.
+    // From a saved model they are that model's, and are kept.
+    let untrained = run.report.best_epoch == 0 && !run.interrupted && start.is_none();
     if let Some(path) = args
         .model
         .as_ref()

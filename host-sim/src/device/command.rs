@@ -268,9 +268,10 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
     };
     bar.done();
     let mut outputs = Outputs::default();
-    // No epoch beat the initial weights (the rows ended before the warm-up did, say): the model
-    // is untrained, as `train` says with exit code 3.
-    let untrained = run.finished.best_epoch == 0;
+    // No epoch beat the random initial weights (the rows ended before the warm-up did, say):
+    // the model is untrained, as `train` says with exit code 3. From a saved model (`--model-in`)
+    // the weights are that model's, and are kept.
+    let untrained = run.finished.best_epoch == 0 && saved.is_none();
     if let Some(path) = args
         .model
         .as_ref()

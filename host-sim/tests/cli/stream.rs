@@ -415,15 +415,24 @@ fn a_stream_that_never_scored_an_epoch_leaves_its_model_untrained_and_unsaved() 
     assert_eq!(out.status.code(), Some(3));
     assert!(model.exists());
     // Enough rows for epochs: trained, saved, exit code 0.
-    let csv = sensor_csv(dir.path(), 400);
+    let long = sensor_csv(dir.path(), 400);
     ok(&[
         "train",
         "--data",
-        arg(&csv),
+        arg(&long),
         "--stream",
         "--model",
         arg(&model),
     ]);
+    // From a saved model, the few rows leave its weights, which are kept and saved.
+    let tuned = dir.path().join("tuned.ttm");
+    let from = ["--model-in", arg(&model), "--model", arg(&tuned)];
+    ok(&[&["train", "--data", arg(&csv), "--stream"][..], &from].concat());
+    let (start, kept) = (
+        ModelFile::read(&model).unwrap(),
+        ModelFile::read(&tuned).unwrap(),
+    );
+    assert_eq!(start.net.params, kept.net.params);
 }
 
 #[test]
