@@ -82,23 +82,23 @@ pub struct DeviceTrainArgs {
     /// A real board's serial port (e.g. /dev/ttyACM0); without it, the emulated board.
     #[arg(long, value_name = "PORT")]
     pub port: Option<String>,
-    /// The serial port's speed.
+    /// The serial port's speed (with `--port`).
     #[arg(long, default_value_t = 115_200)]
     pub baud: u32,
     /// The link firmware for the emulated board [default: the repository's build,
     /// firmware/target/thumbv7em-none-eabihf/release/link; `cargo xtask link-firmware` builds it].
-    #[arg(long, value_name = "ELF")]
+    #[arg(long, value_name = "ELF", conflicts_with = "port")]
     pub elf: Option<PathBuf>,
     /// The QEMU program [default: qemu-system-arm on the PATH].
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "port")]
     pub qemu: Option<PathBuf>,
     /// Count the emulated device's instructions (QEMU `-icount`): exact and repeatable, about
     /// half as fast.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "port")]
     pub count_instructions: bool,
     /// Write the emulated device's defmt log (raw frames: `defmt-print -e ELF < FILE` decodes
     /// them) to this file, whatever the outcome.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "port")]
     pub device_log: Option<PathBuf>,
 }
 

@@ -362,6 +362,24 @@ fn bad_stream_settings_are_named() {
         "/nonexistent/link",
     ]);
     assert!(err.contains("--device-log"), "{err}");
+    // The emulated board's flags mean nothing to a real board on a serial port: refused, not
+    // ignored.
+    for flags in [
+        &["--elf", "/nonexistent/link"][..],
+        &["--qemu", "/nonexistent/qemu"],
+        &["--count-instructions"],
+        &["--device-log", "log"],
+    ] {
+        let mut args = vec!["device", "train", "--data", csv, "--port", "/dev/null"];
+        args.extend(flags);
+        let out = crate::tinytrain(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {err}");
+        assert!(
+            err.contains(flags[0]) && err.contains("--port"),
+            "{flags:?}: {err}"
+        );
+    }
     // Stream flags need --stream.
     let out = crate::tinytrain(&["train", "--data", csv, "--replay", "5"]);
     assert_eq!(out.status.code(), Some(2));
