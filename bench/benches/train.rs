@@ -9,7 +9,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use tinytrain_bench::{data, label, Run, BATCH, CONFIG, SAMPLES};
-use tinytrain_core::fixed::{Architecture, TrainStorage};
+use tinytrain_core::arena::{Architecture, TrainStorage};
 use tinytrain_core::{shape, Dataset, Model, Optimizer};
 
 macro_rules! architecture {

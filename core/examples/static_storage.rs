@@ -10,7 +10,7 @@
 
 use static_cell::ConstStaticCell;
 use std::process::ExitCode;
-use tinytrain_core::fixed::{Architecture, TrainStorage};
+use tinytrain_core::arena::{Architecture, TrainStorage};
 use tinytrain_core::{shape, Config, Dataset, Error, Optimizer, StopReason};
 
 /// Samples in the data set.

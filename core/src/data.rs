@@ -1,8 +1,12 @@
 //! Samples borrowed from slices in flash or RAM: inputs as `f32`, targets as `f32` values
 //! (regression) or `u16` class indices (classification).
 
-use crate::model::expect_width;
+use crate::shape::expect_width;
 use crate::{Error, Field};
+
+/// One sample: its inputs and its target — `n_out` values (`&[f32]`, the default), or a class
+/// index (`u16`) for a classifier of `n_out` classes.
+pub type Sample<'d, T = &'d [f32]> = (&'d [f32], T);
 
 /// How a data set stores its targets ([`Dataset`]'s `L`): `f32` values, `n_out` per sample, for
 /// regression, or one `u16` class index per sample, for classification with `n_out` classes.
@@ -299,9 +303,9 @@ impl<'a, L: Label> Dataset<'a, L> {
 
     /// All samples in order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a [f32], L::Target<'a>)> + 'a {
-        let per_sample = crate::dense::at_least_one(L::per_sample(self.n_out));
+        let per_sample = crate::slices::at_least_one(L::per_sample(self.n_out));
         self.inputs
-            .chunks_exact(crate::dense::at_least_one(self.n_in))
+            .chunks_exact(crate::slices::at_least_one(self.n_in))
             .zip(self.targets.chunks_exact(per_sample).map(L::target))
     }
 

@@ -15,7 +15,7 @@
 //! *interleaved* depends on `C`: narrow chunks keep a few rows or columns of sums in a
 //! microcontroller's 32 scalar registers, [wide](is_wide) ones fill a PC's vector registers.
 
-use core::num::NonZeroUsize;
+use crate::slices::at_least_one;
 
 /// Chunks of at least this many samples take the schedule of a PC's vector units.
 pub const WIDE: usize = 8;
@@ -172,7 +172,7 @@ pub fn accumulate<const C: usize>(dy: &[f32], xs: &[f32], gw: &mut [f32], gb: &m
     let (dy, _) = dy.as_chunks::<C>();
     if is_wide(C) {
         for (g, d) in gb.iter_mut().zip(dy) {
-            add_lanes(g, d);
+            add_samples(g, d);
         }
         let fan_in = gw.len() / gb.len().max(1);
         accumulate_blocks::<C>(dy, xs, gw, fan_in.max(1));
@@ -234,7 +234,7 @@ fn accumulate_rows<const C: usize>(
     if let [x] = x {
         // One input (a first layer): its lanes stay in registers for every row.
         for ((d, gb), g) in dy.iter().zip(gb).zip(gw) {
-            add_lanes(gb, d);
+            add_samples(gb, d);
             add_products(g, d, x);
         }
         return;
@@ -253,7 +253,7 @@ fn accumulate_rows<const C: usize>(
         // A copy the gradients cannot alias, so that it stays in registers.
         let d = *d;
         for (g, d) in gb.iter_mut().zip(&d) {
-            add_lanes(g, d);
+            add_samples(g, d);
         }
         for ((((xi, g0), g1), g2), g3) in x.iter().zip(g0).zip(g1).zip(g2).zip(g3) {
             for (g, d) in [g0, g1, g2, g3].into_iter().zip(&d) {
@@ -268,7 +268,7 @@ fn accumulate_rows<const C: usize>(
         };
         rows = rest;
         let d = *d;
-        add_lanes(gb, &d);
+        add_samples(gb, &d);
         for (xi, g) in x.iter().zip(g) {
             add_products(g, &d, xi);
         }
@@ -277,7 +277,7 @@ fn accumulate_rows<const C: usize>(
 
 /// `g += Σ_s d[s]`, samples in order: a bias's gradient.
 #[inline(always)]
-fn add_lanes<const C: usize>(g: &mut f32, d: &[f32; C]) {
+fn add_samples<const C: usize>(g: &mut f32, d: &[f32; C]) {
     let mut acc = *g;
     for ds in d {
         acc += *ds;
@@ -517,13 +517,6 @@ fn errors<const C: usize, const K: usize>(
 /// predicated store per value) rather than as a select (a PC's vectors, where data-dependent
 /// branches would be mispredicted). Both write the same bits.
 const SCALAR_MASK: bool = cfg!(target_arch = "arm");
-
-/// `n`, or 1 for 0, in a form the compiler knows is never 0: a `chunks_exact` of it has no
-/// panicking path.
-#[inline(always)]
-pub(crate) fn at_least_one(n: usize) -> usize {
-    NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN).get()
-}
 
 /// `acc[s] += a · x[s]` for every lane, written in groups of four lanes so that the compiler
 /// maps them onto vector registers cleanly (one multiply and one add per lane, never fused).

@@ -91,8 +91,8 @@ pub use sections::Training;
 pub use source::Source;
 
 use crate::crc::Crc32;
-use crate::model::{expect_len, expect_width};
 use crate::optim::OptimizerState;
+use crate::shape::{expect_len, expect_width};
 use crate::{scaler, shape, Error, Model, Optimizer, Section};
 use bytes::{round_to_4, Reader, SliceSink, Writer};
 use sections::SECTION_HEADER;
@@ -713,7 +713,7 @@ pub fn load_from<'x, S: Source + ?Sized>(
             let values: &'x [f32] = values;
             Some(OptimizerState {
                 optimizer: saved.optimizer,
-                powers: saved.powers,
+                bias_correction: saved.bias_correction,
                 trainable_from: saved.trainable_from,
                 values,
             })

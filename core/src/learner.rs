@@ -7,11 +7,13 @@
 //! gradient, back-propagation and one update of the [`Optimizer`](crate::Optimizer). Every driver
 //! goes through this one code path, so they give the same bits for the same samples.
 
-use crate::data::Target;
+use crate::data::{Sample, Target};
 use crate::format::{Buffers, Loaded};
 use crate::loss::Units;
-use crate::model::{self, copy_prefix, expect_len, expect_width};
-use crate::optim::{OptimizerState, Powers};
+use crate::model;
+use crate::optim::{BiasCorrection, OptimizerState};
+use crate::shape::{expect_len, expect_width};
+use crate::slices::copy_prefix;
 use crate::{mlp, scaler, shape, Config, Error, Lcg, Model};
 
 /// How a learner started from a saved model ([`Learner::load`]).
@@ -103,7 +105,7 @@ pub struct Learner<'a, const C: usize = 1> {
     transposed: &'a mut [f32],
     stats: &'a mut [f32],
     class_weights: &'a [f32],
-    powers: Powers,
+    bias_correction: BiasCorrection,
     warmup: Warmup,
 }
 
@@ -197,7 +199,7 @@ impl<'a, const C: usize> Learner<'a, C> {
             transposed,
             stats,
             class_weights: &[],
-            powers: Powers::new(),
+            bias_correction: BiasCorrection::new(),
             warmup: Warmup::NONE,
         };
         Ok((learner, rest))
@@ -240,7 +242,7 @@ impl<'a, const C: usize> Learner<'a, C> {
     /// the weights, all a later run needs to train on as if it had never stopped: save it with
     /// the model ([`crate::format::Contents::optimizer`]) and hand it to [`Self::resume`].
     pub fn optimizer_state(&self) -> OptimizerState<'_> {
-        state_of(&self.config, self.powers, self.state)
+        state_of(&self.config, self.bias_correction, self.state)
     }
 
     /// Replaces the weights, and starts the optimizer afresh (zero state, step 0).
@@ -283,7 +285,7 @@ impl<'a, const C: usize> Learner<'a, C> {
         self.set_params(model.params())?;
         copy_prefix(self.stats, model.stats());
         copy_prefix(self.state, state.values);
-        self.powers = state.powers;
+        self.bias_correction = state.bias_correction;
         Ok(())
     }
 
@@ -328,16 +330,16 @@ impl<'a, const C: usize> Learner<'a, C> {
         let loaded = load(buffers)?;
         let saved = loaded
             .optimizer
-            .map(|s| (s.optimizer, s.trainable_from, s.powers));
+            .map(|s| (s.optimizer, s.trainable_from, s.bias_correction));
         match saved {
-            Some((optimizer, from, powers))
+            Some((optimizer, from, correction))
                 if optimizer == self.config.optimizer && from == self.config.trainable_from =>
             {
                 // The state is in place, checked by the format.
-                self.powers = powers;
+                self.bias_correction = correction;
                 self.warmup = Warmup::NONE;
                 Ok(Start::Resumed {
-                    steps: powers.steps(),
+                    steps: correction.steps(),
                 })
             }
             _ => {
@@ -380,7 +382,7 @@ impl<'a, const C: usize> Learner<'a, C> {
     /// between steps already).
     pub(crate) fn restart(&mut self) {
         zero(self.state);
-        self.powers = Powers::new();
+        self.bias_correction = BiasCorrection::new();
         self.warmup = Warmup::NONE;
     }
 
@@ -405,11 +407,22 @@ impl<'a, const C: usize> Learner<'a, C> {
         self.into_parts().0
     }
 
+    /// Hands the weights and statistics over for good, as a model, with the optimizer's state,
+    /// without moving the learner: it is left with no parameters, statistics or state (every
+    /// later step or evaluation is an error or does nothing; none panics).
+    pub(crate) fn take_parts(&mut self) -> (Model<'a>, OptimizerState<'a>) {
+        let params: &'a mut [f32] = core::mem::take(&mut self.params);
+        let stats: &'a mut [f32] = core::mem::take(&mut self.stats);
+        let values: &'a mut [f32] = core::mem::take(&mut self.state);
+        let state = state_of(&self.config, self.bias_correction, values);
+        (Model::from_parts(self.widths, params, stats), state)
+    }
+
     /// Hands the weights and statistics over for good, as a model, with the optimizer's state.
     pub(crate) fn into_parts(self) -> (Model<'a>, OptimizerState<'a>) {
         let (params, stats, values): (&'a [f32], &'a [f32], &'a [f32]) =
             (self.params, self.stats, self.state);
-        let state = state_of(&self.config, self.powers, values);
+        let state = state_of(&self.config, self.bias_correction, values);
         (Model::from_parts(self.widths, params, stats), state)
     }
 
@@ -480,7 +493,7 @@ impl<'a, const C: usize> Learner<'a, C> {
             self.state,
             learning_rate,
             scale,
-            &mut self.powers,
+            &mut self.bias_correction,
         );
         let grad_norm = libm::sqrtf(squares) * mean;
         if !grad_norm.is_finite() {
@@ -613,18 +626,18 @@ pub(crate) fn check(widths: &[usize], config: &Config) -> Result<(), Error> {
 }
 
 /// The optimizer's state of a learner trained with `config`, its values in `values`.
-fn state_of<'s>(config: &Config, powers: Powers, values: &'s [f32]) -> OptimizerState<'s> {
+fn state_of<'s>(
+    config: &Config,
+    bias_correction: BiasCorrection,
+    values: &'s [f32],
+) -> OptimizerState<'s> {
     OptimizerState {
         optimizer: config.optimizer,
-        powers,
+        bias_correction,
         trainable_from: config.trainable_from,
         values,
     }
 }
-
-/// One sample: its inputs and its target — `n_out` values (`&[f32]`, the default), or a class
-/// index (`u16`) for a classifier of `n_out` classes.
-pub type Sample<'d, T = &'d [f32]> = (&'d [f32], T);
 
 /// Checks that every sample has `n_in` inputs and a target for `n_out` outputs; returns how
 /// many there are. A class out of range names its sample in the batch.
@@ -760,9 +773,15 @@ mod tests {
         let start = learner.model().params().to_vec();
         let sample: (&[f32], &[f32]) = (&[0.5], &[1.0]);
         let first = learner.step([sample]).unwrap();
-        assert_ne!(learner.optimizer_state().powers, Powers::new());
+        assert_ne!(
+            learner.optimizer_state().bias_correction,
+            BiasCorrection::new()
+        );
         learner.set_params(&start).unwrap();
-        assert_eq!(learner.optimizer_state().powers, Powers::new());
+        assert_eq!(
+            learner.optimizer_state().bias_correction,
+            BiasCorrection::new()
+        );
         assert!(learner.optimizer_state().values.iter().all(|v| *v == 0.0));
         assert_eq!(learner.step([sample]).unwrap(), first);
         let mut bad = start.clone();
@@ -841,7 +860,7 @@ mod tests {
                 let values = l.model().params().iter().chain(state.values);
                 (
                     values.map(|v| v.to_bits()).collect::<Vec<_>>(),
-                    state.powers,
+                    state.bias_correction,
                 )
             };
             assert_eq!(bits(&resumed), bits(&never), "{optimizer:?}");
@@ -870,7 +889,7 @@ mod tests {
         let momentum = vec![0.0; params.len()];
         let wrong = OptimizerState {
             optimizer: Optimizer::MOMENTUM,
-            powers: Powers::new(),
+            bias_correction: BiasCorrection::new(),
             trainable_from: 0,
             values: &momentum,
         };

@@ -58,6 +58,7 @@
     )
 )]
 
+pub mod arena;
 pub mod brute;
 pub mod config;
 pub mod crc;
@@ -65,9 +66,9 @@ pub mod data;
 pub mod dense;
 pub mod diagnose;
 pub mod error;
-pub mod fixed;
 pub mod format;
 pub mod init;
+mod lanes;
 pub mod learner;
 pub mod logistic;
 pub mod loss;
@@ -79,6 +80,7 @@ pub mod optim;
 pub mod rng;
 pub mod scaler;
 pub mod shape;
+mod slices;
 pub mod slots;
 pub mod softmax;
 pub mod split;

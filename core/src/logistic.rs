@@ -45,7 +45,7 @@
 //! # Ok::<(), tinytrain_core::Error>(())
 //! ```
 
-use crate::model::{expect_len, expect_width};
+use crate::shape::{expect_len, expect_width};
 use crate::{scaler, shape, Dataset, Error, SplitPart};
 
 /// Steps L-BFGS remembers to model the curvature: Nocedal & Wright's advice, 3 to 20; 8 keeps the
@@ -258,7 +258,7 @@ impl Problem<'_, '_> {
             let (max, sum) = shifted_sum(z);
             loss += weight * (libm::log(sum) - (z.get(class).copied().unwrap_or(0.0) - max));
             // ∂/∂z_k = w (p_k − t_k)
-            let rows = gw.chunks_exact_mut(crate::dense::at_least_one(self.n_in));
+            let rows = gw.chunks_exact_mut(crate::slices::at_least_one(self.n_in));
             for (k, ((row, b), zk)) in rows.zip(gb.iter_mut()).zip(z.iter()).enumerate() {
                 let target = if k == class { 1.0 } else { 0.0 };
                 let d = weight * (libm::exp(zk - max) / sum - target);
@@ -302,7 +302,7 @@ impl Problem<'_, '_> {
             *v = (f64::from(*raw) - f64::from(*m)) / f64::from(*s);
         }
         let (w, b) = theta.split_at((self.n_in * self.classes).min(theta.len()));
-        let rows = w.chunks_exact(crate::dense::at_least_one(self.n_in));
+        let rows = w.chunks_exact(crate::slices::at_least_one(self.n_in));
         for ((zk, row), bk) in z.iter_mut().zip(rows).zip(b) {
             *zk = row
                 .iter()

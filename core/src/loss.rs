@@ -23,6 +23,7 @@
 //! as soon as the network grows overconfident in its mistakes — the first sign of overfitting.
 
 use crate::data::Target;
+use crate::lanes::add_lanes;
 use crate::softmax::shifted_sum;
 
 /// A loss: a value to minimise and its gradient with respect to the network's outputs.
@@ -330,12 +331,6 @@ pub fn sum_of_squares(values: &[f32]) -> f32 {
         *lane += *v * *v;
     }
     add_lanes(lanes)
-}
-
-/// The eight partial sums of [`sum_of_squares`], added in its fixed order.
-#[inline(always)]
-pub(crate) fn add_lanes([a, b, c, d, e, f, g, h]: [f32; 8]) -> f32 {
-    ((a + b) + (c + d)) + ((e + f) + (g + h))
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //! one with the largest logit ([`crate::softmax::argmax`]: the most probable one).
 
 use crate::data::MIN_CLASSES;
-use crate::model::{self, expect_len, expect_width};
+use crate::model;
+use crate::shape::{expect_len, expect_width};
 use crate::softmax::{argmax, class_loss, shifted_sum};
 use crate::{shape, Dataset, Error, Model};
 

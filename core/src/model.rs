@@ -1,9 +1,9 @@
 //! A trained network ready to predict: widths, parameters and standardisation statistics.
 
-use crate::data::Target;
-use crate::dense::at_least_one;
-use crate::learner::Sample;
+use crate::data::{Sample, Target};
 use crate::loss::{Loss, Units};
+use crate::shape::{expect_len, expect_width};
+use crate::slices::{at_least_one, copy_prefix};
 use crate::{mlp, scaler, shape, Dataset, Error};
 
 /// A network and its standardisation, borrowed from caller storage.
@@ -240,29 +240,6 @@ pub(crate) fn evaluate<'d, const C: usize, T: Target>(
         0.0
     } else {
         sum / count as f32
-    }
-}
-
-pub(crate) fn expect_len(found: usize, needed: usize) -> Result<(), Error> {
-    if found == needed {
-        Ok(())
-    } else {
-        Err(Error::BufferSize { needed, found })
-    }
-}
-
-pub(crate) fn expect_width(found: usize, expected: usize) -> Result<(), Error> {
-    if found == expected {
-        Ok(())
-    } else {
-        Err(Error::WidthMismatch { expected, found })
-    }
-}
-
-/// Copies the common prefix of two slices (no panic on a length mismatch).
-pub(crate) fn copy_prefix(dst: &mut [f32], src: &[f32]) {
-    for (d, s) in dst.iter_mut().zip(src) {
-        *d = *s;
     }
 }
 

@@ -40,13 +40,13 @@ pub enum Optimizer {
 /// products (for SGD and momentum they stay 1).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Powers {
+pub struct BiasCorrection {
     steps: u64,
     beta1_t: f32,
     beta2_t: f32,
 }
 
-impl Powers {
+impl BiasCorrection {
     /// Before the first step (`t = 0`).
     pub const fn new() -> Self {
         Self {
@@ -56,7 +56,7 @@ impl Powers {
         }
     }
 
-    /// Powers saved after `steps` updates, to resume from (checked by
+    /// BiasCorrection saved after `steps` updates, to resume from (checked by
     /// [`OptimizerState::check`]).
     pub const fn resume(steps: u64, beta1_t: f32, beta2_t: f32) -> Self {
         Self {
@@ -82,7 +82,7 @@ impl Powers {
     }
 }
 
-impl Default for Powers {
+impl Default for BiasCorrection {
     fn default() -> Self {
         Self::new()
     }
@@ -99,7 +99,7 @@ pub struct OptimizerState<'a> {
     /// The rule and its hyperparameters.
     pub optimizer: Optimizer,
     /// The step count and bias-correction powers.
-    pub powers: Powers,
+    pub bias_correction: BiasCorrection,
     /// The first layer with state: layers below it are frozen (0: every layer trains).
     pub trainable_from: usize,
     /// The per-parameter state.
@@ -131,7 +131,7 @@ impl OptimizerState<'_> {
         let get = |k: usize| values.get(k).copied().unwrap_or(f32::NAN);
         check_state(
             self.optimizer,
-            self.powers,
+            self.bias_correction,
             self.trainable_from,
             widths,
             values.len(),
@@ -143,13 +143,13 @@ impl OptimizerState<'_> {
 /// [`OptimizerState::check`] on `count` values that `value` returns one by one.
 pub(crate) fn check_state(
     optimizer: Optimizer,
-    powers: Powers,
+    bias_correction: BiasCorrection,
     trainable_from: usize,
     widths: &[usize],
     count: usize,
     value: impl Fn(usize) -> f32,
 ) -> Result<(), Error> {
-    check_state_fields(optimizer, powers, trainable_from, widths, count)?;
+    check_state_fields(optimizer, bias_correction, trainable_from, widths, count)?;
     (0..count).try_for_each(|k| check_state_value(optimizer, k, value(k)))
 }
 
@@ -157,7 +157,7 @@ pub(crate) fn check_state(
 /// trainable layer, `count` values, powers that match the step count.
 pub(crate) fn check_state_fields(
     optimizer: Optimizer,
-    powers: Powers,
+    bias_correction: BiasCorrection,
     trainable_from: usize,
     widths: &[usize],
     count: usize,
@@ -169,7 +169,7 @@ pub(crate) fn check_state_fields(
     {
         return Err(Error::OptimizerMismatch);
     }
-    let p = powers;
+    let p = bias_correction;
     let powers_ok = match optimizer {
         Optimizer::Adam { .. } if p.steps == 0 => p.beta1_t == 1.0 && p.beta2_t == 1.0,
         Optimizer::Adam { .. } => {
@@ -283,9 +283,9 @@ impl Optimizer {
     /// `state` holds [`Self::state_per_param`] × `params.len()` values, zero before the first step.
     ///
     /// ```
-    /// use tinytrain_core::{optim::Powers, Optimizer};
+    /// use tinytrain_core::{optim::BiasCorrection, Optimizer};
     /// let (mut params, mut grads) = ([1.0, -1.0], [4.0, -2.0]);
-    /// let squares = Optimizer::SGD.update(&mut params, &mut grads, &mut [], 0.5, 0.5, &mut Powers::new());
+    /// let squares = Optimizer::SGD.update(&mut params, &mut grads, &mut [], 0.5, 0.5, &mut BiasCorrection::new());
     /// assert_eq!((params, grads, squares), ([0.0, -0.5], [0.0, 0.0], 20.0));
     /// ```
     #[inline(never)]
@@ -296,19 +296,20 @@ impl Optimizer {
         state: &mut [f32],
         learning_rate: f32,
         scale: f32,
-        powers: &mut Powers,
+        bias_correction: &mut BiasCorrection,
     ) -> f32 {
-        powers.steps = powers.steps.saturating_add(1);
+        let c = bias_correction;
+        c.steps = c.steps.saturating_add(1);
         match *self {
             Optimizer::Sgd => {
                 let step = learning_rate * scale;
                 // No state: zero-sized placeholders, as many as there are parameters.
                 let none: &mut [()] = &mut [(); usize::MAX];
-                drain(params, grad_sum, none, |p, g, ()| *p -= step * g)
+                apply_update(params, grad_sum, none, |p, g, ()| *p -= step * g)
             }
             Optimizer::Momentum { beta } => {
                 let (vs, _) = state.as_chunks_mut::<1>();
-                drain(params, grad_sum, vs, |p, g, [v]| {
+                apply_update(params, grad_sum, vs, |p, g, [v]| {
                     *v = beta * *v + g * scale;
                     *p -= learning_rate * *v;
                 })
@@ -318,10 +319,10 @@ impl Optimizer {
                 beta2,
                 epsilon,
             } => {
-                powers.beta1_t *= beta1;
-                powers.beta2_t *= beta2;
-                let correct1 = 1.0 / (1.0 - powers.beta1_t);
-                let correct2 = 1.0 / (1.0 - powers.beta2_t);
+                c.beta1_t *= beta1;
+                c.beta2_t *= beta2;
+                let correct1 = 1.0 / (1.0 - c.beta1_t);
+                let correct2 = 1.0 / (1.0 - c.beta2_t);
                 // A square root per parameter outweighs a second pass over the sums: the
                 // squares first, then each parameter with its two moments, side by side.
                 let squares = crate::loss::sum_of_squares(grad_sum);
@@ -341,7 +342,7 @@ impl Optimizer {
 /// Applies `rule` to every parameter with its gradient sum (left zero) and its state; returns
 /// the sums' squares added in eight lanes, as [`crate::loss::sum_of_squares`] adds them.
 #[inline(always)]
-fn drain<S>(
+fn apply_update<S>(
     params: &mut [f32],
     grads: &mut [f32],
     state: &mut [S],
@@ -367,7 +368,7 @@ fn drain<S>(
         *lane += g * g;
         rule(p, g, s);
     }
-    crate::loss::add_lanes(lanes)
+    crate::lanes::add_lanes(lanes)
 }
 
 /// A gradient sum, leaving zero in its place.
@@ -434,7 +435,7 @@ mod tests {
             let (params, grads): (Vec<f32>, Vec<f32>) = values.into_iter().unzip();
             let state_len = params.len() * rule.state_per_param();
             let (mut p, mut g, mut s) = (params.clone(), grads.clone(), std::vec![0.25; state_len]);
-            let squares = rule.update(&mut p, &mut g, &mut s, 0.1, 0.5, &mut Powers::new());
+            let squares = rule.update(&mut p, &mut g, &mut s, 0.1, 0.5, &mut BiasCorrection::new());
             let (mut want_p, mut want_s) = (params, std::vec![0.25; state_len]);
             plain(rule, &mut want_p, &grads, &mut want_s, 0.1, 0.5);
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
@@ -449,7 +450,14 @@ mod tests {
     fn sgd_steps_against_the_gradient() {
         let mut p = [1.0, -1.0];
         let mut g = [4.0, -2.0];
-        let squares = Optimizer::SGD.update(&mut p, &mut g, &mut [], 0.5, 0.5, &mut Powers::new());
+        let squares = Optimizer::SGD.update(
+            &mut p,
+            &mut g,
+            &mut [],
+            0.5,
+            0.5,
+            &mut BiasCorrection::new(),
+        );
         assert_eq!(p, [0.0, -0.5]);
         assert_eq!(g, [0.0, 0.0], "the sums are consumed");
         assert_eq!(squares, 20.0);
@@ -460,8 +468,22 @@ mod tests {
         let mut p = [0.0];
         let mut v = [0.0];
         let opt = Optimizer::Momentum { beta: 0.5 };
-        opt.update(&mut p, &mut [1.0], &mut v, 1.0, 1.0, &mut Powers::new());
-        opt.update(&mut p, &mut [1.0], &mut v, 1.0, 1.0, &mut Powers::new());
+        opt.update(
+            &mut p,
+            &mut [1.0],
+            &mut v,
+            1.0,
+            1.0,
+            &mut BiasCorrection::new(),
+        );
+        opt.update(
+            &mut p,
+            &mut [1.0],
+            &mut v,
+            1.0,
+            1.0,
+            &mut BiasCorrection::new(),
+        );
         assert_eq!(v, [1.5]);
         assert_eq!(p, [-2.5]);
     }
@@ -477,7 +499,7 @@ mod tests {
             &mut s,
             0.1,
             1.0,
-            &mut Powers::new(),
+            &mut BiasCorrection::new(),
         );
         assert!(
             (p[0] + 0.1).abs() < 1e-5 && (p[1] - 0.1).abs() < 1e-4,

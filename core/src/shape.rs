@@ -212,6 +212,25 @@ pub fn check(widths: &[usize]) -> Result<(), Error> {
     Ok(())
 }
 
+/// A buffer of `found` values where `needed` are required: [`Error::BufferSize`] unless equal.
+pub(crate) fn expect_len(found: usize, needed: usize) -> Result<(), Error> {
+    if found == needed {
+        Ok(())
+    } else {
+        Err(Error::BufferSize { needed, found })
+    }
+}
+
+/// A sample or model `found` values wide where `expected` are: [`Error::WidthMismatch`] unless
+/// equal.
+pub(crate) fn expect_width(found: usize, expected: usize) -> Result<(), Error> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(Error::WidthMismatch { expected, found })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,9 +68,11 @@
 //! bits on every platform: every decision comes from arrival indices and the seeded [`Lcg`], and
 //! every sum runs in a fixed order.
 
-use crate::learner::{self, Learner, Sample, Step};
-use crate::model::{copy_prefix, expect_len};
+use crate::data::Sample;
+use crate::learner::{self, Learner, Step};
 use crate::scaler::{self, Moments};
+use crate::shape::expect_len;
+use crate::slices::copy_prefix;
 use crate::stopping::{Drift, Event, Monitor, StopReason};
 use crate::{shape, Config, Error, Field, Lcg, Model};
 

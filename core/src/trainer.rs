@@ -3,8 +3,9 @@
 use crate::data::Label;
 use crate::format::{Buffers, Loaded};
 use crate::learner::{Learner, Start, Step};
-use crate::model::{self, copy_prefix, expect_width};
 use crate::optim::OptimizerState;
+use crate::shape::expect_width;
+use crate::slices::copy_prefix;
 use crate::stopping::{Event, Monitor, StopReason};
 use crate::{scaler, shape, Config, Dataset, Error, Lcg, Model, Split};
 
@@ -309,7 +310,7 @@ impl<'a, const C: usize, L: Label> Trainer<'a, C, L> {
     /// step; the standardisation fitted on the training split stays.
     pub fn set_params(&mut self, params: &[f32]) -> Result<(), Error> {
         if self.started {
-            model::expect_len(params.len(), self.best.len())?;
+            crate::shape::expect_len(params.len(), self.best.len())?;
             return Err(Error::Finished);
         }
         self.learner.set_params(params)?;
@@ -527,12 +528,36 @@ impl<'a, const C: usize, L: Label> Trainer<'a, C, L> {
     /// Ends training: restores the best-validation weights if training had not stopped yet,
     /// evaluates the test set — once — and hands over the model.
     pub fn finish(mut self) -> Finished<'a> {
+        self.finish_in_place()
+    }
+
+    /// [`Self::finish`] without moving the trainer, for firmware whose stack has no room for a
+    /// second copy of it (hundreds of bytes on a microcontroller): the model's slices leave the
+    /// trainer, which is left with none — every later step or evaluation is an error or does
+    /// nothing, none panics.
+    ///
+    /// ```
+    /// use tinytrain_core::{shape, Config, Dataset, Split, Trainer};
+    /// let (xs, ys) = ([0.0, 1.0, 2.0, 3.0], [0.0, 2.0, 4.0, 6.0]);
+    /// let data = Dataset::new(&xs, &ys, 1, 1)?;
+    /// let mut order = [0; 4];
+    /// let split = Split::new(&mut order, 0.25, 0.25, 1)?;
+    /// let config = Config { max_epochs: 3, ..Config::DEFAULT };
+    /// let mut arena = [0.0; shape::train_arena_len(&[1, 1], Config::DEFAULT.optimizer)];
+    /// let mut trainer = Trainer::new(&[1, 1], config, data, split, &mut arena)?;
+    /// trainer.fit(|_| {})?;
+    /// let done = trainer.finish_in_place();
+    /// assert_eq!((done.model.params().len(), done.report.epochs_run), (2, 3));
+    /// assert!(trainer.model().params().is_empty());
+    /// # Ok::<(), tinytrain_core::Error>(())
+    /// ```
+    pub fn finish_in_place(&mut self) -> Finished<'a> {
         if self.stop.is_none() {
             self.restore_best();
         }
-        let report = self.report();
         let test_mse = (!self.split.test().is_empty()).then(|| self.loss_on(Part::Test));
-        let (model, optimizer) = self.learner.into_parts();
+        let report = self.report();
+        let (model, optimizer) = self.learner.take_parts();
         Finished {
             model,
             optimizer,
@@ -573,20 +598,7 @@ mod tests {
         let split = Split::new(&mut order, 0.25, 0.0, 5).unwrap();
         let mut arena = vec![0.0; shape::train_arena_len_chunked(widths, config.optimizer, C)];
         let mut trainer = Trainer::<C>::chunked(widths, config, data, split, &mut arena).unwrap();
-        let mut bits = Vec::new();
-        while trainer.epoch < epochs {
-            match trainer.step() {
-                Ok(Progress::Epoch(e)) => bits.extend([
-                    e.loss.train_mse.to_bits(),
-                    e.loss.val_mse.to_bits(),
-                    e.grad_norm.to_bits(),
-                ]),
-                Ok(Progress::Batch) => {}
-                Err(_) => break,
-            }
-        }
-        bits.extend(trainer.model().params().iter().map(|p| p.to_bits()));
-        bits
+        bits_of(&mut trainer, epochs)
     }
 
     /// As [`run`], for a classifier of `classes` classes trained with the cross-entropy.
@@ -610,6 +622,12 @@ mod tests {
         let mut trainer =
             Trainer::<C, u16>::chunked(widths, config, data, split, &mut arena).unwrap();
         trainer.set_class_weights(weights).unwrap();
+        bits_of(&mut trainer, epochs)
+    }
+
+    /// Trains `epochs` epochs; the bits of every epoch's losses and gradient norm, then of the
+    /// final weights.
+    fn bits_of<const C: usize, L: Label>(trainer: &mut Trainer<'_, C, L>, epochs: u32) -> Vec<u32> {
         let mut bits = Vec::new();
         while trainer.epoch < epochs {
             match trainer.step() {

@@ -32,15 +32,15 @@
 use crate::data;
 use crate::hash::fnv1a_f32;
 use crate::line::{Line, Log, Loss};
-use crate::story::{self, FlashBuffers, NetworkStorage, Outcome, Storage};
-use crate::story::{CHUNK, CONFIG, FACTOR, WIDTHS};
-use crate::story::{SPLIT_SEED, TEST_FRACTION, VAL_FRACTION};
+use crate::memory::{FlashBuffers, NetworkStorage, Storage, SCRATCH_LEN};
+use crate::recipe::{CHUNK, CONFIG, FACTOR, WIDTHS};
+use crate::recipe::{SPLIT_SEED, TEST_FRACTION, VAL_FRACTION};
+use crate::story::{self, Outcome};
 use embedded_storage::nor_flash::NorFlash;
 use tinytrain_core::diagnose::Comparison;
 use tinytrain_core::format::{self, Buffers, Contents, Sections, Training};
-use tinytrain_core::learner::Start;
 use tinytrain_core::optim::OptimizerState;
-use tinytrain_core::{slots, Dataset, Error, Finished, Model, ModelStore, Stored, Trainer};
+use tinytrain_core::{slots, Dataset, Error, Model, ModelStore, Stored, Trainer};
 
 /// What the demo stores with its network in flash: besides the weights and standardisation, the
 /// optimizer's state and the training settings, so that fine-tuning resumes where training
@@ -55,11 +55,6 @@ pub const BLOB_LEN: usize = format::encoded_len(WIDTHS, SECTIONS);
 /// which 2 568 are Adam's moments, in a record of 3 976 — that is one page, 4096 bytes; the two
 /// slots take the 8 KiB `MODEL_FLASH` region of the boards' memory maps.
 pub const SLOT_SIZE: u32 = slots::slot_len(BLOB_LEN, 4, 4096) as u32;
-
-/// Bytes of the window a model streams through on its way to or from flash
-/// ([`ModelStore::scratch_len`]): enough on any flash whose read and write units divide 64
-/// (checked at compile time for the flash used). The model itself never sits whole in a buffer.
-pub const SCRATCH_LEN: usize = 64;
 
 /// What a cold start does with a model it finds in flash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +102,7 @@ pub struct Boot {
 /// saves; a model that does not beat the baseline is not saved, and the boot exits with
 /// failure. A warm start never trains: it loads and checks the model the handover announced.
 ///
-/// Errors come from the core: a flash that fails, or a bad constant in [`crate::story`].
+/// Errors come from the core: a flash that fails, or a bad constant in [`crate::recipe`].
 ///
 /// Only one trainer is on the stack at a time: the model is read from flash before any trainer
 /// exists, and the baseline's trainer (in a function of its own, not inlined) is gone before
@@ -133,17 +128,47 @@ pub fn boot<F: NorFlash>(
         },
         None => Line::NoModel { train },
     });
-    let baseline_mse = if train {
-        Some(story::fit_baseline(&mut storage.baseline, data, log)?)
-    } else {
-        None
+    let plan = match (train, loaded) {
+        (true, loaded) => {
+            let baseline_mse = story::fit_baseline(&mut storage.baseline, data, log)?;
+            match loaded {
+                Some(_) => Plan::FineTune { baseline_mse },
+                None => Plan::Train { baseline_mse },
+            }
+        }
+        (false, Some(saved)) => Plan::Evaluate(saved),
+        (false, None) => Plan::Missing,
     };
-    train_or_evaluate(storage, store, data, loaded, baseline_mse, handover, log)
+    train_or_evaluate(storage, store, data, plan, handover, log)
 }
 
-/// Steps 2 and 3 of the network, then the verdict: trains it (after the baseline's step 1,
-/// whose test MSE is `baseline_mse`) and saves it if it beat the baseline, or only evaluates the
-/// model `loaded` (step 3), with the check after a reset.
+/// What a boot does with the network, decided before any trainer exists.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Plan {
+    /// Train a new network (step 2), to beat the baseline's test MSE.
+    Train { baseline_mse: f32 },
+    /// Train on from the model in flash (its weights, standardisation and optimizer's state),
+    /// to beat the baseline's test MSE.
+    FineTune { baseline_mse: f32 },
+    /// Evaluate the model in flash on the test set, without training.
+    Evaluate(Stored),
+    /// A warm start that found no model in flash: nothing to train or evaluate.
+    Missing,
+}
+
+impl Plan {
+    /// The baseline's test MSE the network must beat, if it trains.
+    fn baseline_mse(self) -> Option<f32> {
+        match self {
+            Plan::Train { baseline_mse } | Plan::FineTune { baseline_mse } => Some(baseline_mse),
+            Plan::Evaluate(_) | Plan::Missing => None,
+        }
+    }
+}
+
+/// Steps 2 and 3 of the network as `plan` says, then the verdict: trains it (after the
+/// baseline's step 1) and saves it if it beat the baseline, or only evaluates the model in flash
+/// (step 3), with the check after a reset.
 ///
 /// Not inlined, and the trainer lives in [`network`]: the trainer is gone before the model is
 /// saved, so the save's frames are not stacked on the trainer's.
@@ -152,14 +177,12 @@ fn train_or_evaluate<F: NorFlash>(
     storage: &mut Storage,
     store: &mut ModelStore<F>,
     data: Dataset<'static>,
-    loaded: Option<Stored>,
-    baseline_mse: Option<f32>,
+    plan: Plan,
     handover: Option<Handover>,
     log: &mut impl Log,
 ) -> Result<Boot, Error> {
     let Storage { network, flash, .. } = storage;
-    let Some(trained) = self::network(network, store, flash, data, loaded, baseline_mse, log)?
-    else {
+    let Some(trained) = self::network(network, store, flash, data, plan, log)? else {
         // A warm start without the model the previous boot saved.
         return Ok(Boot {
             trained: None,
@@ -172,16 +195,25 @@ fn train_or_evaluate<F: NorFlash>(
         before,
         n_train,
     } = trained;
-    let Some(baseline_mse) = baseline_mse else {
-        let found = loaded.map(|saved| Handover {
-            saved,
-            test_mse: tested.mse,
-            weights_hash: tested.hash,
-        });
-        return Ok(Boot {
-            trained: None,
-            next: check(handover, found, log),
-        });
+    let baseline_mse = match plan {
+        Plan::Train { baseline_mse } | Plan::FineTune { baseline_mse } => baseline_mse,
+        Plan::Evaluate(saved) => {
+            let found = Handover {
+                saved,
+                test_mse: tested.mse,
+                weights_hash: tested.hash,
+            };
+            return Ok(Boot {
+                trained: None,
+                next: check(handover, Some(found), log),
+            });
+        }
+        Plan::Missing => {
+            return Ok(Boot {
+                trained: None,
+                next: check(handover, None, log),
+            })
+        }
     };
     let comparison = Comparison {
         baseline_mse,
@@ -239,9 +271,9 @@ struct Trained<'a> {
     n_train: u64,
 }
 
-/// Builds the network's trainer — from the model `loaded` into the flash buffers, if any — then
-/// either trains it (step 2, when there is a baseline to beat) or announces the data, and tests
-/// it (step 3). `None` on a warm start that found no model.
+/// Builds the network's trainer — from the model in flash, read into the flash buffers, if the
+/// plan has one — then either trains it (step 2) or announces the data, and tests it (step 3).
+/// `None` on a warm start that found no model ([`Plan::Missing`]).
 ///
 /// Not inlined: the trainer's frame is gone when [`train_or_evaluate`] saves.
 #[inline(never)]
@@ -250,37 +282,42 @@ fn network<'a, F: NorFlash>(
     store: &mut ModelStore<F>,
     flash: &mut FlashBuffers,
     data: Dataset<'static>,
-    loaded: Option<Stored>,
-    baseline_mse: Option<f32>,
+    plan: Plan,
     log: &mut impl Log,
 ) -> Result<Option<Trained<'a>>, Error> {
-    let mut trainer = network.trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)?;
+    // Used where it was built, never moved: a move out of the result would copy it (408 B).
+    let mut built = build(network, data);
+    let trainer = match &mut built {
+        Ok(trainer) => trainer,
+        Err(e) => return Err(*e),
+    };
     // Epochs the loaded model had been trained for.
     let mut before = 0;
-    match (loaded, baseline_mse) {
-        (Some(_), Some(_)) => {
-            let start;
-            (start, before) = resume(&mut trainer, store, &mut flash.scratch)?;
-            log.line(&Line::Resumed { start });
+    let epochs = match plan {
+        Plan::Train { .. } => story::train(trainer, log)?,
+        Plan::FineTune { .. } => {
+            before = resume(trainer, store, &mut flash.scratch, log)?;
+            story::train(trainer, log)?
         }
-        (Some(_), None) => trainer.set_model(&Model::new(WIDTHS, &flash.params, &flash.stats)?)?,
-        (None, _) => {}
-    }
-    let epochs = match baseline_mse {
-        Some(_) => story::train(&mut trainer, log)?,
-        None => {
-            log.line(&story::data_line(data, trainer.split()));
-            if loaded.is_none() {
-                return Ok(None);
-            }
+        Plan::Evaluate(_) => {
+            start_from(trainer, flash)?;
+            story::announce(data, trainer.split(), log);
             0
+        }
+        Plan::Missing => {
+            story::announce(data, trainer.split(), log);
+            return Ok(None);
         }
     };
     let n_train = trainer.split().train().len() as u64;
-    // Finished here, not in `test`: the trainer is not copied into another frame.
-    let picks = story::first_sorted(trainer.split().test());
-    let done = trainer.finish();
-    let tested = test(done, &picks, data, baseline_mse, &mut flash.params, log)?;
+    let tested = test(trainer, plan.baseline_mse(), log)?;
+    show(
+        &tested,
+        trainer.split().test(),
+        data,
+        &mut flash.params,
+        log,
+    )?;
     Ok(Some(Trained {
         tested,
         epochs,
@@ -289,8 +326,30 @@ fn network<'a, F: NorFlash>(
     }))
 }
 
+/// The network's trainer on `network`, the data split as [`crate::recipe`] says.
+///
+/// Not inlined: the constructor's temporaries are off the stack while the network trains and
+/// is tested.
+#[inline(never)]
+fn build<'a>(
+    network: &'a mut NetworkStorage,
+    data: Dataset<'static>,
+) -> Result<Trainer<'a, CHUNK>, Error> {
+    network.trainer(CONFIG, data, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)
+}
+
+/// Evaluation: the model read into the flash buffers becomes the trainer's weights and
+/// standardisation.
+///
+/// Not inlined: its checks' locals are off the stack while the network is tested.
+#[inline(never)]
+fn start_from(trainer: &mut Trainer<'_, CHUNK>, flash: &FlashBuffers) -> Result<(), Error> {
+    trainer.set_model(&Model::new(WIDTHS, &flash.params, &flash.stats)?)
+}
+
 /// Fine-tuning: loads the model in `store` again, with its optimizer's state, into `trainer`
-/// (through `scratch`); how the optimizer starts, and the epochs the model had been trained.
+/// (through `scratch`), and logs how the optimizer starts; returns the epochs the model had been
+/// trained.
 ///
 /// Not inlined: what the load returns is off the stack while the network trains.
 #[inline(never)]
@@ -298,14 +357,16 @@ fn resume<F: NorFlash>(
     trainer: &mut Trainer<'_, CHUNK>,
     store: &mut ModelStore<F>,
     scratch: &mut [u8],
-) -> Result<(Start, u32), Error> {
+    log: &mut impl Log,
+) -> Result<u32, Error> {
     let mut before = 0;
     let start = trainer.load(|buffers| {
         let (_, loaded) = store.load(WIDTHS, buffers, scratch)?;
         before = loaded.summary.training.map_or(0, |t| t.epochs);
         Ok(loaded)
     })?;
-    Ok((start, before))
+    log.line(&Line::Resumed { start });
+    Ok(before)
 }
 
 /// A model after its one evaluation on the test set, and its optimizer's state.
@@ -316,20 +377,19 @@ struct Tested<'a> {
     hash: u32,
 }
 
-/// Step 3: reports the finished network's test MSE (its one evaluation on the test set),
-/// compared with the baseline's test MSE if there is one, and shows the predictions on the
-/// test samples `picks` (computed in `scratch`) and the weights' hash.
+/// Step 3: finishes the trainer and reports the network's test MSE (its one evaluation on the
+/// test set), compared with the baseline's test MSE if there is one.
 ///
-/// Not inlined: its locals are off the stack while the network trains.
+/// Not inlined: its locals are off the stack while the network trains, and while [`show`]
+/// logs the predictions.
 #[inline(never)]
 fn test<'a>(
-    done: Finished<'a>,
-    picks: &[u32],
-    data: Dataset<'static>,
+    trainer: &mut Trainer<'a, CHUNK>,
     baseline_mse: Option<f32>,
-    scratch: &mut [f32],
     log: &mut impl Log,
 ) -> Result<Tested<'a>, Error> {
+    // Finished in place: the trainer is not copied into this frame.
+    let done = trainer.finish_in_place();
     let mse = story::test_mse(&done)?;
     log.line(&match baseline_mse {
         Some(baseline_mse) => Line::Test {
@@ -343,18 +403,33 @@ fn test<'a>(
         },
         None => Line::Evaluated { mse: Loss(mse) },
     });
-    story::predict(&done.model, data, picks, scratch, log)?;
-    let hash = fnv1a_f32(done.model.params());
-    log.line(&Line::Weights {
-        params: done.model.params().len() as u32,
-        hash,
-    });
     Ok(Tested {
         model: done.model,
         optimizer: done.optimizer,
         mse,
-        hash,
+        hash: fnv1a_f32(done.model.params()),
     })
+}
+
+/// The rest of step 3: the tested network's predictions on the first samples of `test`
+/// (computed in `scratch`), and its weights' hash.
+///
+/// Not inlined: the predictions' frames are not stacked on [`test`]'s.
+#[inline(never)]
+fn show(
+    tested: &Tested<'_>,
+    test: &[u32],
+    data: Dataset<'static>,
+    scratch: &mut [f32],
+    log: &mut impl Log,
+) -> Result<(), Error> {
+    let picks = story::first_sorted(test);
+    story::predict(&tested.model, data, &picks, scratch, log)?;
+    log.line(&Line::Weights {
+        params: tested.model.params().len() as u32,
+        hash: tested.hash,
+    });
+    Ok(())
 }
 
 /// On a warm start, whether the model `found` is the one the previous boot `saved`, bit for
@@ -419,6 +494,7 @@ mod tests {
     use super::*;
     use std::boxed::Box;
     use std::vec::Vec;
+    use tinytrain_core::learner::Start;
     use tinytrain_core::slots::sim::SimFlash;
     use tinytrain_core::Slot;
 

@@ -32,10 +32,14 @@ mod hash;
 #[cfg(feature = "std")]
 pub mod host;
 pub mod line;
+pub mod memory;
+pub mod recipe;
 pub mod story;
 pub mod stream;
 
-pub use boot::{boot, Boot, Handover, Next, Policy, BLOB_LEN, SCRATCH_LEN, SECTIONS, SLOT_SIZE};
+pub use boot::{boot, Boot, Handover, Next, Policy, BLOB_LEN, SECTIONS, SLOT_SIZE};
 pub use hash::fnv1a_f32;
 pub use line::{Line, Log, Loss};
-pub use story::{Outcome, Storage, FACTOR, WIDTHS};
+pub use memory::{Storage, SCRATCH_LEN};
+pub use recipe::{FACTOR, WIDTHS};
+pub use story::Outcome;

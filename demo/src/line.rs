@@ -15,6 +15,15 @@ pub trait Log {
     fn line(&mut self, line: &Line);
 }
 
+/// Two receivers, each handed every line, the first one first: a log and an observer of the
+/// story (a device's LED, a work counter) stay apart.
+impl<A: Log, B: Log> Log for (A, B) {
+    fn line(&mut self, line: &Line) {
+        self.0.line(line);
+        self.1.line(line);
+    }
+}
+
 /// A loss (MSE), printed with its exact bits: `0.0123 (0x3c4985f0)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Loss(pub f32);
@@ -184,7 +193,8 @@ impl fmt::Display for Loss {
     }
 }
 
-const fn best_mark(best: bool) -> &'static str {
+/// The mark of an epoch whose weights are the best so far.
+pub(crate) const fn best_mark(best: bool) -> &'static str {
     if best {
         " (best)"
     } else {

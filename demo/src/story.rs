@@ -1,122 +1,15 @@
-//! The demo's steps — split, baseline, train, test — and the memory they run in; the same code
-//! on every platform. [`crate::boot()`] puts them together with the model's flash storage.
+//! The demo's steps — split, baseline, train, test — the same code on every platform, with the
+//! network and settings of [`crate::recipe`] in the memory of [`crate::memory`].
+//! [`crate::boot()`] puts them together with the model's flash storage.
 
-use crate::boot::SCRATCH_LEN;
 use crate::data::SAMPLES;
 use crate::line::{Line, Log, Loss};
-use tinytrain_core::fixed::{Architecture, TrainStorage};
+use crate::memory::BaselineStorage;
+use crate::recipe::{BASELINE_WIDTHS, CHUNK, CONFIG, FACTOR, PREDICTIONS, PREDICT_SCRATCH_LEN};
+use crate::recipe::{SPLIT_SEED, TEST_FRACTION, VAL_FRACTION, WIDTHS};
 use tinytrain_core::{
-    lstsq, shape, Config, Dataset, Error, Finished, Model, Optimizer, Split, SplitPart, Trainer,
+    lstsq, shape, Dataset, Error, Finished, Model, Optimizer, Split, SplitPart, Trainer,
 };
-
-/// The network: one input, two hidden ReLU layers of 16 units, one output; trained with Adam.
-#[derive(Debug)]
-pub struct Mlp;
-
-impl Architecture for Mlp {
-    const WIDTHS: &'static [usize] = &[1, 16, 16, 1];
-    const OPTIMIZER: Optimizer = Optimizer::ADAM;
-}
-
-/// The baseline to beat: the least-squares line of the training samples ([`lstsq`]).
-pub const BASELINE_WIDTHS: &[usize] = &[1, 1];
-
-/// The network's layer widths.
-pub const WIDTHS: &[usize] = Mlp::WIDTHS;
-/// The network must reach a test MSE this many times lower than the baseline's.
-pub const FACTOR: f32 = 10.0;
-/// Fraction of the samples held out for validation.
-pub const VAL_FRACTION: f32 = 0.2;
-/// Fraction of the samples held out for the final test.
-pub const TEST_FRACTION: f32 = 0.2;
-/// Seed of the split's shuffle (the same split for both models).
-pub const SPLIT_SEED: u64 = 7;
-/// Test samples whose predictions are shown.
-pub const PREDICTIONS: usize = 5;
-
-/// How the network is trained.
-pub const CONFIG: Config = Config {
-    learning_rate: 0.01,
-    batch_size: 16,
-    max_epochs: 300,
-    patience: 30,
-    seed: 1,
-    optimizer: Mlp::OPTIMIZER,
-    ..Config::DEFAULT
-};
-
-/// Samples both models' forward and backward passes run at once: the same bits as one by one,
-/// 40% fewer instructions per sample on a Cortex-M4F for the activations of three more samples
-/// (408 bytes); one size for both models, so the trainer's code is there once.
-pub const CHUNK: usize = 4;
-/// Length of the network's training arena.
-pub const ARENA_LEN: usize = shape::train_arena_len_chunked(Mlp::WIDTHS, Mlp::OPTIMIZER, CHUNK);
-/// Length of the scratch of [`CHUNK`] predictions at once.
-pub(crate) const PREDICT_SCRATCH_LEN: usize = CHUNK * shape::predict_scratch_len(WIDTHS);
-/// The baseline's memory: its split's sample order, the fitted line and standardisation, and
-/// the least-squares scratch (`f64`).
-#[derive(Debug)]
-pub struct BaselineStorage {
-    order: [u32; SAMPLES],
-    params: [f32; shape::param_len(BASELINE_WIDTHS)],
-    stats: [f32; shape::scaler_len(BASELINE_WIDTHS)],
-    scratch: [f64; lstsq::scratch_len(1)],
-}
-
-impl BaselineStorage {
-    const fn new() -> Self {
-        Self {
-            order: [0; SAMPLES],
-            params: [0.0; shape::param_len(BASELINE_WIDTHS)],
-            stats: [0.0; shape::scaler_len(BASELINE_WIDTHS)],
-            scratch: [0.0; lstsq::scratch_len(1)],
-        }
-    }
-}
-/// The network's training memory.
-pub(crate) type NetworkStorage = TrainStorage<Mlp, ARENA_LEN, SAMPLES, CHUNK>;
-
-/// All the memory the demo trains in; `const`-constructible so firmware can keep it `static`.
-#[derive(Debug)]
-pub struct Storage {
-    pub(crate) baseline: BaselineStorage,
-    pub(crate) network: NetworkStorage,
-    /// A model's trip to flash and back: here rather than on the stack.
-    pub(crate) flash: FlashBuffers,
-}
-
-/// The window a model streams through to or from flash, and the model read back (once a
-/// trainer holds it, `params` is the predictions' scratch).
-#[derive(Debug)]
-pub(crate) struct FlashBuffers {
-    pub(crate) scratch: [u8; SCRATCH_LEN],
-    pub(crate) params: [f32; shape::param_len(WIDTHS)],
-    pub(crate) stats: [f32; shape::scaler_len(WIDTHS)],
-}
-
-// The predictions' scratch fits in `FlashBuffers::params`.
-const _: () = assert!(PREDICT_SCRATCH_LEN <= shape::param_len(WIDTHS));
-
-impl Storage {
-    /// Zeroed storage.
-    pub const fn new() -> Self {
-        Self {
-            baseline: BaselineStorage::new(),
-            network: TrainStorage::new(),
-            flash: FlashBuffers {
-                scratch: [0; SCRATCH_LEN],
-                params: [0.0; shape::param_len(WIDTHS)],
-                stats: [0.0; shape::scaler_len(WIDTHS)],
-            },
-        }
-    }
-}
-
-impl Default for Storage {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// What training the network found.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -154,6 +47,12 @@ pub(crate) fn data_line(data: Dataset<'_>, split: &Split<'_>) -> Line {
         validation: split.validation().len() as u32,
         test: split.test().len() as u32,
     }
+}
+
+/// Logs [`data_line`]. Not inlined: the line is off the stack of the caller's trainer.
+#[inline(never)]
+pub(crate) fn announce(data: Dataset<'_>, split: &Split<'_>, log: &mut impl Log) {
+    log.line(&data_line(data, split));
 }
 
 /// Announces the data set and its split, then step 1: fits the least-squares line on the

@@ -139,6 +139,14 @@ pub trait StreamLog {
     fn line(&mut self, line: &StreamLine);
 }
 
+/// Two receivers, each handed every line, the first one first (as [`crate::Log`]'s).
+impl<A: StreamLog, B: StreamLog> StreamLog for (A, B) {
+    fn line(&mut self, line: &StreamLine) {
+        self.0.line(line);
+        self.1.line(line);
+    }
+}
+
 /// One line of the stream story.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]

@@ -17,7 +17,7 @@ use crate::board::{Board, Counter, Parts};
 use static_cell::ConstStaticCell;
 use tinytrain_core::data::Label;
 use tinytrain_core::loss::Loss;
-use tinytrain_core::optim::Powers;
+use tinytrain_core::optim::BiasCorrection;
 use tinytrain_core::stream::{Stream, StreamConfig};
 use tinytrain_core::{mlp, shape, Config, Dataset, Lcg, Optimizer, Split, Trainer};
 
@@ -342,13 +342,20 @@ fn updates<K: Counter>(memory: &mut Memory, counter: &mut K) {
             .get_mut(..p * rule.state_per_param())
             .unwrap_or(&mut []);
         state.iter_mut().for_each(|s| *s = 0.0);
-        let mut powers = Powers::new();
+        let mut correction = BiasCorrection::new();
         let mut work = 0;
         for _ in 0..UPDATES {
             // An update consumes the gradient sums: a fresh batch's, not counted.
             grads.iter_mut().for_each(|g| *g = 0.5);
             let start = counter.now();
-            rule.update(params, grads, state, 1e-3, 1.0 / BATCH as f32, &mut powers);
+            rule.update(
+                params,
+                grads,
+                state,
+                1e-3,
+                1.0 / BATCH as f32,
+                &mut correction,
+            );
             work += counter.now().saturating_sub(start);
         }
         let hundredths = work * 100 / (UPDATES * p) as u64;

@@ -1,7 +1,7 @@
 //! What learning cost on the device: work per training sample, static RAM, peak stack.
 
 use tinytrain_core::shape;
-use tinytrain_demo::{data, story, Outcome, Storage, SCRATCH_LEN, WIDTHS};
+use tinytrain_demo::{data, memory, recipe, Outcome, Storage, SCRATCH_LEN, WIDTHS};
 
 /// Work per training sample: the counted training work over the samples trained.
 pub fn training(work: u64, unit: &str, outcome: &Outcome) {
@@ -25,15 +25,15 @@ const WORD: usize = 4;
 /// The network's weights and biases, bytes (gradients and the best-weights copy are as large).
 const PARAMS: usize = shape::param_len(WIDTHS) * WORD;
 /// The optimizer's state (Adam: two moments per parameter), bytes.
-const OPTIMIZER_STATE: usize = PARAMS * story::CONFIG.optimizer.state_per_param();
+const OPTIMIZER_STATE: usize = PARAMS * recipe::CONFIG.optimizer.state_per_param();
 /// Activations and back-propagated errors of one chunk of samples, bytes.
-const SCRATCH: usize = shape::chunk_scratch_len(WIDTHS, story::CHUNK) * WORD;
+const SCRATCH: usize = shape::chunk_scratch_len(WIDTHS, recipe::CHUNK) * WORD;
 /// Standardisation statistics, bytes.
 const SCALING: usize = shape::scaler_len(WIDTHS) * WORD;
 /// The shuffled sample order of one model's split, bytes.
 const ORDER: usize = data::SAMPLES * WORD;
 /// The least-squares baseline's sample order, line, standardisation and `f64` scratch, bytes.
-const BASELINE: usize = core::mem::size_of::<story::BaselineStorage>();
+const BASELINE: usize = core::mem::size_of::<memory::BaselineStorage>();
 /// The window a model streams through to or from flash, and the model read back, bytes.
 const FLASH: usize = SCRATCH_LEN + PARAMS + SCALING;
 

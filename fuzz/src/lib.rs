@@ -5,7 +5,7 @@ use std::path::Path;
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use tinytrain_core::format::{self, Buffers, Contents, Names, Training};
-use tinytrain_core::optim::{OptimizerState, Powers};
+use tinytrain_core::optim::{BiasCorrection, OptimizerState};
 use tinytrain_core::slots::sim::SimFlash;
 use tinytrain_core::{mlp, scaler, shape, Error, Lcg, Model, ModelStore, Optimizer, Stored};
 use tinytrain_host_sim::table::Table;
@@ -139,7 +139,7 @@ impl Net {
             output_names: has(1).then(|| Names::new(&outputs).unwrap()),
             optimizer: has(2).then_some(OptimizerState {
                 optimizer: Optimizer::ADAM,
-                powers: Powers::resume(2, 0.81, 0.998001),
+                bias_correction: BiasCorrection::resume(2, 0.81, 0.998001),
                 trainable_from: 0,
                 values: &self.state,
             }),

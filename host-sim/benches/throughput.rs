@@ -6,7 +6,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput};
 use tinytrain_core::{Dataset, Lcg};
 use tinytrain_host_sim::parts::Parts;
-use tinytrain_host_sim::train::{self, Rule, Settings};
+use tinytrain_host_sim::train::{self, OptimizerKind, TrainConfig};
 
 /// Samples of the synthetic data set; 60% of them are trained on per epoch.
 const SAMPLES: usize = 1000;
@@ -31,17 +31,17 @@ fn throughput(c: &mut Criterion) {
     for widths in [vec![1, 16, 16, 1], vec![10, 32, 16, 1]] {
         let (xs, ys) = data(widths[0]);
         let set = Dataset::new(&xs, &ys, widths[0], 1).expect("valid data");
-        let settings = Settings {
-            optimizer: Rule::Adam,
+        let settings = TrainConfig {
+            optimizer: OptimizerKind::Adam,
             learning_rate: 0.001,
             max_epochs: EPOCHS,
             patience: u32::MAX,
-            ..Settings::new(widths.clone())
+            ..TrainConfig::new(widths.clone())
         };
         let parts = Parts::draw(set.len(), 0.2, 0.2, 1).expect("a valid split");
         let trained = (SAMPLES * 6 / 10) as u64 * u64::from(EPOCHS);
         group.throughput(Throughput::Elements(trained));
-        let name = train::layers_text(&widths);
+        let name = train::widths_text(&widths);
         group.bench_function(BenchmarkId::new("adam_batch16", name), |b| {
             b.iter(|| train::fit(&set, &settings, &parts, None, |_, _| {}).expect("training runs"))
         });

@@ -9,7 +9,7 @@ use crate::progress::Progress;
 use crate::report::{Columns, Report};
 use crate::sweep::{self, Grid};
 use crate::table::{Samples, Table};
-use crate::train::{self, Rule, Settings};
+use crate::train::{self, OptimizerKind, TrainConfig};
 use crate::{export, interrupt, plot, predict, state_dict};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
@@ -86,15 +86,15 @@ honest estimate. Sweeping again because of the test loss would overfit the test 
 
 /// Layer widths, input first, e.g. `1,16,16,1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layers(pub Vec<usize>);
+pub struct Widths(pub Vec<usize>);
 
-impl std::str::FromStr for Layers {
+impl std::str::FromStr for Widths {
     type Err = String;
 
     /// ```
-    /// use tinytrain_host_sim::cli::Layers;
-    /// assert_eq!("1, 16,1".parse::<Layers>(), Ok(Layers(vec![1, 16, 1])));
-    /// assert!("1,x,1".parse::<Layers>().is_err());
+    /// use tinytrain_host_sim::cli::Widths;
+    /// assert_eq!("1, 16,1".parse::<Widths>(), Ok(Widths(vec![1, 16, 1])));
+    /// assert!("1,x,1".parse::<Widths>().is_err());
     /// ```
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         s.split(',')
@@ -106,7 +106,7 @@ impl std::str::FromStr for Layers {
                 )),
             })
             .collect::<Result<Vec<_>, _>>()
-            .map(Layers)
+            .map(Widths)
     }
 }
 
@@ -176,7 +176,7 @@ impl DataArgs {
     }
 }
 
-/// Settings shared by `train` and `sweep`.
+/// Options shared by `train` and `sweep`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Upper bound on epochs.
@@ -231,10 +231,10 @@ pub struct TrainArgs {
     /// Layer widths, input first; the first is the number of feature columns, the last 1 (the
     /// number of classes with --task classify) [default: FEATURES,16,16,1 or FEATURES,16,16,K].
     #[arg(long, value_name = "WIDTHS")]
-    pub layers: Option<Layers>,
+    pub layers: Option<Widths>,
     /// The update rule [default: sgd, or the --model-in model's].
     #[arg(long, value_enum)]
-    pub optimizer: Option<Rule>,
+    pub optimizer: Option<OptimizerKind>,
     /// Learning rate (step size) [default: 0.01, or the --model-in model's].
     #[arg(long)]
     pub lr: Option<f32>,
@@ -326,10 +326,10 @@ pub struct SweepArgs {
     /// Layer widths to try; repeat the flag for more [default: FEATURES,16,16,1, or
     /// FEATURES,16,16,K for K classes].
     #[arg(long, value_name = "WIDTHS")]
-    pub layers: Vec<Layers>,
+    pub layers: Vec<Widths>,
     /// Update rules to try, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "sgd")]
-    pub optimizer: Vec<Rule>,
+    pub optimizer: Vec<OptimizerKind>,
     /// Learning rates to try, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "0.01")]
     pub lr: Vec<f32>,
@@ -483,20 +483,20 @@ fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         (None, Some(model)) => model.net.widths.clone(),
         (None, None) => vec![n_in, 16, 16, 1],
     };
-    train::check_layers(&layers, n_in, &file)?;
+    train::check_widths(&layers, n_in, &file)?;
     if let Some(model) = saved.filter(|m| m.net.widths != layers) {
-        return Err(Error::Layers {
-            layers: train::layers_text(&layers),
+        return Err(Error::Widths {
+            layers: train::widths_text(&layers),
             problem: format!(
                 "the --model-in model has the widths {}",
-                train::layers_text(&model.net.widths)
+                train::widths_text(&model.net.widths)
             ),
         });
     }
     let data = samples.dataset()?;
-    let saved_rule = saved.and_then(|m| Rule::of(&m.optimizer.as_ref()?.optimizer));
+    let saved_rule = saved.and_then(|m| OptimizerKind::of(&m.optimizer.as_ref()?.optimizer));
     let training = saved.and_then(|m| m.training);
-    let rule = args.optimizer.or(saved_rule).unwrap_or(Rule::Sgd);
+    let rule = args.optimizer.or(saved_rule).unwrap_or(OptimizerKind::Sgd);
     let lr = args
         .lr
         .or(training.map(|t| t.learning_rate))
@@ -639,7 +639,7 @@ fn interrupted(
 ) -> Result<()> {
     let line = format!(
         "validation MSE {}",
-        crate::report::number(run.to_original_units(run.report.best_val_mse))
+        crate::numbers::number(run.to_original_units(run.report.best_val_mse))
     );
     let parts = (&run.net, &run.optimizer, run.training);
     save_interrupted(out, &run.report, &line, model, || {
@@ -732,10 +732,10 @@ fn sweep(args: SweepArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         layers.push(vec![n_in, 16, 16, 1]);
     }
     for widths in &layers {
-        train::check_layers(widths, n_in, &file)?;
+        train::check_widths(widths, n_in, &file)?;
     }
     let data = samples.dataset()?;
-    let base = settings(&args.run, vec![n_in, 1], Rule::Sgd, 0.01, 16);
+    let base = settings(&args.run, vec![n_in, 1], OptimizerKind::Sgd, 0.01, 16);
     let parts = parts(&args.run, samples.len())?;
     let grid = Grid {
         base,
@@ -889,7 +889,7 @@ fn samples_for(
 }
 
 /// What `train --model-in` says about how the optimizer started.
-fn start_note(path: &Path, start: Start, rule: Rule) -> String {
+fn start_note(path: &Path, start: Start, rule: OptimizerKind) -> String {
     match start {
         Start::Resumed { steps } => format!(
             "resumed from {}: the {} optimizer's state came with it ({steps} updates before)",
@@ -934,7 +934,7 @@ fn export(args: ExportArgs, out: &mut dyn Write) -> Result<()> {
             "wrote {} ({} parameters, widths {})\n",
             path.display(),
             net.params.len(),
-            train::layers_text(&net.widths)
+            train::widths_text(&net.widths)
         );
     }
     print(out, &text)?;
@@ -950,7 +950,7 @@ fn import(args: ImportArgs, out: &mut dyn Write) -> Result<()> {
         "wrote {} ({} parameters, widths {})\n",
         args.model.display(),
         net.params.len(),
-        train::layers_text(&net.widths)
+        train::widths_text(&net.widths)
     );
     print(out, &text)
 }
@@ -958,11 +958,11 @@ fn import(args: ImportArgs, out: &mut dyn Write) -> Result<()> {
 pub(crate) fn settings(
     run: &RunArgs,
     layers: Vec<usize>,
-    rule: Rule,
+    rule: OptimizerKind,
     lr: f32,
     batch: usize,
-) -> Settings {
-    Settings {
+) -> TrainConfig {
+    TrainConfig {
         optimizer: rule,
         learning_rate: lr,
         batch_size: batch,
@@ -974,7 +974,7 @@ pub(crate) fn settings(
         standardize: !run.no_standardize,
         init: run.init,
         divergence_factor: run.divergence_factor,
-        ..Settings::new(layers)
+        ..TrainConfig::new(layers)
     }
 }
 

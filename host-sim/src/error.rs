@@ -262,7 +262,7 @@ pub enum Error {
     },
     /// A width list of `--layers` that does not fit the data.
     #[error("--layers {layers}: {problem}")]
-    Layers {
+    Widths {
         /// The flag's value.
         layers: String,
         /// What is wrong, and with which file.

@@ -2,7 +2,7 @@
 //! fine-tune on the device.
 
 use crate::net::Net;
-use crate::train::layers_text;
+use crate::train::widths_text;
 use std::fmt::Write;
 
 /// Values per line of a generated array.
@@ -19,7 +19,7 @@ const PER_LINE: usize = 6;
 /// assert!(src.contains("pub const PARAMS: [f32; 2] = [\n    2.0, -0.5,\n];"));
 /// ```
 pub fn rust_source(net: &Net, origin: &str) -> String {
-    let widths = layers_text(&net.widths).replace(',', ", ");
+    let widths = widths_text(&net.widths).replace(',', ", ");
     let mut s = format!(
         "//! The tinytrain model `{origin}` ({}) as constants, written by `tinytrain export`.\n\
          //!\n\
@@ -29,7 +29,7 @@ pub fn rust_source(net: &Net, origin: &str) -> String {
          //! in the units of this model's standardisation (`STATS`).\n\n\
          /// Layer widths, input first.\n\
          pub const WIDTHS: [usize; {}] = [{widths}];\n\n",
-        layers_text(&net.widths),
+        widths_text(&net.widths),
         net.widths.len(),
     );
     array(

@@ -15,9 +15,9 @@
 //!     csv += &format!("{x},{}\n", 2.0 * x + 1.0 + 0.3 * x * x);
 //! }
 //! let samples = Table::parse("line.csv".as_ref(), csv.as_bytes())?.features_and_target(None)?;
-//! let settings = train::Settings {
-//!     optimizer: train::Rule::Adam, batch_size: 8, max_epochs: 200,
-//!     ..train::Settings::new(vec![1, 8, 1])
+//! let settings = train::TrainConfig {
+//!     optimizer: train::OptimizerKind::Adam, batch_size: 8, max_epochs: 200,
+//!     ..train::TrainConfig::new(vec![1, 8, 1])
 //! };
 //! let parts = Parts::draw(samples.len(), 0.2, 0.2, settings.seed)?;
 //! let outcome = train::train(&samples.dataset()?, &settings, &parts, |_, _| {})?;
@@ -30,11 +30,13 @@ pub mod baseline;
 pub mod classify;
 pub mod cli;
 pub mod device;
+pub mod diagnostics;
 pub mod error;
 pub mod export;
 pub mod interrupt;
 pub mod model_file;
 pub mod net;
+pub mod numbers;
 pub mod output;
 pub mod parts;
 pub mod plot;

@@ -8,7 +8,7 @@ use crate::net::Net;
 use std::io::Read;
 use std::path::Path;
 use tinytrain_core::format::{self, Buffers, Contents, Names, Task, Training};
-use tinytrain_core::optim::{OptimizerState, Powers};
+use tinytrain_core::optim::{BiasCorrection, OptimizerState};
 use tinytrain_core::{shape, Optimizer};
 
 /// A model and everything saved with it.
@@ -36,7 +36,7 @@ pub struct SavedOptimizer {
     /// The rule and its hyperparameters.
     pub optimizer: Optimizer,
     /// The step count and bias-correction powers.
-    pub powers: Powers,
+    pub bias_correction: BiasCorrection,
     /// The first layer with state.
     pub trainable_from: usize,
     /// The per-parameter state.
@@ -48,7 +48,7 @@ impl SavedOptimizer {
     pub fn from_state(state: &OptimizerState<'_>) -> Self {
         Self {
             optimizer: state.optimizer,
-            powers: state.powers,
+            bias_correction: state.bias_correction,
             trainable_from: state.trainable_from,
             values: state.values.to_vec(),
         }
@@ -58,7 +58,7 @@ impl SavedOptimizer {
     pub fn state(&self) -> OptimizerState<'_> {
         OptimizerState {
             optimizer: self.optimizer,
-            powers: self.powers,
+            bias_correction: self.bias_correction,
             trainable_from: self.trainable_from,
             values: &self.values,
         }

@@ -36,7 +36,7 @@ pub fn write_all(
     let run = &outcome.run;
     let title = format!(
         "{} {}, lr {}",
-        outcome.settings.layers_text(),
+        outcome.settings.widths_text(),
         outcome.settings.optimizer.name(),
         outcome.settings.learning_rate
     );

@@ -1,7 +1,7 @@
 //! Progress over epochs on stderr: a bar on a terminal, plain lines otherwise, nothing with
 //! `--quiet`.
 
-use crate::report::scaled_loss;
+use crate::numbers::scaled_loss;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use tinytrain_core::EpochSummary;

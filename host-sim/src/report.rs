@@ -3,9 +3,11 @@
 //! The JSON report's layout is versioned ([`SCHEMA_VERSION`]); every MSE is in the target's own
 //! units, computed in `f64`.
 
+use crate::diagnostics::Diagnostics;
+use crate::numbers::number;
 use crate::parts::Parts;
 use crate::score::Scores;
-use crate::train::{Diagnostics, Outcome, Settings};
+use crate::train::{Outcome, TrainConfig};
 use serde::Serialize;
 
 /// The version of the report's layout; it grows when a field changes meaning or goes away.
@@ -108,7 +110,7 @@ pub struct Report {
     /// Every epoch's losses.
     pub history: Vec<Epoch>,
     /// The settings.
-    pub config: Settings,
+    pub config: TrainConfig,
 }
 
 impl Report {
@@ -144,7 +146,13 @@ impl Report {
             epochs_run: run.report.epochs_run,
             best_epoch: run.report.best_epoch,
             stop_reason: run.stop().name(),
-            diagnostics: outcome.diagnostics.clone(),
+            diagnostics: Diagnostics::new(
+                &outcome.settings,
+                run,
+                &outcome.scores,
+                &outcome.baseline_scores,
+                outcome.noise,
+            ),
             history: run
                 .history
                 .iter()
@@ -174,7 +182,7 @@ impl Report {
             self.samples.train,
             self.samples.val,
             self.samples.test,
-            self.config.layers_text(),
+            self.config.widths_text(),
             self.config.optimizer.name(),
             self.config.learning_rate,
             self.config.batch_size,
@@ -206,40 +214,4 @@ fn line(name: &str, f: &Figures) -> String {
         r2(f.val_r2),
         r2(f.test_r2),
     )
-}
-
-/// A loss of the trainer (standardised) in the targets' units for people: `loss × scale` as
-/// [`number`] writes it, or "not finite" (never NaN or inf).
-///
-/// ```
-/// use tinytrain_host_sim::report::scaled_loss;
-/// assert_eq!(scaled_loss(0.5, 4.0), "2.000000");
-/// assert_eq!(scaled_loss(f32::NAN, 1.0), "not finite");
-/// ```
-pub fn scaled_loss(loss: f32, scale: f64) -> String {
-    let v = f64::from(loss) * scale;
-    if v.is_finite() {
-        number(v)
-    } else {
-        "not finite".to_owned()
-    }
-}
-
-/// A loss for people: six decimals, or scientific notation when that would hide it.
-///
-/// ```
-/// use tinytrain_host_sim::report::number;
-/// assert_eq!(number(0.0123456), "0.012346");
-/// assert_eq!(number(1.5e35), "1.500e35");
-/// assert_eq!(number(8.1e40), "8.100e40");
-/// assert_eq!(number(2e-7), "2.000e-7");
-/// assert_eq!(number(f64::NAN), "NaN");
-/// ```
-pub fn number(v: f64) -> String {
-    let magnitude = v.abs();
-    if magnitude != 0.0 && magnitude.is_finite() && !(1e-4..1e5).contains(&magnitude) {
-        format!("{v:.3e}")
-    } else {
-        format!("{v:.6}")
-    }
 }

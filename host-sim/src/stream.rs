@@ -5,9 +5,9 @@
 use crate::error::{Error, Result};
 use crate::model_file::ModelFile;
 use crate::net::Net;
-use crate::report::number;
+use crate::numbers::number;
 use crate::table::Samples;
-use crate::train::{layers_text, Rule};
+use crate::train::{widths_text, OptimizerKind};
 use serde::Serialize;
 use std::io::Write as _;
 use tinytrain_core::stream::{
@@ -207,7 +207,7 @@ pub struct StreamSettings {
     /// Layer widths, input first.
     pub layers: Vec<usize>,
     /// The update rule.
-    pub optimizer: Rule,
+    pub optimizer: OptimizerKind,
     /// Step size.
     pub learning_rate: f32,
     /// Samples per mini-batch.
@@ -575,7 +575,7 @@ impl Report {
             self.data,
             self.rows,
             self.arrivals,
-            layers_text(&c.layers),
+            widths_text(&c.layers),
             c.optimizer.name(),
             c.learning_rate,
             c.batch_size,
@@ -660,7 +660,7 @@ pub fn train(
         .transpose()?;
     let saved_rule = saved
         .as_ref()
-        .and_then(|m| Rule::of(&m.optimizer.as_ref()?.optimizer));
+        .and_then(|m| OptimizerKind::of(&m.optimizer.as_ref()?.optimizer));
     let training = saved.as_ref().and_then(|m| m.training);
     let start = saved.map(|m| m.net);
     let table = crate::table::Table::read(&args.data.data)?;
@@ -672,15 +672,15 @@ pub fn train(
         (None, Some(net)) => net.widths.clone(),
         (None, None) => vec![n_in, 16, 16, 1],
     };
-    crate::train::check_layers(&layers, n_in, &file)?;
+    crate::train::check_widths(&layers, n_in, &file)?;
     if let (Some(net), Some(path)) = (&start, &args.model_in) {
         if net.widths != layers {
-            return Err(Error::Layers {
-                layers: layers_text(&layers),
+            return Err(Error::Widths {
+                layers: widths_text(&layers),
                 problem: format!(
                     "--model-in {} has the layers {}",
                     path.display(),
-                    layers_text(&net.widths)
+                    widths_text(&net.widths)
                 ),
             });
         }
@@ -688,7 +688,7 @@ pub fn train(
     let stream = flags.settings();
     let settings = StreamSettings {
         layers,
-        optimizer: args.optimizer.or(saved_rule).unwrap_or(Rule::Sgd),
+        optimizer: args.optimizer.or(saved_rule).unwrap_or(OptimizerKind::Sgd),
         learning_rate: args
             .lr
             .or(training.map(|t| t.learning_rate))
@@ -746,7 +746,7 @@ pub fn train(
         let path = dir.join("stream.png");
         let title = format!(
             "Stream: {} {}, lr {}",
-            layers_text(&settings.layers),
+            widths_text(&settings.layers),
             settings.optimizer.name(),
             settings.learning_rate
         );

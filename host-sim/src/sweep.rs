@@ -7,7 +7,7 @@ use crate::model_file::SavedOptimizer;
 use crate::net::Net;
 use crate::parts::Parts;
 use crate::score;
-use crate::train::{self, Reference, Rule, Settings};
+use crate::train::{self, OptimizerKind, Reference, TrainConfig};
 use serde::Serialize;
 use tinytrain_core::format::Training;
 use tinytrain_core::Dataset;
@@ -16,11 +16,11 @@ use tinytrain_core::Dataset;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grid {
     /// The settings shared by every combination.
-    pub base: Settings,
+    pub base: TrainConfig,
     /// Layer widths to try.
     pub layers: Vec<Vec<usize>>,
     /// Update rules to try.
-    pub optimizers: Vec<Rule>,
+    pub optimizers: Vec<OptimizerKind>,
     /// Learning rates to try.
     pub learning_rates: Vec<f32>,
     /// Batch sizes to try.
@@ -31,22 +31,22 @@ impl Grid {
     /// Every combination, layers varying slowest and batch sizes fastest.
     ///
     /// ```
-    /// use tinytrain_host_sim::{sweep::Grid, train::{Rule, Settings}};
+    /// use tinytrain_host_sim::{sweep::Grid, train::{OptimizerKind, TrainConfig}};
     /// let grid = Grid {
-    ///     base: Settings::new(vec![1, 8, 1]), layers: vec![vec![1, 8, 1], vec![1, 16, 1]],
-    ///     optimizers: vec![Rule::Adam], learning_rates: vec![0.001, 0.01], batch_sizes: vec![8],
+    ///     base: TrainConfig::new(vec![1, 8, 1]), layers: vec![vec![1, 8, 1], vec![1, 16, 1]],
+    ///     optimizers: vec![OptimizerKind::Adam], learning_rates: vec![0.001, 0.01], batch_sizes: vec![8],
     /// };
     /// let all = grid.combinations();
     /// assert_eq!(all.len(), 4);
     /// assert_eq!((all[1].layers.clone(), all[1].learning_rate), (vec![1, 8, 1], 0.01));
     /// ```
-    pub fn combinations(&self) -> Vec<Settings> {
+    pub fn combinations(&self) -> Vec<TrainConfig> {
         let mut all = Vec::new();
         for layers in &self.layers {
             for &optimizer in &self.optimizers {
                 for &learning_rate in &self.learning_rates {
                     for &batch_size in &self.batch_sizes {
-                        all.push(Settings {
+                        all.push(TrainConfig {
                             layers: layers.clone(),
                             optimizer,
                             learning_rate,
@@ -64,35 +64,35 @@ impl Grid {
     /// that is wrong: `--lr 0: …`.
     ///
     /// ```
-    /// use tinytrain_host_sim::{sweep::Grid, train::{Rule, Settings}};
+    /// use tinytrain_host_sim::{sweep::Grid, train::{OptimizerKind, TrainConfig}};
     /// let grid = Grid {
-    ///     base: Settings::new(vec![1, 8, 1]), layers: vec![vec![1, 8, 1]], optimizers: vec![Rule::Adam],
+    ///     base: TrainConfig::new(vec![1, 8, 1]), layers: vec![vec![1, 8, 1]], optimizers: vec![OptimizerKind::Adam],
     ///     learning_rates: vec![0.01, 0.02, 0.0], batch_sizes: vec![8],
     /// };
     /// let e = grid.check().unwrap_err().to_string();
     /// assert!(e.starts_with("--lr 0: "), "{e}");
     /// ```
     pub fn check(&self) -> Result<()> {
-        let valid = |settings: &Settings, context: String| {
+        let valid = |settings: &TrainConfig, context: String| {
             settings.config().validate().map_err(Error::core(context))
         };
         valid(&self.base, "invalid settings".into())?;
         for &learning_rate in &self.learning_rates {
-            let settings = Settings {
+            let settings = TrainConfig {
                 learning_rate,
                 ..self.base.clone()
             };
             valid(&settings, format!("--lr {learning_rate}"))?;
         }
         for &batch_size in &self.batch_sizes {
-            let settings = Settings {
+            let settings = TrainConfig {
                 batch_size,
                 ..self.base.clone()
             };
             valid(&settings, format!("--batch {batch_size}"))?;
         }
         for &optimizer in &self.optimizers {
-            let settings = Settings {
+            let settings = TrainConfig {
                 optimizer,
                 ..self.base.clone()
             };
@@ -128,7 +128,7 @@ pub struct Repeat {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
     /// Its settings (the seed of the first repeat).
-    pub config: Settings,
+    pub config: TrainConfig,
     /// Every repeat.
     pub repeats: Vec<Repeat>,
     /// Mean validation MSE over the repeats: what the choice is made on (NaN if one is not
@@ -196,10 +196,10 @@ pub struct Choice<Row, K> {
 /// `loss` is compared: a NaN never wins), calls `on_row`, and chooses the row of the lowest
 /// loss and its best run. Ctrl-C ends it with a choice among the rows so far.
 pub fn search<R, K, Row>(
-    combinations: &[Settings],
+    combinations: &[TrainConfig],
     repeats: u32,
-    mut trial: impl FnMut(&Settings) -> Result<Trial<R, K>>,
-    summarise: impl Fn(Settings, Vec<R>) -> Row,
+    mut trial: impl FnMut(&TrainConfig) -> Result<Trial<R, K>>,
+    summarise: impl Fn(TrainConfig, Vec<R>) -> Row,
     loss: impl Fn(&Row) -> f64,
     mut on_row: impl FnMut(usize, &Row),
 ) -> Result<Choice<Row, K>> {
@@ -215,7 +215,7 @@ pub fn search<R, K, Row>(
                 break;
             }
             let seed = settings.seed.wrapping_add(u64::from(r));
-            let settings = Settings {
+            let settings = TrainConfig {
                 seed,
                 ..settings.clone()
             };
@@ -271,12 +271,12 @@ pub fn search<R, K, Row>(
 pub fn run(
     data: &Dataset<'_>,
     parts: &Parts,
-    combinations: &[Settings],
+    combinations: &[TrainConfig],
     repeats: u32,
     on_row: impl FnMut(usize, &Row),
 ) -> Result<Sweep> {
     let reference = Reference::new(data, parts)?;
-    let trial = |settings: &Settings| {
+    let trial = |settings: &TrainConfig| {
         let run = train::fit(data, settings, parts, reference.floor(settings), |_, _| {})?;
         if run.interrupted && run.report.epochs_run == 0 {
             return Ok(Trial {
@@ -329,35 +329,99 @@ pub fn run(
 }
 
 /// A row's means and spread.
-fn summarise(config: Settings, repeats: Vec<Repeat>) -> Row {
+fn summarise(config: TrainConfig, repeats: Vec<Repeat>) -> Row {
     let n = repeats.len().max(1) as f64;
-    let mean = |f: fn(&Repeat) -> f64| repeats.iter().map(f).sum::<f64>() / n;
-    let val_mse = mean(|r| r.val_mse);
-    let var = repeats
-        .iter()
-        .map(|r| (r.val_mse - val_mse).powi(2))
-        .sum::<f64>()
-        / (n - 1.0).max(1.0);
+    let (val_mse, val_mse_sd) = mean_and_sd(repeats.iter().map(|r| r.val_mse));
     let r2s: Option<Vec<f64>> = repeats.iter().map(|r| r.val_r2).collect();
     Row {
         config,
-        val_mse: if val_mse.is_finite() {
-            val_mse
-        } else {
-            f64::NAN
-        },
-        val_mse_sd: var.sqrt(),
+        val_mse,
+        val_mse_sd,
         val_r2: r2s.map(|v| v.iter().sum::<f64>() / n),
-        train_mse: mean(|r| r.train_mse),
+        train_mse: repeats.iter().map(|r| r.train_mse).sum::<f64>() / n,
         repeats,
     }
 }
 
+/// The mean of the repeats' validation losses `losses` (NaN unless finite: it never wins) and
+/// their sample standard deviation (0 for one repeat).
+pub(crate) fn mean_and_sd(losses: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let n = losses.clone().count().max(1) as f64;
+    let mean = losses.clone().sum::<f64>() / n;
+    let var = losses.map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (if mean.is_finite() { mean } else { f64::NAN }, var.sqrt())
+}
+
+/// The columns every sweep table starts with — `#`, layers, optimizer, lr, batch, epochs and
+/// stop — then `rest`, and the spread's header (`± sd` when rows have several repeats).
+pub(crate) fn header(repeats: usize, rest: impl FnOnce(&str) -> String) -> String {
+    let spread = if repeats > 1 { "± sd" } else { "" };
+    format!(
+        "  {:>3}  {:<14} {:<9} {:>8} {:>6}  {:>6} {:<14} {}\n",
+        "#",
+        "layers",
+        "optimizer",
+        "lr",
+        "batch",
+        "epochs",
+        "stop",
+        rest(spread)
+    )
+}
+
+/// Row `k`'s first columns (the chosen one marked with `*`): its combination, and the epochs and
+/// stop of its first repeat.
+pub(crate) fn row_start(
+    k: usize,
+    chosen: usize,
+    c: &TrainConfig,
+    first: Option<(u32, &str)>,
+) -> String {
+    let mark = if k == chosen { '*' } else { ' ' };
+    format!(
+        "{mark} {:>3}  {:<14} {:<9} {:>8} {:>6}  {:>6} {:<14} ",
+        k + 1,
+        c.widths_text(),
+        c.optimizer.name(),
+        c.learning_rate,
+        c.batch_size,
+        first.map_or(0, |f| f.0),
+        first.map_or("", |f| f.1),
+    )
+}
+
+/// A row's spread column: `± sd` over several repeats, nothing for one.
+pub(crate) fn spread(repeats: usize, sd: f64) -> String {
+    if repeats > 1 {
+        format!("± {sd:.6}")
+    } else {
+        String::new()
+    }
+}
+
+/// The line naming the chosen combination (`by`: what it was chosen on) and the kept seed.
+pub(crate) fn chosen_line(chosen: usize, config: &TrainConfig, by: &str, seed: u64) -> String {
+    format!(
+        "chosen  #{} by mean validation {by}: {} (kept seed {seed})\n",
+        chosen + 1,
+        describe(config),
+    )
+}
+
+/// The test line when there are no test figures: the sweep was interrupted, or has no test set.
+pub(crate) fn no_test_line(interrupted: bool) -> String {
+    if interrupted {
+        "test    not evaluated: the sweep was interrupted\n".to_owned()
+    } else {
+        "test    no test set (--test 0)\n".to_owned()
+    }
+}
+
 /// One line naming a combination's swept values.
-pub fn describe(s: &Settings) -> String {
+pub fn describe(s: &TrainConfig) -> String {
     format!(
         "{} {} lr {} batch {}",
-        s.layers_text(),
+        s.widths_text(),
         s.optimizer.name(),
         s.learning_rate,
         s.batch_size
@@ -369,7 +433,7 @@ pub fn describe(s: &Settings) -> String {
 struct Json<'a> {
     rows: &'a [Row],
     chosen: usize,
-    chosen_config: Option<&'a Settings>,
+    chosen_config: Option<&'a TrainConfig>,
     chosen_seed: u64,
     test: Option<score::Fit>,
     baseline_val: score::Fit,
@@ -380,43 +444,21 @@ impl Sweep {
     /// figures.
     pub fn table(&self) -> String {
         let repeats = self.rows.first().map_or(1, |r| r.repeats.len());
-        let spread = if repeats > 1 { "± sd" } else { "" };
-        let mut s = format!(
-            "  {:>3}  {:<14} {:<9} {:>8} {:>6}  {:>6} {:<14} {:>10} {:>10} {:>9} {:>7}\n",
-            "#",
-            "layers",
-            "optimizer",
-            "lr",
-            "batch",
-            "epochs",
-            "stop",
-            "train MSE",
-            "val MSE",
-            spread,
-            "val R²"
-        );
+        let mut s = header(repeats, |spread| {
+            format!(
+                "{:>10} {:>10} {:>9} {:>7}",
+                "train MSE", "val MSE", spread, "val R²"
+            )
+        });
         for (k, r) in self.rows.iter().enumerate() {
-            let mark = if k == self.chosen { '*' } else { ' ' };
-            let c = &r.config;
-            let first = r.repeats.first();
-            let sd = if repeats > 1 {
-                format!("± {:.6}", r.val_mse_sd)
-            } else {
-                String::new()
-            };
+            let first = r.repeats.first().map(|f| (f.epochs_run, f.stop_reason));
             let r2 = r.val_r2.map_or("-".to_owned(), |v| format!("{v:.4}"));
             s += &format!(
-                "{mark} {:>3}  {:<14} {:<9} {:>8} {:>6}  {:>6} {:<14} {:>10.6} {:>10.6} {:>9} {:>7}\n",
-                k + 1,
-                c.layers_text(),
-                c.optimizer.name(),
-                c.learning_rate,
-                c.batch_size,
-                first.map_or(0, |f| f.epochs_run),
-                first.map_or("", |f| f.stop_reason),
+                "{}{:>10.6} {:>10.6} {:>9} {:>7}\n",
+                row_start(k, self.chosen, &r.config, first),
                 r.train_mse,
                 r.val_mse,
-                sd,
+                spread(repeats, r.val_mse_sd),
                 r2
             );
         }
@@ -439,12 +481,7 @@ impl Sweep {
             self.baseline_val.mse
         );
         if let Some(r) = self.rows.get(self.chosen) {
-            s += &format!(
-                "chosen  #{} by mean validation MSE: {} (kept seed {})\n",
-                self.chosen + 1,
-                describe(&r.config),
-                self.seed
-            );
+            s += &chosen_line(self.chosen, &r.config, "MSE", self.seed);
         }
         s += &match self.test {
             Some(t) => format!(
@@ -452,10 +489,7 @@ impl Sweep {
                 t.mse,
                 t.r2.map_or("-".to_owned(), |v| format!("{v:.4}"))
             ),
-            None if self.interrupted => {
-                "test    not evaluated: the sweep was interrupted\n".to_owned()
-            }
-            None => "test    no test set (--test 0)\n".to_owned(),
+            None => no_test_line(self.interrupted),
         };
         s
     }

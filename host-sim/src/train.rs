@@ -6,14 +6,12 @@ use crate::error::{Error, Result};
 use crate::model_file::{ModelFile, SavedOptimizer};
 use crate::net::Net;
 use crate::parts::Parts;
-use crate::report::number;
 use crate::score::{self, Scores};
 use serde::Serialize;
 use std::path::Path;
 use tinytrain_core::diagnose::{self, NoiseFloor};
 use tinytrain_core::format::Training;
 use tinytrain_core::learner::Start;
-use tinytrain_core::stopping::Spike;
 use tinytrain_core::{
     scaler, shape, Config, Dataset, EpochLoss, EpochSummary, Event, Init, Optimizer, Progress,
     Report, Split, StopReason, Trainer,
@@ -22,7 +20,7 @@ use tinytrain_core::{
 /// The update rule, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
-pub enum Rule {
+pub enum OptimizerKind {
     /// Plain mini-batch stochastic gradient descent.
     Sgd,
     /// SGD with heavy-ball momentum (β = 0.9).
@@ -31,13 +29,13 @@ pub enum Rule {
     Adam,
 }
 
-impl Rule {
+impl OptimizerKind {
     /// The rule of an optimizer, whatever its hyperparameters.
     pub fn of(optimizer: &Optimizer) -> Option<Self> {
         match optimizer {
-            Optimizer::Sgd => Some(Rule::Sgd),
-            Optimizer::Momentum { .. } => Some(Rule::Momentum),
-            Optimizer::Adam { .. } => Some(Rule::Adam),
+            Optimizer::Sgd => Some(OptimizerKind::Sgd),
+            Optimizer::Momentum { .. } => Some(OptimizerKind::Momentum),
+            Optimizer::Adam { .. } => Some(OptimizerKind::Adam),
             _ => None,
         }
     }
@@ -45,29 +43,29 @@ impl Rule {
     /// The core's optimizer with its usual hyperparameters.
     pub fn optimizer(self) -> Optimizer {
         match self {
-            Rule::Sgd => Optimizer::SGD,
-            Rule::Momentum => Optimizer::MOMENTUM,
-            Rule::Adam => Optimizer::ADAM,
+            OptimizerKind::Sgd => Optimizer::SGD,
+            OptimizerKind::Momentum => Optimizer::MOMENTUM,
+            OptimizerKind::Adam => Optimizer::ADAM,
         }
     }
 
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
-            Rule::Sgd => "sgd",
-            Rule::Momentum => "momentum",
-            Rule::Adam => "adam",
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Momentum => "momentum",
+            OptimizerKind::Adam => "adam",
         }
     }
 }
 
 /// Everything chosen before a training run; the `config` of a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Settings {
+pub struct TrainConfig {
     /// Layer widths, input first.
     pub layers: Vec<usize>,
     /// The update rule.
-    pub optimizer: Rule,
+    pub optimizer: OptimizerKind,
     /// Step size.
     pub learning_rate: f32,
     /// Samples per mini-batch.
@@ -99,13 +97,13 @@ pub(crate) fn init_name<S: serde::Serializer>(
     s.serialize_str(init.name())
 }
 
-impl Settings {
+impl TrainConfig {
     /// The defaults of `tinytrain train` for the widths `layers`.
     pub fn new(layers: Vec<usize>) -> Self {
         let c = Config::DEFAULT;
         Self {
             layers,
-            optimizer: Rule::Sgd,
+            optimizer: OptimizerKind::Sgd,
             learning_rate: c.learning_rate,
             batch_size: c.batch_size,
             max_epochs: c.max_epochs,
@@ -141,13 +139,13 @@ impl Settings {
     }
 
     /// The widths as written on the command line, e.g. `1,16,1`.
-    pub fn layers_text(&self) -> String {
-        layers_text(&self.layers)
+    pub fn widths_text(&self) -> String {
+        widths_text(&self.layers)
     }
 }
 
 /// Widths joined by commas.
-pub fn layers_text(widths: &[usize]) -> String {
+pub fn widths_text(widths: &[usize]) -> String {
     let texts: Vec<String> = widths.iter().map(usize::to_string).collect();
     texts.join(",")
 }
@@ -206,9 +204,9 @@ impl Run {
 }
 
 /// Checks that `widths` fit samples of `n_in` inputs and one target.
-pub fn check_layers(widths: &[usize], n_in: usize, file: &str) -> Result<()> {
-    let bad = |problem: String| Error::Layers {
-        layers: layers_text(widths),
+pub fn check_widths(widths: &[usize], n_in: usize, file: &str) -> Result<()> {
+    let bad = |problem: String| Error::Widths {
+        layers: widths_text(widths),
         problem,
     };
     shape::check(widths).map_err(|e| bad(e.to_string()))?;
@@ -246,7 +244,7 @@ pub fn check_layers(widths: &[usize], n_in: usize, file: &str) -> Result<()> {
 /// weights so far: see [`Run::interrupted`].
 pub fn fit(
     data: &Dataset<'_>,
-    settings: &Settings,
+    settings: &TrainConfig,
     parts: &Parts,
     floor: Option<f32>,
     on_epoch: impl FnMut(&EpochSummary, f64),
@@ -260,14 +258,14 @@ pub fn fit(
 /// learning rate warms up ([`Trainer::set_model`]).
 pub fn fit_from(
     data: &Dataset<'_>,
-    settings: &Settings,
+    settings: &TrainConfig,
     parts: &Parts,
     floor: Option<f32>,
     start: Option<(&Path, &ModelFile)>,
     mut on_epoch: impl FnMut(&EpochSummary, f64),
 ) -> Result<Run> {
     let widths = &settings.layers;
-    shape::check(widths).map_err(Error::core(format!("--layers {}", settings.layers_text())))?;
+    shape::check(widths).map_err(Error::core(format!("--layers {}", settings.widths_text())))?;
     let config = settings.config();
     config.validate().map_err(Error::core("invalid settings"))?;
     // The trainer walks every row of its data set: rows outside the split are left out of a
@@ -365,7 +363,7 @@ fn begin(trainer: &mut Trainer<'_, CHUNK>, path: &Path, file: &ModelFile) -> Res
         match trainer.resume(&model, &saved.state()) {
             Ok(()) => {
                 return Ok(Start::Resumed {
-                    steps: saved.powers.steps(),
+                    steps: saved.bias_correction.steps(),
                 })
             }
             Err(tinytrain_core::Error::OptimizerMismatch) => {}
@@ -382,7 +380,7 @@ fn begin(trainer: &mut Trainer<'_, CHUNK>, path: &Path, file: &ModelFile) -> Res
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The settings of the run.
-    pub settings: Settings,
+    pub settings: TrainConfig,
     /// The network's run.
     pub run: Run,
     /// Its scores on the three parts.
@@ -391,14 +389,14 @@ pub struct Outcome {
     pub baseline: Baseline,
     /// Its scores on the three parts.
     pub baseline_scores: Scores,
-    /// What the numbers mean.
-    pub diagnostics: Diagnostics,
+    /// The noise floor of the samples seen in training, when inputs repeat.
+    pub noise: Option<NoiseFloor>,
 }
 
 /// Fits the baseline, trains the network on the same split, then scores both once.
 pub fn train(
     data: &Dataset<'_>,
-    settings: &Settings,
+    settings: &TrainConfig,
     parts: &Parts,
     on_epoch: impl FnMut(&EpochSummary, f64),
 ) -> Result<Outcome> {
@@ -407,11 +405,11 @@ pub fn train(
     outcome(data, settings, run, reference)
 }
 
-/// Scores a finished run and the exact linear baseline once, on the run's split, and reads
-/// what the numbers mean.
+/// Scores a finished run and the exact linear baseline once, on the run's split (what the
+/// numbers mean is [`crate::diagnostics`]'s).
 pub fn outcome(
     data: &Dataset<'_>,
-    settings: &Settings,
+    settings: &TrainConfig,
     run: Run,
     reference: Reference,
 ) -> Result<Outcome> {
@@ -419,14 +417,13 @@ pub fn outcome(
     let scores = score::scores(&run.net, data, parts)?;
     let Reference { baseline, noise } = reference;
     let baseline_scores = score::scores(&baseline.net, data, parts)?;
-    let diagnostics = Diagnostics::new(settings, &run, &scores, &baseline_scores, noise);
     Ok(Outcome {
         settings: settings.clone(),
         run,
         scores,
         baseline,
         baseline_scores,
-        diagnostics,
+        noise,
     })
 }
 
@@ -464,7 +461,7 @@ impl Reference {
     /// The lowest training loss a network of `settings.layers` can reach, in standardised
     /// units (each target's variance is 1), if known: the exact fit for the linear model, the
     /// noise floor for any other.
-    pub fn floor(&self, settings: &Settings) -> Option<f32> {
+    pub fn floor(&self, settings: &TrainConfig) -> Option<f32> {
         if settings.is_linear() {
             Some(self.baseline.fit.standardized_mse as f32)
         } else {
@@ -485,271 +482,3 @@ fn target_variance(net: &Net) -> f64 {
 /// The samples the noise floor looks at, at most (the device's estimate, which the reports
 /// must match, takes O(n²) time).
 pub const NOISE_FLOOR_SAMPLES: usize = 4000;
-
-/// `a / b` as "N× lower" text, or `None` when it says nothing (`b` zero, or about 1).
-fn times(a: f64, b: f64) -> Option<String> {
-    let r = a / b;
-    if !(r.is_finite() && b > 0.0) {
-        return None;
-    }
-    let text = if r < 1e5 {
-        format!("{r:.2}")
-    } else {
-        format!("{r:.2e}")
-    };
-    (text != "1.00").then(|| text + "×")
-}
-
-/// What the numbers of a run mean: the `diagnostics` of a report. The test set is reported,
-/// never used here: every comparison is on the validation set.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Diagnostics {
-    /// No epoch beat the initial weights: the network is untrained.
-    pub untrained: bool,
-    /// Validation loss rose after the best epoch while training loss kept falling.
-    pub overfitting: bool,
-    /// The gradient vanished with the training loss at its floor.
-    pub converged: bool,
-    /// The gradient vanished while the training loss was above its floor.
-    pub stalled: bool,
-    /// The loss became non-finite or stayed far above its initial value.
-    pub diverged: bool,
-    /// Times the training loss spiked above the divergence threshold and came back.
-    pub spikes: usize,
-    /// Noise variance estimated from repeated inputs in the training and validation sets.
-    pub noise_floor_mse: Option<f64>,
-    /// The exact linear fit's validation MSE divided by the network's: above 1 the network
-    /// beats the best linear model (`None` when the network's is 0).
-    pub baseline_ratio: Option<f64>,
-    /// The above in sentences.
-    pub notes: Vec<String>,
-}
-
-impl Diagnostics {
-    /// Reads a run, its scores, the baseline's and the noise floor (if inputs repeat).
-    pub fn new(
-        settings: &Settings,
-        run: &Run,
-        scores: &Scores,
-        baseline: &Scores,
-        noise: Option<NoiseFloor>,
-    ) -> Self {
-        let stop = run.stop();
-        let mut notes = vec![format!(
-            "stopped ({}) at epoch {}: {}",
-            stop.name(),
-            run.report.epochs_run,
-            stop.explain()
-        )];
-        if run.untrained() {
-            notes.push(
-                "no epoch beat the initial weights: the model is untrained (it is not saved \
-                 unless --keep-untrained is given)"
-                    .to_owned(),
-            );
-        }
-        if stop == StopReason::Diverged && !settings.standardize {
-            notes.push(
-                "the inputs and target are in their raw units (--no-standardize): \
-                 standardising them is the likely fix"
-                    .to_owned(),
-            );
-        }
-        let spikes: Vec<Spike> = run
-            .events
-            .iter()
-            .filter_map(|(_, e)| match e {
-                Event::Spike(s) => Some(*s),
-                _ => None,
-            })
-            .collect();
-        if let Some(first) = spikes.first() {
-            let times = if spikes.len() == 1 {
-                "once".to_owned()
-            } else {
-                format!("{} times", spikes.len())
-            };
-            notes.push(format!(
-                "the training loss spiked {times} and came back (first at epoch {}, for {} \
-                 epoch{}, up to {}): a spike is no divergence, but the learning rate is near \
-                 its limit",
-                first.epoch,
-                first.epochs,
-                if first.epochs == 1 { "" } else { "s" },
-                number(run.to_original_units(first.peak)),
-            ));
-        }
-        let overfit = diagnose::overfitting(&run.report);
-        if let Some(o) = overfit {
-            let u = |v: f32| number(run.to_original_units(v));
-            notes.push(format!(
-                "overfitting: after epoch {} training MSE fell from {} to {} while \
-                 validation MSE rose from {} to {}; the epoch-{} weights were kept",
-                o.best_epoch,
-                u(o.train.0),
-                u(o.train.1),
-                u(o.val.0),
-                u(o.val.1),
-                o.best_epoch
-            ));
-        }
-        if let Some(f) = noise {
-            let floor = f64::from(f.mse);
-            notes.push(if floor > 0.0 {
-                let above = times(scores.val.mse, floor)
-                    .map_or("about that".to_owned(), |t| format!("{t} that"));
-                format!(
-                    "noise floor ≈ {} (from {} samples sharing {} input values): no model of \
-                     these inputs can go much below it; validation MSE is {above}",
-                    number(floor),
-                    f.samples,
-                    f.groups,
-                )
-            } else {
-                format!(
-                    "the noise floor is 0: the {} samples that share {} input values agree \
-                     on the target, so the inputs may determine it exactly",
-                    f.samples, f.groups
-                )
-            });
-        }
-        let (model, linear) = (scores.val.mse, baseline.val.mse);
-        notes.push(if model == 0.0 && linear == 0.0 {
-            "the network and the exact linear fit both predict the validation set exactly"
-                .to_owned()
-        } else if model < linear {
-            match times(linear, model) {
-                Some(t) => format!(
-                    "the network's validation MSE is {t} lower than the exact linear fit's ({})",
-                    number(linear)
-                ),
-                None if model == 0.0 => format!(
-                    "the network predicts the validation set exactly; the exact linear fit's \
-                     validation MSE is {}",
-                    number(linear)
-                ),
-                None => format!(
-                    "the network's validation MSE ({}) is barely below the exact linear fit's \
-                     ({}): the linear model does about as well",
-                    number(model),
-                    number(linear)
-                ),
-            }
-        } else {
-            format!(
-                "the network does not beat the exact linear fit on the validation set (MSE {} \
-                 vs {}): prefer the linear model, or train longer",
-                number(model),
-                number(linear)
-            )
-        });
-        Self {
-            untrained: run.untrained(),
-            overfitting: overfit.is_some(),
-            converged: stop == StopReason::Converged,
-            stalled: stop == StopReason::Stalled,
-            diverged: stop == StopReason::Diverged,
-            spikes: spikes.len(),
-            noise_floor_mse: noise.map(|f| f64::from(f.mse)),
-            baseline_ratio: (model > 0.0).then(|| linear / model),
-            notes,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::score::Fit;
-    use tinytrain_core::optim::Powers;
-    use tinytrain_core::trainer::History;
-
-    /// A run that stopped for `stop` at epoch 300 (best 280) with the events `events`.
-    fn run(stop: StopReason, events: Vec<(u32, Event)>) -> Run {
-        Run {
-            net: Net {
-                widths: vec![1, 1],
-                params: vec![1.0, 0.0],
-                stats: vec![0.0, 1.0, 0.0, 1.0],
-            },
-            optimizer: SavedOptimizer {
-                optimizer: Optimizer::SGD,
-                powers: Powers::new(),
-                trainable_from: 0,
-                values: Vec::new(),
-            },
-            training: Training::from_config(&Config::DEFAULT, 300),
-            start: None,
-            report: Report {
-                stop: Some(stop),
-                epochs_run: 300,
-                best_epoch: 280,
-                best_val_mse: 0.003,
-                train_mse_at_best: 0.002,
-                history: History::new(),
-                loss_scale: 2.0,
-            },
-            history: Vec::new(),
-            events,
-            parts: Parts {
-                train: vec![0],
-                val: vec![1],
-                test: vec![],
-            },
-            loss_scale: 2.0,
-            interrupted: false,
-        }
-    }
-
-    fn scores(val: f64) -> Scores {
-        let fit = Fit {
-            mse: val,
-            r2: Some(1.0 - val),
-        };
-        Scores {
-            train: fit,
-            val: fit,
-            test: None,
-        }
-    }
-
-    #[test]
-    fn a_spike_is_told_and_is_no_divergence() {
-        // One epoch far above the threshold, then a run that ends at R² 0.997.
-        let spike = Spike {
-            epoch: 40,
-            epochs: 1,
-            peak: 350.0,
-            threshold: 100.0,
-        };
-        let run = run(StopReason::EarlyStopped, vec![(41, Event::Spike(spike))]);
-        let settings = Settings::new(vec![1, 1]);
-        let d = Diagnostics::new(&settings, &run, &scores(0.003), &scores(0.3), None);
-        assert!(!d.diverged && d.spikes == 1, "{d:?}");
-        let note = d.notes.iter().find(|n| n.contains("spiked")).unwrap();
-        assert!(note.contains("once") && note.contains("epoch 40"), "{note}");
-        assert!(note.contains("700.000000"), "in the target's units: {note}");
-        assert!(d.notes[0].starts_with("stopped (early_stopped)"));
-    }
-
-    #[test]
-    fn equal_losses_are_not_called_lower() {
-        let run = run(StopReason::EarlyStopped, Vec::new());
-        let settings = Settings::new(vec![1, 1]);
-        let d = Diagnostics::new(&settings, &run, &scores(0.3), &scores(0.3), None);
-        let advice = d.notes.last().unwrap();
-        assert!(
-            advice.contains("does not beat the exact linear fit"),
-            "{advice}"
-        );
-        let d = Diagnostics::new(&settings, &run, &scores(0.0), &scores(0.0), None);
-        assert!(d
-            .notes
-            .last()
-            .unwrap()
-            .contains("both predict the validation set exactly"));
-        assert_eq!(d.baseline_ratio, None);
-        let d = Diagnostics::new(&settings, &run, &scores(0.29999), &scores(0.3), None);
-        assert!(d.notes.last().unwrap().contains("about as well"), "{d:?}");
-    }
-}

@@ -15,7 +15,7 @@ use tinytrain_core::format::Task;
 use tinytrain_core::{Config, Field};
 use tinytrain_host_sim::classify::{self, report::Report, Labelled, Weighting};
 use tinytrain_host_sim::model_file::ModelFile;
-use tinytrain_host_sim::train::{Rule, Settings};
+use tinytrain_host_sim::train::{OptimizerKind, TrainConfig};
 
 /// Trains a classifier on `X` and the class indices `classes_of` as `tinytrain train --task
 /// classify` does on a CSV file, and returns the best-validation model and the report.
@@ -104,7 +104,7 @@ pub fn train_classifier<'py>(
         .collect::<PyResult<Vec<u16>>>()?;
     let layers = layers.unwrap_or_else(|| vec![d, 16, 16, k]);
     crate::training::check_layers(&layers, d, k, "classes")?;
-    let rule = Rule::from_str(optimizer, false).map_err(|_| {
+    let rule = OptimizerKind::from_str(optimizer, false).map_err(|_| {
         PyValueError::new_err(format!(
             "optimizer {optimizer:?}: expected \"sgd\", \"momentum\" or \"adam\""
         ))
@@ -130,7 +130,7 @@ pub fn train_classifier<'py>(
         classes,
         numeric,
     };
-    let settings = Settings {
+    let settings = TrainConfig {
         optimizer: rule,
         learning_rate,
         batch_size,
@@ -142,7 +142,7 @@ pub fn train_classifier<'py>(
         standardize,
         init: crate::training::init_named(init)?,
         divergence_factor: divergence_factor.unwrap_or(Config::DEFAULT.divergence_factor),
-        ..Settings::new(layers)
+        ..TrainConfig::new(layers)
     };
     let name = format!("numpy arrays X ({n}, {d}), labels ({n},) of {k} classes");
     let outcome = signals::detach_interruptible(py, || {

@@ -11,10 +11,10 @@ use pyo3::types::{PyBytes, PyDict};
 use std::path::PathBuf;
 use tinytrain_core::format::Task;
 use tinytrain_core::learner::Learner;
-use tinytrain_core::optim::{OptimizerState, Powers};
+use tinytrain_core::optim::{BiasCorrection, OptimizerState};
 use tinytrain_core::{shape, softmax, Config, Field};
 use tinytrain_host_sim::model_file::{ModelFile, SavedOptimizer};
-use tinytrain_host_sim::train::{layers_text, Rule};
+use tinytrain_host_sim::train::{widths_text, OptimizerKind};
 use tinytrain_host_sim::{output, state_dict, Net};
 
 /// Samples predicted at once, in the CPU's vector lanes (the same bits as one at a time).
@@ -171,7 +171,7 @@ impl Model {
         seed: u64,
     ) -> PyResult<Self> {
         let bad = |problem: String| {
-            PyValueError::new_err(format!("layers {}: {problem}", layers_text(&layers)))
+            PyValueError::new_err(format!("layers {}: {problem}", widths_text(&layers)))
         };
         shape::check(&layers).map_err(|e| bad(e.to_string()))?;
         if layers.len() > tinytrain_core::format::MAX_LAYERS
@@ -201,7 +201,8 @@ impl Model {
         let Some(saved) = &self.file.optimizer else {
             return Ok(None);
         };
-        let Some(rule) = Rule::of(&saved.optimizer).filter(|r| r.optimizer() == saved.optimizer)
+        let Some(rule) =
+            OptimizerKind::of(&saved.optimizer).filter(|r| r.optimizer() == saved.optimizer)
         else {
             return Err(errors::ModelError::new_err(
                 "the model's optimizer state has hyperparameters other than tinytrain.train's",
@@ -215,9 +216,9 @@ impl Model {
         }
         let dict = PyDict::new(py);
         dict.set_item("optimizer", rule.name())?;
-        dict.set_item("steps", saved.powers.steps())?;
-        dict.set_item("beta1_power", saved.powers.beta1_t())?;
-        dict.set_item("beta2_power", saved.powers.beta2_t())?;
+        dict.set_item("steps", saved.bias_correction.steps())?;
+        dict.set_item("beta1_power", saved.bias_correction.beta1_t())?;
+        dict.set_item("beta2_power", saved.bias_correction.beta2_t())?;
         dict.set_item("values", PyArray1::from_slice(py, &saved.values))?;
         Ok(Some(dict))
     }
@@ -387,7 +388,7 @@ fn saved_optimizer(dict: &Bound<'_, PyDict>, widths: &[usize]) -> PyResult<Saved
             .ok_or_else(|| PyValueError::new_err(format!("optimizer state: no {key:?}")))
     };
     let name: String = item("optimizer")?.extract()?;
-    let rule = Rule::from_str(&name, false).map_err(|_| {
+    let rule = OptimizerKind::from_str(&name, false).map_err(|_| {
         PyValueError::new_err(format!(
             "optimizer state: optimizer {name:?}: expected \"sgd\", \"momentum\" or \"adam\""
         ))
@@ -405,7 +406,7 @@ fn saved_optimizer(dict: &Bound<'_, PyDict>, widths: &[usize]) -> PyResult<Saved
     let values = crate::arrays::any_shape(&item("values")?, "optimizer state \"values\"")?.values();
     let saved = SavedOptimizer {
         optimizer: rule.optimizer(),
-        powers: Powers::resume(
+        bias_correction: BiasCorrection::resume(
             steps,
             number("beta1_power", 1.0)?,
             number("beta2_power", 1.0)?,

@@ -23,7 +23,7 @@ use tinytrain_core::stream::{
 use tinytrain_core::{shape, Config, Error as CoreError, Field};
 use tinytrain_host_sim::model_file::ModelFile;
 use tinytrain_host_sim::stream::{self as host, Policy, StreamSettings};
-use tinytrain_host_sim::train::Rule;
+use tinytrain_host_sim::train::OptimizerKind;
 use tinytrain_host_sim::{Error as HostError, Net};
 
 /// Samples of a mini-batch that go through the network at once (the same bits as one at a
@@ -333,7 +333,7 @@ impl Stream {
         // As `train --stream --model-in`: the model's update rule, learning rate and batch
         // size (when its file holds them) are the defaults.
         let saved = model.as_ref().map(|m| &m.file);
-        let saved_rule = saved.and_then(|f| Rule::of(&f.optimizer.as_ref()?.optimizer));
+        let saved_rule = saved.and_then(|f| OptimizerKind::of(&f.optimizer.as_ref()?.optimizer));
         let training = saved.and_then(|f| f.training);
         let start = saved.map(|f| f.net.clone());
         let layers = match (layers, &start) {
@@ -364,8 +364,8 @@ impl Stream {
         let settings = StreamSettings {
             layers,
             optimizer: match optimizer {
-                Some(name) => choice::<Rule>("optimizer", name)?,
-                None => saved_rule.unwrap_or(Rule::Sgd),
+                Some(name) => choice::<OptimizerKind>("optimizer", name)?,
+                None => saved_rule.unwrap_or(OptimizerKind::Sgd),
             },
             learning_rate: learning_rate
                 .or(training.map(|t| t.learning_rate))

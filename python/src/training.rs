@@ -9,12 +9,14 @@ use clap::ValueEnum;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::path::Path;
-use tinytrain_core::optim::{OptimizerState, Powers};
+use tinytrain_core::optim::{BiasCorrection, OptimizerState};
 use tinytrain_core::{scaler, shape, Config, Dataset, Field, Init};
 use tinytrain_host_sim::model_file::{ModelFile, SavedOptimizer};
 use tinytrain_host_sim::parts::Parts;
 use tinytrain_host_sim::report::{Columns, Report};
-use tinytrain_host_sim::train::{fit_from, layers_text, outcome, Reference, Rule, Settings};
+use tinytrain_host_sim::train::{
+    fit_from, outcome, widths_text, OptimizerKind, Reference, TrainConfig,
+};
 
 /// What the report's `data` field says of arrays.
 fn describe(n: usize, d: usize, k: usize, y_ndim: usize) -> String {
@@ -30,7 +32,7 @@ fn describe(n: usize, d: usize, k: usize, y_ndim: usize) -> String {
 /// per sample"`, `"classes"`) and a model file.
 pub(crate) fn check_layers(layers: &[usize], d: usize, k: usize, outputs: &str) -> PyResult<()> {
     let bad = |problem: String| {
-        PyValueError::new_err(format!("layers {}: {problem}", layers_text(layers)))
+        PyValueError::new_err(format!("layers {}: {problem}", widths_text(layers)))
     };
     shape::check(layers).map_err(|e| bad(e.to_string()))?;
     if layers.len() > tinytrain_core::format::MAX_LAYERS {
@@ -164,8 +166,8 @@ pub fn train<'py>(
         (Some(given), Some(file)) if given != file.net.widths => {
             return Err(PyValueError::new_err(format!(
                 "layers {} differ from the widths of initial_model, {}",
-                layers_text(&given),
-                layers_text(&file.net.widths)
+                widths_text(&given),
+                widths_text(&file.net.widths)
             )))
         }
         (Some(given), _) => given,
@@ -176,7 +178,7 @@ pub fn train<'py>(
         Some(_) => PyValueError::new_err(format!("initial_model: {}", e.value(py))),
         None => e,
     })?;
-    let rule = Rule::from_str(optimizer, false).map_err(|_| {
+    let rule = OptimizerKind::from_str(optimizer, false).map_err(|_| {
         PyValueError::new_err(format!(
             "optimizer {optimizer:?}: expected \"sgd\", \"momentum\" or \"adam\""
         ))
@@ -220,7 +222,7 @@ pub fn train<'py>(
     };
     let n = inputs.len() / d;
     let init = init_named(init)?;
-    let settings = Settings {
+    let settings = TrainConfig {
         optimizer: rule,
         learning_rate,
         batch_size,
@@ -240,7 +242,7 @@ pub fn train<'py>(
         standardize: standardize || start.is_some(),
         init,
         divergence_factor: divergence_factor.unwrap_or(Config::DEFAULT.divergence_factor),
-        ..Settings::new(layers)
+        ..TrainConfig::new(layers)
     };
     let names = |given: &Option<Vec<String>>, what: &str, count: usize| -> PyResult<()> {
         match given {
@@ -316,7 +318,7 @@ pub fn train<'py>(
 /// The model to start from: `file`, with a fresh optimizer's state for the settings' rule
 /// when it holds none for it and `warm_up` is off (the trainer resumes from a zero state as
 /// from a new optimizer, without the warm-up of a start from bare weights).
-fn starting(mut file: ModelFile, settings: &Settings, warm_up: bool) -> ModelFile {
+fn starting(mut file: ModelFile, settings: &TrainConfig, warm_up: bool) -> ModelFile {
     let optimizer = settings.optimizer.optimizer();
     let fits = file
         .optimizer
@@ -326,7 +328,7 @@ fn starting(mut file: ModelFile, settings: &Settings, warm_up: bool) -> ModelFil
         let len = OptimizerState::values_len(&file.net.widths, optimizer, 0);
         file.optimizer = Some(SavedOptimizer {
             optimizer,
-            powers: Powers::new(),
+            bias_correction: BiasCorrection::new(),
             trainable_from: 0,
             values: vec![0.0; len],
         });

@@ -6,8 +6,8 @@
 use proptest::prelude::*;
 use tinytrain_core::brute::{self, Grid};
 use tinytrain_core::{
-    crc, dense, diagnose, format, loss::Loss, lstsq, mlp, optim::Powers, scaler, shape, Config,
-    Dataset, Init, Lcg, Learner, Model, Optimizer, Split, Trainer,
+    crc, dense, diagnose, format, loss::Loss, lstsq, mlp, optim::BiasCorrection, scaler, shape,
+    Config, Dataset, Init, Lcg, Learner, Model, Optimizer, Split, Trainer,
 };
 
 const SPECIAL_F32: [f32; 9] = [
@@ -191,9 +191,9 @@ proptest! {
         let [mut params, mut grads, mut state] = v;
         let _ = optimizer.validate();
         let _ = optimizer.state_per_param();
-        let mut powers = Powers::new();
+        let mut correction = BiasCorrection::new();
         for _ in 0..3 {
-            let _ = optimizer.update(&mut params, &mut grads, &mut state, lr, scale, &mut powers);
+            let _ = optimizer.update(&mut params, &mut grads, &mut state, lr, scale, &mut correction);
         }
     }
 

@@ -2,7 +2,7 @@
 
 use super::bytes::{Sink, Writer};
 use super::source::{Source, Stream};
-use crate::optim::{self, OptimizerState, Powers};
+use crate::optim::{self, BiasCorrection, OptimizerState};
 use crate::{Error, Optimizer, Section};
 
 /// The kind code of a section (section headers hold it as a `u16`).
@@ -116,9 +116,9 @@ pub(super) fn write_optimizer<K: Sink + ?Sized>(state: &OptimizerState<'_>, w: &
     w.u8(0);
     w.u16(u16::try_from(state.trainable_from).unwrap_or(u16::MAX));
     h.iter().for_each(|v| w.f32(*v));
-    w.u64(state.powers.steps());
-    w.f32(state.powers.beta1_t());
-    w.f32(state.powers.beta2_t());
+    w.u64(state.bias_correction.steps());
+    w.f32(state.bias_correction.beta1_t());
+    w.f32(state.bias_correction.beta2_t());
     state.values.iter().for_each(|v| w.f32(*v));
 }
 
@@ -128,7 +128,7 @@ pub(super) fn write_optimizer<K: Sink + ?Sized>(state: &OptimizerState<'_>, w: &
 pub(super) struct Saved {
     pub(super) optimizer: Optimizer,
     pub(super) trainable_from: usize,
-    pub(super) powers: Powers,
+    pub(super) bias_correction: BiasCorrection,
     /// The blob offset of the first value, and the number of values.
     pub(super) values_at: usize,
     pub(super) len: usize,
@@ -154,12 +154,12 @@ pub(super) fn read_optimizer<S: Source + ?Sized>(
         (0..=2, _) => return Err(s.malformed("a hyperparameter the rule does not have is not 0")),
         _ => return Err(s.malformed("the update rule is not SGD, momentum or Adam")),
     };
-    let powers = Powers::resume(s.u64()?, s.f32()?, s.f32()?);
+    let bias_correction = BiasCorrection::resume(s.u64()?, s.f32()?, s.f32()?);
     let len = OptimizerState::values_len(widths, optimizer, trainable_from);
     if s.remaining() != len.saturating_mul(4) {
         return Err(s.malformed("the number of values is not the state of the trainable layers"));
     }
-    optim::check_state_fields(optimizer, powers, trainable_from, widths, len)?;
+    optim::check_state_fields(optimizer, bias_correction, trainable_from, widths, len)?;
     let values_at = s.position();
     for k in 0..len {
         optim::check_state_value(optimizer, k, s.f32()?)?;
@@ -167,7 +167,7 @@ pub(super) fn read_optimizer<S: Source + ?Sized>(
     Ok(Saved {
         optimizer,
         trainable_from,
-        powers,
+        bias_correction,
         values_at,
         len,
     })

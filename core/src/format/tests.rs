@@ -1,6 +1,6 @@
 use super::*;
 use crate::crc::crc32;
-use crate::optim::Powers;
+use crate::optim::BiasCorrection;
 use crate::{mlp, Field, Lcg, Statistic};
 use proptest::prelude::*;
 use std::string::String;
@@ -60,7 +60,7 @@ impl Net {
     fn adam(&self) -> OptimizerState<'_> {
         OptimizerState {
             optimizer: Optimizer::ADAM,
-            powers: Powers::resume(40, 0.9f32.powi(40), 0.999f32.powi(40)),
+            bias_correction: BiasCorrection::resume(40, 0.9f32.powi(40), 0.999f32.powi(40)),
             trainable_from: 0,
             values: &self.state,
         }
@@ -505,7 +505,7 @@ fn optimizer_state_is_checked_on_save_and_load() {
     );
     assert!(matches!(
         save_with(OptimizerState {
-            powers: Powers::resume(3, 1.0, 0.5),
+            bias_correction: BiasCorrection::resume(3, 1.0, 0.5),
             ..net.adam()
         }),
         Err(Error::MalformedSection {
@@ -517,7 +517,7 @@ fn optimizer_state_is_checked_on_save_and_load() {
     assert_eq!(
         save_with(OptimizerState {
             optimizer: Optimizer::MOMENTUM,
-            powers: Powers::resume(9, 1.0, 1.0),
+            bias_correction: BiasCorrection::resume(9, 1.0, 1.0),
             trainable_from: 1,
             values: &momentum,
         }),

@@ -2,7 +2,7 @@
 //! on a device (`defmt::Format`, decoded on the host), every loss with its `f32` bits.
 
 use super::data::CLASSES;
-use crate::line::Loss;
+use crate::line::{best_mark, Loss, F};
 use core::fmt;
 use tinytrain_core::StopReason;
 
@@ -10,6 +10,14 @@ use tinytrain_core::StopReason;
 pub trait Log {
     /// One line of the story.
     fn line(&mut self, line: &Line);
+}
+
+/// Two receivers, each handed every line, the first one first (as [`crate::Log`]'s).
+impl<A: Log, B: Log> Log for (A, B) {
+    fn line(&mut self, line: &Line) {
+        self.0.line(line);
+        self.1.line(line);
+    }
 }
 
 /// One line of the classification demo's story.
@@ -143,23 +151,6 @@ pub enum Line {
         /// The majority class's.
         majority: f32,
     },
-}
-
-/// Float text as defmt's decoder writes it.
-struct F(f32);
-
-impl fmt::Display for F {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(ryu::Buffer::new().format(self.0))
-    }
-}
-
-const fn best_mark(best: bool) -> &'static str {
-    if best {
-        " (best)"
-    } else {
-        ""
-    }
 }
 
 const fn converged_word(converged: bool) -> &'static str {

@@ -5,8 +5,8 @@
 use super::data::{self, CLASSES, PER_CLASS, SAMPLES};
 use super::line::{Line, Log};
 use crate::line::Loss;
+use tinytrain_core::arena::{Architecture, TrainStorage};
 use tinytrain_core::diagnose::{never_predicted, overfitting};
-use tinytrain_core::fixed::{Architecture, TrainStorage};
 use tinytrain_core::metrics::{
     class_counts, confusion_len, majority, prior_scores, score, Confusion, Scores,
 };

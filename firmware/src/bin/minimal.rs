@@ -8,11 +8,12 @@
 #![no_main]
 
 use static_cell::ConstStaticCell;
-use tinytrain_core::{fixed::TrainStorage, Error};
+use tinytrain_core::{arena::TrainStorage, Error};
 use tinytrain_demo::data::{self, SAMPLES};
-use tinytrain_demo::story::{
-    test_mse, Mlp, ARENA_LEN, CHUNK, CONFIG, SPLIT_SEED, TEST_FRACTION, VAL_FRACTION,
+use tinytrain_demo::recipe::{
+    Mlp, ARENA_LEN, CHUNK, CONFIG, SPLIT_SEED, TEST_FRACTION, VAL_FRACTION,
 };
+use tinytrain_demo::story::test_mse;
 use tinytrain_firmware::{cost, exit, stack::Stack};
 
 /// The network's training memory.

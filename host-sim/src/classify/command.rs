@@ -14,7 +14,7 @@ use crate::output::Outputs;
 use crate::progress::Progress;
 use crate::sweep::Grid;
 use crate::table::Table;
-use crate::train::Rule;
+use crate::train::OptimizerKind;
 use std::io::Write;
 use std::path::Path;
 use tinytrain_core::format::Task;
@@ -71,11 +71,11 @@ pub fn train(
         .layers
         .clone()
         .map_or_else(|| default_layers(&labelled), |l| l.0);
-    super::check_layers(&layers, labelled.n_in(), labelled.n_classes(), &file)?;
+    super::check_widths(&layers, labelled.n_in(), labelled.n_classes(), &file)?;
     let settings = settings(
         &args.run,
         layers,
-        args.optimizer.unwrap_or(Rule::Sgd),
+        args.optimizer.unwrap_or(OptimizerKind::Sgd),
         args.lr.unwrap_or(DEFAULT_LR),
         args.batch.unwrap_or(DEFAULT_BATCH),
     );
@@ -138,7 +138,7 @@ fn interrupted(
 ) -> Result<()> {
     let loss = format!(
         "validation cross-entropy {}",
-        crate::report::number(f64::from(run.report.best_val_mse))
+        crate::numbers::number(f64::from(run.report.best_val_mse))
     );
     save_interrupted(out, &run.report, &loss, model, || {
         model_file(run.net.clone(), labelled, without).to_bytes()
@@ -189,9 +189,9 @@ pub fn sweep(
         layers.push(default_layers(&labelled));
     }
     for widths in &layers {
-        super::check_layers(widths, n_in, classes, &file)?;
+        super::check_widths(widths, n_in, classes, &file)?;
     }
-    let base = settings(&args.run, vec![n_in, classes], Rule::Sgd, 0.01, 16);
+    let base = settings(&args.run, vec![n_in, classes], OptimizerKind::Sgd, 0.01, 16);
     let run_args = &args.run;
     let parts = super::parts(
         &labelled,

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::net::Net;
 use crate::parts::Parts;
 use crate::table::Table;
-use crate::train::Settings;
+use crate::train::TrainConfig;
 use serde::Serialize;
 use tinytrain_core::diagnose::{self, ClassNoiseFloor};
 use tinytrain_core::loss::Loss;
@@ -349,7 +349,7 @@ const CHUNK: usize = 16;
 /// weights so far.
 pub fn fit(
     data: &Dataset<'_, u16>,
-    settings: &Settings,
+    settings: &TrainConfig,
     parts: &Parts,
     weights: &[f32],
     mut on_epoch: impl FnMut(&EpochSummary),
@@ -812,7 +812,7 @@ pub fn noise_floor(labelled: &Labelled, parts: &Parts) -> Result<Option<ClassNoi
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The settings of the run.
-    pub settings: Settings,
+    pub settings: TrainConfig,
     /// `--class-weights`.
     pub weighting: Weighting,
     /// The network's run.
@@ -829,7 +829,7 @@ pub struct Outcome {
 /// mean.
 pub fn outcome(
     labelled: &Labelled,
-    settings: &Settings,
+    settings: &TrainConfig,
     weighting: Weighting,
     run: Run,
     baselines: Baselines,
@@ -848,9 +848,9 @@ pub fn outcome(
 }
 
 /// Checks that `widths` fit a classifier of `n_in` inputs and `classes` classes.
-pub fn check_layers(widths: &[usize], n_in: usize, classes: usize, file: &str) -> Result<()> {
-    let bad = |problem: String| Error::Layers {
-        layers: crate::train::layers_text(widths),
+pub fn check_widths(widths: &[usize], n_in: usize, classes: usize, file: &str) -> Result<()> {
+    let bad = |problem: String| Error::Widths {
+        layers: crate::train::widths_text(widths),
         problem,
     };
     shape::check(widths).map_err(|e| bad(e.to_string()))?;

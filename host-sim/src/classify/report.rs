@@ -4,7 +4,7 @@
 use super::{Diagnostics, Epoch, Figures, Labelled, Outcome, PriorFigures, Weighting};
 use crate::parts::Parts;
 use crate::report::{Sizes, SCHEMA_VERSION, SPLIT_ROWS_MAX};
-use crate::train::Settings;
+use crate::train::TrainConfig;
 use serde::Serialize;
 
 /// The names of the columns.
@@ -73,7 +73,7 @@ pub struct Majority {
 pub struct Config {
     /// The run's settings.
     #[serde(flatten)]
-    pub settings: Settings,
+    pub settings: TrainConfig,
     /// Always `cross_entropy`.
     pub loss: &'static str,
     /// `--class-weights`.
@@ -235,7 +235,7 @@ impl Report {
             self.samples.test,
             self.classes.len(),
             crate::table::listed(&classes),
-            self.config.settings.layers_text(),
+            self.config.settings.widths_text(),
             self.config.settings.optimizer.name(),
             match self.config.class_weights {
                 Weighting::Balanced => " (balanced class weights)",
@@ -274,7 +274,7 @@ impl Report {
 /// `network   cross-entropy train … validation … test …   accuracy …` (test last: reported,
 /// not compared).
 fn line(name: &str, f: [Option<(f64, f64)>; 3]) -> String {
-    let ce = |p: Option<(f64, f64)>| p.map_or("-".to_owned(), |(c, _)| crate::report::number(c));
+    let ce = |p: Option<(f64, f64)>| p.map_or("-".to_owned(), |(c, _)| crate::numbers::number(c));
     let acc = |p: Option<(f64, f64)>| p.map_or("-".to_owned(), |(_, a)| format!("{a:.4}"));
     format!(
         "{name:<9} cross-entropy train {}  validation {}  test {}   accuracy train {}  \

@@ -9,8 +9,9 @@ use super::{figures, fit, Labelled};
 use crate::error::Result;
 use crate::net::Net;
 use crate::parts::Parts;
-use crate::sweep::{describe, search, Trial};
-use crate::train::Settings;
+use crate::sweep::Trial;
+use crate::sweep::{chosen_line, header, mean_and_sd, no_test_line, row_start, search, spread};
+use crate::train::TrainConfig;
 use serde::Serialize;
 
 /// One training run of a combination.
@@ -36,7 +37,7 @@ pub struct Repeat {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
     /// Its settings (the seed of the first repeat).
-    pub config: Settings,
+    pub config: TrainConfig,
     /// Every repeat.
     pub repeats: Vec<Repeat>,
     /// Mean validation cross-entropy over the repeats: what the choice is made on (NaN if one
@@ -72,12 +73,12 @@ pub fn run(
     labelled: &Labelled,
     parts: &Parts,
     weights: &[f32],
-    combinations: &[Settings],
+    combinations: &[TrainConfig],
     repeats: u32,
     on_row: impl FnMut(usize, &Row),
 ) -> Result<Sweep> {
     let data = labelled.dataset()?;
-    let trial = |settings: &Settings| {
+    let trial = |settings: &TrainConfig| {
         let run = fit(&data, settings, parts, weights, |_| {})?;
         if run.interrupted && run.report.epochs_run == 0 {
             return Ok(Trial {
@@ -127,24 +128,14 @@ pub fn run(
 }
 
 /// A row's means and spread.
-fn summarise(config: Settings, repeats: Vec<Repeat>) -> Row {
+fn summarise(config: TrainConfig, repeats: Vec<Repeat>) -> Row {
     let n = repeats.len().max(1) as f64;
-    let mean = |f: fn(&Repeat) -> f64| repeats.iter().map(f).sum::<f64>() / n;
-    let val_loss = mean(|r| r.val_loss);
-    let var = repeats
-        .iter()
-        .map(|r| (r.val_loss - val_loss).powi(2))
-        .sum::<f64>()
-        / (n - 1.0).max(1.0);
+    let (val_loss, val_loss_sd) = mean_and_sd(repeats.iter().map(|r| r.val_loss));
     Row {
         config,
-        val_loss: if val_loss.is_finite() {
-            val_loss
-        } else {
-            f64::NAN
-        },
-        val_loss_sd: var.sqrt(),
-        val_accuracy: mean(|r| r.val_accuracy),
+        val_loss,
+        val_loss_sd,
+        val_accuracy: repeats.iter().map(|r| r.val_accuracy).sum::<f64>() / n,
         repeats,
     }
 }
@@ -155,7 +146,7 @@ struct Json<'a> {
     task: &'static str,
     rows: &'a [Row],
     chosen: usize,
-    chosen_config: Option<&'a Settings>,
+    chosen_config: Option<&'a TrainConfig>,
     chosen_seed: u64,
     test_cross_entropy: Option<f64>,
     test_accuracy: Option<f64>,
@@ -166,60 +157,28 @@ impl Sweep {
     /// figures.
     pub fn table(&self) -> String {
         let repeats = self.rows.first().map_or(1, |r| r.repeats.len());
-        let spread = if repeats > 1 { "± sd" } else { "" };
-        let mut s = format!(
-            "  {:>3}  {:<14} {:<9} {:>8} {:>6}  {:>6} {:<14} {:>10} {:>9} {:>8}\n",
-            "#",
-            "layers",
-            "optimizer",
-            "lr",
-            "batch",
-            "epochs",
-            "stop",
-            "val CE",
-            spread,
-            "val acc"
-        );
+        let mut s = header(repeats, |spread| {
+            format!("{:>10} {:>9} {:>8}", "val CE", spread, "val acc")
+        });
         for (k, r) in self.rows.iter().enumerate() {
-            let mark = if k == self.chosen { '*' } else { ' ' };
-            let c = &r.config;
-            let first = r.repeats.first();
-            let sd = if repeats > 1 {
-                format!("± {:.6}", r.val_loss_sd)
-            } else {
-                String::new()
-            };
+            let first = r.repeats.first().map(|f| (f.epochs_run, f.stop_reason));
             s += &format!(
-                "{mark} {:>3}  {:<14} {:<9} {:>8} {:>6}  {:>6} {:<14} {:>10.6} {:>9} {:>8.4}\n",
-                k + 1,
-                c.layers_text(),
-                c.optimizer.name(),
-                c.learning_rate,
-                c.batch_size,
-                first.map_or(0, |f| f.epochs_run),
-                first.map_or("", |f| f.stop_reason),
+                "{}{:>10.6} {:>9} {:>8.4}\n",
+                row_start(k, self.chosen, &r.config, first),
                 r.val_loss,
-                sd,
+                spread(repeats, r.val_loss_sd),
                 r.val_accuracy
             );
         }
         if let Some(r) = self.rows.get(self.chosen) {
-            s += &format!(
-                "chosen  #{} by mean validation cross-entropy: {} (kept seed {})\n",
-                self.chosen + 1,
-                describe(&r.config),
-                self.seed
-            );
+            s += &chosen_line(self.chosen, &r.config, "cross-entropy", self.seed);
         }
         s += &match self.test {
             Some((ce, acc)) => format!(
                 "test    cross-entropy {ce:.6}, accuracy {acc:.4} (evaluated once, for the \
                  chosen network only)\n"
             ),
-            None if self.interrupted => {
-                "test    not evaluated: the sweep was interrupted\n".to_owned()
-            }
-            None => "test    no test set (--test 0)\n".to_owned(),
+            None => no_test_line(self.interrupted),
         };
         s
     }

@@ -12,15 +12,15 @@ use tinytrain_wire::host::Host;
 use tinytrain_wire::Event;
 
 use super::{emulator, serial, DeviceRun, Plan, Progress, Told, TIMEOUT, TRIES};
-use crate::cli::{DataArgs, Layers};
+use crate::cli::{DataArgs, Widths};
 use crate::error::{Error, Result};
 use crate::model_file::ModelFile;
 use crate::net::Net;
+use crate::numbers::scaled_loss;
 use crate::output::{self, Location, Outputs};
-use crate::report::scaled_loss;
 use crate::stream::{shuffled, StreamArgs};
 use crate::table::Table;
-use crate::train::{self, Rule};
+use crate::train::{self, OptimizerKind};
 
 /// `tinytrain device …`.
 #[derive(Debug, Subcommand)]
@@ -39,10 +39,10 @@ pub struct DeviceTrainArgs {
     pub data: DataArgs,
     /// Layer widths, input first [default: FEATURES,16,16,1].
     #[arg(long, value_name = "WIDTHS")]
-    pub layers: Option<Layers>,
+    pub layers: Option<Widths>,
     /// The update rule [default: sgd, or the --model-in model's].
     #[arg(long, value_enum)]
-    pub optimizer: Option<Rule>,
+    pub optimizer: Option<OptimizerKind>,
     /// Learning rate (step size) [default: 0.01, or the --model-in model's].
     #[arg(long)]
     pub lr: Option<f32>,
@@ -155,20 +155,20 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
     };
     if let (Some(saved), Some(path)) = (&saved, &args.model_in) {
         if saved.net.widths != layers {
-            return Err(Error::Layers {
-                layers: train::layers_text(&layers),
+            return Err(Error::Widths {
+                layers: train::widths_text(&layers),
                 problem: format!(
                     "--model-in {} has the layers {}",
                     path.display(),
-                    train::layers_text(&saved.net.widths)
+                    train::widths_text(&saved.net.widths)
                 ),
             });
         }
     }
-    train::check_layers(&layers, n_in, &file)?;
+    train::check_widths(&layers, n_in, &file)?;
     let saved_rule = saved
         .as_ref()
-        .and_then(|m| Rule::of(&m.optimizer.as_ref()?.optimizer));
+        .and_then(|m| OptimizerKind::of(&m.optimizer.as_ref()?.optimizer));
     let training = saved.as_ref().and_then(|m| m.training);
     let config = Config {
         learning_rate: args
@@ -184,7 +184,7 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
         optimizer: args
             .optimizer
             .or(saved_rule)
-            .unwrap_or(Rule::Sgd)
+            .unwrap_or(OptimizerKind::Sgd)
             .optimizer(),
         trainable_from: flags.trainable_from,
         standardize: !args.no_standardize,

@@ -41,7 +41,10 @@ fn a_saved_model_holds_its_optimizer_state_and_training_resumes_from_it() {
     let training = saved.training.unwrap();
     assert_eq!((training.learning_rate, training.batch_size), (0.005, 16));
     // 180 training samples in batches of 16: 12 updates an epoch.
-    assert_eq!(state.powers.steps(), 12 * u64::from(training.epochs));
+    assert_eq!(
+        state.bias_correction.steps(),
+        12 * u64::from(training.epochs)
+    );
 
     // Fine-tuning takes the model's rule, learning rate and batch size, and its state.
     let model_in = ["--model-in", arg(&model), "--epochs", "3"];
@@ -50,7 +53,7 @@ fn a_saved_model_holds_its_optimizer_state_and_training_resumes_from_it() {
         notes.contains(&format!(
             "note: resumed from {}: the adam optimizer's state came with it ({} updates before)",
             arg(&model),
-            state.powers.steps()
+            state.bias_correction.steps()
         )),
         "{notes}"
     );
@@ -60,7 +63,7 @@ fn a_saved_model_holds_its_optimizer_state_and_training_resumes_from_it() {
     assert_eq!(tuned_training.learning_rate, 0.005);
     assert_eq!(tuned_training.epochs, training.epochs + 3);
     assert_eq!(
-        tuned.optimizer.unwrap().powers.steps(),
+        tuned.optimizer.unwrap().bias_correction.steps(),
         12 * u64::from(tuned_training.epochs)
     );
     assert_ne!(tuned.net.params, saved.net.params);

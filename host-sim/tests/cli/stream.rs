@@ -145,7 +145,7 @@ fn a_stream_writes_its_report_to_standard_output_and_quiet_keeps_the_rest_silent
     let line = format!(
         "epoch    10 row {:>7}  train MSE {}",
         last["arrivals"].as_u64().unwrap(),
-        tinytrain_host_sim::report::number(last["train_mse"].as_f64().unwrap())
+        tinytrain_host_sim::numbers::number(last["train_mse"].as_f64().unwrap())
     );
     assert!(stderr.contains(&line), "{line} in {stderr}");
 }
@@ -262,7 +262,7 @@ fn the_last_layer_of_a_saved_model_is_fine_tuned_on_the_new_response() {
         ModelFile::read(&base).unwrap().net,
         ModelFile::read(&tuned).unwrap().net,
     );
-    // Layers 0 and 1 (1·16 + 16 and 16·16 + 16 parameters) kept their weights, and the
+    // Widths 0 and 1 (1·16 + 16 and 16·16 + 16 parameters) kept their weights, and the
     // statistics are the base model's.
     let frozen = 32 + 272;
     assert_eq!(t.params[..frozen], b.params[..frozen]);

@@ -11,7 +11,7 @@ use cortex_m_rt::entry;
 use defmt::{debug, error, info};
 use panic_probe as _;
 use static_cell::ConstStaticCell;
-use tinytrain_core::fixed::{Architecture, TrainStorage};
+use tinytrain_core::arena::{Architecture, TrainStorage};
 use tinytrain_core::format::{self, Buffers, Contents, Sections};
 use tinytrain_core::{shape, Config, Dataset, Error, ModelStore, Optimizer};
 

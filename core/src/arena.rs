@@ -1,9 +1,9 @@
-//! Storage sized at compile time, for firmware: a network's widths and optimizer are constants,
-//! and the arena is an array of exactly [`shape::train_arena_len`] values that can live in a
-//! `static`. A wrong size does not compile.
+//! The training arena sized at compile time, for firmware: a network's widths and optimizer are
+//! constants, and the arena is an array of exactly [`shape::train_arena_len`] values that can live
+//! in a `static`. A wrong size does not compile.
 //!
 //! ```
-//! use tinytrain_core::fixed::{Architecture, TrainStorage};
+//! use tinytrain_core::arena::{Architecture, TrainStorage};
 //! use tinytrain_core::{shape, Optimizer};
 //!
 //! struct Sine;
@@ -19,7 +19,7 @@
 //! A wrong arena length fails to compile:
 //!
 //! ```compile_fail
-//! # use tinytrain_core::fixed::{Architecture, TrainStorage};
+//! # use tinytrain_core::arena::{Architecture, TrainStorage};
 //! # use tinytrain_core::Optimizer;
 //! # struct Sine;
 //! # impl Architecture for Sine {
