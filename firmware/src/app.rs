@@ -4,6 +4,7 @@
 //! verdict: lit for success, blinking for failure.
 
 use crate::board::{Board, Counter, Parts};
+use crate::watch::{EpochLed, TrainingWork};
 use crate::{cost, device_log::DeviceLog, handover, stack::Stack};
 use embedded_hal::{delay::DelayNs, digital::OutputPin};
 use static_cell::ConstStaticCell;
@@ -52,11 +53,15 @@ pub fn run<B: Board>() -> bool {
     };
     defmt::debug!("flash: two model slots of {=u32} B", SLOT_SIZE);
 
-    let mut log = DeviceLog::new(&mut led, counter);
+    // The LED is lit while training.
+    let mut log = (
+        DeviceLog,
+        (EpochLed::new(&mut led, true), TrainingWork::new(counter)),
+    );
     let next = match tinytrain_demo::boot(storage, &mut store, handover::take(), POLICY, &mut log) {
         Ok(boot) => {
             if let Some(outcome) = boot.trained {
-                cost::training(log.training(), B::Counter::UNIT, &outcome);
+                cost::training(log.1 .1.work(), B::Counter::UNIT, &outcome);
             }
             boot.next
         }

@@ -44,6 +44,7 @@ pub mod handover;
 pub mod link;
 pub mod stack;
 pub mod stream_app;
+pub mod watch;
 
 #[cfg(target_arch = "arm")]
 pub use cortex_m_rt::entry;

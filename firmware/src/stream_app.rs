@@ -3,28 +3,20 @@
 //! static RAM, peak stack. The LED toggles every epoch.
 
 use crate::board::{Board, Counter, Parts};
+use crate::watch::EpochLed;
 use crate::{cost, stack::Stack};
-use embedded_hal::digital::OutputPin;
 use static_cell::ConstStaticCell;
 use tinytrain_demo::stream::{self, StreamLine, StreamLog, StreamStorage, ARRIVALS};
 
 /// The stream's memory: in `.bss`, sized by the core's `const fn`s.
 static STORAGE: ConstStaticCell<StreamStorage> = ConstStaticCell::new(StreamStorage::new());
 
-/// Prints the story's lines with `defmt::println!`; each epoch toggles the LED.
-struct DeviceLog<'a, L> {
-    led: &'a mut L,
-    lit: bool,
-}
+/// Prints the story's lines with `defmt::println!`.
+struct DeviceLog;
 
-impl<L: OutputPin> StreamLog for DeviceLog<'_, L> {
+impl StreamLog for DeviceLog {
     fn line(&mut self, line: &StreamLine) {
         defmt::println!("{}", line);
-        if let StreamLine::Epoch { .. } = line {
-            self.lit = !self.lit;
-            // The LED only shows progress: a failing pin must not stop learning.
-            let _ = self.led.set_state(self.lit.into());
-        }
     }
 }
 
@@ -45,10 +37,7 @@ pub fn run<B: Board>() -> bool {
         defmt::error!("the stream's memory was already taken");
         return false;
     };
-    let mut log = DeviceLog {
-        led: &mut led,
-        lit: false,
-    };
+    let mut log = (DeviceLog, EpochLed::new(&mut led, false));
     let start = counter.now();
     let outcome = stream::run(storage, &mut log);
     let work = counter.now().saturating_sub(start);
