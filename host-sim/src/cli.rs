@@ -9,7 +9,7 @@ use crate::progress::Progress;
 use crate::report::{Columns, Report};
 use crate::sweep::{self, Grid};
 use crate::table::{Samples, Table};
-use crate::train::{self, OptimizerKind, TrainConfig};
+use crate::train::{self, Ending, OptimizerKind, TrainConfig};
 use crate::{export, interrupt, plot, predict, state_dict};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};

@@ -5,7 +5,7 @@
 
 use crate::numbers::number;
 use crate::score::Scores;
-use crate::train::{Run, TrainConfig};
+use crate::train::{Ending, Run, TrainConfig};
 use serde::Serialize;
 use tinytrain_core::diagnose::{self, NoiseFloor};
 use tinytrain_core::stopping::Spike;

@@ -38,6 +38,23 @@ enum File {
 }
 
 impl Parts {
+    /// Every row of the split, training then validation then test: the order of the data set
+    /// a trainer walks ([`Parts::split`]).
+    pub fn rows(&self) -> Vec<u32> {
+        self.train
+            .iter()
+            .chain(&self.val)
+            .chain(&self.test)
+            .copied()
+            .collect()
+    }
+
+    /// The split of a data set whose rows are [`Parts::rows`], in that order, over `order`
+    /// (those rows' indices in the data set the trainer walks).
+    pub fn split<'o>(&self, order: &'o mut [u32]) -> Result<Split<'o>> {
+        Split::from_order(order, self.train.len(), self.val.len()).map_err(Error::core("the split"))
+    }
+
     /// The split the core draws from `seed` (see [`Split::new`]) over `rows` samples.
     pub fn draw(rows: usize, val: f32, test: f32, seed: u64) -> Result<Self> {
         let mut order = vec![0u32; rows];

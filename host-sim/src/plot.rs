@@ -6,7 +6,7 @@ use crate::net::Net;
 use crate::output::Outputs;
 use crate::parts::Parts;
 use crate::table::Samples;
-use crate::train::Outcome;
+use crate::train::{Ending, Outcome, TrainConfig};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -31,24 +31,9 @@ pub fn write_all(
     outcome: &Outcome,
     outputs: &mut Outputs,
 ) -> Vec<String> {
-    // A failure to create it shows as the failure of each figure's write.
-    let _ = std::fs::create_dir_all(dir);
     let run = &outcome.run;
-    let title = format!(
-        "{} {}, lr {}",
-        outcome.settings.widths_text(),
-        outcome.settings.optimizer.name(),
-        outcome.settings.learning_rate
-    );
-    let mut notes = Vec::new();
-    let mut figure = |path: &Path, drawn: Result<Option<Vec<u8>>>| match drawn {
-        Ok(None) => notes.push(format!(
-            "{} left out: its values have no finite range a figure can show",
-            path.display()
-        )),
-        drawn => outputs.write(path, || drawn.map(Option::unwrap_or_default)),
-    };
-    let loss = dir.join("loss.png");
+    let title = run_title(&outcome.settings);
+    let mut figures = Figures::new(dir, outputs);
     let history: Vec<Losses> = run
         .history
         .iter()
@@ -58,24 +43,88 @@ pub fn write_all(
             val: run.to_original_units(e.val_mse),
         })
         .collect();
-    let title_loss = format!("Loss curves: {title} ({})", run.stop().name());
-    figure(
-        &loss,
-        loss_curves(&loss, &history, run.report.best_epoch, "MSE", &title_loss),
-    );
+    let stop = run.stop().name();
+    figures.loss(&history, run.report.best_epoch, "MSE", &title, stop);
     if samples.n_in() == 1 {
-        let path = dir.join("fit.png");
         let title = format!("Learned function: {title}");
         let baseline = &outcome.baseline.net;
-        let drawn = function_1d(&path, samples, &run.parts, &run.net, baseline, &title);
-        figure(&path, drawn);
+        figures.draw("fit.png", |path| {
+            function_1d(path, samples, &run.parts, &run.net, baseline, &title)
+        });
     } else {
-        let path = dir.join("predicted_vs_actual.png");
         let title = format!("Predicted vs actual: {title}");
-        let drawn = predicted_vs_actual(&path, samples, &run.parts, &run.net, &title);
-        figure(&path, drawn);
+        figures.draw("predicted_vs_actual.png", |path| {
+            predicted_vs_actual(path, samples, &run.parts, &run.net, &title)
+        });
     }
-    notes
+    figures.notes()
+}
+
+/// The title every figure of a run shares: widths, optimizer and learning rate.
+pub(crate) fn run_title(c: &TrainConfig) -> String {
+    format!(
+        "{} {}, lr {}",
+        c.widths_text(),
+        c.optimizer.name(),
+        c.learning_rate
+    )
+}
+
+/// Figures written into one folder through an [`Outputs`], with a note for each left out
+/// because its values have no finite range a figure can show.
+pub(crate) struct Figures<'a> {
+    dir: &'a Path,
+    outputs: &'a mut Outputs,
+    notes: Vec<String>,
+}
+
+impl<'a> Figures<'a> {
+    /// Figures into `dir`, created if missing (a failure to create it shows as the failure of
+    /// each figure's write).
+    pub(crate) fn new(dir: &'a Path, outputs: &'a mut Outputs) -> Self {
+        let _ = std::fs::create_dir_all(dir);
+        Self {
+            dir,
+            outputs,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Draws the figure `name` (`draw` is given its path, for its errors) and writes it; notes
+    /// it when `draw` leaves it out.
+    pub(crate) fn draw(&mut self, name: &str, draw: impl FnOnce(&Path) -> Result<Option<Vec<u8>>>) {
+        let path = self.dir.join(name);
+        match draw(&path) {
+            Ok(None) => self.notes.push(format!(
+                "{} left out: its values have no finite range a figure can show",
+                path.display()
+            )),
+            drawn => self
+                .outputs
+                .write(&path, || drawn.map(Option::unwrap_or_default)),
+        }
+    }
+
+    /// `loss.png`: the loss curves of `history` (`loss` names the loss), the kept epoch
+    /// marked, titled with the run's `title` and why it stopped.
+    pub(crate) fn loss(
+        &mut self,
+        history: &[Losses],
+        best: u32,
+        loss: &str,
+        title: &str,
+        stop: &str,
+    ) {
+        let title = format!("Loss curves: {title} ({stop})");
+        self.draw("loss.png", |path| {
+            loss_curves(path, history, best, loss, &title)
+        });
+    }
+
+    /// The notes of the figures left out.
+    pub(crate) fn notes(self) -> Vec<String> {
+        self.notes
+    }
 }
 
 /// A curve of the loss figure: its legend, its colour, the loss it draws.

@@ -7,7 +7,7 @@ use crate::diagnostics::Diagnostics;
 use crate::numbers::number;
 use crate::parts::Parts;
 use crate::score::Scores;
-use crate::train::{Outcome, TrainConfig};
+use crate::train::{Ending, Outcome, TrainConfig};
 use serde::Serialize;
 
 /// The version of the report's layout; it grows when a field changes meaning or goes away.
@@ -46,6 +46,32 @@ pub struct Sizes {
     pub val: usize,
     /// Test samples.
     pub test: usize,
+}
+
+impl Sizes {
+    /// The sizes of `parts`.
+    pub fn of(parts: &Parts) -> Self {
+        Self {
+            train: parts.train.len(),
+            val: parts.val.len(),
+            test: parts.test.len(),
+        }
+    }
+}
+
+/// A report's `split` and `split_note`: the parts' rows, or above [`SPLIT_ROWS_MAX`] rows none
+/// and a note that the `seed` draws them again.
+pub(crate) fn split_field(parts: &Parts, seed: u64) -> (Option<Parts>, Option<String>) {
+    let rows = parts.len();
+    if rows <= SPLIT_ROWS_MAX {
+        (Some(parts.clone()), None)
+    } else {
+        let note = format!(
+            "{rows} rows: above {SPLIT_ROWS_MAX} the split's rows are left out of the report; \
+             the seed {seed} draws it again"
+        );
+        (None, Some(note))
+    }
 }
 
 /// A model's figures on the three parts.
@@ -118,27 +144,13 @@ impl Report {
     pub fn new(data: &str, columns: Columns, outcome: &Outcome) -> Self {
         let run = &outcome.run;
         let parts = &run.parts;
-        let rows = parts.len();
-        let (split, split_note) = if rows <= SPLIT_ROWS_MAX {
-            (Some(parts.clone()), None)
-        } else {
-            let note = format!(
-                "{rows} rows: above {SPLIT_ROWS_MAX} the split's rows are left out of the report; \
-                 the seed {} draws it again",
-                outcome.settings.seed
-            );
-            (None, Some(note))
-        };
+        let (split, split_note) = split_field(parts, outcome.settings.seed);
         let finite = |v: f64| if v.is_finite() { v } else { f64::NAN };
         Self {
             schema_version: SCHEMA_VERSION,
             data: data.to_owned(),
             columns,
-            samples: Sizes {
-                train: parts.train.len(),
-                val: parts.val.len(),
-                test: parts.test.len(),
-            },
+            samples: Sizes::of(parts),
             split,
             split_note,
             network: Figures::new(&outcome.scores),

@@ -7,7 +7,7 @@ use crate::model_file::SavedOptimizer;
 use crate::net::Net;
 use crate::parts::Parts;
 use crate::score;
-use crate::train::{self, OptimizerKind, Reference, TrainConfig};
+use crate::train::{self, Ending, OptimizerKind, Reference, TrainConfig};
 use serde::Serialize;
 use tinytrain_core::format::Training;
 use tinytrain_core::Dataset;

@@ -14,7 +14,7 @@ use tinytrain_core::format::Training;
 use tinytrain_core::learner::Start;
 use tinytrain_core::{
     scaler, shape, Config, Dataset, EpochLoss, EpochSummary, Event, Init, Optimizer, Progress,
-    Report, Split, StopReason, Trainer,
+    Report, StopReason, Trainer,
 };
 
 /// The update rule, by name.
@@ -177,15 +177,23 @@ pub struct Run {
     pub interrupted: bool,
 }
 
-impl Run {
+/// How a finished run ended, read from its trainer's report: shared by the regression and the
+/// classification runs ([`Run`], [`crate::classify::Run`]).
+pub trait Ending {
+    /// The trainer's report.
+    fn report(&self) -> &Report;
+
+    /// Ctrl-C stopped the run before a stopping rule did.
+    fn interrupted(&self) -> bool;
+
     /// Why training stopped.
-    pub fn stop(&self) -> StopReason {
-        self.report.stop.unwrap_or(StopReason::MaxEpochs)
+    fn stop(&self) -> StopReason {
+        self.report().stop.unwrap_or(StopReason::MaxEpochs)
     }
 
     /// Why training stopped, as reports name it: [`StopReason::name`], or `interrupted`.
-    pub fn stop_name(&self) -> &'static str {
-        if self.interrupted {
+    fn stop_name(&self) -> &'static str {
+        if self.interrupted() {
             "interrupted"
         } else {
             self.stop().name()
@@ -193,10 +201,22 @@ impl Run {
     }
 
     /// No epoch beat the initial weights: the network is untrained.
-    pub fn untrained(&self) -> bool {
-        self.report.best_epoch == 0
+    fn untrained(&self) -> bool {
+        self.report().best_epoch == 0
+    }
+}
+
+impl Ending for Run {
+    fn report(&self) -> &Report {
+        &self.report
     }
 
+    fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+}
+
+impl Run {
     /// A loss of the trainer in the targets' units, in `f64` (no overflow).
     pub fn to_original_units(&self, loss: f32) -> f64 {
         f64::from(loss) * self.loss_scale
@@ -270,13 +290,7 @@ pub fn fit_from(
     config.validate().map_err(Error::core("invalid settings"))?;
     // The trainer walks every row of its data set: rows outside the split are left out of a
     // copy, whose row k is the k-th row of the split.
-    let rows: Vec<u32> = parts
-        .train
-        .iter()
-        .chain(&parts.val)
-        .chain(&parts.test)
-        .copied()
-        .collect();
+    let rows = parts.rows();
     let copy;
     let (data, mut order) = if rows.len() == data.len() {
         (*data, rows.clone())
@@ -290,8 +304,7 @@ pub fn fit_from(
             .map_err(Error::core("the split's rows"))?;
         (subset, (0..rows.len() as u32).collect())
     };
-    let split = Split::from_order(&mut order, parts.train.len(), parts.val.len())
-        .map_err(Error::core("the split"))?;
+    let split = parts.split(&mut order)?;
     let mut arena = vec![0.0; shape::train_arena_len_chunked(widths, config.optimizer, CHUNK)];
     let mut trainer = Trainer::<CHUNK>::chunked(widths, config, data, split, &mut arena)
         .map_err(Error::core("training"))?;

@@ -14,7 +14,7 @@ use crate::output::Outputs;
 use crate::progress::Progress;
 use crate::sweep::Grid;
 use crate::table::Table;
-use crate::train::OptimizerKind;
+use crate::train::{Ending, OptimizerKind};
 use std::io::Write;
 use std::path::Path;
 use tinytrain_core::format::Task;

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::net::Net;
 use crate::parts::Parts;
 use crate::table::Table;
-use crate::train::TrainConfig;
+use crate::train::{Ending, TrainConfig};
 use serde::Serialize;
 use tinytrain_core::diagnose::{self, ClassNoiseFloor};
 use tinytrain_core::loss::Loss;
@@ -319,24 +319,13 @@ pub struct Run {
     pub interrupted: bool,
 }
 
-impl Run {
-    /// Why training stopped.
-    pub fn stop(&self) -> StopReason {
-        self.report.stop.unwrap_or(StopReason::MaxEpochs)
+impl Ending for Run {
+    fn report(&self) -> &Report {
+        &self.report
     }
 
-    /// Why training stopped, as reports name it.
-    pub fn stop_name(&self) -> &'static str {
-        if self.interrupted {
-            "interrupted"
-        } else {
-            self.stop().name()
-        }
-    }
-
-    /// No epoch beat the initial weights.
-    pub fn untrained(&self) -> bool {
-        self.report.best_epoch == 0
+    fn interrupted(&self) -> bool {
+        self.interrupted
     }
 }
 
@@ -362,13 +351,7 @@ pub fn fit(
     config.validate().map_err(Error::core("invalid settings"))?;
     // The trainer walks every row of its data set: rows outside the split are left out of a
     // copy, whose row k is the k-th row of the split.
-    let rows: Vec<u32> = parts
-        .train
-        .iter()
-        .chain(&parts.val)
-        .chain(&parts.test)
-        .copied()
-        .collect();
+    let rows = parts.rows();
     let copy;
     let (data, mut order) = if rows.len() == data.len() {
         (*data, rows.clone())
@@ -382,8 +365,7 @@ pub fn fit(
             .map_err(Error::core("the split's rows"))?;
         (subset, (0..rows.len() as u32).collect())
     };
-    let split = Split::from_order(&mut order, parts.train.len(), parts.val.len())
-        .map_err(Error::core("the split"))?;
+    let split = parts.split(&mut order)?;
     let mut arena = vec![0.0; shape::train_arena_len_chunked(widths, config.optimizer, CHUNK)];
     let mut trainer = Trainer::<CHUNK, u16>::chunked(widths, config, data, split, &mut arena)
         .map_err(Error::core("training"))?;

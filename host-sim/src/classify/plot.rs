@@ -5,7 +5,9 @@ use super::{Labelled, Outcome};
 use crate::error::Result;
 use crate::net::Net;
 use crate::output::Outputs;
-use crate::plot::{self, failure, legend, padded, render, Losses, FONT, NETWORK, VALIDATION};
+use crate::plot::{failure, legend, padded, render, run_title, Figures, Losses};
+use crate::plot::{FONT, NETWORK, VALIDATION};
+use crate::train::Ending;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -18,23 +20,9 @@ pub fn write_all(
     outcome: &Outcome,
     outputs: &mut Outputs,
 ) -> Vec<String> {
-    let _ = std::fs::create_dir_all(dir);
     let run = &outcome.run;
-    let title = format!(
-        "{} {}, lr {}",
-        outcome.settings.widths_text(),
-        outcome.settings.optimizer.name(),
-        outcome.settings.learning_rate
-    );
-    let mut notes = Vec::new();
-    let mut figure = |path: &Path, drawn: Result<Option<Vec<u8>>>| match drawn {
-        Ok(None) => notes.push(format!(
-            "{} left out: its values have no finite range a figure can show",
-            path.display()
-        )),
-        drawn => outputs.write(path, || drawn.map(Option::unwrap_or_default)),
-    };
-    let loss = dir.join("loss.png");
+    let title = run_title(&outcome.settings);
+    let mut figures = Figures::new(dir, outputs);
     let history: Vec<Losses> = run
         .history
         .iter()
@@ -44,47 +32,27 @@ pub fn write_all(
             val: f64::from(e.val_loss),
         })
         .collect();
-    let title_loss = format!("Loss curves: {title} ({})", run.stop_name());
-    figure(
-        &loss,
-        plot::loss_curves(
-            &loss,
-            &history,
-            run.report.best_epoch,
-            "cross-entropy",
-            &title_loss,
-        ),
-    );
-    let accuracy = dir.join("accuracy.png");
+    let best = run.report.best_epoch;
+    figures.loss(&history, best, "cross-entropy", &title, run.stop_name());
     let title_accuracy = format!("Accuracy: {title}");
-    figure(
-        &accuracy,
-        accuracy_curves(&accuracy, outcome, &title_accuracy),
-    );
-    let confusion = dir.join("confusion.png");
+    figures.draw("accuracy.png", |path| {
+        accuracy_curves(path, outcome, &title_accuracy)
+    });
     let (part, shown) = match &outcome.scores.test {
         Some(test) => ("test", test),
         None => ("validation", &outcome.scores.val),
     };
     let title_confusion = format!("Confusion matrix ({part} set): {title}");
-    figure(
-        &confusion,
-        confusion_matrix(
-            &confusion,
-            &shown.confusion,
-            &labelled.classes,
-            &title_confusion,
-        ),
-    );
+    figures.draw("confusion.png", |path| {
+        confusion_matrix(path, &shown.confusion, &labelled.classes, &title_confusion)
+    });
     if labelled.n_in() == 2 {
-        let regions = dir.join("regions.png");
         let title_regions = format!("Decision regions: {title}");
-        figure(
-            &regions,
-            decision_regions(&regions, labelled, &run.net, &title_regions),
-        );
+        figures.draw("regions.png", |path| {
+            decision_regions(path, labelled, &run.net, &title_regions)
+        });
     }
-    notes
+    figures.notes()
 }
 
 /// Training and validation accuracy per epoch (the epoch training stopped at has none: its

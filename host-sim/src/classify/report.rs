@@ -3,8 +3,8 @@
 
 use super::{Diagnostics, Epoch, Figures, Labelled, Outcome, PriorFigures, Weighting};
 use crate::parts::Parts;
-use crate::report::{Sizes, SCHEMA_VERSION, SPLIT_ROWS_MAX};
-use crate::train::TrainConfig;
+use crate::report::{split_field, Sizes, SCHEMA_VERSION};
+use crate::train::{Ending, TrainConfig};
 use serde::Serialize;
 
 /// The names of the columns.
@@ -95,7 +95,7 @@ pub struct Report {
     pub classes: Vec<Class>,
     /// The sizes of the split's parts.
     pub samples: Sizes,
-    /// The split's 0-based data rows (`null` above [`SPLIT_ROWS_MAX`] rows).
+    /// The split's 0-based data rows (`null` above [`crate::report::SPLIT_ROWS_MAX`] rows).
     pub split: Option<Parts>,
     /// Why `split` is `null`, if it is.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,17 +125,7 @@ impl Report {
     pub fn new(data: &str, labelled: &Labelled, outcome: &Outcome) -> Self {
         let run = &outcome.run;
         let parts = &run.parts;
-        let rows = parts.len();
-        let (split, split_note) = if rows <= SPLIT_ROWS_MAX {
-            (Some(parts.clone()), None)
-        } else {
-            let note = format!(
-                "{rows} rows: above {SPLIT_ROWS_MAX} the split's rows are left out of the report; \
-                 the seed {} draws it again",
-                outcome.settings.seed
-            );
-            (None, Some(note))
-        };
+        let (split, split_note) = split_field(parts, outcome.settings.seed);
         let counts = |rows: Option<&[u32]>| labelled.counts(rows);
         let (all, train, val, test) = (
             counts(None),
@@ -171,11 +161,7 @@ impl Report {
                 target: labelled.target_name.clone(),
             },
             classes,
-            samples: Sizes {
-                train: parts.train.len(),
-                val: parts.val.len(),
-                test: parts.test.len(),
-            },
+            samples: Sizes::of(parts),
             split,
             split_note,
             network: parted(&outcome.scores),

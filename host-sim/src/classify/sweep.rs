@@ -11,7 +11,7 @@ use crate::net::Net;
 use crate::parts::Parts;
 use crate::sweep::Trial;
 use crate::sweep::{chosen_line, header, mean_and_sd, no_test_line, row_start, search, spread};
-use crate::train::TrainConfig;
+use crate::train::{Ending, TrainConfig};
 use serde::Serialize;
 
 /// One training run of a combination.
