@@ -137,6 +137,8 @@ def test_bad_labels_are_named():
         tinytrain.train_classifier(X, labels, [2, 8, 2])
     with pytest.raises(ValueError, match="class_weight"):
         tinytrain.train_classifier(X, labels, class_weight="equal")
+    with pytest.raises(ValueError, match="class_weight names \\['zz'\\]"):
+        tinytrain.train_classifier(X, labels, class_weight={"zz": 1.0})
 
 
 def test_predict_proba_is_for_classifiers():

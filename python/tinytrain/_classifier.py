@@ -106,6 +106,13 @@ def train_classifier(
     """
     classes, indices = classes_of(y)
     if isinstance(class_weight, dict):
+        known = set(np.asarray(classes).tolist())
+        unknown = [k for k in class_weight if k not in known]
+        if unknown:
+            raise ValueError(
+                f"class_weight names {unknown!r}, not among the classes of y "
+                f"{sorted(known, key=str)!r}"
+            )
         class_weight = [float(class_weight.get(c, 1.0)) for c in classes]
     return _train_classifier(
         X,
