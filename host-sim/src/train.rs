@@ -225,6 +225,20 @@ impl Run {
 
 /// Checks that `widths` fit samples of `n_in` inputs and one target.
 pub fn check_widths(widths: &[usize], n_in: usize, file: &str) -> Result<()> {
+    check_network_widths(widths, n_in, 1, file, || {
+        format!("the last width must be 1: {file} has one target column")
+    })
+}
+
+/// Checks that `widths` make a network a model file holds, of `n_in` inputs (the feature
+/// columns of `file`) and `outputs` outputs; `last` words the problem of another last width.
+pub(crate) fn check_network_widths(
+    widths: &[usize],
+    n_in: usize,
+    outputs: usize,
+    file: &str,
+    last: impl FnOnce() -> String,
+) -> Result<()> {
     let bad = |problem: String| Error::Widths {
         layers: widths_text(widths),
         problem,
@@ -248,10 +262,8 @@ pub fn check_widths(widths: &[usize], n_in: usize, file: &str) -> Result<()> {
             "the first width must be the number of feature columns: {file} has {n_in} feature column{s}"
         )));
     }
-    if shape::output_width(widths) != 1 {
-        return Err(bad(format!(
-            "the last width must be 1: {file} has one target column"
-        )));
+    if shape::output_width(widths) != outputs {
+        return Err(bad(last()));
     }
     Ok(())
 }

@@ -831,36 +831,9 @@ pub fn outcome(
 
 /// Checks that `widths` fit a classifier of `n_in` inputs and `classes` classes.
 pub fn check_widths(widths: &[usize], n_in: usize, classes: usize, file: &str) -> Result<()> {
-    let bad = |problem: String| Error::Widths {
-        layers: crate::train::widths_text(widths),
-        problem,
-    };
-    shape::check(widths).map_err(|e| bad(e.to_string()))?;
-    if widths.len() > tinytrain_core::format::MAX_LAYERS {
-        return Err(bad(format!(
-            "at most {} widths fit a model file",
-            tinytrain_core::format::MAX_LAYERS
-        )));
-    }
-    if widths.iter().any(|&w| w > usize::from(u16::MAX)) {
-        return Err(bad(format!(
-            "widths above {} do not fit a model file",
-            u16::MAX
-        )));
-    }
-    if shape::input_width(widths) != n_in {
-        let s = if n_in == 1 { "" } else { "s" };
-        return Err(bad(format!(
-            "the first width must be the number of feature columns: {file} has {n_in} feature \
-             column{s}"
-        )));
-    }
-    if shape::output_width(widths) != classes {
-        return Err(bad(format!(
-            "the last width must be the number of classes: {file} has {classes}"
-        )));
-    }
-    Ok(())
+    crate::train::check_network_widths(widths, n_in, classes, file, || {
+        format!("the last width must be the number of classes: {file} has {classes}")
+    })
 }
 
 #[cfg(test)]
