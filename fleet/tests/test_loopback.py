@@ -1,7 +1,9 @@
 """The same app as a Flower deployment on the loopback interface: a SuperLink, three
 SuperNodes, ``flwr run`` — and the same global model bits as the simulation."""
 
-from tinytrain_fleet.loopback import deploy
+import socket
+
+from tinytrain_fleet.loopback import deploy, free_ports
 from tinytrain_fleet.settings import Settings
 from tinytrain_fleet.simulate import simulate
 
@@ -18,7 +20,7 @@ DEVICES = 3
 
 
 def test_a_deployment_on_loopback_gives_the_simulations_bits(tmp_path):
-    deployed = deploy(SETTINGS, DEVICES, tmp_path, port=39400)
+    deployed = deploy(SETTINGS, DEVICES, tmp_path)
     assert (tmp_path / "out" / "model.ttm").exists()
     assert deployed["devices"] == DEVICES
     for r in deployed["rounds"][1:]:
@@ -26,3 +28,26 @@ def test_a_deployment_on_loopback_gives_the_simulations_bits(tmp_path):
     _, simulated = simulate(SETTINGS.but(devices=DEVICES), DEVICES)
     assert deployed["statistics"] == simulated["statistics"]
     assert deployed["model-sha256"] == simulated["model-sha256"]
+
+
+def test_free_ports_skips_a_block_with_a_port_in_use():
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        taken = held.getsockname()[1]
+        held.listen()
+        candidates = [taken - 1, taken - 2, taken + 1, taken + 10, taken + 20]
+        first = free_ports(3, candidates=candidates)
+    assert first in candidates[2:]
+    assert taken not in range(first, first + 3)
+
+
+def test_free_ports_says_when_no_block_is_free():
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        taken = held.getsockname()[1]
+        try:
+            free_ports(2, candidates=[taken, taken - 1])
+        except OSError as e:
+            assert "no 2 consecutive free ports" in str(e)
+        else:
+            raise AssertionError("a block holding a port in use was returned")

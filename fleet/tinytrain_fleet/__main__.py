@@ -58,13 +58,14 @@ def simulate_command(args: argparse.Namespace) -> int:
 
 
 def loopback_command(args: argparse.Namespace) -> int:
-    from .loopback import deploy
+    from .loopback import deploy, free_ports
 
     settings = settings_from(args.set, Settings(), args.board)
+    port = free_ports(args.devices + 1) if args.port is None else args.port
     started = time.monotonic()
-    history = deploy(settings, args.devices, args.out, args.port)
+    history = deploy(settings, args.devices, args.out, port)
     print(f"{args.devices} SuperNodes, {len(history['rounds']) - 1} rounds in "
-          f"{time.monotonic() - started:.1f} s on 127.0.0.1:{args.port}; global model "
+          f"{time.monotonic() - started:.1f} s on 127.0.0.1:{port}; global model "
           f"{args.out / 'out' / 'model.ttm'} (sha256 of weights and statistics "
           f"{history['model-sha256'][:16]}…); logs in {args.out}")
     return 0
@@ -87,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="directory for model.ttm and history.json (default target/fleet)")
     loop = commands.add_parser("loopback", help="a SuperLink and SuperNodes on 127.0.0.1")
     loop.add_argument("--devices", type=int, default=3, help="SuperNodes (default 3)")
-    loop.add_argument("--port", type=int, default=39300,
-                      help="the SuperLink's port; SuperNode K uses the port + 1 + K")
+    loop.add_argument("--port", type=int, default=None,
+                      help="the SuperLink's port; SuperNode K uses the port + 1 + K "
+                      "(default: a free block of ports)")
     loop.add_argument("--out", type=Path, default=Path("target/fleet-loopback"),
                       help="directory for the logs, Flower's home and out/model.ttm")
     rep = commands.add_parser("report", help="federated vs centralised vs devices alone")

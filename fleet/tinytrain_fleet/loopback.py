@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -55,6 +56,34 @@ def wait_for_port(port: int, process: subprocess.Popen, log: Path, seconds: floa
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {seconds} s:\n{tail(log)}")
 
 
+#: Where :func:`free_ports` looks for a block: below Linux's ephemeral range (32768–60999), so
+#: no outgoing connection takes one of them between the check and the processes' bind.
+PORT_RANGE = (20000, 32000)
+
+
+def free_ports(count: int, candidates=None) -> int:
+    """The first port of ``count`` consecutive ports that nothing on ``127.0.0.1`` holds now,
+    so that two deployments on one machine (two test runs at once) do not meet. ``candidates``
+    are the first ports to try (default: 100 random ones in :data:`PORT_RANGE`); an
+    ``OSError`` if none of them starts a free block."""
+    if candidates is None:
+        candidates = [random.randrange(*PORT_RANGE) for _ in range(100)]
+    for first in candidates:
+        if all(bindable(port) for port in range(first, first + count)):
+            return first
+    raise OSError(f"no {count} consecutive free ports on 127.0.0.1 among {len(candidates)} tried")
+
+
+def bindable(port: int) -> bool:
+    """Whether a TCP socket can bind ``127.0.0.1:port`` now."""
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def tail(log: Path, lines: int = 20) -> str:
     """The last lines of a log file."""
     try:
@@ -84,11 +113,13 @@ def stop(processes: list[subprocess.Popen]) -> None:
         p.wait()
 
 
-def deploy(settings: Settings, devices: int, workdir: Path, port: int = 39300) -> dict:
+def deploy(settings: Settings, devices: int, workdir: Path, port: int | None = None) -> dict:
     """Runs ``settings`` on a SuperLink at ``127.0.0.1:port`` with ``devices`` SuperNodes (their
-    own APIs on the ports after it); returns the run's history (``workdir/out/history.json``,
+    own APIs on the ports after it; ``None``: a free block from :func:`free_ports`); returns the run's history (``workdir/out/history.json``,
     beside ``model.ttm``). Logs in ``workdir``: ``superlink.log``, ``supernode-K.log``,
     ``run.log``."""
+    if port is None:
+        port = free_ports(devices + 1)
     workdir = workdir.resolve()
     out = workdir / "out"
     home = workdir / "flwr-home"
