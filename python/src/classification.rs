@@ -6,8 +6,8 @@
 use crate::arrays;
 use crate::errors;
 use crate::model::Model;
+use crate::settings;
 use crate::signals;
-use clap::ValueEnum;
 use numpy::{PyReadonlyArray1, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -15,7 +15,7 @@ use tinytrain_core::format::Task;
 use tinytrain_core::{Config, Field};
 use tinytrain_host_sim::classify::{self, report::Report, Labelled, Weighting};
 use tinytrain_host_sim::model_file::ModelFile;
-use tinytrain_host_sim::train::{OptimizerKind, TrainConfig};
+use tinytrain_host_sim::train::TrainConfig;
 
 /// Trains a classifier on `X` and the class indices `classes_of` as `tinytrain train --task
 /// classify` does on a CSV file, and returns the best-validation model and the report.
@@ -103,12 +103,8 @@ pub fn train_classifier<'py>(
         })
         .collect::<PyResult<Vec<u16>>>()?;
     let layers = layers.unwrap_or_else(|| vec![d, 16, 16, k]);
-    crate::training::check_layers(&layers, d, k, "classes")?;
-    let rule = OptimizerKind::from_str(optimizer, false).map_err(|_| {
-        PyValueError::new_err(format!(
-            "optimizer {optimizer:?}: expected \"sgd\", \"momentum\" or \"adam\""
-        ))
-    })?;
+    settings::check_layers(&layers, d, k, "classes")?;
+    let rule = settings::optimizer(optimizer)?;
     let (weighting, given) = class_weights(class_weight, &classes)?;
     if let Some(names) = feature_names.as_ref().filter(|f| f.len() != d) {
         return Err(PyValueError::new_err(format!(
@@ -140,7 +136,7 @@ pub fn train_classifier<'py>(
         val_fraction,
         test_fraction,
         standardize,
-        init: crate::training::init_named(init)?,
+        init: settings::init_named(init)?,
         divergence_factor: divergence_factor.unwrap_or(Config::DEFAULT.divergence_factor),
         ..TrainConfig::new(layers)
     };

@@ -12,6 +12,7 @@ mod arrays;
 mod classification;
 mod errors;
 mod model;
+mod settings;
 mod signals;
 mod stream;
 mod training;

@@ -3,7 +3,7 @@
 
 use crate::arrays::{self, Rows};
 use crate::errors;
-use clap::ValueEnum;
+use crate::settings;
 use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -14,7 +14,7 @@ use tinytrain_core::learner::Learner;
 use tinytrain_core::optim::{BiasCorrection, OptimizerState};
 use tinytrain_core::{shape, softmax, Config, Field};
 use tinytrain_host_sim::model_file::{ModelFile, SavedOptimizer};
-use tinytrain_host_sim::train::{widths_text, OptimizerKind};
+use tinytrain_host_sim::train::OptimizerKind;
 use tinytrain_host_sim::{output, state_dict, Net};
 
 /// Samples predicted at once, in the CPU's vector lanes (the same bits as one at a time).
@@ -170,16 +170,8 @@ impl Model {
         init: Option<&str>,
         seed: u64,
     ) -> PyResult<Self> {
-        let bad = |problem: String| {
-            PyValueError::new_err(format!("layers {}: {problem}", widths_text(&layers)))
-        };
-        shape::check(&layers).map_err(|e| bad(e.to_string()))?;
-        if layers.len() > tinytrain_core::format::MAX_LAYERS
-            || layers.iter().any(|&w| w > usize::from(u16::MAX))
-        {
-            return Err(bad("too large for a model file".into()));
-        }
-        let init = crate::training::init_named(init)?;
+        settings::check_widths(&layers)?;
+        let init = settings::init_named(init)?;
         let config = Config {
             init,
             seed,
@@ -388,11 +380,8 @@ fn saved_optimizer(dict: &Bound<'_, PyDict>, widths: &[usize]) -> PyResult<Saved
             .ok_or_else(|| PyValueError::new_err(format!("optimizer state: no {key:?}")))
     };
     let name: String = item("optimizer")?.extract()?;
-    let rule = OptimizerKind::from_str(&name, false).map_err(|_| {
-        PyValueError::new_err(format!(
-            "optimizer state: optimizer {name:?}: expected \"sgd\", \"momentum\" or \"adam\""
-        ))
-    })?;
+    let rule = settings::optimizer(&name)
+        .map_err(|e| PyValueError::new_err(format!("optimizer state: {}", e.value(dict.py()))))?;
     let number = |key: &str, default: f32| -> PyResult<f32> {
         match dict.get_item(key)? {
             Some(v) => v.extract(),

@@ -10,6 +10,7 @@
 use crate::arrays;
 use crate::errors;
 use crate::model::Model;
+use crate::settings;
 use clap::ValueEnum;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -351,7 +352,7 @@ impl Stream {
                 ))
             }
         };
-        crate::training::check_layers(
+        settings::check_layers(
             &layers,
             shape::input_width(&layers),
             shape::output_width(&layers),
@@ -359,7 +360,7 @@ impl Stream {
         )?;
         let init = match init {
             None => Config::DEFAULT.init,
-            Some(name) => crate::training::init(name)?,
+            Some(name) => settings::init(name)?,
         };
         let settings = StreamSettings {
             layers,

@@ -4,19 +4,17 @@
 use crate::arrays;
 use crate::errors;
 use crate::model::Model;
+use crate::settings;
 use crate::signals;
-use clap::ValueEnum;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::path::Path;
 use tinytrain_core::optim::{BiasCorrection, OptimizerState};
-use tinytrain_core::{scaler, shape, Config, Dataset, Field, Init};
+use tinytrain_core::{scaler, Config, Dataset, Field};
 use tinytrain_host_sim::model_file::{ModelFile, SavedOptimizer};
 use tinytrain_host_sim::parts::Parts;
 use tinytrain_host_sim::report::{Columns, Report};
-use tinytrain_host_sim::train::{
-    fit_from, outcome, widths_text, OptimizerKind, Reference, TrainConfig,
-};
+use tinytrain_host_sim::train::{fit_from, outcome, widths_text, Reference, TrainConfig};
 
 /// What the report's `data` field says of arrays.
 fn describe(n: usize, d: usize, k: usize, y_ndim: usize) -> String {
@@ -26,55 +24,6 @@ fn describe(n: usize, d: usize, k: usize, y_ndim: usize) -> String {
         format!("({n}, {k})")
     };
     format!("numpy arrays X ({n}, {d}), y {y}")
-}
-
-/// Checks that `layers` fit `d` inputs, `k` outputs (`outputs` names what they are: `"targets
-/// per sample"`, `"classes"`) and a model file.
-pub(crate) fn check_layers(layers: &[usize], d: usize, k: usize, outputs: &str) -> PyResult<()> {
-    let bad = |problem: String| {
-        PyValueError::new_err(format!("layers {}: {problem}", widths_text(layers)))
-    };
-    shape::check(layers).map_err(|e| bad(e.to_string()))?;
-    if layers.len() > tinytrain_core::format::MAX_LAYERS {
-        return Err(bad(format!(
-            "at most {} widths fit a model file",
-            tinytrain_core::format::MAX_LAYERS
-        )));
-    }
-    if layers.iter().any(|&w| w > usize::from(u16::MAX)) {
-        return Err(bad(format!(
-            "widths above {} do not fit a model file",
-            u16::MAX
-        )));
-    }
-    if shape::input_width(layers) != d {
-        return Err(bad(format!(
-            "the first width must be the number of columns of X, {d}"
-        )));
-    }
-    if shape::output_width(layers) != k {
-        return Err(bad(format!(
-            "the last width must be the number of {outputs}, {k}"
-        )));
-    }
-    Ok(())
-}
-
-/// The initialisation scheme named `name` (`"he"`, `"xavier"`, `"lecun"`, `"torch"`), or a
-/// `ValueError` listing them.
-pub(crate) fn init(name: &str) -> PyResult<Init> {
-    Init::ALL
-        .into_iter()
-        .find(|i| i.name() == name)
-        .ok_or_else(|| {
-            let names: Vec<&str> = Init::ALL.iter().map(|i| i.name()).collect();
-            PyValueError::new_err(format!("init {name:?}: expected one of {names:?}"))
-        })
-}
-
-/// The initialisation named `name`, or the command line's default (`None`).
-pub(crate) fn init_named(name: Option<&str>) -> PyResult<Init> {
-    name.map_or(Ok(Config::DEFAULT.init), init)
 }
 
 /// Trains a network on `X` and `y` as `tinytrain train` does on a CSV file, and returns the
@@ -174,15 +123,11 @@ pub fn train<'py>(
         (None, Some(file)) => file.net.widths.clone(),
         (None, None) => vec![d, 16, 16, k],
     };
-    check_layers(&layers, d, k, "targets per sample").map_err(|e| match &start {
+    settings::check_layers(&layers, d, k, "targets per sample").map_err(|e| match &start {
         Some(_) => PyValueError::new_err(format!("initial_model: {}", e.value(py))),
         None => e,
     })?;
-    let rule = OptimizerKind::from_str(optimizer, false).map_err(|_| {
-        PyValueError::new_err(format!(
-            "optimizer {optimizer:?}: expected \"sgd\", \"momentum\" or \"adam\""
-        ))
-    })?;
+    let rule = settings::optimizer(optimizer)?;
     let mut inputs = x.values().into_owned();
     let mut targets = t.values().into_owned();
     arrays::check_finite(py, "train", &inputs, d, Field::Input)?;
@@ -221,7 +166,7 @@ pub fn train<'py>(
         None => None,
     };
     let n = inputs.len() / d;
-    let init = init_named(init)?;
+    let init = settings::init_named(init)?;
     let settings = TrainConfig {
         optimizer: rule,
         learning_rate,
