@@ -139,6 +139,8 @@ def test_bad_labels_are_named():
         tinytrain.train_classifier(X, labels, class_weight="equal")
     with pytest.raises(ValueError, match="class_weight names \\['zz'\\]"):
         tinytrain.train_classifier(X, labels, class_weight={"zz": 1.0})
+    with pytest.raises(ValueError, match="class_weight names \\['zz'\\]"):
+        TinyMLPClassifier(class_weight={"inner": 2.0, "zz": 1.0}).fit(X, labels)
 
 
 def test_predict_proba_is_for_classifiers():

@@ -56,6 +56,33 @@ def _name(label: Any) -> str:
     return str(label)
 
 
+def names_of(classes: np.ndarray) -> list[str]:
+    """The text of each class of ``classes`` (from :func:`classes_of`): the model's
+    ``output_names``."""
+    return [_name(c) for c in classes]
+
+
+def weights_of(
+    class_weight: Union[None, Literal["balanced"], dict[Any, float]], classes: np.ndarray
+) -> Union[None, str, list[float]]:
+    """``class_weight`` as the native training takes it: ``None`` and strings as they are, a
+    dictionary of labels to weights as one weight per class of ``classes`` (from
+    :func:`classes_of`), in their order (a class left out weighs 1).
+
+    Raises ``ValueError`` for a dictionary naming a label that is not among ``classes``.
+    """
+    if not isinstance(class_weight, dict):
+        return class_weight
+    known = set(np.asarray(classes).tolist())
+    unknown = [k for k in class_weight if k not in known]
+    if unknown:
+        raise ValueError(
+            f"class_weight names {unknown!r}, not among the classes of y "
+            f"{sorted(known, key=str)!r}"
+        )
+    return [float(class_weight.get(c, 1.0)) for c in classes]
+
+
 def train_classifier(
     X: npt.NDArray[np.float32],
     y: npt.ArrayLike,
@@ -105,19 +132,10 @@ def train_classifier(
     too small for the split (naming it and its count); ``KeyboardInterrupt`` on Ctrl-C.
     """
     classes, indices = classes_of(y)
-    if isinstance(class_weight, dict):
-        known = set(np.asarray(classes).tolist())
-        unknown = [k for k in class_weight if k not in known]
-        if unknown:
-            raise ValueError(
-                f"class_weight names {unknown!r}, not among the classes of y "
-                f"{sorted(known, key=str)!r}"
-            )
-        class_weight = [float(class_weight.get(c, 1.0)) for c in classes]
     return _train_classifier(
         X,
         indices,
-        [_name(c) for c in classes],
+        names_of(classes),
         layers,
         optimizer=optimizer,
         learning_rate=learning_rate,
@@ -130,7 +148,7 @@ def train_classifier(
         standardize=standardize,
         init=init,
         divergence_factor=divergence_factor,
-        class_weight=class_weight,
+        class_weight=weights_of(class_weight, classes),
         feature_names=feature_names,
         target_name=target_name,
     )

@@ -101,24 +101,12 @@ def _train_classifier(
     classes_of: npt.NDArray[np.int64],
     classes: Sequence[str],
     layers: Optional[Sequence[int]] = None,
-    *,
-    optimizer: Literal["sgd", "momentum", "adam"] = "sgd",
-    learning_rate: float = 0.01,
-    batch_size: int = 16,
-    max_epochs: int = 500,
-    patience: int = 20,
-    seed: int = 1,
-    val_fraction: float = 0.2,
-    test_fraction: float = 0.2,
-    standardize: bool = True,
-    init: Optional[Literal["he", "xavier", "lecun", "torch"]] = None,
-    divergence_factor: Optional[float] = None,
-    class_weight: Union[None, Literal["balanced"], Sequence[float]] = None,
-    feature_names: Optional[Sequence[str]] = None,
-    target_name: Optional[str] = None,
+    **settings: Any,
 ) -> Tuple[Model, dict[str, Any]]:
-    """X float32 (n, d), classes_of int64 (n,) indices into classes (K names); returns
-    (model, report). tinytrain.train_classifier takes labels of any sortable dtype."""
+    """X float32 (n, d), classes_of int64 (n,) indices into classes (K names), and the keyword
+    settings of tinytrain.train_classifier (a class_weight dictionary as K weights, in the
+    order of classes); returns (model, report). tinytrain.train_classifier, typed there, takes
+    labels of any sortable dtype."""
 
 class StreamEvent(TypedDict, total=False):
     """A pause, drift, resume or spike; MSEs in the targets' units."""

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
-from ._classifier import _name, classes_of
+from ._classifier import classes_of, names_of, weights_of
 from ._tinytrain import _train_classifier, train
 
 __all__ = ["TinyMLPClassifier", "TinyMLPRegressor"]
@@ -30,25 +30,49 @@ def _seed(random_state):
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-def _settings(estimator):
-    """The training settings of an estimator's parameters, for ``fit``: no test split (testing
-    is the caller's), and the column names ``fit`` saw (a data frame's) kept in the model."""
-    names = getattr(estimator, "feature_names_in_", None)
-    return dict(
-        optimizer=estimator.optimizer,
-        learning_rate=float(estimator.learning_rate),
-        batch_size=int(estimator.batch_size),
-        max_epochs=int(estimator.max_epochs),
-        patience=int(estimator.patience),
-        seed=_seed(estimator.random_state),
-        val_fraction=float(estimator.val_fraction),
-        test_fraction=0.0,
-        standardize=bool(estimator.standardize),
-        feature_names=None if names is None else [str(n) for n in names],
-    )
+class _TinyMLP(BaseEstimator):
+    """What the two estimators share: the training settings their parameters make, the fitted
+    attributes every ``fit`` reads from the report, and the check of ``X`` before a prediction.
+    Each estimator lists its parameters in its own ``__init__``, where scikit-learn reads them
+    (``get_params``, ``set_params``, ``clone``)."""
+
+    def _settings(self):
+        """The training settings of the parameters, for ``fit``: no test split (testing is the
+        caller's), and the column names ``fit`` saw (a data frame's) kept in the model."""
+        names = getattr(self, "feature_names_in_", None)
+        return dict(
+            optimizer=self.optimizer,
+            learning_rate=float(self.learning_rate),
+            batch_size=int(self.batch_size),
+            max_epochs=int(self.max_epochs),
+            patience=int(self.patience),
+            seed=_seed(self.random_state),
+            val_fraction=float(self.val_fraction),
+            test_fraction=0.0,
+            standardize=bool(self.standardize),
+            feature_names=None if names is None else [str(n) for n in names],
+        )
+
+    def _keep(self, trained, train_loss):
+        """Keeps what training returned, ``(model, report)``: ``model_``, ``report_``,
+        ``n_iter_``, ``best_epoch_``, and ``loss_curve_``, the history's ``train_loss`` field of
+        every epoch. Returns the report's history."""
+        self.model_, self.report_ = trained
+        self.n_iter_ = self.report_["epochs_run"]
+        self.best_epoch_ = self.report_["best_epoch"]
+        history = self.report_["history"]
+        self.loss_curve_ = [e[train_loss] for e in history]
+        return history
+
+    def _checked(self, X):
+        """``X`` to predict, converted to C-contiguous ``float32`` and checked against the
+        features ``fit`` saw; ``NotFittedError`` before ``fit`` (call it before reading
+        ``model_``)."""
+        check_is_fitted(self, "model_")
+        return validate_data(self, X, dtype=np.float32, order="C", reset=False)
 
 
-class TinyMLPRegressor(RegressorMixin, BaseEstimator):
+class TinyMLPRegressor(RegressorMixin, _TinyMLP):
     """A ReLU multilayer perceptron trained by tinytrain (MSE, mini-batch gradient descent,
     early stopping on a validation split), as a scikit-learn regressor.
 
@@ -141,16 +165,7 @@ class TinyMLPRegressor(RegressorMixin, BaseEstimator):
         self._y_vector = y.ndim == 1
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         layers = [X.shape[1], *self.hidden_layer_sizes, self.n_outputs_]
-        self.model_, self.report_ = train(
-            X,
-            y,
-            layers,
-            **_settings(self),
-        )
-        history = self.report_["history"]
-        self.n_iter_ = self.report_["epochs_run"]
-        self.best_epoch_ = self.report_["best_epoch"]
-        self.loss_curve_ = [e["train_mse"] for e in history]
+        history = self._keep(train(X, y, layers, **self._settings()), "train_mse")
         self.validation_scores_ = [e["val_mse"] for e in history]
         return self
 
@@ -159,8 +174,7 @@ class TinyMLPRegressor(RegressorMixin, BaseEstimator):
         ``y``, else (n_samples, n_outputs). The device's ``float32`` results, returned as
         ``float64`` (scikit-learn's convention for regressors; every ``float32`` is exactly a
         ``float64``, so nothing is rounded)."""
-        check_is_fitted(self, "model_")
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        X = self._checked(X)
         out = self.model_.predict(X).astype(np.float64)
         return out[:, 0] if self._y_vector else out
 
@@ -171,7 +185,7 @@ class TinyMLPRegressor(RegressorMixin, BaseEstimator):
         return tags
 
 
-class TinyMLPClassifier(ClassifierMixin, BaseEstimator):
+class TinyMLPClassifier(ClassifierMixin, _TinyMLP):
     """A ReLU multilayer perceptron trained by tinytrain on the softmax cross-entropy
     (mini-batch gradient descent, early stopping on a stratified validation split), as a
     scikit-learn classifier.
@@ -203,7 +217,8 @@ class TinyMLPClassifier(ClassifierMixin, BaseEstimator):
     class_weight : None, "balanced" or dict, default=None
         ``"balanced"`` weighs each class ``n_samples / (n_classes · n_c)`` in the loss (the
         training split's counts), as scikit-learn's ``class_weight="balanced"``; a dictionary
-        maps labels to weights (a class left out weighs 1).
+        maps labels to weights (a class left out weighs 1; a label that ``y`` does not have is
+        a ``ValueError`` in ``fit``, as in scikit-learn).
     random_state : int, RandomState instance or None, default=1
         Seeds the split, the initial weights and the shuffle, as :class:`TinyMLPRegressor`'s.
 
@@ -265,45 +280,35 @@ class TinyMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"({self.classes_[0]!r})"
             )
         layers = [X.shape[1], *self.hidden_layer_sizes, len(self.classes_)]
-        self.model_, self.report_ = _train_classifier(
+        trained = _train_classifier(
             X,
             indices,
-            [_name(c) for c in self.classes_],
+            names_of(self.classes_),
             layers,
-            **_settings(self),
-            class_weight=(
-                [float(self.class_weight.get(c, 1.0)) for c in self.classes_]
-                if isinstance(self.class_weight, dict) else self.class_weight
-            ),
+            **self._settings(),
+            class_weight=weights_of(self.class_weight, self.classes_),
         )
-        history = self.report_["history"]
-        self.n_iter_ = self.report_["epochs_run"]
-        self.best_epoch_ = self.report_["best_epoch"]
-        self.loss_curve_ = [e["train_loss"] for e in history]
+        history = self._keep(trained, "train_loss")
         self.validation_loss_curve_ = [e["val_loss"] for e in history]
         return self
-
-    def _logits(self, X):
-        check_is_fitted(self, "model_")
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
-        return self.model_.predict(X)
 
     def decision_function(self, X):
         """The network's logits for ``X`` (n_samples, n_features), as ``float64``: shape
         (n_samples, n_classes), or for two classes (n_samples,), the second class's logit
         minus the first's (positive: ``classes_[1]``), as scikit-learn's convention has it."""
-        logits = self._logits(X).astype(np.float64)
+        X = self._checked(X)
+        logits = self.model_.predict(X).astype(np.float64)
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict_proba(self, X):
         """Each class's probability (the softmax of the logits, the device's ``float32`` bits
         as ``float64``), shape (n_samples, n_classes) in the order of ``classes_``."""
-        check_is_fitted(self, "model_")
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        X = self._checked(X)
         return self.model_.predict_proba(X).astype(np.float64)
 
     def predict(self, X):
         """The class of the largest logit for each row of ``X``, from ``classes_`` (the
         first such class on a tie, as the device's argmax)."""
-        logits = self._logits(X)
+        X = self._checked(X)
+        logits = self.model_.predict(X)
         return self.classes_[np.argmax(logits, axis=1)]
