@@ -1,22 +1,13 @@
-//! The command line: arguments (clap) and one function per command.
+//! The command line's arguments (clap): every command's flags, their defaults and help. The
+//! commands take them (module `command`); `run` dispatches.
 
 use crate::error::{Error, Result};
-use crate::model_file::{ModelFile, SavedOptimizer};
-use crate::net::Net;
-use crate::output::{self, Location, Outputs};
-use crate::parts::Parts;
-use crate::progress::Progress;
-use crate::report::{Columns, Report};
-use crate::sweep::{self, Grid};
-use crate::table::{Samples, Table};
-use crate::train::{self, Ending, OptimizerKind, TrainConfig};
-use crate::{export, interrupt, plot, predict, state_dict};
+use crate::stream::{arena_len, Policy};
+use crate::train::OptimizerKind;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use tinytrain_core::format::Training;
-use tinytrain_core::learner::Start;
+use std::path::PathBuf;
+use tinytrain_core::stream::StreamConfig;
 use tinytrain_core::{Config, Init};
 
 /// Train small neural networks on the desktop with the same code that trains them on a
@@ -60,20 +51,7 @@ pub enum Command {
     },
     /// Learn on a device: stream your CSV to the firmware, on the emulated board or a real one.
     #[command(subcommand)]
-    Device(crate::device::command::DeviceCommand),
-}
-
-/// `train`'s learning rate without `--lr` (or a `--model-in` model's).
-pub(crate) const DEFAULT_LR: f32 = 0.01;
-/// `train`'s batch size without `--batch` (or a `--model-in` model's).
-pub(crate) const DEFAULT_BATCH: usize = 16;
-
-/// The path that names standard input (`--data -`) or standard output (`--report -`).
-pub const STANDARD_STREAM: &str = "-";
-
-/// Whether `path` is [`STANDARD_STREAM`].
-pub fn is_standard_stream(path: &Path) -> bool {
-    path == Path::new(STANDARD_STREAM)
+    Device(DeviceCommand),
 }
 
 /// Why a sweep tests only the configuration it chose.
@@ -283,7 +261,7 @@ pub struct TrainArgs {
     pub stream: bool,
     /// How to learn from the stream (with --stream only).
     #[command(flatten)]
-    pub streaming: crate::stream::StreamArgs,
+    pub streaming: StreamArgs,
 }
 
 /// A part of a model file that can be left out (`--model-without`).
@@ -393,596 +371,244 @@ pub struct ImportArgs {
     pub model: PathBuf,
 }
 
-/// Runs a command, writing its results to `out` (progress and notes go to stderr).
-pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
-    let quiet = cli.quiet;
-    match cli.command {
-        Command::Demo => demo(out),
-        Command::Train(args) => train(args, quiet, out),
-        Command::Predict(args) => predict(args, quiet, out),
-        Command::Sweep(args) => sweep(args, quiet, out),
-        Command::Export(args) => export(args, out),
-        Command::Import(args) => import(args, out),
-        Command::Completions { shell } => {
-            use clap::CommandFactory;
-            let mut text = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "tinytrain", &mut text);
-            print(out, &String::from_utf8_lossy(&text))
-        }
-        Command::Device(command) => crate::device::command::run(command, out),
-    }
+/// The stream learner's flags, shared by `train --stream` and `device train` (the same names,
+/// defaults and meaning on the host and on a device).
+#[derive(Debug, Clone, clap::Args)]
+pub struct StreamArgs {
+    /// Training rows the replay buffer holds.
+    #[arg(long, value_name = "N", default_value_t = StreamConfig::DEFAULT.replay)]
+    pub replay: usize,
+    /// What the replay buffer keeps once full.
+    #[arg(long, value_enum, default_value_t = Policy::Reservoir)]
+    pub replay_policy: Policy,
+    /// Every K-th row (by its position in the stream) is held out for validation.
+    #[arg(long, value_name = "K", default_value_t = StreamConfig::DEFAULT.holdout_every)]
+    pub holdout_every: u32,
+    /// Held-out rows kept for validation, the most recent.
+    #[arg(long, value_name = "V", default_value_t = StreamConfig::DEFAULT.validation)]
+    pub validation_window: usize,
+    /// Every T-th row goes to a test window, scored once at the end (0: none).
+    #[arg(long, value_name = "T", default_value_t = 0)]
+    pub test_every: u32,
+    /// Test rows kept, the most recent [default: 64 with --test-every, else 0].
+    #[arg(long, value_name = "N")]
+    pub test_window: Option<usize>,
+    /// Rows that fit the standardisation before training starts.
+    #[arg(long, value_name = "W", default_value_t = StreamConfig::DEFAULT.warmup)]
+    pub warmup: u32,
+    /// Mini-batch steps after every M rows.
+    #[arg(long, value_name = "S", default_value_t = StreamConfig::DEFAULT.steps_per)]
+    pub steps_per: u32,
+    /// Rows between steps.
+    #[arg(long, value_name = "M", default_value_t = StreamConfig::DEFAULT.every)]
+    pub every: u32,
+    /// Validation loss above this multiple of its typical level is drift.
+    #[arg(long, value_name = "F", default_value_t = StreamConfig::DEFAULT.drift_factor)]
+    pub drift_factor: f32,
+    /// Epochs in a row above the drift factor that make a drift.
+    #[arg(long, value_name = "E", default_value_t = StreamConfig::DEFAULT.drift_epochs)]
+    pub drift_epochs: u32,
+    /// The first layer trained, 0-based: the layers below keep their weights (fine-tuning,
+    /// with --model-in).
+    #[arg(long, value_name = "L", default_value_t = 0)]
+    pub trainable_from: usize,
+    /// Feed the rows in an order shuffled by this seed instead of file order.
+    #[arg(long, value_name = "SEED")]
+    pub shuffle_stream: Option<u64>,
 }
 
-fn demo(out: &mut dyn Write) -> Result<()> {
-    use tinytrain_demo::host::{run_on_host, HostError};
-    let story = run_on_host(out).map_err(|e| match e {
-        HostError::Train(source) => Error::Core {
-            context: "demo".into(),
-            source,
-        },
-        HostError::Io(source) => Error::Write {
-            path: "standard output".into(),
-            source,
-        },
-        _ => Error::DemoFailed {
-            reason: e.to_string(),
-        },
-    })?;
-    let trained = story.trained;
-    if !trained.beat {
-        Err(Error::DemoFailed {
-            reason: format!(
-                "the network's test MSE {} is not {} times below the baseline's {}",
-                trained.test_mse,
-                tinytrain_demo::FACTOR,
-                trained.baseline_test_mse
-            ),
-        })
-    } else if !story.reloaded {
-        Err(Error::DemoFailed {
-            reason: "the model saved before the reset did not load back bit for bit".into(),
-        })
-    } else {
-        Ok(())
-    }
-}
+/// Each stream setting the core checks ([`StreamConfig::validate`]): its name there, its flag
+/// here, and the rule.
+const RULES: [(&str, &str, &str); 11] = [
+    (
+        "batch_size",
+        "--batch",
+        "a stream's mini-batch is drawn from the replay buffer: at most --replay rows",
+    ),
+    (
+        "replay",
+        "--replay",
+        "the replay buffer holds at least 1 row",
+    ),
+    (
+        "holdout_every",
+        "--holdout-every",
+        "every K-th row is held out for validation and the others train: K is at least 2",
+    ),
+    (
+        "validation",
+        "--validation-window",
+        "the validation window holds at least 1 row",
+    ),
+    (
+        "test_every",
+        "--test-every",
+        "0 (no test window), or at least 2 and not a multiple of --holdout-every (those rows \
+         are held out for validation)",
+    ),
+    (
+        "test",
+        "--test-window",
+        "at least 1 row with --test-every, and no test window without it",
+    ),
+    (
+        "warmup",
+        "--warmup",
+        "at least 1 row fits the standardisation (or --no-standardize)",
+    ),
+    (
+        "every",
+        "--every",
+        "steps come after every M rows: M is at least 1",
+    ),
+    ("steps_per", "--steps-per", "at least 1 step"),
+    (
+        "drift_factor",
+        "--drift-factor",
+        "a finite multiple of the typical validation loss greater than 1",
+    ),
+    ("drift_epochs", "--drift-epochs", "at least 1 epoch"),
+];
 
-fn train(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
-    let classification = args.data.classification()?;
-    if args.stream {
-        if classification.is_some() {
-            return Err(Error::Flag {
-                flag: "--stream",
-                problem: "learns values on the mean squared error; it does not take \
-                          --task classify"
-                    .into(),
-            });
-        }
-        return crate::stream::train(&args, quiet, out);
-    }
-    if let Some((weighting, capacity)) = classification {
-        return crate::classify::command::train(args, weighting, capacity, quiet, out);
-    }
-    args.check_outputs()?;
-    let start = args
-        .model_in
-        .as_deref()
-        .map(ModelFile::read_regression)
-        .transpose()?;
-    let table = Table::read(&args.data.data)?;
-    let target = args.data.target.as_deref();
-    let samples = match (&start, &args.model_in) {
-        (Some(model), Some(path)) => samples_for(&table, model, path, target)?,
-        _ => table.features_and_target(target)?,
-    };
-    let file = args.data.data.display().to_string();
-    let n_in = samples.n_in();
-    let saved = start.as_ref();
-    let layers = match (args.layers.clone(), saved) {
-        (Some(layers), _) => layers.0,
-        (None, Some(model)) => model.net.widths.clone(),
-        (None, None) => vec![n_in, 16, 16, 1],
-    };
-    train::check_widths(&layers, n_in, &file)?;
-    if let Some(model) = saved.filter(|m| m.net.widths != layers) {
-        return Err(Error::Widths {
-            layers: train::widths_text(&layers),
-            problem: format!(
-                "the --model-in model has the widths {}",
-                train::widths_text(&model.net.widths)
-            ),
-        });
-    }
-    let data = samples.dataset()?;
-    let saved_rule = saved.and_then(|m| OptimizerKind::of(&m.optimizer.as_ref()?.optimizer));
-    let training = saved.and_then(|m| m.training);
-    let rule = args.optimizer.or(saved_rule).unwrap_or(OptimizerKind::Sgd);
-    let lr = args
-        .lr
-        .or(training.map(|t| t.learning_rate))
-        .unwrap_or(DEFAULT_LR);
-    let batch = args.batch.or(training.map(|t| t.batch_size as usize));
-    let settings = settings(&args.run, layers, rule, lr, batch.unwrap_or(DEFAULT_BATCH));
-    let parts = parts(&args.run, samples.len())?;
-    let reference = train::Reference::new(&data, &parts)?;
-    let progress = if quiet {
-        Progress::Hidden
-    } else {
-        Progress::for_stderr(settings.max_epochs)
-    };
-    interrupt::watch();
-    let floor = reference.floor(&settings);
-    let from = args.model_in.as_deref().zip(saved);
-    let run = train::fit_from(&data, &settings, &parts, floor, from, |s, scale| {
-        progress.epoch(s, scale)
-    })?;
-    if let (Some(start), Some(path)) = (run.start, &args.model_in) {
-        eprintln!("note: {}", start_note(path, start, rule));
-    }
-    let save = (args.model.as_deref(), args.model_without.as_slice());
-    if run.interrupted {
-        return interrupted(out, &run, &samples, save);
-    }
-    let outcome = train::outcome(&data, &settings, run, reference)?;
-    let columns = Columns {
-        features: samples.input_names.clone(),
-        target: samples.target_name.clone().unwrap_or_default(),
-    };
-    let report = Report::new(&file, columns, &outcome);
-    let mut outputs = Outputs::default();
-    if let Some(path) = file_output(&args.report) {
-        outputs.write(path, || Ok(report.to_json().into_bytes()));
-    }
-    let mut notes = Vec::new();
-    if let Some(dir) = &args.plot {
-        notes = plot::write_all(dir, &samples, &outcome, &mut outputs);
-    }
-    let untrained = outcome.run.untrained();
-    if let Some(path) = &args.model {
-        if !untrained || args.keep_untrained {
-            let run = &outcome.run;
-            let parts = (&run.net, &run.optimizer, run.training);
-            outputs.write(path, || {
-                model_file(parts, &samples, &args.model_without).to_bytes()
-            });
-        }
-    }
-    let mut text = report.summary();
-    for note in notes {
-        text += &format!("note      {note}\n");
-    }
-    args.finish(out, quiet, text, outputs, untrained, || report.to_json())
-}
-
-impl TrainArgs {
-    /// Checks `--report`, `--plot` and `--model` before any work.
-    pub(crate) fn check_outputs(&self) -> Result<()> {
-        let mut locations = Vec::new();
-        if let Some(path) = file_output(&self.report) {
-            locations.push(Location::file("--report", path));
-        }
-        if let Some(dir) = &self.plot {
-            locations.push(Location::directory("--plot", dir));
-        }
-        if let Some(path) = &self.model {
-            locations.push(Location::file("--model", path));
-        }
-        output::check(&locations)
-    }
-
-    /// Prints the summary `text` with the outputs written, or the JSON report for `--report -`,
-    /// finishes the outputs, and ends with [`Error::Untrained`] for an `untrained` model.
-    pub(crate) fn finish(
-        &self,
-        out: &mut dyn Write,
-        quiet: bool,
-        mut text: String,
-        outputs: Outputs,
-        untrained: bool,
-        json: impl FnOnce() -> String,
-    ) -> Result<()> {
-        for path in outputs.written() {
-            text += &format!("wrote     {}\n", path.display());
-        }
-        let to_stdout = self.report.is_some() && file_output(&self.report).is_none();
-        results(out, quiet, &text, to_stdout.then(json))?;
-        outputs.finish()?;
-        if untrained {
-            return Err(Error::Untrained {
-                model: self.model.clone().filter(|_| !self.keep_untrained),
-            });
-        }
-        Ok(())
-    }
-}
-
-/// `path` unless it is absent or [`STANDARD_STREAM`]: an output to check and write as a file.
-pub(crate) fn file_output(path: &Option<PathBuf>) -> Option<&PathBuf> {
-    path.as_ref().filter(|p| !is_standard_stream(p))
-}
-
-/// Prints a command's summary `text` — on standard error when `json` goes to standard output,
-/// not at all when `quiet` — and the JSON.
-pub(crate) fn results(
-    out: &mut dyn Write,
-    quiet: bool,
-    text: &str,
-    json: Option<String>,
-) -> Result<()> {
-    match json {
-        Some(json) => {
-            if !quiet {
-                eprint!("{text}");
+impl StreamArgs {
+    /// The core's stream settings for a network of `widths` trained with `config`, checked
+    /// before any row is read: a setting out of its range is an error naming its flag, its
+    /// value and the rule (a mini-batch larger than the replay buffer it is drawn from among
+    /// them), and so are buffers beyond [`arena_len`].
+    pub fn checked(&self, widths: &[usize], config: &Config) -> Result<StreamConfig> {
+        let settings = self.settings();
+        if let Err(tinytrain_core::Error::InvalidHyperparameter { name }) =
+            settings.validate(config)
+        {
+            if let Some(&(_, flag, rule)) = RULES.iter().find(|(n, _, _)| *n == name) {
+                let value = match name {
+                    "batch_size" => config.batch_size.to_string(),
+                    _ => self.value(name),
+                };
+                return Err(Error::Flag {
+                    flag,
+                    problem: format!("{value}: {rule}"),
+                });
             }
-            print(out, &(json + "\n"))
         }
-        None if quiet => Ok(()),
-        None => print(out, text),
+        arena_len(widths, config, &settings)?;
+        Ok(settings)
     }
-}
 
-/// The split: read from `--split`, or drawn with the seed.
-fn parts(run: &RunArgs, rows: usize) -> Result<Parts> {
-    match &run.split {
-        Some(path) => Parts::read(path, rows),
-        None => Parts::draw(rows, run.val, run.test, run.seed),
-    }
-}
-
-/// Ctrl-C stopped `train` during `run` (or during the baseline after it): saves the run's best
-/// weights so far to `model`, says so, and ends with [`Error::Interrupted`].
-fn interrupted(
-    out: &mut dyn Write,
-    run: &train::Run,
-    samples: &Samples,
-    (model, without): (Option<&Path>, &[ModelPart]),
-) -> Result<()> {
-    let line = format!(
-        "validation MSE {}",
-        crate::numbers::number(run.to_original_units(run.report.best_val_mse))
-    );
-    let parts = (&run.net, &run.optimizer, run.training);
-    save_interrupted(out, &run.report, &line, model, || {
-        model_file(parts, samples, without).to_bytes()
-    })
-}
-
-/// Ctrl-C stopped a training run that reported `report`: saves its best weights so far
-/// (`bytes`) to `model`, says so with the best validation loss `loss`, and ends with
-/// [`Error::Interrupted`].
-pub(crate) fn save_interrupted(
-    out: &mut dyn Write,
-    report: &tinytrain_core::Report,
-    loss: &str,
-    model: Option<&Path>,
-    bytes: impl FnOnce() -> Result<Vec<u8>>,
-) -> Result<()> {
-    if report.epochs_run == 0 {
-        return Err(Error::Interrupted {
-            outcome: "no epoch had ended: nothing to save".into(),
-        });
-    }
-    let mut text = format!(
-        "stopped   interrupted at epoch {}; kept the weights of epoch {} ({loss})\n",
-        report.epochs_run, report.best_epoch,
-    );
-    let Some(path) = model else {
-        print(out, &text)?;
-        return Err(Error::Interrupted {
-            outcome: "no --model given: the weights were not saved".into(),
-        });
-    };
-    let mut outputs = Outputs::default();
-    outputs.write(path, bytes);
-    for path in outputs.written() {
-        text += &format!("wrote     {}\n", path.display());
-    }
-    print(out, &text)?;
-    outputs.finish()?;
-    Err(Error::Interrupted {
-        outcome: format!(
-            "the best weights so far (epoch {}) were saved to {}; the report and figures \
-             were not written",
-            report.best_epoch,
-            path.display()
-        ),
-    })
-}
-
-fn predict(args: PredictArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
-    let model = ModelFile::read(&args.model)?;
-    if model.task == tinytrain_core::format::Task::Classification {
-        return crate::classify::command::predict(&args, &model, quiet, out);
-    }
-    if args.probabilities {
-        return Err(Error::Flag {
-            flag: "--probabilities",
-            problem: format!(
-                "{} is a regression model: it predicts values, not classes",
-                args.model.display()
-            ),
-        });
-    }
-    let table = Table::read(&args.data)?;
-    let matched = predict::columns(&table, &model, &args.model, args.target.as_deref())?;
-    for note in matched.notes.iter().filter(|_| !quiet) {
-        eprintln!("note: {note}");
-    }
-    let samples = &matched.samples;
-    let (csv, mse) = predict::csv(&model, samples)?;
-    print(out, &csv)?;
-    if let (Some(mse), Some(name), false) = (mse, &samples.target_name, quiet) {
-        let n = samples.len();
-        eprintln!("mse {mse:.6} over {n} samples (target {name})");
-    }
-    Ok(())
-}
-
-fn sweep(args: SweepArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
-    if let Some((weighting, capacity)) = args.data.classification()? {
-        return crate::classify::command::sweep(args, weighting, capacity, quiet, out);
-    }
-    args.check_outputs()?;
-    let table = Table::read(&args.data.data)?;
-    let samples = table.features_and_target(args.data.target.as_deref())?;
-    let file = args.data.data.display().to_string();
-    let n_in = samples.n_in();
-    let mut layers: Vec<Vec<usize>> = args.layers.iter().map(|l| l.0.clone()).collect();
-    if layers.is_empty() {
-        layers.push(vec![n_in, 16, 16, 1]);
-    }
-    for widths in &layers {
-        train::check_widths(widths, n_in, &file)?;
-    }
-    let data = samples.dataset()?;
-    let base = settings(&args.run, vec![n_in, 1], OptimizerKind::Sgd, 0.01, 16);
-    let parts = parts(&args.run, samples.len())?;
-    let grid = Grid {
-        base,
-        layers,
-        optimizers: args.optimizer.clone(),
-        learning_rates: args.lr.clone(),
-        batch_sizes: args.batch.clone(),
-    };
-    grid.check()?;
-    let combinations = grid.combinations();
-    let total = combinations.len();
-    interrupt::watch();
-    let result = sweep::run(&data, &parts, &combinations, args.repeats, |k, row| {
-        if quiet {
-            return;
+    /// The value given for the core's setting `name`, as text.
+    fn value(&self, name: &str) -> String {
+        let s = self.settings();
+        match name {
+            "replay" => s.replay.to_string(),
+            "holdout_every" => s.holdout_every.to_string(),
+            "validation" => s.validation.to_string(),
+            "test_every" => s.test_every.to_string(),
+            "test" => s.test.to_string(),
+            "warmup" => s.warmup.to_string(),
+            "every" => s.every.to_string(),
+            "steps_per" => s.steps_per.to_string(),
+            "drift_factor" => s.drift_factor.to_string(),
+            _ => s.drift_epochs.to_string(),
         }
-        eprintln!(
-            "{}/{total}  {}  validation {:.6}  ({} after {} epochs)",
-            k + 1,
-            sweep::describe(&row.config),
-            row.val_mse,
-            row.repeats.first().map_or("", |r| r.stop_reason),
-            row.repeats.first().map_or(0, |r| r.epochs_run)
-        );
-    })?;
-    let mut outputs = Outputs::default();
-    if let Some(path) = file_output(&args.report).filter(|_| !result.interrupted) {
-        outputs.write(path, || Ok(result.to_json().into_bytes()));
     }
-    if let Some(path) = &args.model {
-        let parts = (&result.net, &result.optimizer, result.training);
-        outputs.write(path, || {
-            model_file(parts, &samples, &args.model_without).to_bytes()
-        });
-    }
-    args.finish(
-        out,
-        quiet,
-        result.table(),
-        outputs,
-        result.interrupted,
-        result.rows.len(),
-        || result.to_json(),
-    )
-}
 
-impl SweepArgs {
-    /// Checks `--report` and `--model` before any work.
-    pub(crate) fn check_outputs(&self) -> Result<()> {
-        let mut locations = Vec::new();
-        if let Some(path) = file_output(&self.report) {
-            locations.push(Location::file("--report", path));
+    /// The core's stream settings.
+    pub fn settings(&self) -> StreamConfig {
+        let test = self
+            .test_window
+            .unwrap_or(if self.test_every > 0 { 64 } else { 0 });
+        StreamConfig {
+            replay: self.replay,
+            policy: self.replay_policy.policy(),
+            holdout_every: self.holdout_every,
+            validation: self.validation_window,
+            test_every: self.test_every,
+            test,
+            warmup: self.warmup,
+            every: self.every,
+            steps_per: self.steps_per,
+            drift_factor: self.drift_factor,
+            drift_epochs: self.drift_epochs,
         }
-        if let Some(path) = &self.model {
-            locations.push(Location::file("--model", path));
-        }
-        output::check(&locations)
-    }
-
-    /// Prints the table `text` with the outputs written, or the JSON for `--report -`,
-    /// finishes the outputs, and ends with [`Error::Interrupted`] when Ctrl-C stopped the
-    /// sweep after `rows` combinations.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn finish(
-        &self,
-        out: &mut dyn Write,
-        quiet: bool,
-        mut text: String,
-        outputs: Outputs,
-        interrupted: bool,
-        rows: usize,
-        json: impl FnOnce() -> String,
-    ) -> Result<()> {
-        for path in outputs.written() {
-            text += &format!("wrote   {}\n", path.display());
-        }
-        let to_stdout =
-            self.report.is_some() && file_output(&self.report).is_none() && !interrupted;
-        results(out, quiet, &text, to_stdout.then(json))?;
-        outputs.finish()?;
-        if interrupted {
-            return Err(Error::Interrupted {
-                outcome: match &self.model {
-                    Some(path) => format!(
-                        "the best of the {rows} combinations trained so far was saved to {}; \
-                         the report was not written",
-                        path.display()
-                    ),
-                    None => format!(
-                        "no --model given: the best of the {rows} combinations trained so far \
-                         was not saved"
-                    ),
-                },
-            });
-        }
-        Ok(())
     }
 }
 
-/// A trained network as a model file, with the names of the columns it was trained on and its
-/// optimizer's state and training settings, less the parts in `without`.
-fn model_file(
-    (net, optimizer, training): (&Net, &SavedOptimizer, Training),
-    samples: &Samples,
-    without: &[ModelPart],
-) -> ModelFile {
-    let names = !without.contains(&ModelPart::Names);
-    let state = !without.contains(&ModelPart::State);
-    ModelFile {
-        input_names: names.then(|| samples.input_names.clone()),
-        output_names: samples
-            .target_name
-            .clone()
-            .filter(|_| names)
-            .map(|n| vec![n]),
-        optimizer: state.then(|| optimizer.clone()),
-        training: state.then_some(training),
-        ..ModelFile::new(net.clone())
-    }
+/// `tinytrain device …`.
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Stream a CSV file's rows, in order (or --shuffle-stream), to a device that learns from
+    /// them as they arrive, with the flags and bits of `train --stream`, and get the trained
+    /// model back. Without --port, the emulated board (QEMU mps2-an386).
+    Train(DeviceTrainArgs),
 }
 
-/// The samples `train --model-in` trains on: the columns of `table` matched to the inputs of
-/// `model` (read from `path`) by name, or by position for a model without names; the target
-/// column must be there.
-fn samples_for(
-    table: &Table,
-    model: &ModelFile,
-    path: &Path,
-    target: Option<&str>,
-) -> Result<Samples> {
-    let matched = predict::columns(table, model, path, target)?;
-    for note in &matched.notes {
-        eprintln!("note: {note}");
-    }
-    let samples = matched.samples;
-    if samples.target_name.is_none() {
-        let named = model.output_names.as_deref().and_then(|n| n.first());
-        return Err(Error::Columns {
-            path: table.path.clone(),
-            problem: match named {
-                Some(name) => format!(
-                    "no column `{name}`, the target of the model {}: name the target with \
-                     --target",
-                    path.display()
-                ),
-                None => "no target column: name it with --target".into(),
-            },
-        });
-    }
-    Ok(samples)
-}
-
-/// What `train --model-in` says about how the optimizer started.
-fn start_note(path: &Path, start: Start, rule: OptimizerKind) -> String {
-    match start {
-        Start::Resumed { steps } => format!(
-            "resumed from {}: the {} optimizer's state came with it ({steps} updates before)",
-            path.display(),
-            rule.name()
-        ),
-        Start::WarmUp { steps } => format!(
-            "{} holds no {} optimizer state: the optimizer starts afresh{}",
-            path.display(),
-            rule.name(),
-            if steps > 0 {
-                format!(", its learning rate warmed up over {steps} updates")
-            } else {
-                String::new()
-            }
-        ),
-    }
-}
-
-fn export(args: ExportArgs, out: &mut dyn Write) -> Result<()> {
-    let mut locations = Vec::new();
-    if let Some(path) = &args.rust {
-        locations.push(Location::file("--rust", path));
-    }
-    if let Some(path) = &args.safetensors {
-        locations.push(Location::file("--safetensors", path));
-    }
-    output::check(&locations)?;
-    let file = ModelFile::read(&args.model)?;
-    let net = &file.net;
-    let origin = args.model.file_name().unwrap_or_default().to_string_lossy();
-    let mut outputs = Outputs::default();
-    if let Some(path) = &args.rust {
-        outputs.write(path, || Ok(export::rust_source(net, &origin).into_bytes()));
-    }
-    if let Some(path) = &args.safetensors {
-        outputs.write(path, || state_dict::to_safetensors(&file));
-    }
-    let mut text = String::new();
-    for path in outputs.written() {
-        text += &format!(
-            "wrote {} ({} parameters, widths {})\n",
-            path.display(),
-            net.params.len(),
-            train::widths_text(&net.widths)
-        );
-    }
-    print(out, &text)?;
-    outputs.finish().map(drop)
-}
-
-fn import(args: ImportArgs, out: &mut dyn Write) -> Result<()> {
-    output::check(&[Location::file("--model", &args.model)])?;
-    let file = state_dict::read(&args.safetensors)?;
-    file.write(&args.model)?;
-    let net = &file.net;
-    let text = format!(
-        "wrote {} ({} parameters, widths {})\n",
-        args.model.display(),
-        net.params.len(),
-        train::widths_text(&net.widths)
-    );
-    print(out, &text)
-}
-
-pub(crate) fn settings(
-    run: &RunArgs,
-    layers: Vec<usize>,
-    rule: OptimizerKind,
-    lr: f32,
-    batch: usize,
-) -> TrainConfig {
-    TrainConfig {
-        optimizer: rule,
-        learning_rate: lr,
-        batch_size: batch,
-        max_epochs: run.epochs,
-        patience: run.patience,
-        seed: run.seed,
-        val_fraction: run.val,
-        test_fraction: run.test,
-        standardize: !run.no_standardize,
-        init: run.init,
-        divergence_factor: run.divergence_factor,
-        ..TrainConfig::new(layers)
-    }
-}
-
-pub(crate) fn print(out: &mut dyn Write, text: &str) -> Result<()> {
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|source| Error::Write {
-            path: "standard output".into(),
-            source,
-        })
+/// `tinytrain device train`.
+#[derive(Debug, Args)]
+pub struct DeviceTrainArgs {
+    /// The data, sent in row order.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Layer widths, input first [default: FEATURES,16,16,1].
+    #[arg(long, value_name = "WIDTHS")]
+    pub layers: Option<Widths>,
+    /// The update rule [default: sgd, or the --model-in model's].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Learning rate (step size) [default: 0.01, or the --model-in model's].
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// Samples per mini-batch [default: 16, or the --model-in model's].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Start from a saved model: its weights and standardisation (no warm-up); its widths,
+    /// update rule, learning rate and batch size are the defaults (as `train --model-in`).
+    #[arg(long, value_name = "FILE.ttm")]
+    pub model_in: Option<PathBuf>,
+    /// Epochs without validation improvement before training pauses.
+    #[arg(long, default_value_t = 20)]
+    pub patience: u32,
+    /// Seeds the initial weights, the reservoir and the mini-batches.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Learn from the inputs and target in their raw units instead of standardising them with
+    /// the warm-up's mean and deviation.
+    #[arg(long)]
+    pub no_standardize: bool,
+    /// How the initial weights are drawn.
+    #[arg(long, value_name = "SCHEME", default_value = Config::DEFAULT.init.name(),
+          value_parser = PossibleValuesParser::new(Init::ALL.map(|i| i.name())).map(init))]
+    pub init: Init,
+    /// How to learn from the stream: the flags of `train --stream`.
+    #[command(flatten)]
+    pub streaming: StreamArgs,
+    /// Save the trained model (the core's format) here.
+    #[arg(long, value_name = "FILE.ttm")]
+    pub model: Option<PathBuf>,
+    /// Write a JSON report: every epoch, event and save, the device, the link.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    /// Save the model even if no epoch beat the initial weights (the exit code is still 3).
+    #[arg(long)]
+    pub keep_untrained: bool,
+    /// A real board's serial port (e.g. /dev/ttyACM0); without it, the emulated board.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// The serial port's speed (with `--port`).
+    #[arg(long, default_value_t = 115_200)]
+    pub baud: u32,
+    /// The link firmware for the emulated board [default: the repository's build,
+    /// firmware/target/thumbv7em-none-eabihf/release/link; `cargo xtask link-firmware` builds it].
+    #[arg(long, value_name = "ELF", conflicts_with = "port")]
+    pub elf: Option<PathBuf>,
+    /// The QEMU program [default: qemu-system-arm on the PATH].
+    #[arg(long, value_name = "PATH", conflicts_with = "port")]
+    pub qemu: Option<PathBuf>,
+    /// Count the emulated device's instructions (QEMU `-icount`): exact and repeatable, about
+    /// half as fast.
+    #[arg(long, conflicts_with = "port")]
+    pub count_instructions: bool,
+    /// Write the emulated device's defmt log (raw frames: `defmt-print -e ELF < FILE` decodes
+    /// them) to this file, whatever the outcome.
+    #[arg(long, value_name = "FILE", conflicts_with = "port")]
+    pub device_log: Option<PathBuf>,
 }

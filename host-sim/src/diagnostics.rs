@@ -1,7 +1,7 @@
 //! What the numbers of a regression run mean, in sentences for people and flags for programs:
 //! an untrained network, overfitting, convergence, a stall, divergence, spikes, the noise floor
 //! and the exact linear baseline to beat. Training returns numbers ([`crate::train::Outcome`]);
-//! the report ([`crate::report`]) reads them here.
+//! the report (`report`) reads them here.
 
 use crate::numbers::number;
 use crate::score::Scores;

@@ -148,9 +148,9 @@ pub enum Error {
         line: u64,
         /// Cells in the header.
         expected: usize,
-        /// Cells in this row (counted up to [`crate::records::MAX_LINE`] bytes).
+        /// Cells in this row (counted up to `records::MAX_LINE` bytes).
         found: usize,
-        /// The row is longer than [`crate::records::MAX_LINE`]: it has more than `found`
+        /// The row is longer than `records::MAX_LINE`: it has more than `found`
         /// cells.
         more: bool,
     },
@@ -169,9 +169,9 @@ pub enum Error {
         /// The column's header.
         name: String,
         /// The start of the cell's text.
-        cell: crate::records::Excerpt,
+        cell: crate::excerpt::Excerpt,
     },
-    /// A cell longer than the limit (see [`crate::records`]).
+    /// A cell longer than the limit (see `records`).
     #[error(
         "{}:{line}:{column}: a cell longer than {limit} bytes, the limit per cell: {start}",
         path.display()
@@ -183,12 +183,12 @@ pub enum Error {
         line: u64,
         /// 1-based column number.
         column: usize,
-        /// [`crate::records::MAX_FIELD`].
+        /// `records::MAX_FIELD`.
         limit: usize,
         /// Its start.
-        start: crate::records::Excerpt,
+        start: crate::excerpt::Excerpt,
     },
-    /// A record (a line) longer than the limit (see [`crate::records`]).
+    /// A record (a line) longer than the limit (see `records`).
     #[error(
         "{}:{line}: a line longer than {limit} bytes, the limit per line (after {cells} cells)",
         path.display()
@@ -198,7 +198,7 @@ pub enum Error {
         path: PathBuf,
         /// 1-based line number where it starts.
         line: u64,
-        /// [`crate::records::MAX_LINE`].
+        /// `records::MAX_LINE`.
         limit: usize,
         /// The cells read before the limit.
         cells: usize,
@@ -446,7 +446,7 @@ pub enum Past {
         /// 1-based line.
         line: u64,
         /// The label.
-        label: crate::records::Excerpt,
+        label: crate::excerpt::Excerpt,
     },
 }
 

@@ -1,7 +1,7 @@
 //! Ctrl-C during training. The first press asks the run to stop after the current mini-batch:
 //! the best weights so far are kept and saved, and the command exits with [`EXIT_CODE`]. A
 //! second press ends the process at once, with the same code: every output is written
-//! atomically (see [`crate::output`]), so even then no file is left half-written.
+//! atomically (by the `output` module), so even then no file is left half-written.
 //!
 //! The signal handler comes from the `ctrlc` crate; it only sets a flag that the training loop
 //! reads between mini-batches.

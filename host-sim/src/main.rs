@@ -2,11 +2,12 @@
 
 use clap::Parser;
 use std::process::ExitCode;
-use tinytrain_host_sim::cli::{self, Cli};
+use tinytrain_host_sim::cli::Cli;
+use tinytrain_host_sim::run::run;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli::run(cli, &mut std::io::stdout().lock()) {
+    match run(cli, &mut std::io::stdout().lock()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {

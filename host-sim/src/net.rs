@@ -1,4 +1,4 @@
-//! A trained network that owns its storage (its file: [`crate::model_file`]).
+//! A trained network that owns its storage (its file: `model_file`).
 
 use crate::error::{Error, Result};
 use tinytrain_core::{shape, Model};

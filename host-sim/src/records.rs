@@ -1,8 +1,8 @@
 //! CSV records read with bounded memory, whatever the input: a file of any size streams through
 //! a fixed buffer, a cell holds at most [`MAX_FIELD`] bytes and a record at most [`MAX_LINE`]
-//! bytes of cells and separators, and a cell quoted in an error message is cut to an
-//! [`Excerpt`]. `train --data /dev/zero` therefore ends at once with an error, and a 100 MB line
-//! is rejected after its first mebibyte, without being held in memory.
+//! bytes of cells and separators, and a cell quoted in an error message is cut to an [`Excerpt`].
+//! `train --data /dev/zero` therefore ends at once with an error, and a 100 MB line is rejected
+//! after its first mebibyte, without being held in memory.
 //!
 //! The parsing is the `csv-core` crate's (RFC 4180: `"` quotes, `""` inside quotes, `\n` or
 //! `\r\n` line ends, a UTF-8 byte order mark skipped, blank lines skipped); it writes each cell
@@ -10,7 +10,7 @@
 //! no such limits: it grows a record until the input ends.
 
 use crate::error::{Error, Result};
-use std::fmt;
+use crate::excerpt::Excerpt;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -21,8 +21,7 @@ pub const MAX_FIELD: usize = 1024;
 /// its cells and the commas between them.
 pub const MAX_LINE: usize = 1 << 20;
 
-/// The most characters of a cell an error message quotes.
-pub const EXCERPT: usize = 24;
+pub use crate::excerpt::EXCERPT;
 
 /// A record that was read: where it starts and how many cells it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,48 +161,6 @@ impl<R: BufRead> Records<R> {
     }
 }
 
-/// The start of a cell for a message: at most [`EXCERPT`] characters, followed by `…` when the
-/// cell is longer. Its `Display` quotes it as Rust would (`"1,2"`, `"\0\0"`).
-///
-/// ```
-/// use tinytrain_host_sim::records::Excerpt;
-/// assert_eq!(Excerpt::new(b"four").to_string(), "\"four\"");
-/// let long = Excerpt::new(&[b'7'; 5000]).to_string();
-/// assert_eq!(long, format!("\"{}\"…", "7".repeat(24)));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Excerpt {
-    /// The first characters (invalid UTF-8 replaced by `�`).
-    pub text: String,
-    /// The cell is longer than `text`.
-    pub cut: bool,
-}
-
-impl Excerpt {
-    /// The excerpt of `cell`.
-    pub fn new(cell: &[u8]) -> Self {
-        // EXCERPT characters take at most 4 bytes each.
-        let window = cell.get(..4 * EXCERPT).unwrap_or(cell);
-        let text = String::from_utf8_lossy(window);
-        let mut chars = text.chars();
-        let start: String = chars.by_ref().take(EXCERPT).collect();
-        Self {
-            text: start,
-            cut: chars.next().is_some() || window.len() < cell.len(),
-        }
-    }
-}
-
-impl fmt::Display for Excerpt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.text)?;
-        if self.cut {
-            write!(f, "…")?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,21 +262,5 @@ mod tests {
             }
         });
         assert!(matches!(e, Err(Error::NothingToSweep)) && seen == 2);
-    }
-
-    #[test]
-    fn excerpts_cut_long_cells_and_invalid_text() {
-        assert_eq!(Excerpt::new(b"").to_string(), "\"\"");
-        let exact = "a".repeat(EXCERPT);
-        assert_eq!(
-            Excerpt::new(exact.as_bytes()).to_string(),
-            format!("{exact:?}")
-        );
-        let e = Excerpt::new(&[0xff; 200]);
-        assert!(e.cut && e.text.chars().count() == EXCERPT, "{e}");
-        assert_eq!(
-            Excerpt::new("é".repeat(30).as_bytes()).text,
-            "é".repeat(EXCERPT)
-        );
     }
 }

@@ -2,7 +2,8 @@
 //! classifier, one column of class labels (text or numbers) beside the numbers.
 
 use crate::error::{Error, Past, Result};
-use crate::records::{Excerpt, Records};
+use crate::excerpt::Excerpt;
+use crate::records::Records;
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -216,7 +217,7 @@ impl Table {
         path: &Path,
         label: impl FnOnce(&Table) -> Result<Option<(usize, usize)>>,
     ) -> Result<Self> {
-        if crate::cli::is_standard_stream(path) {
+        if crate::stdio::is_standard_stream(path) {
             let input = std::io::stdin().lock();
             return Self::read_records(Path::new("standard input"), input, label);
         }

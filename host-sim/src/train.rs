@@ -178,7 +178,7 @@ pub struct Run {
 }
 
 /// How a finished run ended, read from its trainer's report: shared by the regression and the
-/// classification runs ([`Run`], [`crate::classify::Run`]).
+/// classification runs ([`Run`], and the classifier's run of `classify`).
 pub trait Ending {
     /// The trainer's report.
     fn report(&self) -> &Report;
@@ -431,7 +431,7 @@ pub fn train(
 }
 
 /// Scores a finished run and the exact linear baseline once, on the run's split (what the
-/// numbers mean is [`crate::diagnostics`]'s).
+/// numbers mean is for the `diagnostics` module to say).
 pub fn outcome(
     data: &Dataset<'_>,
     settings: &TrainConfig,

@@ -518,7 +518,7 @@ fn tinytrain(args: &[&str]) {
         std::iter::once("tinytrain").chain(args.iter().copied()),
     )
     .unwrap_or_else(|e| panic!("tinytrain {args:?}: {e}"));
-    tinytrain_host_sim::cli::run(cli, &mut std::io::sink())
+    tinytrain_host_sim::run::run(cli, &mut std::io::sink())
         .unwrap_or_else(|e| panic!("tinytrain {args:?}: {e}"));
 }
 
@@ -720,7 +720,7 @@ fn a_stream_too_short_for_an_epoch_leaves_the_devices_model_untrained_and_unsave
         qemu.to_str().expect("UTF-8"),
     ];
     let cli = tinytrain_host_sim::cli::Cli::try_parse_from(args).expect("flags");
-    match tinytrain_host_sim::cli::run(cli, &mut std::io::sink()) {
+    match tinytrain_host_sim::run::run(cli, &mut std::io::sink()) {
         Err(e @ Error::Untrained { .. }) => {
             assert_eq!(e.exit_code(), 3);
             assert!(e.to_string().contains("--keep-untrained"), "{e}");
@@ -985,7 +985,7 @@ fn an_emulator_killed_mid_stream_is_reported_with_the_samples_acknowledged() {
     ];
     let run = std::thread::spawn(move || {
         let cli = tinytrain_host_sim::cli::Cli::try_parse_from(args).expect("flags");
-        tinytrain_host_sim::cli::run(cli, &mut std::io::sink())
+        tinytrain_host_sim::run::run(cli, &mut std::io::sink())
     });
     // Kill QEMU once it runs and has had time to take some samples.
     let mut pid = None;

@@ -9,7 +9,6 @@
 //! every part) unless `--split` gives one, which must hold every class in its training and
 //! validation parts.
 
-pub mod command;
 pub mod plot;
 pub mod predict;
 pub mod report;

@@ -8,7 +8,6 @@
 //! must fit the device's arena: the error says how much it needs), the samples in frames of
 //! several, the end, and the model's download, checked by the core's format.
 
-pub mod command;
 pub mod emulator;
 pub mod serial;
 

@@ -1,106 +1,24 @@
-//! `tinytrain device train`: arguments and the command.
+//! `tinytrain device train`: the CSV streamed to a device that learns from it.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use tinytrain_core::stream::Stream;
-use tinytrain_core::{scaler, shape, Config, Init};
+use tinytrain_core::{scaler, shape, Config};
 use tinytrain_wire::host::Host;
 use tinytrain_wire::Event;
 
-use super::{emulator, serial, DeviceRun, Plan, Progress, Told, TIMEOUT, TRIES};
-use crate::cli::{DataArgs, Widths};
+use crate::cli::{DeviceCommand, DeviceTrainArgs};
+use crate::device::{self, emulator, serial, DeviceRun, Plan, Progress, Told, TIMEOUT, TRIES};
 use crate::error::{Error, Result};
 use crate::model_file::ModelFile;
 use crate::net::Net;
 use crate::numbers::scaled_loss;
 use crate::output::{self, Location, Outputs};
-use crate::stream::{shuffled, StreamArgs};
+use crate::stream::shuffled;
 use crate::table::Table;
 use crate::train::{self, OptimizerKind};
-
-/// `tinytrain device …`.
-#[derive(Debug, Subcommand)]
-pub enum DeviceCommand {
-    /// Stream a CSV file's rows, in order (or --shuffle-stream), to a device that learns from
-    /// them as they arrive, with the flags and bits of `train --stream`, and get the trained
-    /// model back. Without --port, the emulated board (QEMU mps2-an386).
-    Train(DeviceTrainArgs),
-}
-
-/// `tinytrain device train`.
-#[derive(Debug, Args)]
-pub struct DeviceTrainArgs {
-    /// The data, sent in row order.
-    #[command(flatten)]
-    pub data: DataArgs,
-    /// Layer widths, input first [default: FEATURES,16,16,1].
-    #[arg(long, value_name = "WIDTHS")]
-    pub layers: Option<Widths>,
-    /// The update rule [default: sgd, or the --model-in model's].
-    #[arg(long, value_enum)]
-    pub optimizer: Option<OptimizerKind>,
-    /// Learning rate (step size) [default: 0.01, or the --model-in model's].
-    #[arg(long)]
-    pub lr: Option<f32>,
-    /// Samples per mini-batch [default: 16, or the --model-in model's].
-    #[arg(long)]
-    pub batch: Option<usize>,
-    /// Start from a saved model: its weights and standardisation (no warm-up); its widths,
-    /// update rule, learning rate and batch size are the defaults (as `train --model-in`).
-    #[arg(long, value_name = "FILE.ttm")]
-    pub model_in: Option<PathBuf>,
-    /// Epochs without validation improvement before training pauses.
-    #[arg(long, default_value_t = 20)]
-    pub patience: u32,
-    /// Seeds the initial weights, the reservoir and the mini-batches.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Learn from the inputs and target in their raw units instead of standardising them with
-    /// the warm-up's mean and deviation.
-    #[arg(long)]
-    pub no_standardize: bool,
-    /// How the initial weights are drawn.
-    #[arg(long, value_name = "SCHEME", default_value = Config::DEFAULT.init.name(),
-          value_parser = PossibleValuesParser::new(Init::ALL.map(|i| i.name())).map(crate::cli::init))]
-    pub init: Init,
-    /// How to learn from the stream: the flags of `train --stream`.
-    #[command(flatten)]
-    pub streaming: StreamArgs,
-    /// Save the trained model (the core's format) here.
-    #[arg(long, value_name = "FILE.ttm")]
-    pub model: Option<PathBuf>,
-    /// Write a JSON report: every epoch, event and save, the device, the link.
-    #[arg(long, value_name = "FILE.json")]
-    pub report: Option<PathBuf>,
-    /// Save the model even if no epoch beat the initial weights (the exit code is still 3).
-    #[arg(long)]
-    pub keep_untrained: bool,
-    /// A real board's serial port (e.g. /dev/ttyACM0); without it, the emulated board.
-    #[arg(long, value_name = "PORT")]
-    pub port: Option<String>,
-    /// The serial port's speed (with `--port`).
-    #[arg(long, default_value_t = 115_200)]
-    pub baud: u32,
-    /// The link firmware for the emulated board [default: the repository's build,
-    /// firmware/target/thumbv7em-none-eabihf/release/link; `cargo xtask link-firmware` builds it].
-    #[arg(long, value_name = "ELF", conflicts_with = "port")]
-    pub elf: Option<PathBuf>,
-    /// The QEMU program [default: qemu-system-arm on the PATH].
-    #[arg(long, value_name = "PATH", conflicts_with = "port")]
-    pub qemu: Option<PathBuf>,
-    /// Count the emulated device's instructions (QEMU `-icount`): exact and repeatable, about
-    /// half as fast.
-    #[arg(long, conflicts_with = "port")]
-    pub count_instructions: bool,
-    /// Write the emulated device's defmt log (raw frames: `defmt-print -e ELF < FILE` decodes
-    /// them) to this file, whatever the outcome.
-    #[arg(long, value_name = "FILE", conflicts_with = "port")]
-    pub device_log: Option<PathBuf>,
-}
 
 /// Where the repository's build of the link firmware is, when run from a checkout.
 pub fn default_elf() -> PathBuf {
@@ -221,7 +139,7 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
         Some(port) => {
             let port = serial::open(port, args.baud)?;
             let mut host = Host::new(port, TIMEOUT, TRIES);
-            super::train(&mut host, &plan, |p| bar.show(p))?
+            device::train(&mut host, &plan, |p| bar.show(p))?
         }
         None => {
             let qemu = args.qemu.clone().unwrap_or_else(emulator::default_qemu);
@@ -241,7 +159,7 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
                 args.count_instructions,
             )?;
             let mut host = Host::new(socket, TIMEOUT, TRIES);
-            let run = super::train(&mut host, &plan, |p| bar.show(p));
+            let run = device::train(&mut host, &plan, |p| bar.show(p));
             if let Some(path) = &args.device_log {
                 output::write(path, &emulator.log())?;
             }

@@ -1,11 +1,9 @@
 //! The commands with `--task classify` (`train`, `sweep`) and `predict` with a classifier: the
 //! same flags, checks before work, outputs and exit codes as regression's.
 
-use super::{plot, predict, report::Report, sweep, Labelled, Weighting};
-use crate::cli::{
-    file_output, print, save_interrupted, settings, ModelPart, PredictArgs, SweepArgs, TrainArgs,
-    DEFAULT_BATCH, DEFAULT_LR,
-};
+use super::{file_output, print, save_interrupted, settings, DEFAULT_BATCH, DEFAULT_LR};
+use crate::classify::{self, plot, predict, report::Report, sweep, Labelled, Weighting};
+use crate::cli::{ModelPart, PredictArgs, SweepArgs, TrainArgs};
 use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::model_file::ModelFile;
@@ -71,7 +69,7 @@ pub fn train(
         .layers
         .clone()
         .map_or_else(|| default_layers(&labelled), |l| l.0);
-    super::check_widths(&layers, labelled.n_in(), labelled.n_classes(), &file)?;
+    classify::check_widths(&layers, labelled.n_in(), labelled.n_classes(), &file)?;
     let settings = settings(
         &args.run,
         layers,
@@ -80,15 +78,15 @@ pub fn train(
         args.batch.unwrap_or(DEFAULT_BATCH),
     );
     let run_args = &args.run;
-    let parts = super::parts(
+    let parts = classify::parts(
         &labelled,
         run_args.val,
         run_args.test,
         run_args.seed,
         run_args.split.as_deref(),
     )?;
-    let weights = super::class_weights(&labelled, &parts, weighting);
-    let baselines = super::baselines(&labelled, &parts, &weights)?;
+    let weights = classify::class_weights(&labelled, &parts, weighting);
+    let baselines = classify::baselines(&labelled, &parts, &weights)?;
     let progress = if quiet {
         Progress::Hidden
     } else {
@@ -96,14 +94,14 @@ pub fn train(
     };
     interrupt::watch();
     let data = labelled.dataset()?;
-    let run = super::fit(&data, &settings, &parts, &weights, |s| {
+    let run = classify::fit(&data, &settings, &parts, &weights, |s| {
         progress.epoch_of("cross-entropy", s, 1.0)
     })?;
     if run.interrupted {
         let save = (args.model.as_deref(), args.model_without.as_slice());
         return interrupted(out, &run, &labelled, save);
     }
-    let outcome = super::outcome(&labelled, &settings, weighting, run, baselines)?;
+    let outcome = classify::outcome(&labelled, &settings, weighting, run, baselines)?;
     let report = Report::new(&file, &labelled, &outcome);
     let mut outputs = Outputs::default();
     if let Some(path) = file_output(&args.report) {
@@ -132,7 +130,7 @@ pub fn train(
 /// and ends with [`Error::Interrupted`].
 fn interrupted(
     out: &mut dyn Write,
-    run: &super::Run,
+    run: &classify::Run,
     labelled: &Labelled,
     (model, without): (Option<&Path>, &[ModelPart]),
 ) -> Result<()> {
@@ -189,11 +187,11 @@ pub fn sweep(
         layers.push(default_layers(&labelled));
     }
     for widths in &layers {
-        super::check_widths(widths, n_in, classes, &file)?;
+        classify::check_widths(widths, n_in, classes, &file)?;
     }
     let base = settings(&args.run, vec![n_in, classes], OptimizerKind::Sgd, 0.01, 16);
     let run_args = &args.run;
-    let parts = super::parts(
+    let parts = classify::parts(
         &labelled,
         run_args.val,
         run_args.test,
@@ -210,7 +208,7 @@ pub fn sweep(
     grid.check()?;
     let combinations = grid.combinations();
     let total = combinations.len();
-    let weights = super::class_weights(&labelled, &parts, weighting);
+    let weights = classify::class_weights(&labelled, &parts, weighting);
     interrupt::watch();
     let result = sweep::run(
         &labelled,
