@@ -32,27 +32,22 @@ pub fn write_all(
     outputs: &mut Outputs,
 ) -> Vec<String> {
     let run = &outcome.run;
-    let title = run_title(&outcome.settings);
-    let mut figures = Figures::new(dir, outputs);
+    let mut figures = Figures::new(dir, outputs, &outcome.settings);
+    let units = |loss: f32| run.to_original_units(loss);
     let history: Vec<Losses> = run
         .history
         .iter()
-        .map(|e| Losses {
-            epoch: e.epoch,
-            train: run.to_original_units(e.train_mse),
-            val: run.to_original_units(e.val_mse),
-        })
+        .map(|e| Losses::new(e.epoch, units(e.train_mse), units(e.val_mse)))
         .collect();
-    let stop = run.stop().name();
-    figures.loss(&history, run.report.best_epoch, "MSE", &title, stop);
+    figures.loss(&history, run, "MSE");
     if samples.n_in() == 1 {
-        let title = format!("Learned function: {title}");
+        let title = figures.title("Learned function");
         let baseline = &outcome.baseline.net;
         figures.draw("fit.png", |path| {
             function_1d(path, samples, &run.parts, &run.net, baseline, &title)
         });
     } else {
-        let title = format!("Predicted vs actual: {title}");
+        let title = figures.title("Predicted vs actual");
         figures.draw("predicted_vs_actual.png", |path| {
             predicted_vs_actual(path, samples, &run.parts, &run.net, &title)
         });
@@ -60,34 +55,38 @@ pub fn write_all(
     figures.notes()
 }
 
-/// The title every figure of a run shares: widths, optimizer and learning rate.
-pub(crate) fn run_title(c: &TrainConfig) -> String {
-    format!(
-        "{} {}, lr {}",
-        c.widths_text(),
-        c.optimizer.name(),
-        c.learning_rate
-    )
-}
-
-/// Figures written into one folder through an [`Outputs`], with a note for each left out
-/// because its values have no finite range a figure can show.
+/// The figures of one run, written into one folder through an [`Outputs`], each titled with
+/// what it shows and the run's settings, with a note for each left out because its values have
+/// no finite range a figure can show.
 pub(crate) struct Figures<'a> {
     dir: &'a Path,
     outputs: &'a mut Outputs,
+    /// What every figure of the run says of it: widths, optimizer and learning rate.
+    run: String,
     notes: Vec<String>,
 }
 
 impl<'a> Figures<'a> {
-    /// Figures into `dir`, created if missing (a failure to create it shows as the failure of
-    /// each figure's write).
-    pub(crate) fn new(dir: &'a Path, outputs: &'a mut Outputs) -> Self {
+    /// The figures of a run with `settings`, into `dir`, created if missing (a failure to
+    /// create it shows as the failure of each figure's write).
+    pub(crate) fn new(dir: &'a Path, outputs: &'a mut Outputs, settings: &TrainConfig) -> Self {
         let _ = std::fs::create_dir_all(dir);
         Self {
             dir,
             outputs,
+            run: format!(
+                "{} {}, lr {}",
+                settings.widths_text(),
+                settings.optimizer.name(),
+                settings.learning_rate
+            ),
             notes: Vec::new(),
         }
+    }
+
+    /// The title of a figure of what `shows`, e.g. `Accuracy: 2,16,16,3 sgd, lr 0.01`.
+    pub(crate) fn title(&self, shows: &str) -> String {
+        format!("{shows}: {}", self.run)
     }
 
     /// Draws the figure `name` (`draw` is given its path, for its errors) and writes it; notes
@@ -105,17 +104,11 @@ impl<'a> Figures<'a> {
         }
     }
 
-    /// `loss.png`: the loss curves of `history` (`loss` names the loss), the kept epoch
-    /// marked, titled with the run's `title` and why it stopped.
-    pub(crate) fn loss(
-        &mut self,
-        history: &[Losses],
-        best: u32,
-        loss: &str,
-        title: &str,
-        stop: &str,
-    ) {
-        let title = format!("Loss curves: {title} ({stop})");
+    /// `loss.png`: the loss curves of `history` (`loss` names the loss), the epoch `run` kept
+    /// marked, titled with why it stopped.
+    pub(crate) fn loss(&mut self, history: &[Losses], run: &impl Ending, loss: &str) {
+        let best = run.report().best_epoch;
+        let title = format!("{} ({})", self.title("Loss curves"), run.stop_name());
         self.draw("loss.png", |path| {
             loss_curves(path, history, best, loss, &title)
         });
@@ -139,6 +132,13 @@ pub struct Losses {
     pub train: f64,
     /// Validation MSE.
     pub val: f64,
+}
+
+impl Losses {
+    /// The losses of `epoch`.
+    pub fn new(epoch: u32, train: f64, val: f64) -> Self {
+        Self { epoch, train, val }
+    }
 }
 
 /// Training and validation loss per epoch on a log scale (`loss` names it on the axis: `MSE`,
@@ -165,11 +165,7 @@ pub fn loss_curves(
     };
     let epochs = history.last().map_or(1, |e| e.epoch).max(1);
     render(path, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 22))
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(80)
+        let mut chart = frame(root, title, 80)
             .build_cartesian_2d(
                 0..epochs + 1,
                 (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
@@ -183,30 +179,23 @@ pub fn loss_curves(
             .y_label_formatter(&|v| tick_label(*v))
             .draw()
             .map_err(&fail)?;
-        let curve = |pick: fn(&Losses) -> f64| {
-            history
-                .iter()
-                .filter(move |e| shown(pick(e)))
-                .map(move |e| (e.epoch, pick(e)))
-        };
         let series: [Curve; 2] = [
             ("training", VALIDATION, |e| e.train),
             ("validation", NETWORK, |e| e.val),
         ];
         for (name, color, pick) in series {
-            chart
-                .draw_series(LineSeries::new(curve(pick), color.stroke_width(2)))
-                .map_err(&fail)?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            if history.len() == 1 {
-                // A line needs two points: a lone epoch is a dot.
-                chart
-                    .draw_series(curve(pick).map(|p| Circle::new(p, 4, color.filled())))
-                    .map_err(&fail)?;
-            }
+            let points = history
+                .iter()
+                .filter(|e| shown(pick(e)))
+                .map(|e| (e.epoch, pick(e)));
+            // A lone epoch is a dot.
+            curve(
+                &mut chart,
+                (name, color),
+                points.collect(),
+                history.len() == 1,
+                &fail,
+            )?;
         }
         let best = history.iter().find(|e| e.epoch == best_epoch);
         if let Some(best) = best.filter(|e| shown(e.val)) {
@@ -267,11 +256,7 @@ pub fn function_1d(
         return Ok(None);
     };
     render(path, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 22))
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
+        let mut chart = frame(root, title, 64)
             .build_cartesian_2d(x0 - pad..x1 + pad, y0..y1)
             .map_err(&fail)?;
         let x_name = samples.input_names.first().map_or("input", String::as_str);
@@ -291,11 +276,7 @@ pub fn function_1d(
                     f64::from(*samples.targets.get(i)?),
                 ))
             });
-            chart
-                .draw_series(points.map(|p| Circle::new(p, 3, color.filled())))
-                .map_err(&fail)?
-                .label(name)
-                .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+            scatter(&mut chart, (name, color), points, &fail)?;
         }
         chart
             .draw_series(DashedLineSeries::new(
@@ -306,12 +287,12 @@ pub fn function_1d(
             ))
             .map_err(&fail)?
             .label("linear baseline")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BASELINE.stroke_width(2)));
+            .legend(line_key(BASELINE.stroke_width(2)));
         chart
             .draw_series(LineSeries::new(fitted, NETWORK.stroke_width(3)))
             .map_err(&fail)?
             .label("network")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], NETWORK.stroke_width(3)));
+            .legend(line_key(NETWORK.stroke_width(3)));
         legend(&mut chart, SeriesLabelPosition::UpperLeft, &fail)?;
         Ok(())
     })
@@ -340,11 +321,7 @@ pub fn predicted_vs_actual(
         return Ok(None);
     };
     render(path, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 22))
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
+        let mut chart = frame(root, title, 64)
             .build_cartesian_2d(lo..hi, lo..hi)
             .map_err(&fail)?;
         let y_name = samples.target_name.as_deref().unwrap_or("target");
@@ -364,17 +341,13 @@ pub fn predicted_vs_actual(
             ))
             .map_err(&fail)?
             .label("perfect prediction")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK));
+            .legend(line_key(BLACK));
         for (name, color, indices) in groups(parts) {
             let points = indices.iter().filter_map(|&i| {
                 let i = i as usize;
                 Some((*actual.get(i)?, *predicted.get(i)?))
             });
-            chart
-                .draw_series(points.map(|p| Circle::new(p, 3, color.filled())))
-                .map_err(&fail)?
-                .label(name)
-                .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+            scatter(&mut chart, (name, color), points, &fail)?;
         }
         legend(&mut chart, SeriesLabelPosition::UpperLeft, &fail)?;
         Ok(())
@@ -384,10 +357,93 @@ pub fn predicted_vs_actual(
 
 type Chart<'a, X, Y> = ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>;
 
+/// What turns the drawing library's errors into ours, naming the figure ([`failure`]).
+type Fail<'a> =
+    dyn Fn(DrawingAreaErrorKind<<BitMapBackend<'a> as DrawingBackend>::ErrorType>) -> Error + 'a;
+
+/// A figure's frame: `title` on top, the margins every figure has, and room for the tick labels
+/// of the axes (`y_labels` pixels wide for the vertical one).
+pub(crate) fn frame<'a, 'b>(
+    root: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+    title: &str,
+    y_labels: u32,
+) -> ChartBuilder<'a, 'b, BitMapBackend<'b>> {
+    let mut frame = ChartBuilder::on(root);
+    frame
+        .caption(title, (FONT, 22))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(y_labels);
+    frame
+}
+
+/// A legend's key for a line drawn with `style`: a short stretch of it.
+pub(crate) fn line_key(
+    style: impl Into<ShapeStyle>,
+) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    let style = style.into();
+    move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style)
+}
+
+/// A legend's key for points drawn in `color`: a dot.
+pub(crate) fn dot_key(color: RGBColor) -> impl Fn((i32, i32)) -> Circle<(i32, i32), i32> {
+    move |(x, y)| Circle::new((x + 10, y), 4, color.filled())
+}
+
+/// Draws the line through `points` in `color`, 2 pixels wide, named `name` in the legend; with
+/// `dots`, each point as a dot too (a line needs two points: a lone one would not show).
+pub(crate) fn curve<X: Ranged, Y: Ranged>(
+    chart: &mut Chart<'_, X, Y>,
+    (name, color): (&str, RGBColor),
+    points: Vec<(X::ValueType, Y::ValueType)>,
+    dots: bool,
+    fail: &Fail<'_>,
+) -> Result<()>
+where
+    X::ValueType: Clone + 'static,
+    Y::ValueType: Clone + 'static,
+{
+    chart
+        .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+        .map_err(fail)?
+        .label(name)
+        .legend(line_key(color.stroke_width(2)));
+    if dots {
+        chart
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 4, color.filled())),
+            )
+            .map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Draws `points` as dots in `color`, named `name` in the legend.
+pub(crate) fn scatter<X: Ranged, Y: Ranged>(
+    chart: &mut Chart<'_, X, Y>,
+    (name, color): (&str, RGBColor),
+    points: impl Iterator<Item = (X::ValueType, Y::ValueType)>,
+    fail: &Fail<'_>,
+) -> Result<()>
+where
+    X::ValueType: 'static,
+    Y::ValueType: 'static,
+{
+    chart
+        .draw_series(points.map(|p| Circle::new(p, 3, color.filled())))
+        .map_err(fail)?
+        .label(name)
+        .legend(dot_key(color));
+    Ok(())
+}
+
+/// Draws the legend box of `chart` at `position`.
 pub(crate) fn legend<X: Ranged, Y: Ranged>(
     chart: &mut Chart<'_, X, Y>,
     position: SeriesLabelPosition,
-    fail: &impl Fn(DrawingAreaErrorKind<<BitMapBackend<'_> as DrawingBackend>::ErrorType>) -> Error,
+    fail: &Fail<'_>,
 ) -> Result<()> {
     chart
         .configure_series_labels()

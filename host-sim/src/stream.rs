@@ -470,7 +470,8 @@ impl Report {
 /// against the rows taken in, on a log scale, with every pause, drift and resume marked; as PNG
 /// bytes (`path` names it in errors). `None`, drawing nothing, when no loss can be shown.
 pub fn figure(path: &std::path::Path, run: &StreamRun, title: &str) -> Result<Option<Vec<u8>>> {
-    use crate::plot::{bounds, drawable, failure, legend, log_ticks, render, tick_label, FONT};
+    use crate::plot::{bounds, drawable, failure, frame, legend, line_key, log_ticks, render};
+    use crate::plot::{tick_label, FONT};
     use plotters::prelude::*;
     let fail = failure(path);
     let original = |v: f32| run.report.to_original_units(v);
@@ -488,11 +489,7 @@ pub fn figure(path: &std::path::Path, run: &StreamRun, title: &str) -> Result<Op
     let last = run.epochs.last().map_or(1, |e| e.arrivals).max(1);
     let events = events(&run.epochs, &run.report);
     render(path, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 22))
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(80)
+        let mut chart = frame(root, title, 80)
             .build_cartesian_2d(
                 0..last + last / 50 + 1,
                 (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
@@ -528,9 +525,7 @@ pub fn figure(path: &std::path::Path, run: &StreamRun, title: &str) -> Result<Op
                 .draw_series(lines)
                 .map_err(&fail)?
                 .label(kind)
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(width))
-                });
+                .legend(line_key(color.stroke_width(width)));
         }
         type Pick = fn(&StreamEpoch) -> Option<f32>;
         let curves: [(&str, RGBColor, Pick); 2] = [
@@ -555,9 +550,7 @@ pub fn figure(path: &std::path::Path, run: &StreamRun, title: &str) -> Result<Op
                     .draw_series(LineSeries::new(segment, color.stroke_width(2)))
                     .map_err(&fail)?;
                 if std::mem::take(&mut first) {
-                    drawn.label(name).legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
-                    });
+                    drawn.label(name).legend(line_key(color.stroke_width(2)));
                 }
             }
         }

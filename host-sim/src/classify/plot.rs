@@ -5,9 +5,8 @@ use super::{Labelled, Outcome};
 use crate::error::Result;
 use crate::net::Net;
 use crate::output::Outputs;
-use crate::plot::{failure, legend, padded, render, run_title, Figures, Losses};
-use crate::plot::{FONT, NETWORK, VALIDATION};
-use crate::train::Ending;
+use crate::plot::{curve, failure, frame, legend, line_key, padded, render, scatter, Figures};
+use crate::plot::{Losses, FONT, NETWORK, VALIDATION};
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -21,35 +20,29 @@ pub fn write_all(
     outputs: &mut Outputs,
 ) -> Vec<String> {
     let run = &outcome.run;
-    let title = run_title(&outcome.settings);
-    let mut figures = Figures::new(dir, outputs);
+    let mut figures = Figures::new(dir, outputs, &outcome.settings);
     let history: Vec<Losses> = run
         .history
         .iter()
-        .map(|e| Losses {
-            epoch: e.epoch,
-            train: f64::from(e.train_loss),
-            val: f64::from(e.val_loss),
-        })
+        .map(|e| Losses::new(e.epoch, e.train_loss.into(), e.val_loss.into()))
         .collect();
-    let best = run.report.best_epoch;
-    figures.loss(&history, best, "cross-entropy", &title, run.stop_name());
-    let title_accuracy = format!("Accuracy: {title}");
+    figures.loss(&history, run, "cross-entropy");
+    let title = figures.title("Accuracy");
     figures.draw("accuracy.png", |path| {
-        accuracy_curves(path, outcome, &title_accuracy)
+        accuracy_curves(path, outcome, &title)
     });
     let (part, shown) = match &outcome.scores.test {
         Some(test) => ("test", test),
         None => ("validation", &outcome.scores.val),
     };
-    let title_confusion = format!("Confusion matrix ({part} set): {title}");
+    let title = figures.title(&format!("Confusion matrix ({part} set)"));
     figures.draw("confusion.png", |path| {
-        confusion_matrix(path, &shown.confusion, &labelled.classes, &title_confusion)
+        confusion_matrix(path, &shown.confusion, &labelled.classes, &title)
     });
     if labelled.n_in() == 2 {
-        let title_regions = format!("Decision regions: {title}");
+        let title = figures.title("Decision regions");
         figures.draw("regions.png", |path| {
-            decision_regions(path, labelled, &run.net, &title_regions)
+            decision_regions(path, labelled, &run.net, &title)
         });
     }
     figures.notes()
@@ -66,11 +59,7 @@ pub fn accuracy_curves(path: &Path, outcome: &Outcome, title: &str) -> Result<Op
     let epochs = history.last().map_or(1, |e| e.epoch).max(1);
     let best = outcome.run.report.best_epoch;
     render(path, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 22))
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
+        let mut chart = frame(root, title, 64)
             .build_cartesian_2d(0..epochs + 1, 0.0..1.02)
             .map_err(&fail)?;
         chart
@@ -90,18 +79,8 @@ pub fn accuracy_curves(path: &Path, outcome: &Outcome, title: &str) -> Result<Op
                 .iter()
                 .filter_map(|e| pick(e).map(|a| (e.epoch, f64::from(a))))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(&fail)?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            if points.len() == 1 {
-                chart
-                    .draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled())))
-                    .map_err(&fail)?;
-            }
+            let lone = points.len() == 1;
+            curve(&mut chart, (name, color), points, lone, &fail)?;
         }
         let majority = outcome.baselines.prior[1].map(|p| p.accuracy);
         let linear = outcome.baselines.linear_scores.val.accuracy;
@@ -123,7 +102,7 @@ pub fn accuracy_curves(path: &Path, outcome: &Outcome, title: &str) -> Result<Op
                 ))
                 .map_err(&fail)?
                 .label(name)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color));
+                .legend(line_key(color));
         }
         if best > 0 {
             chart
@@ -162,11 +141,8 @@ pub fn confusion_matrix(
         text.chars().take(12).collect::<String>()
     };
     render(path, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 22))
-            .margin(16)
+        let mut chart = frame(root, title, 110)
             .x_label_area_size(60)
-            .y_label_area_size(110)
             .build_cartesian_2d(0u32..k32, 0u32..k32)
             .map_err(&fail)?;
         chart
@@ -252,11 +228,7 @@ pub fn decision_regions(
         }
     }
     render(path, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 22))
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
+        let mut chart = frame(root, title, 64)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(&fail)?;
         chart
@@ -281,12 +253,8 @@ pub fn decision_regions(
                 .zip(&labelled.labels)
                 .filter(|(_, &c)| usize::from(c) == class)
                 .map(|(p, _)| (f64::from(p[0]), f64::from(p[1])));
-            let color = palette(class);
-            chart
-                .draw_series(points.map(|p| Circle::new(p, 3, color.filled())))
-                .map_err(&fail)?
-                .label(name.chars().take(24).collect::<String>())
-                .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+            let name: String = name.chars().take(24).collect();
+            scatter(&mut chart, (&name, palette(class)), points, &fail)?;
         }
         legend(&mut chart, SeriesLabelPosition::UpperRight, &fail)?;
         Ok(())
