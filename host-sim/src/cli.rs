@@ -210,15 +210,9 @@ pub struct TrainArgs {
     /// number of classes with --task classify) [default: FEATURES,16,16,1 or FEATURES,16,16,K].
     #[arg(long, value_name = "WIDTHS")]
     pub layers: Option<Widths>,
-    /// The update rule [default: sgd, or the --model-in model's].
-    #[arg(long, value_enum)]
-    pub optimizer: Option<OptimizerKind>,
-    /// Learning rate (step size) [default: 0.01, or the --model-in model's].
-    #[arg(long)]
-    pub lr: Option<f32>,
-    /// Samples per mini-batch [default: 16, or the --model-in model's].
-    #[arg(long)]
-    pub batch: Option<usize>,
+    /// How the weights are updated.
+    #[command(flatten)]
+    pub update: UpdateArgs,
     /// Start from a saved model, to fine-tune it: its weights, its standardisation and, when it
     /// holds the state of the same update rule, its optimizer's state — training resumes where
     /// it stopped (without that state the learning rate warms up). The file's columns are
@@ -262,6 +256,21 @@ pub struct TrainArgs {
     /// How to learn from the stream (with --stream only).
     #[command(flatten)]
     pub streaming: StreamArgs,
+}
+
+/// How the weights are updated, the flags of `train` and `device train`: each defaults to the
+/// `--model-in` model's.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The update rule [default: sgd, or the --model-in model's].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Learning rate (step size) [default: 0.01, or the --model-in model's].
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// Samples per mini-batch [default: 16, or the --model-in model's].
+    #[arg(long)]
+    pub batch: Option<usize>,
 }
 
 /// A part of a model file that can be left out (`--model-without`).
@@ -551,15 +560,9 @@ pub struct DeviceTrainArgs {
     /// Layer widths, input first [default: FEATURES,16,16,1].
     #[arg(long, value_name = "WIDTHS")]
     pub layers: Option<Widths>,
-    /// The update rule [default: sgd, or the --model-in model's].
-    #[arg(long, value_enum)]
-    pub optimizer: Option<OptimizerKind>,
-    /// Learning rate (step size) [default: 0.01, or the --model-in model's].
-    #[arg(long)]
-    pub lr: Option<f32>,
-    /// Samples per mini-batch [default: 16, or the --model-in model's].
-    #[arg(long)]
-    pub batch: Option<usize>,
+    /// How the weights are updated.
+    #[command(flatten)]
+    pub update: UpdateArgs,
     /// Start from a saved model: its weights and standardisation (no warm-up); its widths,
     /// update rule, learning rate and batch size are the defaults (as `train --model-in`).
     #[arg(long, value_name = "FILE.ttm")]

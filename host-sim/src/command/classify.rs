@@ -1,37 +1,34 @@
 //! The commands with `--task classify` (`train`, `sweep`) and `predict` with a classifier: the
 //! same flags, checks before work, outputs and exit codes as regression's.
 
-use super::{file_output, print, save_interrupted, settings, DEFAULT_BATCH, DEFAULT_LR};
-use crate::classify::{self, plot, predict, report::Report, sweep, Labelled, Weighting};
-use crate::cli::{ModelPart, PredictArgs, SweepArgs, TrainArgs};
+use super::sweep::Swept;
+use super::train::Trained;
+use super::{default_layers, print, save_interrupted, settings};
+use crate::classify::{self, plot, predict, report::Report, sweep, Labelled, Outcome, Weighting};
+use crate::cli::{ModelPart, PredictArgs, RunArgs, SweepArgs, TrainArgs};
 use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::model_file::ModelFile;
 use crate::net::Net;
 use crate::output::Outputs;
+use crate::parts::Parts;
 use crate::progress::Progress;
-use crate::sweep::Grid;
 use crate::table::Table;
-use crate::train::{Ending, OptimizerKind};
+use crate::train::Ending;
 use std::io::Write;
 use std::path::Path;
 use tinytrain_core::format::Task;
-
-/// The hidden widths of the default network, as regression's: `FEATURES,16,16,CLASSES`.
-const DEFAULT_HIDDEN: [usize; 2] = [16, 16];
-
-/// The default widths for `labelled`.
-fn default_layers(labelled: &Labelled) -> Vec<usize> {
-    let mut widths = vec![labelled.n_in()];
-    widths.extend(DEFAULT_HIDDEN);
-    widths.push(labelled.n_classes());
-    widths
-}
 
 /// Reads the labelled samples of `--data`, the label column `--target` (the last without it).
 fn read(path: &Path, target: Option<&str>, capacity: usize) -> Result<Labelled> {
     let table = Table::read_labelled(path, target, capacity)?;
     Labelled::from_table(&table)
+}
+
+/// The stratified split of `labelled` (`--val`, `--test`, `--seed`), or the one `--split` reads.
+fn parts(labelled: &Labelled, run: &RunArgs) -> Result<Parts> {
+    let split = run.split.as_deref();
+    classify::parts(labelled, run.val, run.test, run.seed, split)
 }
 
 /// A trained classifier as a model file: its task, and its input names and class labels unless
@@ -65,26 +62,14 @@ pub fn train(
     args.check_outputs()?;
     let labelled = read(&args.data.data, args.data.target.as_deref(), capacity)?;
     let file = args.data.data.display().to_string();
+    let (n_in, classes) = (labelled.n_in(), labelled.n_classes());
     let layers = args
         .layers
         .clone()
-        .map_or_else(|| default_layers(&labelled), |l| l.0);
-    classify::check_widths(&layers, labelled.n_in(), labelled.n_classes(), &file)?;
-    let settings = settings(
-        &args.run,
-        layers,
-        args.optimizer.unwrap_or(OptimizerKind::Sgd),
-        args.lr.unwrap_or(DEFAULT_LR),
-        args.batch.unwrap_or(DEFAULT_BATCH),
-    );
-    let run_args = &args.run;
-    let parts = classify::parts(
-        &labelled,
-        run_args.val,
-        run_args.test,
-        run_args.seed,
-        run_args.split.as_deref(),
-    )?;
+        .map_or_else(|| default_layers(n_in, classes), |l| l.0);
+    classify::check_widths(&layers, n_in, classes, &file)?;
+    let settings = settings(&args.run, layers, args.update.or_saved(None));
+    let parts = parts(&labelled, &args.run)?;
     let weights = classify::class_weights(&labelled, &parts, weighting);
     let baselines = classify::baselines(&labelled, &parts, &weights)?;
     let progress = if quiet {
@@ -103,27 +88,41 @@ pub fn train(
     }
     let outcome = classify::outcome(&labelled, &settings, weighting, run, baselines)?;
     let report = Report::new(&file, &labelled, &outcome);
-    let mut outputs = Outputs::default();
-    if let Some(path) = file_output(&args.report) {
-        outputs.write(path, || Ok(report.to_json().into_bytes()));
+    let trained = Classification {
+        outcome,
+        report,
+        labelled: &labelled,
+    };
+    args.write(&trained, quiet, out)
+}
+
+/// A classifier's run with its report, on `labelled`.
+struct Classification<'a> {
+    outcome: Outcome,
+    report: Report,
+    labelled: &'a Labelled,
+}
+
+impl Trained for Classification<'_> {
+    fn summary(&self) -> String {
+        self.report.summary()
     }
-    let mut notes = Vec::new();
-    if let Some(dir) = &args.plot {
-        notes = plot::write_all(dir, &labelled, &outcome, &mut outputs);
+
+    fn json(&self) -> String {
+        self.report.to_json()
     }
-    let untrained = outcome.run.untrained();
-    if let Some(path) = &args.model {
-        if !untrained || args.keep_untrained {
-            outputs.write(path, || {
-                model_file(outcome.run.net.clone(), &labelled, &args.model_without).to_bytes()
-            });
-        }
+
+    fn figures(&self, dir: &Path, outputs: &mut Outputs) -> Vec<String> {
+        plot::write_all(dir, self.labelled, &self.outcome, outputs)
     }
-    let mut text = report.summary();
-    for note in notes {
-        text += &format!("note      {note}\n");
+
+    fn model(&self, without: &[ModelPart]) -> Result<Vec<u8>> {
+        model_file(self.outcome.run.net.clone(), self.labelled, without).to_bytes()
     }
-    args.finish(out, quiet, text, outputs, untrained, || report.to_json())
+
+    fn untrained(&self) -> bool {
+        self.outcome.run.untrained()
+    }
 }
 
 /// Ctrl-C stopped a classifier's training: saves its best weights so far to `model`, says so,
@@ -182,31 +181,10 @@ pub fn sweep(
     let labelled = read(&args.data.data, args.data.target.as_deref(), capacity)?;
     let file = args.data.data.display().to_string();
     let (n_in, classes) = (labelled.n_in(), labelled.n_classes());
-    let mut layers: Vec<Vec<usize>> = args.layers.iter().map(|l| l.0.clone()).collect();
-    if layers.is_empty() {
-        layers.push(default_layers(&labelled));
-    }
-    for widths in &layers {
-        classify::check_widths(widths, n_in, classes, &file)?;
-    }
-    let base = settings(&args.run, vec![n_in, classes], OptimizerKind::Sgd, 0.01, 16);
-    let run_args = &args.run;
-    let parts = classify::parts(
-        &labelled,
-        run_args.val,
-        run_args.test,
-        run_args.seed,
-        run_args.split.as_deref(),
-    )?;
-    let grid = Grid {
-        base,
-        layers,
-        optimizers: args.optimizer.clone(),
-        learning_rates: args.lr.clone(),
-        batch_sizes: args.batch.clone(),
-    };
-    grid.check()?;
-    let combinations = grid.combinations();
+    let check = |widths: &[usize]| classify::check_widths(widths, n_in, classes, &file);
+    let layers = args.layers(n_in, classes, check)?;
+    let parts = parts(&labelled, &args.run)?;
+    let combinations = args.combinations(layers)?;
     let total = combinations.len();
     let weights = classify::class_weights(&labelled, &parts, weighting);
     interrupt::watch();
@@ -232,22 +210,37 @@ pub fn sweep(
             );
         },
     )?;
-    let mut outputs = Outputs::default();
-    if let Some(path) = file_output(&args.report).filter(|_| !result.interrupted) {
-        outputs.write(path, || Ok(result.to_json().into_bytes()));
+    let swept = ClassifierSweep {
+        sweep: result,
+        labelled: &labelled,
+    };
+    args.write(&swept, quiet, out)
+}
+
+/// A classifier sweep on `labelled`.
+struct ClassifierSweep<'a> {
+    sweep: sweep::Sweep,
+    labelled: &'a Labelled,
+}
+
+impl Swept for ClassifierSweep<'_> {
+    fn table(&self) -> String {
+        self.sweep.table()
     }
-    if let Some(path) = &args.model {
-        outputs.write(path, || {
-            model_file(result.net.clone(), &labelled, &args.model_without).to_bytes()
-        });
+
+    fn json(&self) -> String {
+        self.sweep.to_json()
     }
-    args.finish(
-        out,
-        quiet,
-        result.table(),
-        outputs,
-        result.interrupted,
-        result.rows.len(),
-        || result.to_json(),
-    )
+
+    fn model(&self, without: &[ModelPart]) -> Result<Vec<u8>> {
+        model_file(self.sweep.net.clone(), self.labelled, without).to_bytes()
+    }
+
+    fn interrupted(&self) -> bool {
+        self.sweep.interrupted
+    }
+
+    fn rows(&self) -> usize {
+        self.sweep.rows.len()
+    }
 }

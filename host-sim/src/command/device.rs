@@ -9,6 +9,7 @@ use tinytrain_core::{scaler, shape, Config};
 use tinytrain_wire::host::Host;
 use tinytrain_wire::Event;
 
+use super::{check_saved_widths, layers, list_written, print};
 use crate::cli::{DeviceCommand, DeviceTrainArgs};
 use crate::device::{self, emulator, serial, DeviceRun, Plan, Progress, Told, TIMEOUT, TRIES};
 use crate::error::{Error, Result};
@@ -18,7 +19,7 @@ use crate::numbers::scaled_loss;
 use crate::output::{self, Location, Outputs};
 use crate::stream::shuffled;
 use crate::table::Table;
-use crate::train::{self, OptimizerKind};
+use crate::train;
 
 /// Where the repository's build of the link firmware is, when run from a checkout.
 pub fn default_elf() -> PathBuf {
@@ -66,44 +67,17 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
     let file = args.data.data.display().to_string();
     let n_in = samples.n_in();
     let flags = &args.streaming;
-    let layers = match (&args.layers, &saved) {
-        (Some(layers), _) => layers.0.clone(),
-        (None, Some(saved)) => saved.net.widths.clone(),
-        (None, None) => vec![n_in, 16, 16, 1],
-    };
-    if let (Some(saved), Some(path)) = (&saved, &args.model_in) {
-        if saved.net.widths != layers {
-            return Err(Error::Widths {
-                layers: train::widths_text(&layers),
-                problem: format!(
-                    "--model-in {} has the layers {}",
-                    path.display(),
-                    train::widths_text(&saved.net.widths)
-                ),
-            });
-        }
-    }
+    let saved_net = saved.as_ref().map(|m| &m.net);
+    let layers = layers(args.layers.as_ref(), saved_net, n_in);
+    check_saved_widths(&layers, args.model_in.as_deref().zip(saved_net))?;
     train::check_widths(&layers, n_in, &file)?;
-    let saved_rule = saved
-        .as_ref()
-        .and_then(|m| OptimizerKind::of(&m.optimizer.as_ref()?.optimizer));
-    let training = saved.as_ref().and_then(|m| m.training);
+    let update = args.update.or_saved(saved.as_ref());
     let config = Config {
-        learning_rate: args
-            .lr
-            .or(training.map(|t| t.learning_rate))
-            .unwrap_or(0.01),
-        batch_size: args
-            .batch
-            .or(training.map(|t| t.batch_size as usize))
-            .unwrap_or(16),
+        learning_rate: update.lr,
+        batch_size: update.batch,
         patience: args.patience,
         seed: args.seed,
-        optimizer: args
-            .optimizer
-            .or(saved_rule)
-            .unwrap_or(OptimizerKind::Sgd)
-            .optimizer(),
+        optimizer: update.rule.optimizer(),
         trainable_from: flags.trainable_from,
         standardize: !args.no_standardize,
         init: args.init,
@@ -203,14 +177,8 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
     }
     let counted = args.port.is_some() || args.count_instructions;
     let mut text = summary(&run, samples.len(), counted, scale);
-    for path in outputs.written() {
-        text += &format!("wrote     {}\n", path.display());
-    }
-    out.write_all(text.as_bytes())
-        .map_err(|source| Error::Write {
-            path: "standard output".into(),
-            source,
-        })?;
+    list_written(&mut text, &outputs, 10);
+    print(out, &text)?;
     outputs.finish()?;
     if untrained {
         return Err(Error::Untrained {

@@ -11,7 +11,7 @@ pub mod stream;
 pub mod sweep;
 pub mod train;
 
-use crate::cli::{ModelPart, RunArgs};
+use crate::cli::{ModelPart, RunArgs, UpdateArgs, Widths};
 use crate::error::{Error, Result};
 use crate::model_file::{ModelFile, SavedOptimizer};
 use crate::net::Net;
@@ -19,20 +19,100 @@ use crate::output::Outputs;
 use crate::parts::Parts;
 use crate::stdio::is_standard_stream;
 use crate::table::Samples;
-use crate::train::{OptimizerKind, TrainConfig};
+use crate::train::{widths_text, OptimizerKind, TrainConfig};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tinytrain_core::format::Training;
 
-/// `train`'s learning rate without `--lr` (or a `--model-in` model's).
-pub(crate) const DEFAULT_LR: f32 = 0.01;
-/// `train`'s batch size without `--batch` (or a `--model-in` model's).
-pub(crate) const DEFAULT_BATCH: usize = 16;
+/// The hidden widths of the default network: `FEATURES,16,16,1`, or `FEATURES,16,16,CLASSES`
+/// for a classifier.
+const DEFAULT_HIDDEN: [usize; 2] = [16, 16];
+
+/// The default network's widths for `n_in` inputs and `n_out` outputs.
+pub(crate) fn default_layers(n_in: usize, n_out: usize) -> Vec<usize> {
+    let mut widths = vec![n_in];
+    widths.extend(DEFAULT_HIDDEN);
+    widths.push(n_out);
+    widths
+}
+
+/// The widths of a regression network for `n_in` inputs: `--layers`, else the widths of the
+/// `saved` model a run starts from (`--model-in`), else the default network's.
+pub(crate) fn layers(given: Option<&Widths>, saved: Option<&Net>, n_in: usize) -> Vec<usize> {
+    match (given, saved) {
+        (Some(layers), _) => layers.0.clone(),
+        (None, Some(net)) => net.widths.clone(),
+        (None, None) => default_layers(n_in, 1),
+    }
+}
+
+/// An error when the model a run starts from (`--model-in` at `path`) is not a network of
+/// `layers`.
+pub(crate) fn check_saved_widths(layers: &[usize], saved: Option<(&Path, &Net)>) -> Result<()> {
+    match saved {
+        Some((path, net)) if net.widths != layers => Err(Error::Widths {
+            layers: widths_text(layers),
+            problem: format!(
+                "--model-in {} has the layers {}",
+                path.display(),
+                widths_text(&net.widths)
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// How the weights are updated: the rule, its learning rate and its batch size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Update {
+    /// The update rule.
+    pub rule: OptimizerKind,
+    /// The learning rate.
+    pub lr: f32,
+    /// Samples per mini-batch.
+    pub batch: usize,
+}
+
+impl Update {
+    /// Without flags or a model to start from: SGD, learning rate 0.01, batches of 16.
+    pub(crate) const DEFAULT: Update = Update {
+        rule: OptimizerKind::Sgd,
+        lr: 0.01,
+        batch: 16,
+    };
+}
+
+impl UpdateArgs {
+    /// The flags' update, each not given taken from the `saved` model a run starts from
+    /// (`--model-in`: the rule of its optimizer state, the learning rate and batch size of its
+    /// training settings), else from [`Update::DEFAULT`].
+    pub(crate) fn or_saved(&self, saved: Option<&ModelFile>) -> Update {
+        let rule = saved.and_then(|m| OptimizerKind::of(&m.optimizer.as_ref()?.optimizer));
+        let training = saved.and_then(|m| m.training);
+        Update {
+            rule: self.optimizer.or(rule).unwrap_or(Update::DEFAULT.rule),
+            lr: (self.lr)
+                .or(training.map(|t| t.learning_rate))
+                .unwrap_or(Update::DEFAULT.lr),
+            batch: (self.batch)
+                .or(training.map(|t| t.batch_size as usize))
+                .unwrap_or(Update::DEFAULT.batch),
+        }
+    }
+}
 
 /// `path` unless it is absent or [`crate::stdio::STANDARD_STREAM`]: an output to check and write
 /// as a file.
 pub(crate) fn file_output(path: &Option<PathBuf>) -> Option<&PathBuf> {
     path.as_ref().filter(|p| !is_standard_stream(p))
+}
+
+/// Adds to a command's summary `text` a line for each output written: `wrote` in a column
+/// `width` characters wide, then the path.
+pub(crate) fn list_written(text: &mut String, outputs: &Outputs, width: usize) {
+    for path in outputs.written() {
+        *text += &format!("{:width$}{}\n", "wrote", path.display());
+    }
 }
 
 /// Prints a command's summary `text` — on standard error when `json` goes to standard output,
@@ -90,9 +170,7 @@ pub(crate) fn save_interrupted(
     };
     let mut outputs = Outputs::default();
     outputs.write(path, bytes);
-    for path in outputs.written() {
-        text += &format!("wrote     {}\n", path.display());
-    }
+    list_written(&mut text, &outputs, 10);
     print(out, &text)?;
     outputs.finish()?;
     Err(Error::Interrupted {
@@ -127,19 +205,12 @@ pub(crate) fn model_file(
     }
 }
 
-/// The training settings of `run`'s flags for a network of `layers` trained with `rule`, at
-/// learning rate `lr` and batch size `batch`.
-pub(crate) fn settings(
-    run: &RunArgs,
-    layers: Vec<usize>,
-    rule: OptimizerKind,
-    lr: f32,
-    batch: usize,
-) -> TrainConfig {
+/// The training settings of `run`'s flags for a network of `layers` updated by `update`.
+pub(crate) fn settings(run: &RunArgs, layers: Vec<usize>, update: Update) -> TrainConfig {
     TrainConfig {
-        optimizer: rule,
-        learning_rate: lr,
-        batch_size: batch,
+        optimizer: update.rule,
+        learning_rate: update.lr,
+        batch_size: update.batch,
         max_epochs: run.epochs,
         patience: run.patience,
         seed: run.seed,

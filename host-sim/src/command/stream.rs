@@ -1,32 +1,22 @@
 //! `tinytrain train --stream`: the CSV's rows fed one at a time to the stream learner
 //! ([`crate::stream`]), with its report, figure and model.
 
-use super::{file_output, results};
+use super::{check_saved_widths, file_output, layers, list_written, results};
 use crate::cli::{ModelPart, TrainArgs};
 use crate::error::{Error, Result};
 use crate::model_file::ModelFile;
 use crate::numbers::number;
-use crate::output::{self, Location, Outputs};
+use crate::output::Outputs;
 use crate::stream::{self, figure, shuffled, Report, StreamSettings};
 use crate::table::Table;
-use crate::train::{widths_text, OptimizerKind};
+use crate::train::widths_text;
 use std::io::Write;
 use tinytrain_core::stream::{StreamEpoch, StreamReport};
 
 /// `tinytrain train --stream`: checks the outputs, reads the rows, feeds them to the stream,
 /// writes the report, the figure and the model, and prints the summary.
 pub fn run(args: &TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
-    let mut locations = Vec::new();
-    if let Some(path) = file_output(&args.report) {
-        locations.push(Location::file("--report", path));
-    }
-    if let Some(dir) = &args.plot {
-        locations.push(Location::directory("--plot", dir));
-    }
-    if let Some(path) = &args.model {
-        locations.push(Location::file("--model", path));
-    }
-    output::check(&locations)?;
+    args.check_outputs()?;
     let flags = &args.streaming;
     // `--model-in`: its weights and standardisation (no warm-up), and its update rule, learning
     // rate and batch size as the defaults, as in `train`.
@@ -35,45 +25,21 @@ pub fn run(args: &TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         .as_deref()
         .map(ModelFile::read_regression)
         .transpose()?;
-    let saved_rule = saved
-        .as_ref()
-        .and_then(|m| OptimizerKind::of(&m.optimizer.as_ref()?.optimizer));
-    let training = saved.as_ref().and_then(|m| m.training);
+    let update = args.update.or_saved(saved.as_ref());
     let start = saved.map(|m| m.net);
     let table = Table::read(&args.data.data)?;
     let samples = table.features_and_target(args.data.target.as_deref())?;
     let file = args.data.data.display().to_string();
     let n_in = samples.n_in();
-    let layers = match (&args.layers, &start) {
-        (Some(layers), _) => layers.0.clone(),
-        (None, Some(net)) => net.widths.clone(),
-        (None, None) => vec![n_in, 16, 16, 1],
-    };
+    let layers = layers(args.layers.as_ref(), start.as_ref(), n_in);
     crate::train::check_widths(&layers, n_in, &file)?;
-    if let (Some(net), Some(path)) = (&start, &args.model_in) {
-        if net.widths != layers {
-            return Err(Error::Widths {
-                layers: widths_text(&layers),
-                problem: format!(
-                    "--model-in {} has the layers {}",
-                    path.display(),
-                    widths_text(&net.widths)
-                ),
-            });
-        }
-    }
+    check_saved_widths(&layers, args.model_in.as_deref().zip(start.as_ref()))?;
     let stream = flags.settings();
     let settings = StreamSettings {
         layers,
-        optimizer: args.optimizer.or(saved_rule).unwrap_or(OptimizerKind::Sgd),
-        learning_rate: args
-            .lr
-            .or(training.map(|t| t.learning_rate))
-            .unwrap_or(0.01),
-        batch_size: args
-            .batch
-            .or(training.map(|t| t.batch_size as usize))
-            .unwrap_or(16),
+        optimizer: update.rule,
+        learning_rate: update.lr,
+        batch_size: update.batch,
         patience: args.run.patience,
         seed: args.run.seed,
         standardize: !args.run.no_standardize,
@@ -161,9 +127,7 @@ pub fn run(args: &TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     for note in notes {
         text += &format!("note      {note}\n");
     }
-    for path in outputs.written() {
-        text += &format!("wrote     {}\n", path.display());
-    }
+    list_written(&mut text, &outputs, 10);
     let json = args.report.is_some() && file_output(&args.report).is_none() && !run.interrupted;
     results(out, quiet, &text, json.then(|| report.to_json()))?;
     outputs.finish()?;

@@ -1,45 +1,28 @@
 //! `tinytrain sweep`: every combination of the given settings trained, the choice made on the
-//! validation loss (classifiers: [`super::classify::sweep`]).
+//! validation loss; and what every sweep writes (`Swept`, `SweepArgs::write`).
 
-use super::{file_output, model_file, parts, results, settings};
-use crate::cli::SweepArgs;
+use super::Update;
+use super::{default_layers, file_output, list_written, model_file, parts, results, settings};
+use crate::cli::{ModelPart, SweepArgs};
 use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::output::{self, Location, Outputs};
-use crate::sweep::{self, Grid};
-use crate::table::Table;
-use crate::train::{self, OptimizerKind};
+use crate::sweep::{self, Grid, Sweep};
+use crate::table::{Samples, Table};
+use crate::train::{self, TrainConfig};
 use std::io::Write;
 
-/// `tinytrain sweep`.
+/// `tinytrain sweep` of regression networks.
 pub fn run(args: SweepArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
-    if let Some((weighting, capacity)) = args.data.classification()? {
-        return super::classify::sweep(args, weighting, capacity, quiet, out);
-    }
     args.check_outputs()?;
     let table = Table::read(&args.data.data)?;
     let samples = table.features_and_target(args.data.target.as_deref())?;
     let file = args.data.data.display().to_string();
     let n_in = samples.n_in();
-    let mut layers: Vec<Vec<usize>> = args.layers.iter().map(|l| l.0.clone()).collect();
-    if layers.is_empty() {
-        layers.push(vec![n_in, 16, 16, 1]);
-    }
-    for widths in &layers {
-        train::check_widths(widths, n_in, &file)?;
-    }
+    let layers = args.layers(n_in, 1, |widths| train::check_widths(widths, n_in, &file))?;
     let data = samples.dataset()?;
-    let base = settings(&args.run, vec![n_in, 1], OptimizerKind::Sgd, 0.01, 16);
     let parts = parts(&args.run, samples.len())?;
-    let grid = Grid {
-        base,
-        layers,
-        optimizers: args.optimizer.clone(),
-        learning_rates: args.lr.clone(),
-        batch_sizes: args.batch.clone(),
-    };
-    grid.check()?;
-    let combinations = grid.combinations();
+    let combinations = args.combinations(layers)?;
     let total = combinations.len();
     interrupt::watch();
     let result = sweep::run(&data, &parts, &combinations, args.repeats, |k, row| {
@@ -55,25 +38,54 @@ pub fn run(args: SweepArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
             row.repeats.first().map_or(0, |r| r.epochs_run)
         );
     })?;
-    let mut outputs = Outputs::default();
-    if let Some(path) = file_output(&args.report).filter(|_| !result.interrupted) {
-        outputs.write(path, || Ok(result.to_json().into_bytes()));
+    let swept = Regression {
+        sweep: result,
+        samples: &samples,
+    };
+    args.write(&swept, quiet, out)
+}
+
+/// What a finished sweep gives the outputs of `sweep`, whatever the task.
+pub(crate) trait Swept {
+    /// The table of every combination and the choice: the lines printed.
+    fn table(&self) -> String;
+    /// Every combination's results and the choice as JSON (`--report`).
+    fn json(&self) -> String;
+    /// The chosen model's file (`--model`), less the parts in `without`.
+    fn model(&self, without: &[ModelPart]) -> Result<Vec<u8>>;
+    /// Ctrl-C stopped the sweep.
+    fn interrupted(&self) -> bool;
+    /// The combinations trained.
+    fn rows(&self) -> usize;
+}
+
+/// A regression sweep on `samples`.
+struct Regression<'a> {
+    sweep: Sweep,
+    samples: &'a Samples,
+}
+
+impl Swept for Regression<'_> {
+    fn table(&self) -> String {
+        self.sweep.table()
     }
-    if let Some(path) = &args.model {
-        let parts = (&result.net, &result.optimizer, result.training);
-        outputs.write(path, || {
-            model_file(parts, &samples, &args.model_without).to_bytes()
-        });
+
+    fn json(&self) -> String {
+        self.sweep.to_json()
     }
-    args.finish(
-        out,
-        quiet,
-        result.table(),
-        outputs,
-        result.interrupted,
-        result.rows.len(),
-        || result.to_json(),
-    )
+
+    fn model(&self, without: &[ModelPart]) -> Result<Vec<u8>> {
+        let s = &self.sweep;
+        model_file((&s.net, &s.optimizer, s.training), self.samples, without).to_bytes()
+    }
+
+    fn interrupted(&self) -> bool {
+        self.sweep.interrupted
+    }
+
+    fn rows(&self) -> usize {
+        self.sweep.rows.len()
+    }
 }
 
 impl SweepArgs {
@@ -89,28 +101,61 @@ impl SweepArgs {
         output::check(&locations)
     }
 
-    /// Prints the table `text` with the outputs written, or the JSON for `--report -`,
-    /// finishes the outputs, and ends with [`Error::Interrupted`] when Ctrl-C stopped the
-    /// sweep after `rows` combinations.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn finish(
+    /// The widths to try for `n_in` inputs and `n_out` outputs: every `--layers`, or the
+    /// default network's; each checked by `check`.
+    pub(crate) fn layers(
         &self,
-        out: &mut dyn Write,
-        quiet: bool,
-        mut text: String,
-        outputs: Outputs,
-        interrupted: bool,
-        rows: usize,
-        json: impl FnOnce() -> String,
-    ) -> Result<()> {
-        for path in outputs.written() {
-            text += &format!("wrote   {}\n", path.display());
+        n_in: usize,
+        n_out: usize,
+        check: impl Fn(&[usize]) -> Result<()>,
+    ) -> Result<Vec<Vec<usize>>> {
+        let mut layers: Vec<Vec<usize>> = self.layers.iter().map(|l| l.0.clone()).collect();
+        if layers.is_empty() {
+            layers.push(default_layers(n_in, n_out));
         }
+        for widths in &layers {
+            check(widths)?;
+        }
+        Ok(layers)
+    }
+
+    /// Every combination of `layers` and the values of `--optimizer`, `--lr` and `--batch`,
+    /// the other settings from the flags of the run; every value checked before anything
+    /// trains.
+    pub(crate) fn combinations(&self, layers: Vec<Vec<usize>>) -> Result<Vec<TrainConfig>> {
+        let grid = Grid {
+            // Every combination has widths of its own.
+            base: settings(&self.run, Vec::new(), Update::DEFAULT),
+            layers,
+            optimizers: self.optimizer.clone(),
+            learning_rates: self.lr.clone(),
+            batch_sizes: self.batch.clone(),
+        };
+        grid.check()?;
+        Ok(grid.combinations())
+    }
+
+    /// Writes what the sweep `swept` gives to the outputs asked for — the JSON report (not
+    /// for an interrupted sweep), the chosen model — prints the table with the outputs
+    /// written, or the JSON for `--report -`, finishes the outputs, and ends with
+    /// [`Error::Interrupted`] when Ctrl-C stopped the sweep.
+    pub(crate) fn write(&self, swept: &impl Swept, quiet: bool, out: &mut dyn Write) -> Result<()> {
+        let interrupted = swept.interrupted();
+        let mut outputs = Outputs::default();
+        if let Some(path) = file_output(&self.report).filter(|_| !interrupted) {
+            outputs.write(path, || Ok(swept.json().into_bytes()));
+        }
+        if let Some(path) = &self.model {
+            outputs.write(path, || swept.model(&self.model_without));
+        }
+        let mut text = swept.table();
+        list_written(&mut text, &outputs, 8);
         let to_stdout =
             self.report.is_some() && file_output(&self.report).is_none() && !interrupted;
-        results(out, quiet, &text, to_stdout.then(json))?;
+        results(out, quiet, &text, to_stdout.then(|| swept.json()))?;
         outputs.finish()?;
         if interrupted {
+            let rows = swept.rows();
             return Err(Error::Interrupted {
                 outcome: match &self.model {
                     Some(path) => format!(

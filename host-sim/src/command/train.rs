@@ -1,9 +1,8 @@
 //! `tinytrain train`: regression on a CSV file, from initial weights or a saved model
-//! (`--model-in`); `--stream` and `--task classify` go to their own flows.
+//! (`--model-in`); and what every training flow writes (`Trained`, `TrainArgs::write`).
 
-use super::{
-    file_output, model_file, parts, results, save_interrupted, settings, DEFAULT_BATCH, DEFAULT_LR,
-};
+use super::settings;
+use super::{file_output, layers, list_written, model_file, parts, results, save_interrupted};
 use crate::cli::{ModelPart, TrainArgs};
 use crate::error::{Error, Result};
 use crate::interrupt;
@@ -14,28 +13,13 @@ use crate::predict;
 use crate::progress::Progress;
 use crate::report::{Columns, Report};
 use crate::table::{Samples, Table};
-use crate::train::{self, Ending, OptimizerKind};
+use crate::train::{self, Ending, OptimizerKind, Outcome};
 use std::io::Write;
 use std::path::Path;
 use tinytrain_core::learner::Start;
 
-/// `tinytrain train`.
+/// `tinytrain train`: regression, over epochs.
 pub fn run(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
-    let classification = args.data.classification()?;
-    if args.stream {
-        if classification.is_some() {
-            return Err(Error::Flag {
-                flag: "--stream",
-                problem: "learns values on the mean squared error; it does not take \
-                          --task classify"
-                    .into(),
-            });
-        }
-        return super::stream::run(&args, quiet, out);
-    }
-    if let Some((weighting, capacity)) = classification {
-        return super::classify::train(args, weighting, capacity, quiet, out);
-    }
     args.check_outputs()?;
     let start = args
         .model_in
@@ -51,11 +35,7 @@ pub fn run(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let file = args.data.data.display().to_string();
     let n_in = samples.n_in();
     let saved = start.as_ref();
-    let layers = match (args.layers.clone(), saved) {
-        (Some(layers), _) => layers.0,
-        (None, Some(model)) => model.net.widths.clone(),
-        (None, None) => vec![n_in, 16, 16, 1],
-    };
+    let layers = layers(args.layers.as_ref(), saved.map(|m| &m.net), n_in);
     train::check_widths(&layers, n_in, &file)?;
     if let Some(model) = saved.filter(|m| m.net.widths != layers) {
         return Err(Error::Widths {
@@ -67,15 +47,8 @@ pub fn run(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         });
     }
     let data = samples.dataset()?;
-    let saved_rule = saved.and_then(|m| OptimizerKind::of(&m.optimizer.as_ref()?.optimizer));
-    let training = saved.and_then(|m| m.training);
-    let rule = args.optimizer.or(saved_rule).unwrap_or(OptimizerKind::Sgd);
-    let lr = args
-        .lr
-        .or(training.map(|t| t.learning_rate))
-        .unwrap_or(DEFAULT_LR);
-    let batch = args.batch.or(training.map(|t| t.batch_size as usize));
-    let settings = settings(&args.run, layers, rule, lr, batch.unwrap_or(DEFAULT_BATCH));
+    let update = args.update.or_saved(saved);
+    let settings = settings(&args.run, layers, update);
     let parts = parts(&args.run, samples.len())?;
     let reference = train::Reference::new(&data, &parts)?;
     let progress = if quiet {
@@ -90,7 +63,7 @@ pub fn run(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         progress.epoch(s, scale)
     })?;
     if let (Some(start), Some(path)) = (run.start, &args.model_in) {
-        eprintln!("note: {}", start_note(path, start, rule));
+        eprintln!("note: {}", start_note(path, start, update.rule));
     }
     let save = (args.model.as_deref(), args.model_without.as_slice());
     if run.interrupted {
@@ -102,29 +75,57 @@ pub fn run(args: TrainArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         target: samples.target_name.clone().unwrap_or_default(),
     };
     let report = Report::new(&file, columns, &outcome);
-    let mut outputs = Outputs::default();
-    if let Some(path) = file_output(&args.report) {
-        outputs.write(path, || Ok(report.to_json().into_bytes()));
+    let trained = Regression {
+        outcome,
+        report,
+        samples: &samples,
+    };
+    args.write(&trained, quiet, out)
+}
+
+/// What a finished run gives the outputs of `train`, whatever the task.
+pub(crate) trait Trained {
+    /// The report's summary: the lines printed.
+    fn summary(&self) -> String;
+    /// The report as JSON (`--report`).
+    fn json(&self) -> String;
+    /// Writes the figures into `dir` through `outputs` (`--plot`); a note for each left out.
+    fn figures(&self, dir: &Path, outputs: &mut Outputs) -> Vec<String>;
+    /// The model file (`--model`), less the parts in `without`.
+    fn model(&self, without: &[ModelPart]) -> Result<Vec<u8>>;
+    /// No epoch beat the initial weights.
+    fn untrained(&self) -> bool;
+}
+
+/// A regression run with its report, on `samples`.
+struct Regression<'a> {
+    outcome: Outcome,
+    report: Report,
+    samples: &'a Samples,
+}
+
+impl Trained for Regression<'_> {
+    fn summary(&self) -> String {
+        self.report.summary()
     }
-    let mut notes = Vec::new();
-    if let Some(dir) = &args.plot {
-        notes = plot::write_all(dir, &samples, &outcome, &mut outputs);
+
+    fn json(&self) -> String {
+        self.report.to_json()
     }
-    let untrained = outcome.run.untrained();
-    if let Some(path) = &args.model {
-        if !untrained || args.keep_untrained {
-            let run = &outcome.run;
-            let parts = (&run.net, &run.optimizer, run.training);
-            outputs.write(path, || {
-                model_file(parts, &samples, &args.model_without).to_bytes()
-            });
-        }
+
+    fn figures(&self, dir: &Path, outputs: &mut Outputs) -> Vec<String> {
+        plot::write_all(dir, self.samples, &self.outcome, outputs)
     }
-    let mut text = report.summary();
-    for note in notes {
-        text += &format!("note      {note}\n");
+
+    fn model(&self, without: &[ModelPart]) -> Result<Vec<u8>> {
+        let run = &self.outcome.run;
+        let parts = (&run.net, &run.optimizer, run.training);
+        model_file(parts, self.samples, without).to_bytes()
     }
-    args.finish(out, quiet, text, outputs, untrained, || report.to_json())
+
+    fn untrained(&self) -> bool {
+        self.outcome.run.untrained()
+    }
 }
 
 impl TrainArgs {
@@ -143,22 +144,37 @@ impl TrainArgs {
         output::check(&locations)
     }
 
-    /// Prints the summary `text` with the outputs written, or the JSON report for `--report -`,
-    /// finishes the outputs, and ends with [`Error::Untrained`] for an `untrained` model.
-    pub(crate) fn finish(
+    /// Writes what the run `trained` gives to the outputs asked for — the JSON report, the
+    /// figures, the model (not an untrained one, without `--keep-untrained`) — prints the
+    /// summary with the notes and the outputs written, or the JSON report for `--report -`,
+    /// finishes the outputs, and ends with [`Error::Untrained`] for an untrained model.
+    pub(crate) fn write(
         &self,
-        out: &mut dyn Write,
+        trained: &impl Trained,
         quiet: bool,
-        mut text: String,
-        outputs: Outputs,
-        untrained: bool,
-        json: impl FnOnce() -> String,
+        out: &mut dyn Write,
     ) -> Result<()> {
-        for path in outputs.written() {
-            text += &format!("wrote     {}\n", path.display());
+        let mut outputs = Outputs::default();
+        if let Some(path) = file_output(&self.report) {
+            outputs.write(path, || Ok(trained.json().into_bytes()));
         }
+        let notes = match &self.plot {
+            Some(dir) => trained.figures(dir, &mut outputs),
+            None => Vec::new(),
+        };
+        let untrained = trained.untrained();
+        if let Some(path) = &self.model {
+            if !untrained || self.keep_untrained {
+                outputs.write(path, || trained.model(&self.model_without));
+            }
+        }
+        let mut text = trained.summary();
+        for note in notes {
+            text += &format!("note      {note}\n");
+        }
+        list_written(&mut text, &outputs, 10);
         let to_stdout = self.report.is_some() && file_output(&self.report).is_none();
-        results(out, quiet, &text, to_stdout.then(json))?;
+        results(out, quiet, &text, to_stdout.then(|| trained.json()))?;
         outputs.finish()?;
         if untrained {
             return Err(Error::Untrained {
