@@ -60,19 +60,7 @@ impl Diagnostics {
         noise: Option<NoiseFloor>,
     ) -> Self {
         let stop = run.stop();
-        let mut notes = vec![format!(
-            "stopped ({}) at epoch {}: {}",
-            stop.name(),
-            run.report.epochs_run,
-            stop.explain()
-        )];
-        if run.untrained() {
-            notes.push(
-                "no epoch beat the initial weights: the model is untrained (it is not saved \
-                 unless --keep-untrained is given)"
-                    .to_owned(),
-            );
-        }
+        let mut notes = run.ending_notes(stop.name());
         if stop == StopReason::Diverged && !settings.standardize {
             notes.push(
                 "the inputs and target are in their raw units (--no-standardize): \

@@ -204,6 +204,24 @@ pub trait Ending {
     fn untrained(&self) -> bool {
         self.report().best_epoch == 0
     }
+
+    /// The notes a run's diagnostics open with: why (`stop` names it) and when training
+    /// stopped, and that an untrained network is not saved.
+    fn ending_notes(&self, stop: &str) -> Vec<String> {
+        let mut notes = vec![format!(
+            "stopped ({stop}) at epoch {}: {}",
+            self.report().epochs_run,
+            self.stop().explain()
+        )];
+        if self.untrained() {
+            notes.push(
+                "no epoch beat the initial weights: the model is untrained (it is not saved \
+                 unless --keep-untrained is given)"
+                    .to_owned(),
+            );
+        }
+        notes
+    }
 }
 
 impl Ending for Run {

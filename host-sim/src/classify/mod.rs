@@ -635,19 +635,7 @@ impl Diagnostics {
         noise: Option<ClassNoiseFloor>,
     ) -> Self {
         let stop = run.stop();
-        let mut notes = vec![format!(
-            "stopped ({}) at epoch {}: {}",
-            run.stop_name(),
-            run.report.epochs_run,
-            stop.explain()
-        )];
-        if run.untrained() {
-            notes.push(
-                "no epoch beat the initial weights: the model is untrained (it is not saved \
-                 unless --keep-untrained is given)"
-                    .to_owned(),
-            );
-        }
+        let mut notes = run.ending_notes(run.stop_name());
         let counts = labelled.counts(None);
         let (small, large) = extremes(&counts);
         let imbalance = f64::from(counts[large]) / f64::from(counts[small].max(1));
