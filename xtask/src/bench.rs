@@ -12,9 +12,10 @@
 //! - [`flame`]: where the host's training time goes, from a sampling profiler.
 
 use crate::cmd::{self, Error};
-use crate::firmware::{self, Board, BENCH, DEMO, EMULATED, MINIMAL, MPS2_AN386};
+use crate::firmware::{Board, BENCH, DEMO, EMULATED, MINIMAL, MPS2_AN386};
 use crate::setup;
 use crate::symbols::Elf;
+use crate::workspace;
 use std::path::{Path, PathBuf};
 
 /// The networks of both benchmarks.
@@ -215,7 +216,7 @@ fn missing(elf: &Path, what: &str) -> Error {
 /// Profiles host training with pprof (the `flame` example of `tinytrain-bench`): writes a flame
 /// graph per network to `target/flame/` and prints the share of samples per part of the core.
 pub fn flame() -> Result<(), Error> {
-    cmd::run(firmware::root_cargo().args([
+    cmd::run(workspace::cargo().args([
         "run",
         "--release",
         "-p",
@@ -229,7 +230,7 @@ pub fn flame() -> Result<(), Error> {
 
 /// Runs criterion with dfdx beside tinytrain, then prints the medians and ratios.
 pub fn host() -> Result<(), Error> {
-    cmd::run(firmware::root_cargo().args([
+    cmd::run(workspace::cargo().args([
         "bench",
         "-p",
         "tinytrain-bench",
@@ -354,7 +355,7 @@ fn human(rate: f64) -> String {
 
 /// Where criterion keeps its results.
 fn criterion_dir() -> PathBuf {
-    firmware::root_target_dir().join("criterion")
+    workspace::target_dir().join("criterion")
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 
 use crate::cmd::{self, Error};
 use crate::qemu::{self, Machine};
-use crate::tools::Binutils;
+use crate::tools::{self, Binutils};
+use crate::workspace;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -135,30 +136,9 @@ pub fn board(name: &str) -> Option<Board> {
     BOARDS.into_iter().find(|b| b.name == name)
 }
 
-/// The repository's root.
-pub fn root() -> PathBuf {
-    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
-    xtask.parent().unwrap_or(xtask).to_path_buf()
-}
-
-/// The host workspace's build directory: `target/`, or `CARGO_TARGET_DIR` (relative to the
-/// root).
-pub fn root_target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(|d| root().join(d))
-        .unwrap_or_else(|| root().join("target"))
-}
-
-/// `cargo` at the repository's root, the host workspace.
-pub fn root_cargo() -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command.current_dir(root());
-    command
-}
-
 /// The firmware's directory.
 pub fn dir() -> PathBuf {
-    root().join("firmware")
+    workspace::root().join("firmware")
 }
 
 /// `cargo <subcommand>` run inside the firmware's directory, where its `.cargo/config.toml`
@@ -168,7 +148,7 @@ pub fn cargo(subcommand: &str) -> Command {
     command
         .current_dir(dir())
         .arg(subcommand)
-        .env("PATH", crate::tools::path_variable());
+        .env("PATH", tools::path_variable());
     command
 }
 
@@ -247,7 +227,9 @@ impl Board {
         timeout: Duration,
         on_line: impl FnMut(&str),
     ) -> Result<i32, Error> {
-        Ok(qemu::run(&self.machine()?, elf, timeout, on_line)?)
+        let machine = self.machine()?;
+        let program = tools::command(machine.program)?;
+        Ok(qemu::run(program, &machine, elf, timeout, on_line)?)
     }
 }
 

@@ -5,8 +5,8 @@
 //! `tinytrain` command are built and named, with QEMU, in the environment.
 
 use crate::cmd::{self, Error};
-use crate::firmware::{root, root_cargo, root_target_dir, LINK, MPS2_AN386};
-use crate::{python, setup, tools};
+use crate::firmware::{LINK, MPS2_AN386};
+use crate::{python, setup, tools, workspace};
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
@@ -21,7 +21,7 @@ fn install(venv: &Path, files: &[&str]) -> Result<(), Error> {
     let mut pip = Command::new(python::bin(venv, "python"));
     pip.args(["-m", "pip", "install", "--disable-pip-version-check", "-q"]);
     for file in files {
-        pip.arg("-r").arg(root().join(file));
+        pip.arg("-r").arg(workspace::root().join(file));
     }
     cmd::run(&mut pip)
 }
@@ -30,8 +30,8 @@ fn install(venv: &Path, files: &[&str]) -> Result<(), Error> {
 fn fleet_python(venv: &Path) -> Command {
     let mut python = Command::new(python::bin(venv, "python"));
     python
-        .current_dir(root())
-        .env("PYTHONPATH", root().join("fleet"));
+        .current_dir(workspace::root())
+        .env("PYTHONPATH", workspace::root().join("fleet"));
     python
 }
 
@@ -42,12 +42,12 @@ fn fleet_python(venv: &Path) -> Command {
 fn with_board(python: &mut Command) -> Result<(), Error> {
     setup::all()?;
     let elf = MPS2_AN386.build(LINK)?;
-    cmd::run(root_cargo().args(["build", "-p", "tinytrain-host-sim", "--bin", "tinytrain"]))?;
+    cmd::run(workspace::cargo().args(["build", "-p", "tinytrain-host-sim", "--bin", "tinytrain"]))?;
     let qemu = tools::tool("qemu-system-arm")?;
     python
         .env(
             "TINYTRAIN_CLI",
-            root_target_dir().join("debug").join("tinytrain"),
+            workspace::target_dir().join("debug").join("tinytrain"),
         )
         .env("TINYTRAIN_LINK_ELF", elf)
         .env("TINYTRAIN_QEMU", &qemu.path);

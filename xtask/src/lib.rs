@@ -1,6 +1,7 @@
 //! tinytrain's project automation, as a library so tests can use it too:
 //!
 //! - [`qemu`]: the firmware's runner — QEMU plus a defmt decoder, under a timeout;
+//! - [`workspace`]: the repository's root, its build directory, `cargo` run there;
 //! - [`firmware`]: where the firmware lives and how each board's binary is built;
 //! - [`setup`]: installs what a fresh machine lacks (Rust targets, QEMU, flip-link);
 //! - [`tools`]: where QEMU, the binutils and flip-link come from: the machine's, or fetched into
@@ -27,5 +28,6 @@ pub mod setup;
 pub mod symbols;
 pub mod template;
 pub mod tools;
+pub mod workspace;
 
 pub use cmd::Error;

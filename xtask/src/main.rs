@@ -135,7 +135,7 @@ fn bench(part: Option<Part>) -> Result<(), Error> {
         Some(Part::Profile) => profile::profile(),
         Some(Part::Flame) => bench::flame(),
         Some(Part::Link) => setup::all().and_then(|()| {
-            xtask::cmd::run(xtask::firmware::root_cargo().args([
+            xtask::cmd::run(xtask::workspace::cargo().args([
                 "test",
                 "-p",
                 "tinytrain-tests",
@@ -167,6 +167,7 @@ fn link_firmware() -> Result<ExitCode, Error> {
 
 /// Runs `elf` under QEMU, printing its log; exits as the firmware did.
 fn qemu_run(machine: &qemu::Machine, elf: &Path, timeout: Duration) -> Result<ExitCode, Error> {
-    let code = qemu::run(machine, elf, timeout, |line| println!("{line}"))?;
+    let program = xtask::tools::command(machine.program)?;
+    let code = qemu::run(program, machine, elf, timeout, |line| println!("{line}"))?;
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }

@@ -12,7 +12,7 @@ use crate::bench::{expect_success, NETWORKS};
 use crate::cmd::Error;
 use crate::firmware::{self, MPS2_AN386, PROFILE};
 use crate::symbols::Elf;
-use crate::{qemu, setup};
+use crate::{qemu, setup, tools};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -56,12 +56,20 @@ pub fn profile() -> Result<(), Error> {
     println!("tracing {} on QEMU {} (slow)", elf.display(), machine.name);
     let mut samples = Vec::new();
     let mut macs = Vec::new();
-    let code = qemu::trace(&machine, &elf, &trace, qemu::DEFAULT_TIMEOUT, |line| {
-        if let Some((s, m)) = profiled(line) {
-            samples.push(s);
-            macs.push(m);
-        }
-    })?;
+    let program = tools::command(machine.program)?;
+    let code = qemu::trace(
+        program,
+        &machine,
+        &elf,
+        &trace,
+        qemu::DEFAULT_TIMEOUT,
+        |line| {
+            if let Some((s, m)) = profiled(line) {
+                samples.push(s);
+                macs.push(m);
+            }
+        },
+    )?;
     expect_success(&elf, code)?;
     let segments = count(&trace, start, stop);
     let _ = std::fs::remove_file(&trace);

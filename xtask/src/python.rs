@@ -6,7 +6,7 @@
 //! the environment.
 
 use crate::cmd::{self, Error};
-use crate::firmware::{root, root_cargo, root_target_dir};
+use crate::workspace;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -16,7 +16,7 @@ pub const REQUIREMENTS: &str = "python/tests/requirements.txt";
 
 /// The virtual environment, `target/venv`.
 pub fn venv_dir() -> PathBuf {
-    root_target_dir().join("venv")
+    workspace::target_dir().join("venv")
 }
 
 /// A program of the virtual environment.
@@ -45,7 +45,7 @@ pub fn venv() -> Result<PathBuf, Error> {
         Command::new(&python)
             .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
             .arg("-r")
-            .arg(root().join(REQUIREMENTS)),
+            .arg(workspace::root().join(REQUIREMENTS)),
     )?;
     Ok(venv)
 }
@@ -53,7 +53,7 @@ pub fn venv() -> Result<PathBuf, Error> {
 /// Builds the wheel with maturin (the dev profile, whose dependencies the workspace's tests
 /// share; the core is optimised in it) and installs it in `venv`, replacing any earlier one.
 pub fn install_wheel(venv: &Path) -> Result<PathBuf, Error> {
-    let out = root_target_dir().join("wheels").join("test");
+    let out = workspace::target_dir().join("wheels").join("test");
     // One wheel in the directory: the one just built.
     if out.exists() {
         std::fs::remove_dir_all(&out).map_err(|e| Error::Failed {
@@ -63,7 +63,7 @@ pub fn install_wheel(venv: &Path) -> Result<PathBuf, Error> {
     }
     cmd::run(
         Command::new(bin(venv, "maturin"))
-            .current_dir(root())
+            .current_dir(workspace::root())
             .args([
                 "build",
                 "--quiet",
@@ -100,11 +100,11 @@ pub fn install_wheel(venv: &Path) -> Result<PathBuf, Error> {
 pub fn test() -> Result<(), Error> {
     let venv = venv()?;
     install_wheel(&venv)?;
-    cmd::run(root_cargo().args(["build", "-p", "tinytrain-host-sim", "--bin", "tinytrain"]))?;
-    let cli = root_target_dir().join("debug").join("tinytrain");
+    cmd::run(workspace::cargo().args(["build", "-p", "tinytrain-host-sim", "--bin", "tinytrain"]))?;
+    let cli = workspace::target_dir().join("debug").join("tinytrain");
     cmd::run(
         Command::new(bin(&venv, "python"))
-            .current_dir(root())
+            .current_dir(workspace::root())
             .env("TINYTRAIN_CLI", cli)
             .args([
                 "-m",

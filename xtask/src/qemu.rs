@@ -6,13 +6,12 @@
 //! counts read from SysTick are the same on every run. It is always run under a timeout: QEMU
 //! spins forever when its output is closed or the firmware hangs.
 
-use crate::tools;
 use defmt_decoder::{DecodeError, Frame, StreamDecoder, Table};
 use std::ffi::OsStr;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -74,8 +73,6 @@ pub enum Error {
     ReadElf(PathBuf, io::Error),
     /// The ELF's defmt table is unusable (or it has none).
     Defmt(PathBuf, String),
-    /// QEMU is not on the machine and could not be fetched.
-    Unavailable(&'static str, String),
     /// QEMU could not be started.
     Spawn(io::Error),
     /// The firmware's output is not a defmt stream.
@@ -93,7 +90,6 @@ impl fmt::Display for Error {
         match self {
             Error::ReadElf(path, e) => write!(f, "cannot read {}: {e}", path.display()),
             Error::Defmt(path, e) => write!(f, "{}: no usable defmt table: {e}", path.display()),
-            Error::Unavailable(program, e) => write!(f, "{program} is not available: {e}"),
             Error::Spawn(e) => write!(f, "cannot start QEMU: {e}"),
             Error::Malformed => f.write_str("the firmware's output is not a valid defmt stream"),
             Error::TimedOut(after) => {
@@ -111,22 +107,25 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Runs `elf` on `machine`, calling `on_line` with every decoded log line, and returns QEMU's
-/// exit code. Lines logged with a level other than `info` start with it (`ERROR the demo
+/// Runs `elf` on `machine` with `qemu`, the command of its program (`machine.program`, as
+/// `tools::command` locates it), calling `on_line` with every decoded log line, and returns
+/// QEMU's exit code. Lines logged with a level other than `info` start with it (`ERROR the demo
 /// failed: …`).
 pub fn run(
+    qemu: Command,
     machine: &Machine,
     elf: &Path,
     timeout: Duration,
     on_line: impl FnMut(&str),
 ) -> Result<i32, Error> {
-    run_with(machine, elf, &[], timeout, on_line)
+    run_with(qemu, machine, elf, &[], timeout, on_line)
 }
 
 /// As [`run`], with QEMU also writing every instruction it executes to `trace`: one line per
 /// instruction (`-singlestep -d exec,nochain`), its address in the second field of the bracket.
 /// Slow and large: for short runs only.
 pub fn trace(
+    qemu: Command,
     machine: &Machine,
     elf: &Path,
     trace: &Path,
@@ -141,10 +140,11 @@ pub fn trace(
         "-D".as_ref(),
         log,
     ];
-    run_with(machine, elf, &args, timeout, on_line)
+    run_with(qemu, machine, elf, &args, timeout, on_line)
 }
 
 fn run_with(
+    program: Command,
     machine: &Machine,
     elf: &Path,
     args: &[&OsStr],
@@ -157,7 +157,7 @@ fn run_with(
         Ok(None) => return Err(Error::Defmt(elf.to_owned(), "no .defmt section".into())),
         Err(e) => return Err(Error::Defmt(elf.to_owned(), e.to_string())),
     };
-    let (mut qemu, chunks) = Qemu::start(machine, elf, args)?;
+    let (mut qemu, chunks) = Qemu::start(program, machine, elf, args)?;
     let deadline = Instant::now() + timeout;
     let mut decoder = table.new_stream_decoder();
     loop {
@@ -202,13 +202,12 @@ struct Qemu(Child);
 impl Qemu {
     /// Starts QEMU; its output comes in chunks, read on a thread so the caller can time out.
     fn start(
+        mut program: Command,
         machine: &Machine,
         elf: &Path,
         args: &[&OsStr],
     ) -> Result<(Self, mpsc::Receiver<Vec<u8>>), Error> {
-        let mut qemu = tools::command(machine.program)
-            .map_err(|e| Error::Unavailable(machine.program, e.to_string()))?;
-        let mut child = qemu
+        let mut child = program
             .args(["-machine", machine.name, "-nographic"])
             .args(machine.args)
             .args(["-monitor", "none", "-serial", "none"])
@@ -263,18 +262,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn machines_are_found_by_name_and_run_by_a_fetched_program() {
+    fn machines_are_found_by_name() {
         assert_eq!(machine("microbit"), Some(MICROBIT));
         assert_eq!(machine("mps2-an999"), None);
-        for m in MACHINES {
-            let fetched = crate::tools::PACKAGES
-                .iter()
-                .any(|p| p.is_qemu && p.programs.contains(&m.program));
-            assert!(
-                fetched,
-                "{} runs on {}, which no package has",
-                m.name, m.program
-            );
-        }
     }
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use xtask::firmware::{self, Board, BOARDS, CLASSIFY, DEMO, LINK, MINIMAL, MPS2_AN386, STREAM};
 use xtask::setup::{self, TARGETS};
-use xtask::{cmd, fleet, python, qemu, symbols, template, tools, Error};
+use xtask::{cmd, fleet, python, qemu, symbols, template, tools, workspace, Error};
 
 /// The environment variable that names the board the firmware test runs on.
 const BOARD_VARIABLE: &str = "TINYTRAIN_BOARD";
@@ -36,7 +36,7 @@ fn your_csv_on_the_device(csv: &str) -> Result<(), Error> {
     println!("your CSV, learned on the device: {csv} streamed row by row to the link firmware");
     let elf = MPS2_AN386.build(LINK)?;
     let qemu = tools::tool("qemu-system-arm")?;
-    let mut cli = firmware::root_cargo();
+    let mut cli = workspace::cargo();
     cli.args([
         "run",
         "--release",
@@ -64,9 +64,9 @@ fn your_csv_on_the_device(csv: &str) -> Result<(), Error> {
 /// Every check. The workspace's tests run last, so cargo test's summary closes the log.
 pub fn test() -> Result<ExitCode, Error> {
     setup::all()?;
-    cmd::run(firmware::root_cargo().args(["fmt", "--all", "--check"]))?;
+    cmd::run(workspace::cargo().args(["fmt", "--all", "--check"]))?;
     cmd::run(firmware::cargo("fmt").args(["--all", "--check"]))?;
-    cmd::run(firmware::root_cargo().args([
+    cmd::run(workspace::cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
@@ -75,7 +75,7 @@ pub fn test() -> Result<ExitCode, Error> {
         "warnings",
     ]))?;
     // The host profiler's example, behind its feature (`cargo xtask bench flame`).
-    cmd::run(firmware::root_cargo().args([
+    cmd::run(workspace::cargo().args([
         "clippy",
         "-p",
         "tinytrain-bench",
@@ -98,7 +98,7 @@ pub fn test() -> Result<ExitCode, Error> {
     }
     for target in TARGETS {
         cmd::run(
-            firmware::root_cargo()
+            workspace::cargo()
                 .args(["check", "-p", "tinytrain-core", "-p", "tinytrain-demo"])
                 .args(["-p", "tinytrain-wire"])
                 .args(["--target", target]),
@@ -130,19 +130,13 @@ pub fn test() -> Result<ExitCode, Error> {
     let link_time = start.elapsed();
     // The core's examples, each of which fails unless its network learned.
     for example in ["host", "static_storage"] {
-        cmd::run(firmware::root_cargo().args([
-            "run",
-            "-p",
-            "tinytrain-core",
-            "--example",
-            example,
-        ]))?;
+        cmd::run(workspace::cargo().args(["run", "-p", "tinytrain-core", "--example", example]))?;
     }
     let start = Instant::now();
     template::check()?;
     let template_time = start.elapsed();
     // The fuzz targets' checks, on fixed inputs (fuzzing itself needs nightly: see fuzz/).
-    cmd::run(firmware::root_cargo().args(["test", "--manifest-path", "fuzz/Cargo.toml"]))?;
+    cmd::run(workspace::cargo().args(["test", "--manifest-path", "fuzz/Cargo.toml"]))?;
     print_times(&times);
     println!(
         "the firmware template, copied, built for both boards and run: {:.0} s",
@@ -167,7 +161,7 @@ pub fn test() -> Result<ExitCode, Error> {
         "fleet on Flower (requirements, pytest): {:.0} s",
         start.elapsed().as_secs_f64()
     );
-    cmd::run(firmware::root_cargo().args(["test", "--workspace"]))?;
+    cmd::run(workspace::cargo().args(["test", "--workspace"]))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -177,9 +171,9 @@ const PUBLISHED: [&str; 2] = ["tinytrain-core", "tinytrain-wire"];
 /// `cargo doc` without a warning: the published crates with every feature (as docs.rs builds
 /// them), the rest as they build.
 fn docs() -> Result<(), Error> {
-    let mut published = firmware::root_cargo();
+    let mut published = workspace::cargo();
     published.args(["doc", "--no-deps", "--all-features"]);
-    let mut rest = firmware::root_cargo();
+    let mut rest = workspace::cargo();
     rest.args(["doc", "--no-deps", "--workspace"]);
     for name in PUBLISHED {
         published.args(["-p", name]);
@@ -195,7 +189,7 @@ fn docs() -> Result<(), Error> {
 /// run always gives, that it does not upload, aside). Uncommitted changes are packaged too.
 fn packages() -> Result<(), Error> {
     forget_packaged_sources()?;
-    let mut publish = firmware::root_cargo();
+    let mut publish = workspace::cargo();
     publish.args(["publish", "--dry-run", "--allow-dirty"]);
     for name in PUBLISHED {
         publish.args(["-p", name]);
@@ -288,7 +282,7 @@ fn check_board(board: Board) -> Result<(), Error> {
         return Ok(());
     }
     cmd::run(
-        firmware::root_cargo()
+        workspace::cargo()
             .args([
                 "test",
                 "-p",

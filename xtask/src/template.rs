@@ -3,14 +3,14 @@
 //! mps2-an386 and run there.
 
 use crate::cmd::{self, Error};
-use crate::firmware::{self, MPS2_AN386};
-use crate::qemu;
+use crate::firmware::MPS2_AN386;
+use crate::{qemu, workspace};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The template's folder in the repository.
 pub fn dir() -> PathBuf {
-    firmware::root().join("templates").join("firmware")
+    workspace::root().join("templates").join("firmware")
 }
 
 /// The core dependency the template's `Cargo.toml` names inside the repository.
@@ -35,7 +35,7 @@ pub fn check() -> Result<(), Error> {
 fn build_and_run(copy: &Path) -> Result<(), Error> {
     point_at_core(&copy.join("Cargo.toml"))?;
     // Its own build directory, kept between runs: only the template's package is rebuilt.
-    let target = firmware::root_target_dir().join("template");
+    let target = workspace::target_dir().join("template");
     let cargo = |args: &[&str]| {
         let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
         command
@@ -91,7 +91,7 @@ fn point_at_core(manifest: &Path) -> Result<(), Error> {
             reason: format!("no `{CORE_IN_REPOSITORY}` to point at this checkout's core"),
         });
     }
-    let core = firmware::root().join("core");
+    let core = workspace::root().join("core");
     let here = format!("path = {:?}", core.display().to_string());
     std::fs::write(manifest, text.replace(CORE_IN_REPOSITORY, &here)).map_err(|e| io(manifest, e))
 }

@@ -11,7 +11,7 @@
 
 use crate::cmd::{self, Error};
 use crate::debian::Tree;
-use crate::firmware;
+use crate::workspace;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -211,7 +211,7 @@ pub fn all() -> Result<(), Error> {
 
 /// Where the project keeps the tools it fetched: `target/tools`.
 pub fn dir() -> PathBuf {
-    firmware::root_target_dir().join("tools")
+    workspace::target_dir().join("tools")
 }
 
 /// The tree Debian's packages are unpacked in.
@@ -370,6 +370,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_emulated_machine_runs_on_a_program_of_a_qemu_package() {
+        for m in crate::qemu::MACHINES {
+            let fetched = PACKAGES
+                .iter()
+                .any(|p| p.is_qemu && p.programs.contains(&m.program));
+            assert!(
+                fetched,
+                "{} runs on {}, which no package has",
+                m.name, m.program
+            );
+        }
+    }
+
+    #[test]
     fn a_fetched_program_gets_a_launcher_that_finds_its_libraries() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("debian");
@@ -460,7 +474,7 @@ mod tests {
         let path = path_variable();
         let first = std::env::split_paths(&path).next();
         assert_eq!(first, Some(cargo_bin()));
-        assert!(cargo_bin().starts_with(firmware::root_target_dir()));
+        assert!(cargo_bin().starts_with(workspace::target_dir()));
         assert!(tree().root().starts_with(dir()));
     }
 }
