@@ -91,10 +91,12 @@ impl UpdateArgs {
         let training = saved.and_then(|m| m.training);
         Update {
             rule: self.optimizer.or(rule).unwrap_or(Update::DEFAULT.rule),
-            lr: (self.lr)
+            lr: self
+                .lr
                 .or(training.map(|t| t.learning_rate))
                 .unwrap_or(Update::DEFAULT.lr),
-            batch: (self.batch)
+            batch: self
+                .batch
                 .or(training.map(|t| t.batch_size as usize))
                 .unwrap_or(Update::DEFAULT.batch),
         }

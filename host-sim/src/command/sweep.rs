@@ -1,8 +1,9 @@
 //! `tinytrain sweep`: every combination of the given settings trained, the choice made on the
 //! validation loss; and what every sweep writes (`Swept`, `SweepArgs::write`).
 
-use super::Update;
-use super::{default_layers, file_output, list_written, model_file, parts, results, settings};
+use super::{
+    default_layers, file_output, list_written, model_file, parts, results, settings, Update,
+};
 use crate::cli::{ModelPart, SweepArgs};
 use crate::error::{Error, Result};
 use crate::interrupt;

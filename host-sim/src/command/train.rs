@@ -1,8 +1,9 @@
 //! `tinytrain train`: regression on a CSV file, from initial weights or a saved model
 //! (`--model-in`); and what every training flow writes (`Trained`, `TrainArgs::write`).
 
-use super::settings;
-use super::{file_output, layers, list_written, model_file, parts, results, save_interrupted};
+use super::{
+    file_output, layers, list_written, model_file, parts, results, save_interrupted, settings,
+};
 use crate::cli::{ModelPart, TrainArgs};
 use crate::error::{Error, Result};
 use crate::interrupt;
