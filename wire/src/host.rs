@@ -140,7 +140,8 @@ impl<P: Read + Write> Host<P> {
         request: &Request<'_>,
         read: impl FnOnce(&Reply<'_>) -> R,
     ) -> Result<R, HostError> {
-        if let Request::Hello { .. } = request {
+        let hello = matches!(request, Request::Hello { .. });
+        if hello {
             self.next_report = 0;
             self.reports.clear();
         }
@@ -160,7 +161,7 @@ impl<P: Read + Write> Host<P> {
             self.port.write_all(bytes).map_err(io)?;
             self.port.flush().map_err(io)?;
             self.stats.bytes_out += bytes.len() as u64;
-            match self.wait(seq)? {
+            match self.wait(seq, hello)? {
                 Some(len) => {
                     let body = self.decoder.body(len);
                     let (header, frame) =
@@ -188,7 +189,12 @@ impl<P: Read + Write> Host<P> {
 
     /// Waits for the reply to request `seq`: `Some(len)` of its body in the decoder, `None` to
     /// send again (timeout, nack, damaged reply).
-    fn wait(&mut self, seq: u32) -> Result<Option<usize>, HostError> {
+    ///
+    /// `NotConfigured` carries no sequence number (a device without a session has none), so
+    /// it is taken as the answer to any request but a `Hello`, which a device always answers
+    /// with its description: one arriving while a `Hello` waits answers a request sent before
+    /// it — a request sent twice to a device that had reset — and is stale.
+    fn wait(&mut self, seq: u32, hello: bool) -> Result<Option<usize>, HostError> {
         let deadline = Instant::now() + self.timeout;
         let mut buf = [0u8; 256];
         // What came after the last reply comes first.
@@ -208,6 +214,9 @@ impl<P: Read + Write> Host<P> {
                     continue;
                 };
                 if let Reply::Error(DeviceError::NotConfigured) = frame.reply {
+                    if hello {
+                        continue;
+                    }
                     return Err(HostError::DeviceReset);
                 }
                 let nack = matches!(frame.reply, Reply::Nack(_));

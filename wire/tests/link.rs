@@ -289,3 +289,44 @@ fn a_device_that_lost_its_session_is_reported_as_reset() {
     assert!(matches!(err, HostError::DeviceReset), "{err}");
     device.join().unwrap();
 }
+
+/// A request sent twice to a device that had reset gets `NotConfigured` twice: the first is the
+/// reset, the second is stale and must not fail the `Hello` that starts the session again.
+#[test]
+fn a_second_not_configured_does_not_fail_the_hello_after_a_reset() {
+    let (host_port, mut device_port) = pair(0.0);
+    let device = std::thread::spawn(move || {
+        let mut receiver = Receiver::new(20);
+        let mut link = Link::<4>::new();
+        let mut frames = 0;
+        loop {
+            if let Received::Frame(body) = receiver.poll(&mut device_port, 0).unwrap() {
+                frames += 1;
+                match link.accept(body) {
+                    Accept::NoSession => {
+                        // The answer to the request and to its copy.
+                        link.not_configured(&mut device_port).unwrap();
+                        link.not_configured(&mut device_port).unwrap();
+                    }
+                    Accept::New(Request::Hello { .. }) => {
+                        link.reply(&mut device_port, &Reply::Ack { arrivals: 7 })
+                            .unwrap();
+                        return frames;
+                    }
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+        }
+    });
+    let mut host = Host::new(host_port, Duration::from_millis(200), 3);
+    let err = host.request(&Request::Poll, |_| ()).unwrap_err();
+    assert!(matches!(err, HostError::DeviceReset), "{err}");
+    let hello = host
+        .request(&Request::Hello { protocol: 1 }, |r| match r {
+            Reply::Ack { arrivals } => Some(*arrivals),
+            _ => None,
+        })
+        .expect("the hello after the reset is answered");
+    assert_eq!(hello, Some(7));
+    assert_eq!(device.join().unwrap(), 2, "the hello was sent once");
+}
