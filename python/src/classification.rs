@@ -75,7 +75,7 @@ pub fn train_classifier<'py>(
     let (n, d, k) = (x.rows, x.cols, classes.len());
     if classes_of.len() != n {
         return Err(PyValueError::new_err(format!(
-            "X has {n} samples but the labels {}",
+            "X has {n} samples but y has {}",
             classes_of.len()
         )));
     }

@@ -133,6 +133,12 @@ def test_bad_labels_are_named():
     assert raised.value.sample == 5
     with pytest.raises(TypeError, match="float32"):
         tinytrain.train_classifier(X.astype(np.float64), labels)
+    mixed = np.asarray(labels, dtype=object)
+    mixed[3] = 1
+    with pytest.raises(TypeError, match=r"y mixes labels of kinds \['int', 'str'\]"):
+        tinytrain.train_classifier(X, mixed)
+    with pytest.raises(ValueError, match="X has 60 samples but y has 59"):
+        tinytrain.train_classifier(X, labels[:59])
     with pytest.raises(ValueError, match="the last width must be the number of classes, 3"):
         tinytrain.train_classifier(X, labels, [2, 8, 2])
     with pytest.raises(ValueError, match="class_weight"):

@@ -40,7 +40,14 @@ def classes_of(y: npt.ArrayLike) -> Tuple[np.ndarray, npt.NDArray[np.int64]]:
             )
     elif y.dtype.kind not in "biuUSO":
         raise TypeError(f"y holds {y.dtype} values: labels are integers, booleans or text")
-    classes, indices = np.unique(y, return_inverse=True)
+    try:
+        classes, indices = np.unique(y, return_inverse=True)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in y.tolist()})
+        raise TypeError(
+            f"y mixes labels of kinds {kinds}, which do not sort together: labels are all "
+            f"numbers or all text"
+        ) from None
     names = [_name(c) for c in classes]
     if len(set(names)) != len(names):
         raise ValueError(f"two classes have the same text among {names}: labels must differ as text")
