@@ -428,11 +428,26 @@ pub(crate) fn holds<S: Source + ?Sized>(
 
 /// Reads the header, checks the CRC, then walks every part and checks it, filling in `layout`
 /// (in the caller's frame: no copy of it is returned).
+///
+/// Two calls of their own, the header's and the body's: their frames are not stacked on each
+/// other (on a microcontroller, a model's load is among the deepest chains of frames).
 fn walk<S: Source + ?Sized>(
     source: &mut S,
     window: &mut [u8],
     layout: &mut Layout,
 ) -> Result<(), Error> {
+    let (body, count) = walk_header(source, window, layout)?;
+    walk_body(source, window, layout, body, count)
+}
+
+/// [`walk`]'s header: reads it into `layout` and checks the blob's CRC; returns the bytes
+/// before the CRC and the number of sections (0 for version 1).
+#[inline(never)]
+fn walk_header<S: Source + ?Sized>(
+    source: &mut S,
+    window: &mut [u8],
+    layout: &mut Layout,
+) -> Result<(usize, u16), Error> {
     let capacity = source.capacity();
     let mut head = [0u8; MAX_HEADER_LEN];
     let head_len = MAX_HEADER_LEN.min(capacity);
@@ -446,7 +461,7 @@ fn walk<S: Source + ?Sized>(
         Ok(())
     })?;
     layout.summary.header = read_header(head.get(..head_len).unwrap_or(&[]))?;
-    let (version, len) = (layout.summary.header.version, layout.summary.header.len);
+    let len = layout.summary.header.len;
     if len > capacity {
         return Err(Error::Truncated {
             needed: len,
@@ -465,6 +480,25 @@ fn walk<S: Source + ?Sized>(
         return Err(Error::CrcMismatch { stored, computed });
     }
 
+    // The sections' count, for a version 2 header (beyond the bytes of version 1).
+    let count = u16::from_le_bytes([head.get(14), head.get(15)].map(|b| b.copied().unwrap_or(0)));
+    Ok((body, count))
+}
+
+/// [`walk`] past the header and the CRC: the statistics and parameters (finite, in range),
+/// then the `count` sections of a version 2 blob, in a blob of `body` bytes before its CRC.
+///
+/// Not inlined: the header's buffer and the CRC's reads are off the stack while the sections
+/// are read.
+#[inline(never)]
+fn walk_body<S: Source + ?Sized>(
+    source: &mut S,
+    window: &mut [u8],
+    layout: &mut Layout,
+    body: usize,
+    count: u16,
+) -> Result<(), Error> {
+    let version = layout.summary.header.version;
     let widths = &layout.summary.header.widths;
     layout.values_at = if version == 1 {
         V1_HEADER + 2 * widths.len()
@@ -484,7 +518,6 @@ fn walk<S: Source + ?Sized>(
     if version == 1 {
         return Ok(());
     }
-    let count = u16::from_le_bytes([head.get(14), head.get(15)].map(|b| b.copied().unwrap_or(0)));
     let mut last = 0;
     for _ in 0..count {
         s.enter(Section::Header);

@@ -310,20 +310,21 @@ fn network<'a, F: NorFlash>(
         }
     };
     let n_train = trainer.split().train().len() as u64;
-    let tested = test(trainer, plan.baseline_mse(), log)?;
+    // Built where it is returned: the tested model is not copied from frame slot to slot.
+    let trained = Trained {
+        tested: test(trainer, plan.baseline_mse(), log)?,
+        epochs,
+        before,
+        n_train,
+    };
     show(
-        &tested,
+        &trained.tested,
         trainer.split().test(),
         data,
         &mut flash.params,
         log,
     )?;
-    Ok(Some(Trained {
-        tested,
-        epochs,
-        before,
-        n_train,
-    }))
+    Ok(Some(trained))
 }
 
 /// The network's trainer on `network`, the data split as [`crate::recipe`] says.
