@@ -156,6 +156,16 @@ pub struct Header {
     pub len: usize,
 }
 
+impl Header {
+    /// Nothing read yet.
+    const EMPTY: Self = Self {
+        version: 0,
+        task: Task::Regression,
+        widths: heapless::Vec::new(),
+        len: 0,
+    };
+}
+
 /// Reads and checks a blob's header: magic, version, task, widths and length. Needs the first
 /// `16 + 2·L` bytes of a version 2 blob (`8 + 2·L` for version 1), at most [`MAX_HEADER_LEN`];
 /// with fewer, [`Error::Truncated`] says how many.
@@ -163,9 +173,18 @@ pub struct Header {
 /// The length it returns is at least what the widths need and at most `u32::MAX`: read that many
 /// bytes, then [`inspect`] or [`load`] them.
 ///
+pub fn read_header(bytes: &[u8]) -> Result<Header, Error> {
+    let mut header = Header::EMPTY;
+    read_header_into(bytes, &mut header)?;
+    Ok(header)
+}
+
+/// [`read_header`] into `header`, left partly written on an error: a walk reads the header
+/// where it keeps it, with no copy of it on the stack.
+///
 /// Not inlined: its locals are off the stack while a blob is walked ([`inspect_from`]).
 #[inline(never)]
-pub fn read_header(bytes: &[u8]) -> Result<Header, Error> {
+fn read_header_into(bytes: &[u8], header: &mut Header) -> Result<(), Error> {
     let short = |needed: usize| Error::Truncated {
         needed,
         found: bytes.len(),
@@ -214,7 +233,8 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, Error> {
     if bytes.len() < header_len {
         return Err(short(header_len));
     }
-    let mut widths = heapless::Vec::new();
+    let widths = &mut header.widths;
+    widths.clear();
     for _ in 0..count {
         let width = usize::from(r.u16()?);
         widths.push(width).map_err(|_| Error::TooManyLayers {
@@ -222,25 +242,23 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, Error> {
             max: MAX_LAYERS,
         })?;
     }
-    shape::check(&widths)?;
+    shape::check(widths)?;
     let len = if version == 1 {
-        v1_len(&widths)
+        v1_len(widths)
     } else {
         r.zeros_to_4()?;
         let len = usize::try_from(declared).unwrap_or(usize::MAX);
-        if len < encoded_len(&widths, Sections::NONE) || len % 4 != 0 {
+        if len < encoded_len(widths, Sections::NONE) || len % 4 != 0 {
             return Err(
                 r.malformed("the length is too short for the widths, or not a multiple of 4")
             );
         }
         len
     };
-    Ok(Header {
-        version,
-        task,
-        widths,
-        len,
-    })
+    header.version = version;
+    header.task = task;
+    header.len = len;
+    Ok(())
 }
 
 /// Which optional sections a blob holds and how large they are: what [`encoded_len`] needs to
@@ -375,12 +393,7 @@ impl Layout {
     /// Nothing found yet: what [`walk`] fills in.
     const EMPTY: Self = Self {
         summary: Summary {
-            header: Header {
-                version: 0,
-                task: Task::Regression,
-                widths: heapless::Vec::new(),
-                len: 0,
-            },
+            header: Header::EMPTY,
             sections: Sections::NONE,
             training: None,
         },
@@ -460,7 +473,10 @@ fn walk_header<S: Source + ?Sized>(
         at += piece.len();
         Ok(())
     })?;
-    layout.summary.header = read_header(head.get(..head_len).unwrap_or(&[]))?;
+    read_header_into(
+        head.get(..head_len).unwrap_or(&[]),
+        &mut layout.summary.header,
+    )?;
     let len = layout.summary.header.len;
     if len > capacity {
         return Err(Error::Truncated {

@@ -137,7 +137,14 @@ pub fn boot<F: NorFlash>(
             }
         }
         (false, Some(saved)) => Plan::Evaluate(saved),
-        (false, None) => Plan::Missing,
+        (false, None) => {
+            // A warm start without the model the previous boot saved: nothing to train,
+            // evaluate or split.
+            return Ok(Boot {
+                trained: None,
+                next: check(handover, None, log),
+            });
+        }
     };
     train_or_evaluate(storage, store, data, plan, handover, log)
 }
@@ -152,8 +159,6 @@ enum Plan {
     FineTune { baseline_mse: f32 },
     /// Evaluate the model in flash on the test set, without training.
     Evaluate(Stored),
-    /// A warm start that found no model in flash: nothing to train or evaluate.
-    Missing,
 }
 
 impl Plan {
@@ -161,7 +166,7 @@ impl Plan {
     fn baseline_mse(self) -> Option<f32> {
         match self {
             Plan::Train { baseline_mse } | Plan::FineTune { baseline_mse } => Some(baseline_mse),
-            Plan::Evaluate(_) | Plan::Missing => None,
+            Plan::Evaluate(_) => None,
         }
     }
 }
@@ -182,19 +187,12 @@ fn train_or_evaluate<F: NorFlash>(
     log: &mut impl Log,
 ) -> Result<Boot, Error> {
     let Storage { network, flash, .. } = storage;
-    let Some(trained) = self::network(network, store, flash, data, plan, log)? else {
-        // A warm start without the model the previous boot saved.
-        return Ok(Boot {
-            trained: None,
-            next: check(handover, None, log),
-        });
-    };
     let Trained {
         tested,
         epochs,
         before,
         n_train,
-    } = trained;
+    } = self::network(network, store, flash, data, plan, log)?;
     let baseline_mse = match plan {
         Plan::Train { baseline_mse } | Plan::FineTune { baseline_mse } => baseline_mse,
         Plan::Evaluate(saved) => {
@@ -207,12 +205,6 @@ fn train_or_evaluate<F: NorFlash>(
                 trained: None,
                 next: check(handover, Some(found), log),
             });
-        }
-        Plan::Missing => {
-            return Ok(Boot {
-                trained: None,
-                next: check(handover, None, log),
-            })
         }
     };
     let comparison = Comparison {
@@ -271,9 +263,9 @@ struct Trained<'a> {
     n_train: u64,
 }
 
-/// Builds the network's trainer — from the model in flash, read into the flash buffers, if the
-/// plan has one — then either trains it (step 2) or announces the data, and tests it (step 3).
-/// `None` on a warm start that found no model ([`Plan::Missing`]).
+/// Builds the network's trainer — from the model in flash, read into the flash buffers, if
+/// `plan` evaluates or fine-tunes it — then either trains it (step 2) or announces the data, and
+/// tests it (step 3).
 ///
 /// Not inlined: the trainer's frame is gone when [`train_or_evaluate`] saves.
 #[inline(never)]
@@ -284,7 +276,7 @@ fn network<'a, F: NorFlash>(
     data: Dataset<'static>,
     plan: Plan,
     log: &mut impl Log,
-) -> Result<Option<Trained<'a>>, Error> {
+) -> Result<Trained<'a>, Error> {
     // Used where it was built, never moved: a move out of the result would copy it (408 B).
     let mut built = build(network, data);
     let trainer = match &mut built {
@@ -304,27 +296,15 @@ fn network<'a, F: NorFlash>(
             story::announce(data, trainer.split(), log);
             0
         }
-        Plan::Missing => {
-            story::announce(data, trainer.split(), log);
-            return Ok(None);
-        }
     };
-    let n_train = trainer.split().train().len() as u64;
-    // Built where it is returned: the tested model is not copied from frame slot to slot.
-    let trained = Trained {
-        tested: test(trainer, plan.baseline_mse(), log)?,
+    // Returned as `test` returns it, in the caller's slot: the tested model is not copied
+    // through this frame.
+    let trial = Trial {
         epochs,
         before,
-        n_train,
+        baseline_mse: plan.baseline_mse(),
     };
-    show(
-        &trained.tested,
-        trainer.split().test(),
-        data,
-        &mut flash.params,
-        log,
-    )?;
-    Ok(Some(trained))
+    test(trainer, trial, data, &mut flash.params, log)
 }
 
 /// The network's trainer on `network`, the data split as [`crate::recipe`] says.
@@ -378,21 +358,33 @@ struct Tested<'a> {
     hash: u32,
 }
 
+/// How the network trained, for [`test`].
+#[derive(Clone, Copy)]
+struct Trial {
+    /// Epochs this boot trained, and epochs the loaded model had been trained before.
+    epochs: u32,
+    before: u32,
+    /// The baseline's test MSE, if the network trained to beat it.
+    baseline_mse: Option<f32>,
+}
+
 /// Step 3: finishes the trainer and reports the network's test MSE (its one evaluation on the
-/// test set), compared with the baseline's test MSE if there is one.
+/// test set), compared with the baseline's test MSE if there is one; then [`show`]s it.
 ///
-/// Not inlined: its locals are off the stack while the network trains, and while [`show`]
-/// logs the predictions.
+/// Not inlined: its locals are off the stack while the network trains.
 #[inline(never)]
 fn test<'a>(
     trainer: &mut Trainer<'a, CHUNK>,
-    baseline_mse: Option<f32>,
+    trial: Trial,
+    data: Dataset<'static>,
+    scratch: &mut [f32],
     log: &mut impl Log,
-) -> Result<Tested<'a>, Error> {
+) -> Result<Trained<'a>, Error> {
+    let n_train = trainer.split().train().len() as u64;
     // Finished in place: the trainer is not copied into this frame.
     let done = trainer.finish_in_place();
     let mse = story::test_mse(&done)?;
-    log.line(&match baseline_mse {
+    log.line(&match trial.baseline_mse {
         Some(baseline_mse) => Line::Test {
             mse: Loss(mse),
             baseline_mse: Loss(baseline_mse),
@@ -404,11 +396,18 @@ fn test<'a>(
         },
         None => Line::Evaluated { mse: Loss(mse) },
     });
-    Ok(Tested {
+    let tested = Tested {
         model: done.model,
         optimizer: done.optimizer,
         mse,
         hash: fnv1a_f32(done.model.params()),
+    };
+    show(&tested, trainer.split().test(), data, scratch, log)?;
+    Ok(Trained {
+        tested,
+        epochs: trial.epochs,
+        before: trial.before,
+        n_train,
     })
 }
 
@@ -596,7 +595,7 @@ mod tests {
             Some(Line::Check { same: false, .. })
         ));
 
-        // Damaged flash: nothing loads, nothing is trained, the check fails.
+        // Damaged flash: nothing loads, nothing is split or trained, the check fails.
         store.flash().bytes_mut()[40] ^= 1;
         let (second, lines) = run(&mut store, Some(handover), Policy::Evaluate);
         assert_eq!(
@@ -606,11 +605,12 @@ mod tests {
                 next: Next::Exit(false)
             }
         );
-        assert_eq!(lines[1], Line::NoModel { train: false });
-        assert!(matches!(
-            lines.last(),
-            Some(Line::Check { same: false, .. })
-        ));
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(
+            lines[..2],
+            [Line::Boot { warm: true }, Line::NoModel { train: false }]
+        );
+        assert!(matches!(lines[2], Line::Check { same: false, .. }));
     }
 
     #[test]
