@@ -1,8 +1,9 @@
 //! The demo on a desktop: both boots, on simulated flash, with lines written to any
 //! `std::io::Write`.
 
-use crate::stream::{StreamLine, StreamLog, StreamOutcome, StreamStorage};
-use crate::{boot, Line, Log, Next, Outcome, Policy, Storage, SLOT_SIZE};
+use crate::stream::{StreamOutcome, StreamStorage};
+use crate::{boot, Log, Next, Outcome, Policy, Storage, SLOT_SIZE};
+use core::fmt;
 use std::io::{self, Write};
 use tinytrain_core::slots::sim::SimFlash;
 use tinytrain_core::ModelStore;
@@ -32,24 +33,9 @@ impl<W: Write> Writer<W> {
     }
 }
 
-impl<W: Write> Log for Writer<W> {
-    fn line(&mut self, line: &Line) {
-        if self.error.is_none() {
-            self.error = writeln!(self.out, "{line}").err();
-        }
-    }
-}
-
-impl<W: Write> StreamLog for Writer<W> {
-    fn line(&mut self, line: &StreamLine) {
-        if self.error.is_none() {
-            self.error = writeln!(self.out, "{line}").err();
-        }
-    }
-}
-
-impl<W: Write> crate::classify::Log for Writer<W> {
-    fn line(&mut self, line: &crate::classify::Line) {
+/// Every story's lines, one a line of text.
+impl<W: Write, L: fmt::Display> Log<L> for Writer<W> {
+    fn line(&mut self, line: &L) {
         if self.error.is_none() {
             self.error = writeln!(self.out, "{line}").err();
         }

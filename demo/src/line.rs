@@ -9,16 +9,17 @@ use core::fmt;
 use tinytrain_core::learner::Start;
 use tinytrain_core::{Slot, StopReason, Stored};
 
-/// Receives the demo's lines, in order.
-pub trait Log {
+/// Receives a story's lines, in order: the demo's [`Line`]s (the default), the classification
+/// demo's ([`crate::classify::Line`]) or the stream story's ([`crate::stream::StreamLine`]).
+pub trait Log<L = Line> {
     /// One line of the story.
-    fn line(&mut self, line: &Line);
+    fn line(&mut self, line: &L);
 }
 
 /// Two receivers, each handed every line, the first one first: a log and an observer of the
 /// story (a device's LED, a work counter) stay apart.
-impl<A: Log, B: Log> Log for (A, B) {
-    fn line(&mut self, line: &Line) {
+impl<L, A: Log<L>, B: Log<L>> Log<L> for (A, B) {
+    fn line(&mut self, line: &L) {
         self.0.line(line);
         self.1.line(line);
     }

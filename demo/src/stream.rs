@@ -10,7 +10,7 @@
 //! a copy of the model at the change and scores both on the test window at the end.
 
 use crate::hash::fnv1a_f32;
-use crate::line::{Loss, F};
+use crate::line::{Log, Loss, F};
 use core::fmt;
 use tinytrain_core::loss::Loss as LossFn;
 use tinytrain_core::stream::{
@@ -130,20 +130,6 @@ impl Iterator for Sensor {
 
     fn next(&mut self) -> Option<Self::Item> {
         Some(self.next_reading())
-    }
-}
-
-/// Receives the stream story's lines, in order.
-pub trait StreamLog {
-    /// One line of the story.
-    fn line(&mut self, line: &StreamLine);
-}
-
-/// Two receivers, each handed every line, the first one first (as [`crate::Log`]'s).
-impl<A: StreamLog, B: StreamLog> StreamLog for (A, B) {
-    fn line(&mut self, line: &StreamLine) {
-        self.0.line(line);
-        self.1.line(line);
     }
 }
 
@@ -268,7 +254,10 @@ pub struct StreamOutcome {
 /// Feeds the sensor's readings to a stream on `storage`, telling the story to `log`.
 ///
 /// Errors come from the core: a bad constant in this module.
-pub fn run(storage: &mut StreamStorage, log: &mut impl StreamLog) -> Result<StreamOutcome, Error> {
+pub fn run(
+    storage: &mut StreamStorage,
+    log: &mut impl Log<StreamLine>,
+) -> Result<StreamOutcome, Error> {
     let StreamStorage {
         arena,
         moments,
@@ -373,7 +362,7 @@ fn test_mse<const C: usize>(
 
 /// One epoch's lines: the epoch, then its events, every loss in the targets' units (`units`
 /// converts the stream's standardised losses).
-fn log_epoch(epoch: &StreamEpoch, units: &StreamReport, log: &mut impl StreamLog) {
+fn log_epoch(epoch: &StreamEpoch, units: &StreamReport, log: &mut impl Log<StreamLine>) {
     let arrivals = epoch.arrivals as u32;
     let original = |loss: f32| Loss(units.to_original_units(loss) as f32);
     log.line(&StreamLine::Epoch {
@@ -630,7 +619,7 @@ mod tests {
 
     struct Lines(Vec<String>);
 
-    impl StreamLog for Lines {
+    impl Log<StreamLine> for Lines {
         fn line(&mut self, line: &StreamLine) {
             self.0.push(line.to_string());
         }

@@ -4,21 +4,12 @@
 
 use crate::board::{Board, Counter, Parts};
 use crate::watch::EpochLed;
-use crate::{cost, stack::Stack};
+use crate::{cost, device_log::DeviceLog, stack::Stack};
 use static_cell::ConstStaticCell;
-use tinytrain_demo::stream::{self, StreamLine, StreamLog, StreamStorage, ARRIVALS};
+use tinytrain_demo::stream::{self, StreamStorage, ARRIVALS};
 
 /// The stream's memory: in `.bss`, sized by the core's `const fn`s.
 static STORAGE: ConstStaticCell<StreamStorage> = ConstStaticCell::new(StreamStorage::new());
-
-/// Prints the story's lines with `defmt::println!`.
-struct DeviceLog;
-
-impl StreamLog for DeviceLog {
-    fn line(&mut self, line: &StreamLine) {
-        defmt::println!("{}", line);
-    }
-}
 
 /// Runs the stream story on board `B` and reports its cost; returns whether it passed.
 pub fn run<B: Board>() -> bool {

@@ -4,7 +4,7 @@
 
 use crate::board::Counter;
 use embedded_hal::digital::OutputPin;
-use tinytrain_demo::stream::{StreamLine, StreamLog};
+use tinytrain_demo::stream::StreamLine;
 use tinytrain_demo::{classify, Line, Log};
 
 /// The moments of training the observers act on.
@@ -79,20 +79,8 @@ impl<'a, L: OutputPin> EpochLed<'a, L> {
     }
 }
 
-impl<L: OutputPin> Log for EpochLed<'_, L> {
-    fn line(&mut self, line: &Line) {
-        self.see(line.phase());
-    }
-}
-
-impl<L: OutputPin> classify::Log for EpochLed<'_, L> {
-    fn line(&mut self, line: &classify::Line) {
-        self.see(line.phase());
-    }
-}
-
-impl<L: OutputPin> StreamLog for EpochLed<'_, L> {
-    fn line(&mut self, line: &StreamLine) {
+impl<L: OutputPin, M: Marks> Log<M> for EpochLed<'_, L> {
+    fn line(&mut self, line: &M) {
         self.see(line.phase());
     }
 }
@@ -128,14 +116,8 @@ impl<C: Counter> TrainingWork<C> {
     }
 }
 
-impl<C: Counter> Log for TrainingWork<C> {
-    fn line(&mut self, line: &Line) {
-        self.see(line.phase());
-    }
-}
-
-impl<C: Counter> classify::Log for TrainingWork<C> {
-    fn line(&mut self, line: &classify::Line) {
+impl<C: Counter, M: Marks> Log<M> for TrainingWork<C> {
+    fn line(&mut self, line: &M) {
         self.see(line.phase());
     }
 }

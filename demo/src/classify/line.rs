@@ -6,20 +6,6 @@ use crate::line::{best_mark, Loss, F};
 use core::fmt;
 use tinytrain_core::StopReason;
 
-/// Receives the classification demo's lines, in order.
-pub trait Log {
-    /// One line of the story.
-    fn line(&mut self, line: &Line);
-}
-
-/// Two receivers, each handed every line, the first one first (as [`crate::Log`]'s).
-impl<A: Log, B: Log> Log for (A, B) {
-    fn line(&mut self, line: &Line) {
-        self.0.line(line);
-        self.1.line(line);
-    }
-}
-
 /// One line of the classification demo's story.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]

@@ -15,5 +15,5 @@ pub mod data;
 pub mod line;
 pub mod story;
 
-pub use line::{Line, Log};
+pub use line::Line;
 pub use story::{run, Outcome, Storage};

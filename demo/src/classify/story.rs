@@ -3,8 +3,9 @@
 //! they run in; the same code on every platform.
 
 use super::data::{self, CLASSES, PER_CLASS, SAMPLES};
-use super::line::{Line, Log};
+use super::line::Line;
 use crate::line::Loss;
+use crate::Log;
 use tinytrain_core::arena::{Architecture, TrainStorage};
 use tinytrain_core::diagnose::{never_predicted, overfitting};
 use tinytrain_core::metrics::{
@@ -108,7 +109,7 @@ struct Baselines {
 }
 
 /// Runs the story — split, baselines, training, test — logging every step.
-pub fn run(storage: &mut Storage, log: &mut impl Log) -> Result<Outcome, Error> {
+pub fn run(storage: &mut Storage, log: &mut impl Log<Line>) -> Result<Outcome, Error> {
     let data = data::dataset()?;
     let Storage {
         network,
@@ -182,7 +183,7 @@ fn baselines(
     trainer: &Trainer<'_, CHUNK, u16>,
     linear: LinearParts<'_>,
     counts: &mut [u32],
-    log: &mut impl Log,
+    log: &mut impl Log<Line>,
 ) -> Result<Baselines, Error> {
     let (data, split) = (trainer.data(), trainer.split());
     let (mut train, mut test) = ([0u32; CLASSES], [0u32; CLASSES]);
@@ -222,7 +223,7 @@ fn baselines(
 
 /// Step 2: trains the network until a stopping rule fires, logging every epoch and the stop;
 /// returns the epochs run.
-fn train(trainer: &mut Trainer<'_, CHUNK, u16>, log: &mut impl Log) -> Result<u32, Error> {
+fn train(trainer: &mut Trainer<'_, CHUNK, u16>, log: &mut impl Log<Line>) -> Result<u32, Error> {
     log.line(&Line::Training {
         widths: WIDTHS,
         params: shape::param_len(WIDTHS) as u32,
@@ -262,7 +263,7 @@ fn train(trainer: &mut Trainer<'_, CHUNK, u16>, log: &mut impl Log) -> Result<u3
 ///
 /// Not inlined: one copy of its formatting in flash.
 #[inline(never)]
-fn report(model: &Model<'_>, scores: &Scores, confusion: &Confusion<'_>, log: &mut impl Log) {
+fn report(model: &Model<'_>, scores: &Scores, confusion: &Confusion<'_>, log: &mut impl Log<Line>) {
     log.line(&Line::Test {
         cross_entropy: Loss(scores.cross_entropy),
         accuracy: scores.accuracy,
