@@ -251,7 +251,8 @@ const fn check_word(same: bool) -> &'static str {
     }
 }
 
-const fn verdict_word(beat: bool) -> &'static str {
+/// The verdict on the MLP against its baseline, both demos' words.
+pub(crate) const fn verdict_word(beat: bool) -> &'static str {
     if beat {
         "PASS: the MLP beat"
     } else {

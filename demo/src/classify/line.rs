@@ -2,7 +2,7 @@
 //! on a device (`defmt::Format`, decoded on the host), every loss with its `f32` bits.
 
 use super::data::CLASSES;
-use crate::line::{best_mark, Loss, F};
+use crate::line::{best_mark, verdict_word, Loss, F};
 use core::fmt;
 use tinytrain_core::StopReason;
 
@@ -144,14 +144,6 @@ const fn converged_word(converged: bool) -> &'static str {
         "converged"
     } else {
         "NOT converged"
-    }
-}
-
-const fn verdict_word(pass: bool) -> &'static str {
-    if pass {
-        "PASS: the MLP beat"
-    } else {
-        "FAIL: the MLP did not beat"
     }
 }
 
