@@ -4,8 +4,9 @@
 //! no `unsafe` and no panicking path, on a microcontroller or a PC, with the same bits on both.
 //!
 //! The three steps of machine learning, as modules:
-//! 1. **What is good**: [`loss`] — the mean squared error, the one [`loss::Loss`] that training,
-//!    validation and evaluation all use.
+//! 1. **What is good**: [`loss`] — the mean squared error for values, the softmax cross-entropy
+//!    for classes ([`softmax`]): one [`loss::Loss`] that training, validation and evaluation all
+//!    use.
 //! 2. **The set of functions**: [`mlp`] over [`dense`] layers — `widths = [n_in, n_out]` is the
 //!    linear model, `[n_in, 16, 16, n_out]` a two-hidden-layer ReLU network, starting from
 //!    weights drawn as [`Init`] says. The baseline to beat is the linear model fitted exactly:
