@@ -158,6 +158,11 @@ pub struct Dataset<'a, L: Label = f32> {
 
 impl<'a> Dataset<'a, f32> {
     /// Checks and wraps the data: `inputs` holds `n_in` values per sample, `targets` `n_out`.
+    ///
+    /// Errors: [`Error::DataShape`] when a width is 0, a slice does not hold whole samples or
+    /// the two hold different numbers of samples; [`Error::EmptyData`] without a sample;
+    /// [`Error::NonFinite`] naming the first sample and field (input or target column) that is
+    /// NaN or infinite.
     pub fn new(
         inputs: &'a [f32],
         targets: &'a [f32],

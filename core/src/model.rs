@@ -33,6 +33,9 @@ pub struct Model<'a> {
 
 impl<'a> Model<'a> {
     /// Wraps parameters ([`shape::param_len`]) and statistics ([`shape::scaler_len`]).
+    ///
+    /// Errors: [`Error::InvalidWidths`] and [`Error::NetworkTooLarge`] as [`shape::check`];
+    /// [`Error::BufferSize`] when a slice is not of its length.
     pub fn new(widths: &'a [usize], params: &'a [f32], stats: &'a [f32]) -> Result<Self, Error> {
         shape::check(widths)?;
         expect_len(params.len(), shape::param_len(widths))?;
@@ -69,6 +72,9 @@ impl<'a> Model<'a> {
     }
 
     /// Predicts the outputs of one sample. `scratch` holds [`shape::predict_scratch_len`] values.
+    ///
+    /// Errors: [`Error::WidthMismatch`] when `input` or `output` is not as wide as the
+    /// network's first or last layer; [`Error::BufferSize`] for `scratch` of another length.
     pub fn predict(
         &self,
         input: &[f32],

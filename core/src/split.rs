@@ -26,6 +26,11 @@ pub struct Split<'a> {
 
 impl<'a> Split<'a> {
     /// Splits the indices `0..order.len()`, writing their shuffled order into `order`.
+    ///
+    /// Errors: [`Error::EmptyData`] for an empty `order`; [`Error::CapacityExceeded`] beyond
+    /// `u32::MAX` samples; [`Error::InvalidFraction`] for a fraction that is negative, not
+    /// finite, or that leaves no training samples (`val_fraction + test_fraction >= 1`);
+    /// [`Error::EmptySplit`] naming the part that rounds to no sample.
     pub fn new(
         order: &'a mut [u32],
         val_fraction: f32,

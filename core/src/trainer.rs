@@ -219,6 +219,13 @@ impl<'a, L: Label> Trainer<'a, 1, L> {
     /// A classifier trains on a `Dataset<u16>` ([`Dataset::classes`]) with
     /// [`crate::loss::Loss::CrossEntropy`]: its outputs are the classes' logits, never
     /// standardised.
+    ///
+    /// Errors: the config's ([`Config::validate`]), the widths' ([`shape::check`]),
+    /// [`Error::TrainableFrom`] for a `config.trainable_from` past the last layer,
+    /// [`Error::TooFewClasses`] for a cross-entropy of fewer than two outputs,
+    /// [`Error::WidthMismatch`] when the data's widths are not the network's first and last,
+    /// and [`Error::BufferSize`] when `split` covers another number of samples than `data` or
+    /// `arena` is too short.
     pub fn new(
         widths: &'a [usize],
         config: Config,
@@ -486,6 +493,9 @@ impl<'a, const C: usize, L: Label> Trainer<'a, C, L> {
     }
 
     /// Trains until a stopping rule fires, calling `on_epoch` after every epoch.
+    ///
+    /// Errors: [`Error::Finished`] when training had already stopped; a stop (early stopping,
+    /// divergence, a stall, the epoch limit) is the [`Report`]'s `stop`, not an error.
     pub fn fit(&mut self, mut on_epoch: impl FnMut(&EpochSummary)) -> Result<Report, Error> {
         loop {
             if let Progress::Epoch(summary) = self.step()? {
