@@ -45,8 +45,11 @@ fn train(
         }
     })?;
     println!(
-        "  {:?} after {} epochs; kept epoch {} (validation MSE {:.5})",
-        report.stop, report.epochs_run, report.best_epoch, report.best_val_mse
+        "  {} after {} epochs; kept epoch {} (validation MSE {:.5})",
+        report.stop.map_or("running", |stop| stop.name()),
+        report.epochs_run,
+        report.best_epoch,
+        report.best_val_mse
     );
     Ok(trainer.finish().test_mse.unwrap_or(f32::NAN))
 }

@@ -90,8 +90,8 @@ fn main() -> ExitCode {
         }
     };
     println!(
-        "{:?} after {} epochs; test MSE {:.5}; {} B of static training memory",
-        trained.stop,
+        "{} after {} epochs; test MSE {:.5}; {} B of static training memory",
+        trained.stop.map_or("running", |stop| stop.name()),
         trained.epochs,
         trained.test_mse,
         core::mem::size_of::<TrainStorage<Parabola, ARENA, SAMPLES>>()
