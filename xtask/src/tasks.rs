@@ -139,7 +139,7 @@ pub fn test() -> Result<ExitCode, Error> {
     cmd::run(workspace::cargo().args(["test", "--manifest-path", "fuzz/Cargo.toml"]))?;
     print_times(&times);
     println!(
-        "the firmware template, copied, built for both boards and run: {:.0} s",
+        "the firmware template, copied, checked for the nRF52840, built and run for QEMU: {:.0} s",
         template_time.as_secs_f64()
     );
     println!(
