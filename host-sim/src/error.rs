@@ -395,7 +395,9 @@ impl Error {
     /// The process exit code (the table in the README): 2 for bad input (files, flags, data,
     /// output locations found unusable before the work), 1 when an output could not be
     /// produced, 3 when training ran but no epoch beat the initial weights (the model is
-    /// untrained), [`crate::interrupt::EXIT_CODE`] (130) when Ctrl-C stopped the run.
+    /// untrained), 4 when the device, its link or the emulator failed (no answer, another
+    /// protocol version, a reset it could not resume from, a refusal, QEMU or the serial port
+    /// unusable), [`crate::interrupt::EXIT_CODE`] (130) when Ctrl-C stopped the run.
     ///
     /// ```
     /// use tinytrain_host_sim::Error;
@@ -411,6 +413,12 @@ impl Error {
             | Error::DemoFailed { .. } => 1,
             Error::Interrupted { .. } => crate::interrupt::EXIT_CODE,
             Error::Untrained { .. } => 3,
+            Error::NoDevice { .. }
+            | Error::ProtocolVersion { .. }
+            | Error::DeviceReset { .. }
+            | Error::Device { .. }
+            | Error::Emulator { .. }
+            | Error::SerialPort { .. } => 4,
             _ => 2,
         }
     }

@@ -119,7 +119,8 @@ fn device_train(args: DeviceTrainArgs, out: &mut dyn Write) -> Result<()> {
             let qemu = args.qemu.clone().unwrap_or_else(emulator::default_qemu);
             let elf = args.elf.clone().unwrap_or_else(default_elf);
             if !elf.is_file() {
-                return Err(Error::Device {
+                return Err(Error::Flag {
+                    flag: "--elf",
                     problem: format!(
                         "no link firmware at {}: build it with `cargo xtask link-firmware` in the \
                          repository, or pass --elf PATH",

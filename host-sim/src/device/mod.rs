@@ -152,14 +152,16 @@ pub fn train<P: Read + Write>(
         .iter()
         .find(|&&w| w > usize::from(info.max_width))
     {
-        return Err(Error::Device {
+        return Err(Error::Flag {
+            flag: "--layers",
             problem: format!(
                 "the layers {:?} have a layer of {wide} units; {} trains layers of at most {}",
                 plan.widths, info.board, info.max_width
             ),
         });
     }
-    let training = Training::from_config(&plan.config).map_err(|e| Error::Device {
+    let training = Training::from_config(&plan.config).map_err(|e| Error::Flag {
+        flag: "device train",
         problem: e.to_string(),
     })?;
     let widths = plan
@@ -167,7 +169,8 @@ pub fn train<P: Read + Write>(
         .iter()
         .map(|&w| u16::try_from(w).ok())
         .collect::<Option<heapless::Vec<u16, { tinytrain_wire::message::MAX_LAYERS }>>>()
-        .ok_or_else(|| Error::Device {
+        .ok_or_else(|| Error::Flag {
+            flag: "--layers",
             problem: format!("the widths {:?} do not fit the protocol", plan.widths),
         })?;
     let configure = Configure {

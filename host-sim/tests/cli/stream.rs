@@ -408,6 +408,57 @@ fn bad_stream_settings_are_named() {
     assert!(err.contains("1,4,1"), "{err}");
 }
 
+/// The device's failures are not bad input: exit code 4, the link firmware missing is (2).
+#[test]
+fn a_device_that_never_answers_is_exit_code_4_a_missing_firmware_2() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let csv = sensor_csv(dir.path(), 100);
+    let csv = arg(&csv);
+    // A QEMU that connects to the host's end of the serial line and never answers.
+    let qemu = dir.path().join("silent-qemu");
+    std::fs::write(
+        &qemu,
+        "#!/bin/bash\n\
+         while [ $# -gt 0 ]; do\n\
+           if [ \"$1\" = -serial ]; then addr=${2#tcp:}; addr=${addr%%,*}; fi\n\
+           shift\n\
+         done\n\
+         exec 3<>\"/dev/tcp/${addr%:*}/${addr##*:}\"\n\
+         sleep 60\n",
+    )
+    .expect("the script");
+    std::fs::set_permissions(&qemu, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    // Any existing file passes for the firmware: the fake QEMU does not read it.
+    let out = crate::tinytrain(&[
+        "device",
+        "train",
+        "--data",
+        csv,
+        "--layers",
+        "1,8,1",
+        "--qemu",
+        arg(&qemu),
+        "--elf",
+        csv,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.contains("no device answers"), "{err}");
+    let err = bad_input(&[
+        "device",
+        "train",
+        "--data",
+        csv,
+        "--elf",
+        "/nonexistent/link",
+    ]);
+    assert!(
+        err.contains("--elf: no link firmware at /nonexistent/link"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_stream_that_never_scored_an_epoch_leaves_its_model_untrained_and_unsaved() {
     // Fewer rows than the warm-up: not one epoch, so the weights are the initial ones. As
