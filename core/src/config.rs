@@ -1,4 +1,5 @@
-//! The hyperparameters of training, with sane defaults.
+//! The hyperparameters of training, with sane defaults, and the settings of a stream
+//! ([`StreamConfig`]: how [`crate::stream`] keeps and schedules its samples).
 
 use crate::loss::Loss;
 use crate::{Error, Init, Optimizer};
@@ -110,6 +111,141 @@ impl Config {
 }
 
 impl Default for Config {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// What the replay buffer keeps once it is full; see the [stream module docs](crate::stream)
+/// for the trade-off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ReplayPolicy {
+    /// A uniform sample of every training sample seen (Vitter's algorithm R): the `i`-th
+    /// (0-based) replaces a random slot with probability `replay / (i + 1)`.
+    Reservoir,
+    /// The most recent training samples, first in, first out.
+    Window,
+}
+
+impl ReplayPolicy {
+    /// The name used on the command line and in reports: `reservoir`, `window`.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            ReplayPolicy::Reservoir => "reservoir",
+            ReplayPolicy::Window => "window",
+        }
+    }
+}
+
+/// How a [`Stream`](crate::Stream) keeps and schedules its samples. Start from [`StreamConfig::DEFAULT`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct StreamConfig {
+    /// Training samples the replay buffer holds, at least 1 and at least
+    /// [`Config::batch_size`]: a mini-batch is drawn from it (default 128).
+    pub replay: usize,
+    /// What the replay buffer keeps once full (default [`ReplayPolicy::Reservoir`]).
+    pub policy: ReplayPolicy,
+    /// Every this many arrivals (counting from 1), one goes to validation; at least 2
+    /// (default 5: a fifth of the stream).
+    pub holdout_every: u32,
+    /// Validation samples kept, the most recent, at least 1 (default 64: a window of 32 scores
+    /// the same weights two or three times apart from one window to the next, too noisy to tell
+    /// drift from chance).
+    pub validation: usize,
+    /// Every this many arrivals, one goes to the test window; 0 for none (default), else at
+    /// least 2 and not a multiple of `holdout_every` (those go to validation).
+    pub test_every: u32,
+    /// Test samples kept, the most recent: 0 without a test window (default), at least 1 with.
+    pub test: usize,
+    /// Arrivals that fit the standardisation before training starts (default 32); at least 1
+    /// when [`Config::standardize`] is on.
+    pub warmup: u32,
+    /// After every this many arrivals, `steps_per` steps are due; at least 1 (default 4).
+    pub every: u32,
+    /// Mini-batch steps due after every `every` arrivals; at least 1 (default 1).
+    pub steps_per: u32,
+    /// Validation loss above this multiple of its typical level is drift (default 3); above 1.
+    pub drift_factor: f32,
+    /// Epochs in a row above the drift factor that make a drift; at least 1 (default 3).
+    pub drift_epochs: u32,
+}
+
+impl StreamConfig {
+    /// The defaults listed on each field: every arriving sample replayed four times on average
+    /// (batches of 16 every 4 arrivals).
+    pub const DEFAULT: Self = Self {
+        replay: 128,
+        policy: ReplayPolicy::Reservoir,
+        holdout_every: 5,
+        validation: 64,
+        test_every: 0,
+        test: 0,
+        warmup: 32,
+        every: 4,
+        steps_per: 1,
+        drift_factor: 3.0,
+        drift_epochs: 3,
+    };
+
+    /// Checks every field, and those of `config` that a stream reads; the error names the first
+    /// bad one.
+    ///
+    /// ```
+    /// use tinytrain_core::stream::StreamConfig;
+    /// use tinytrain_core::{Config, Error};
+    /// assert!(StreamConfig::DEFAULT.validate(&Config::DEFAULT).is_ok());
+    /// let bad = StreamConfig { holdout_every: 1, ..StreamConfig::DEFAULT };
+    /// assert_eq!(
+    ///     bad.validate(&Config::DEFAULT),
+    ///     Err(Error::InvalidHyperparameter { name: "holdout_every" })
+    /// );
+    /// ```
+    pub fn validate(&self, config: &Config) -> Result<(), Error> {
+        let test = self.test_every;
+        let checks = [
+            (self.replay > 0, "replay"),
+            // A mini-batch larger than the buffer it is drawn from repeats its samples, and a
+            // batch of billions would run for hours at every step.
+            (config.batch_size <= self.replay, "batch_size"),
+            (self.holdout_every >= 2, "holdout_every"),
+            (self.validation > 0, "validation"),
+            (
+                test == 0 || (test >= 2 && !test.is_multiple_of(self.holdout_every)),
+                "test_every",
+            ),
+            ((test == 0) == (self.test == 0), "test"),
+            (self.warmup > 0 || !config.standardize, "warmup"),
+            (self.every > 0, "every"),
+            (self.steps_per > 0, "steps_per"),
+            (
+                self.drift_factor.is_finite() && self.drift_factor > 1.0,
+                "drift_factor",
+            ),
+            (self.drift_epochs > 0, "drift_epochs"),
+        ];
+        match checks.iter().find(|(ok, _)| !ok) {
+            Some((_, name)) => Err(Error::InvalidHyperparameter { name }),
+            None => Ok(()),
+        }
+    }
+
+    /// Steps in an epoch: `⌈replay / batch_size⌉` (1 for a batch size of 0).
+    pub const fn steps_per_epoch(&self, batch_size: usize) -> usize {
+        let batch = if batch_size == 0 { 1 } else { batch_size };
+        self.replay.div_ceil(batch)
+    }
+
+    /// Samples kept in all: replay buffer, validation and test windows.
+    pub const fn samples(&self) -> usize {
+        self.replay
+            .saturating_add(self.validation)
+            .saturating_add(self.test)
+    }
+}
+
+impl Default for StreamConfig {
     fn default() -> Self {
         Self::DEFAULT
     }

@@ -18,6 +18,7 @@
 //! All arithmetic saturates, so absurd widths give a huge length that no buffer matches (an
 //! error later), never an overflow.
 
+use crate::config::{Config, StreamConfig};
 use crate::{Error, Optimizer};
 
 /// Parameters (weights and biases) of the network: per layer `fan_in × fan_out + fan_out`.
@@ -163,14 +164,14 @@ pub const fn trainable_param_len(widths: &[usize], trainable_from: usize) -> usi
     param_len(widths).saturating_sub(frozen_param_len(widths, trainable_from))
 }
 
-/// The arena of a [`crate::stream::Stream`] running `chunk` samples at once: the learner's
+/// The arena of a [`Stream`](crate::Stream) running `chunk` samples at once: the learner's
 /// ([`learner_arena_len_from`], frozen layers left out), the checkpoint of the trained
 /// parameters, and the samples it keeps — replay buffer, validation and test windows — with
 /// their inputs and targets in the data's units.
 pub const fn stream_arena_len(
     widths: &[usize],
-    config: &crate::Config,
-    settings: &crate::stream::StreamConfig,
+    config: &Config,
+    settings: &StreamConfig,
     chunk: usize,
 ) -> usize {
     let from = config.trainable_from;
