@@ -5,7 +5,7 @@
 //! [`Lcg`]; biases are zero except in [`Init::Torch`], which draws them after the layer's
 //! weights.
 
-use crate::mlp::{layer_params_mut, layers};
+use crate::mlp::walk;
 use crate::Lcg;
 
 /// How the weights (and biases) of every layer are drawn before training.
@@ -75,9 +75,11 @@ impl Init {
     /// assert_eq!(params[6..9], [0.0; 3]); // biases
     /// ```
     pub fn fill(&self, widths: &[usize], params: &mut [f32], rng: &mut Lcg) {
-        for layer in layers(widths) {
+        let mut params = params;
+        for layer in walk(widths) {
             let a = self.weight_bound(layer.fan_in, layer.fan_out);
-            let (w, b) = layer_params_mut(params, &layer);
+            let (w, b, rest) = layer.params_front(params);
+            params = rest;
             w.iter_mut().for_each(|v| *v = rng.uniform(-a, a));
             match self {
                 Init::Torch => b.iter_mut().for_each(|v| *v = rng.uniform(-a, a)),

@@ -31,7 +31,157 @@ impl Layer {
     }
 }
 
-/// The layers of a network, input side first; `.rev()` walks them output side first.
+/// One step of the [`walk`]: a layer's place and shape, and the cuts of its parts from the
+/// slices laid out as [`crate::shape`] describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Step {
+    /// The layer's index, 0 for the input side.
+    pub index: usize,
+    /// Inputs of the layer.
+    pub fan_in: usize,
+    /// Outputs of the layer.
+    pub fan_out: usize,
+    /// Whether ReLU follows (every layer but the last).
+    pub relu: bool,
+}
+
+impl Step {
+    /// Number of weights (biases not counted).
+    const fn weights(&self) -> usize {
+        self.fan_in.wrapping_mul(self.fan_out)
+    }
+
+    /// Number of parameters: weights, then biases.
+    const fn param_len(&self) -> usize {
+        self.weights().wrapping_add(self.fan_out)
+    }
+
+    /// Values of its input for a chunk of `C` samples.
+    pub const fn input_len<const C: usize>(&self) -> usize {
+        self.fan_in.wrapping_mul(C)
+    }
+
+    /// Values of its output for a chunk of `C` samples.
+    pub const fn output_len<const C: usize>(&self) -> usize {
+        self.fan_out.wrapping_mul(C)
+    }
+
+    /// Its weights and biases cut from the front of `params` (its parameters and those of the
+    /// layers after it), and the parameters after them.
+    #[inline(always)]
+    pub fn params_front<S: Cut>(&self, params: S) -> (S, S, S) {
+        let (w, rest) = params.front(self.weights());
+        let (b, rest) = rest.front(self.fan_out);
+        (w, b, rest)
+    }
+
+    /// The parameters before it, and its weights and biases cut from the back of `params`
+    /// (its parameters and those of the layers before it).
+    #[inline(always)]
+    pub fn params_back<S: Cut>(&self, params: S) -> (S, S, S) {
+        let (rest, layer) = params.back(self.param_len());
+        let (w, b) = layer.front(self.weights());
+        (rest, w, b)
+    }
+}
+
+/// A slice a [`Step`] cuts a layer's part from, shared or mutable. A short slice gives a short
+/// part, never a panic.
+pub(crate) trait Cut: Sized {
+    /// The first `n` values (fewer if the slice is short) and the rest.
+    fn front(self, n: usize) -> (Self, Self);
+    /// What precedes the last `n` values (fewer if the slice is short), and those.
+    fn back(self, n: usize) -> (Self, Self);
+}
+
+impl Cut for &[f32] {
+    #[inline(always)]
+    fn front(self, n: usize) -> (Self, Self) {
+        self.split_at(n.min(self.len()))
+    }
+    #[inline(always)]
+    fn back(self, n: usize) -> (Self, Self) {
+        self.split_at(self.len().saturating_sub(n))
+    }
+}
+
+impl Cut for &mut [f32] {
+    #[inline(always)]
+    fn front(self, n: usize) -> (Self, Self) {
+        let n = n.min(self.len());
+        self.split_at_mut(n)
+    }
+    #[inline(always)]
+    fn back(self, n: usize) -> (Self, Self) {
+        let n = self.len().saturating_sub(n);
+        self.split_at_mut(n)
+    }
+}
+
+/// The one walk over the layers of `widths`, input side first (`.rev()`: output side first):
+/// the passes, the initialisation and [`layers`] all take each layer from it.
+///
+/// It carries no offsets: the passes cut each layer's parameters and activations from the ends
+/// of what is left ([`Step::params_front`], [`Step::params_back`], [`Cut`]), so their loops
+/// keep no more state than their slices, and no offset is ever checked twice.
+pub(crate) fn walk(widths: &[usize]) -> Walk<'_> {
+    Walk {
+        pairs: widths.windows(2).enumerate(),
+        hidden: widths.len().saturating_sub(2),
+    }
+}
+
+/// Iterator returned by [`walk`].
+#[derive(Debug, Clone)]
+pub(crate) struct Walk<'a> {
+    /// Each layer's index and its input and output widths, side by side.
+    pairs: core::iter::Enumerate<core::slice::Windows<'a, usize>>,
+    /// Layers followed by ReLU: all but the output layer.
+    hidden: usize,
+}
+
+impl Walk<'_> {
+    #[inline(always)]
+    fn step(&self, (index, pair): (usize, &[usize])) -> Option<Step> {
+        let &[fan_in, fan_out] = pair else {
+            return None;
+        };
+        Some(Step {
+            index,
+            fan_in,
+            fan_out,
+            relu: index < self.hidden,
+        })
+    }
+}
+
+impl Iterator for Walk<'_> {
+    type Item = Step;
+    #[inline(always)]
+    fn next(&mut self) -> Option<Step> {
+        let pair = self.pairs.next()?;
+        self.step(pair)
+    }
+
+    #[inline(always)]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.pairs.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Walk<'_> {}
+
+impl DoubleEndedIterator for Walk<'_> {
+    #[inline(always)]
+    fn next_back(&mut self) -> Option<Step> {
+        let pair = self.pairs.next_back()?;
+        self.step(pair)
+    }
+}
+
+/// The layers of a network with their offsets, input side first; `.rev()` walks them output
+/// side first. The layers are those the passes walk; the offsets add up their parameters and
+/// inputs.
 ///
 /// ```
 /// use tinytrain_core::mlp::layers;
@@ -41,8 +191,7 @@ impl Layer {
 pub fn layers(widths: &[usize]) -> Layers<'_> {
     Layers {
         widths,
-        front: 0,
-        back: widths.len().saturating_sub(1),
+        walk: walk(widths),
         front_at: (0, 0),
         back_at: None,
     }
@@ -52,81 +201,62 @@ pub fn layers(widths: &[usize]) -> Layers<'_> {
 #[derive(Debug, Clone)]
 pub struct Layers<'a> {
     widths: &'a [usize],
-    front: usize,
-    back: usize,
-    /// Parameter and activation offsets of layer `front`.
+    walk: Walk<'a>,
+    /// Parameter and activation offsets of the next layer from the front.
     front_at: (usize, usize),
-    /// Parameter and activation offsets of layer `back`, once walking from the back.
+    /// Parameter and activation offsets of the last layer taken from the back, once walking
+    /// from the back.
     back_at: Option<(usize, usize)>,
 }
 
-impl Layers<'_> {
-    fn layer(&self, k: usize, (params_at, acts_at): (usize, usize)) -> Layer {
-        let (fan_in, fan_out) = match self.widths.get(k..k.saturating_add(2)) {
-            Some([a, b]) => (*a, *b),
-            _ => (0, 0),
-        };
-        Layer {
-            fan_in,
-            fan_out,
-            params_at,
-            acts_at,
-            relu: k.saturating_add(2) < self.widths.len(),
-        }
+/// `step` at parameter and activation offsets `at`.
+fn layer_at(step: Step, (params_at, acts_at): (usize, usize)) -> Layer {
+    Layer {
+        fan_in: step.fan_in,
+        fan_out: step.fan_out,
+        params_at,
+        acts_at,
+        relu: step.relu,
     }
-}
-
-/// Parameters of a layer: weights and biases.
-const fn layer_len(layer: &Layer) -> usize {
-    layer.weights().wrapping_add(layer.fan_out)
 }
 
 impl Iterator for Layers<'_> {
     type Item = Layer;
     fn next(&mut self) -> Option<Layer> {
-        (self.front < self.back).then(|| {
-            let layer = self.layer(self.front, self.front_at);
-            self.front += 1;
-            self.front_at = (
-                layer.params_at.wrapping_add(layer_len(&layer)),
-                layer.acts_at.wrapping_add(layer.fan_in),
-            );
-            layer
-        })
+        let step = self.walk.next()?;
+        let (params_at, acts_at) = self.front_at;
+        self.front_at = (
+            params_at.wrapping_add(step.param_len()),
+            acts_at.wrapping_add(step.fan_in),
+        );
+        Some(layer_at(step, (params_at, acts_at)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.walk.size_hint()
     }
 }
+
+impl ExactSizeIterator for Layers<'_> {}
 
 impl DoubleEndedIterator for Layers<'_> {
     fn next_back(&mut self) -> Option<Layer> {
-        (self.front < self.back).then(|| {
-            let widths = self.widths;
-            let (params_end, acts_end) = *self.back_at.get_or_insert_with(|| {
-                let before_output = widths.get(..widths.len().saturating_sub(1));
-                (
-                    shape::param_len(widths),
-                    shape::activation_len(before_output.unwrap_or(&[])),
-                )
-            });
-            self.back -= 1;
-            let mut layer = self.layer(self.back, (0, 0));
-            layer.params_at = params_end.wrapping_sub(layer_len(&layer));
-            layer.acts_at = acts_end.wrapping_sub(layer.fan_in);
-            self.back_at = Some((layer.params_at, layer.acts_at));
-            layer
-        })
+        let step = self.walk.next_back()?;
+        let widths = self.widths;
+        let (params_end, acts_end) = *self.back_at.get_or_insert_with(|| {
+            let before_output = widths.get(..widths.len().saturating_sub(1));
+            (
+                shape::param_len(widths),
+                shape::activation_len(before_output.unwrap_or(&[])),
+            )
+        });
+        let at = (
+            params_end.wrapping_sub(step.param_len()),
+            acts_end.wrapping_sub(step.fan_in),
+        );
+        self.back_at = Some(at);
+        Some(layer_at(step, at))
     }
-}
-
-/// Mutable weights and biases of `layer` within `params`.
-pub(crate) fn layer_params_mut<'p>(
-    params: &'p mut [f32],
-    layer: &Layer,
-) -> (&'p mut [f32], &'p mut [f32]) {
-    let rest = params.get_mut(layer.params_at..).unwrap_or(&mut []);
-    let n = layer.weights().min(rest.len());
-    let (w, rest) = rest.split_at_mut(n);
-    let n = layer.fan_out.min(rest.len());
-    (w, rest.split_at_mut(n).0)
 }
 
 /// He (Kaiming) uniform initialisation, [`crate::Init::He`]: weights from
@@ -151,15 +281,12 @@ pub fn forward<const C: usize>(widths: &[usize], params: &[f32], acts: &mut [f32
         )
     }
     let (mut params, mut acts) = (params, acts);
-    let hidden = widths.len().saturating_sub(2);
-    for (k, pair) in widths.windows(2).enumerate() {
-        let &[fan_in, fan_out] = pair else { return };
-        let (w, rest) = front(params, fan_in.wrapping_mul(fan_out));
-        let (b, rest) = front(rest, fan_out);
+    for layer in walk(widths) {
+        let (w, b, rest) = layer.params_front(params);
         params = rest;
-        let (x, rest) = front_mut(core::mem::take(&mut acts), fan_in.wrapping_mul(C));
-        let (y, _) = front_mut(&mut *rest, fan_out.wrapping_mul(C));
-        dense::forward::<C>(w, b, x, y, k < hidden);
+        let (x, rest) = core::mem::take(&mut acts).front(layer.input_len::<C>());
+        let (y, _) = (&mut *rest).front(layer.output_len::<C>());
+        dense::forward::<C>(w, b, x, y, layer.relu);
         acts = rest;
     }
 }
@@ -202,53 +329,27 @@ pub fn backward<const C: usize>(
                 .wrapping_mul(C),
         )
         .unwrap_or(&mut []);
-    for (k, pair) in widths.windows(2).enumerate().rev() {
-        let &[fan_in, fan_out] = pair else { return };
-        if k < first {
+    for layer in walk(widths).rev() {
+        if layer.index < first {
             return;
         }
-        let weights = fan_in.wrapping_mul(fan_out);
-        let (rest, layer) = back(params, weights.wrapping_add(fan_out));
+        let (rest, w, _) = layer.params_back(params);
         params = rest;
-        let (w, _) = front(layer, weights);
-        let (rest, layer) = back_mut(core::mem::take(&mut grads), weights.wrapping_add(fan_out));
+        let (rest, gw, gb) = layer.params_back(core::mem::take(&mut grads));
         grads = rest;
-        let (gw, gb) = front_mut(layer, weights);
-        let (rest, dy) = back_mut(core::mem::take(&mut acts), fan_out.wrapping_mul(C));
-        let (_, x) = back_mut(&mut *rest, fan_in.wrapping_mul(C));
+        let (rest, dy) = core::mem::take(&mut acts).back(layer.output_len::<C>());
+        let (_, x) = (&mut *rest).back(layer.input_len::<C>());
         if dense::is_wide(C) {
             dense::transpose::<C>(x, xt);
             dense::accumulate::<C>(dy, xt, gw, gb);
         } else {
             dense::accumulate::<C>(dy, x, gw, gb);
         }
-        if k > first {
+        if layer.index > first {
             dense::backprop::<C>(w, dy, x);
         }
         acts = rest;
     }
-}
-
-/// The first `n` values of `s` (fewer if it is short) and the rest.
-fn front(s: &[f32], n: usize) -> (&[f32], &[f32]) {
-    s.split_at(n.min(s.len()))
-}
-
-/// The first `n` values of `s` (fewer if it is short) and the rest, mutable.
-fn front_mut(s: &mut [f32], n: usize) -> (&mut [f32], &mut [f32]) {
-    let n = n.min(s.len());
-    s.split_at_mut(n)
-}
-
-/// The last `n` values of `s` (fewer if it is short) and what precedes them.
-fn back(s: &[f32], n: usize) -> (&[f32], &[f32]) {
-    s.split_at(s.len().saturating_sub(n))
-}
-
-/// The last `n` values of `s` (fewer if it is short) and what precedes them, mutable.
-fn back_mut(s: &mut [f32], n: usize) -> (&mut [f32], &mut [f32]) {
-    let n = s.len().saturating_sub(n);
-    s.split_at_mut(n)
 }
 
 #[cfg(test)]
@@ -283,7 +384,72 @@ mod tests {
         assert!(fwd[1].relu && !fwd[2].relu);
     }
 
+    #[test]
+    fn layers_walked_from_both_ends_meet() {
+        let w = [3, 4, 2, 1];
+        let mut it = layers(&w);
+        assert_eq!(it.len(), 3);
+        let first = it.next().unwrap();
+        let last = it.next_back().unwrap();
+        let middle = it.next_back().unwrap();
+        assert_eq!(it.next(), None);
+        assert_eq!(it.next_back(), None);
+        assert_eq!(vec![first, middle, last], layers(&w).collect::<Vec<_>>());
+        assert!(first.relu && middle.relu && !last.relu);
+        assert_eq!(layers(&[5]).count(), 0);
+        assert_eq!(layers(&[]).rev().count(), 0);
+    }
+
     proptest! {
+        /// The cuts of the walk, from the front and from the back, are the layers' parameters
+        /// and activations at the offsets [`layers`] reports, and a short slice only shortens
+        /// them.
+        #[test]
+        fn cuts_agree_with_the_offsets(
+            widths in proptest::collection::vec(1usize..6, 0..6),
+            short in 0usize..40,
+        ) {
+            const C: usize = 3;
+            let params: Vec<f32> = (0..param_len(&widths)).map(|i| i as f32).collect();
+            let acts: Vec<f32> = (0..C * activation_len(&widths)).map(|i| i as f32).collect();
+            let expected: Vec<Layer> = layers(&widths).collect();
+            prop_assert_eq!(walk(&widths).len(), expected.len());
+
+            let (mut front, mut a) = (&params[..], &acts[..]);
+            for (step, layer) in walk(&widths).zip(&expected) {
+                prop_assert_eq!((step.fan_in, step.fan_out, step.relu), (layer.fan_in, layer.fan_out, layer.relu));
+                let (w, b, rest) = step.params_front(front);
+                front = rest;
+                let at = layer.params_at;
+                prop_assert_eq!(w, &params[at..at + layer.weights()]);
+                prop_assert_eq!(b, &params[at + layer.weights()..at + layer.weights() + layer.fan_out]);
+                let (x, rest) = a.front(step.input_len::<C>());
+                a = rest;
+                prop_assert_eq!(x, &acts[C * layer.acts_at..C * (layer.acts_at + layer.fan_in)]);
+            }
+            prop_assert!(front.is_empty());
+
+            let mut back = &params[..];
+            for (step, layer) in walk(&widths).rev().zip(expected.iter().rev()) {
+                prop_assert_eq!(step.index, expected.iter().position(|l| l == layer).unwrap());
+                let (rest, w, b) = step.params_back(back);
+                back = rest;
+                let at = layer.params_at;
+                prop_assert_eq!(w, &params[at..at + layer.weights()]);
+                prop_assert_eq!(b.len(), layer.fan_out);
+            }
+            prop_assert!(back.is_empty());
+
+            let cut = &params[..params.len().saturating_sub(short)];
+            let mut rest = cut;
+            let mut total = 0;
+            for step in walk(&widths) {
+                let (w, b, after) = step.params_front(rest);
+                total += w.len() + b.len();
+                rest = after;
+            }
+            prop_assert_eq!(total, cut.len());
+        }
         /// Back-propagation agrees with central finite differences of the loss Σ(y - t)².
         #[test]
         fn gradients_match_finite_differences(
