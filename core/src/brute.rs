@@ -4,7 +4,7 @@
 //! precise as its spacing; gradient descent gets closer in a few hundred cheap steps, and brute
 //! force is hopeless for a network with hundreds of weights (100³²¹ grid points for 1-16-16-1).
 
-use crate::shape::expect_width;
+use crate::slices::expect_width;
 use crate::{Dataset, Error};
 
 /// A grid over the weight and bias of a one-input linear model.

@@ -1,7 +1,7 @@
 //! Samples borrowed from slices in flash or RAM: inputs as `f32`, targets as `f32` values
 //! (regression) or `u16` class indices (classification).
 
-use crate::shape::expect_width;
+use crate::slices::expect_width;
 use crate::{Error, Field};
 
 /// One sample: its inputs and its target — `n_out` values (`&[f32]`, the default), or a class
@@ -196,7 +196,10 @@ impl<'a> Dataset<'a, u16> {
         n_classes: usize,
     ) -> Result<Self, Error> {
         if n_classes < MIN_CLASSES {
-            return Err(Error::TooFewClasses { classes: n_classes });
+            return Err(Error::TooFewClasses {
+                classes: n_classes,
+                min: MIN_CLASSES,
+            });
         }
         let data = Self::shaped(inputs, labels, n_in, n_classes)?;
         for (sample, (x, class)) in data.iter().enumerate() {
@@ -369,7 +372,10 @@ mod tests {
         );
         assert_eq!(
             Dataset::classes(&xs, &[0, 0, 0, 0], 1, 1).unwrap_err(),
-            Error::TooFewClasses { classes: 1 }
+            Error::TooFewClasses {
+                classes: 1,
+                min: MIN_CLASSES
+            }
         );
         assert!(matches!(
             Dataset::classes(&xs, &[0, 1, 1], 1, 2),

@@ -215,6 +215,8 @@ pub enum Error {
         index: usize,
         /// Its length in bytes.
         len: usize,
+        /// The most a model holds: [`crate::format::MAX_NAME_LEN`].
+        max: usize,
     },
     /// A list of names does not have one name per column.
     NameCount {
@@ -234,6 +236,8 @@ pub enum Error {
     TooFewClasses {
         /// The number of classes given.
         classes: usize,
+        /// The fewest a classifier takes: [`crate::data::MIN_CLASSES`].
+        min: usize,
     },
     /// A sample's class index is not below the number of classes.
     ClassOutOfRange {
@@ -447,10 +451,9 @@ impl fmt::Display for Error {
                 f,
                 "the model's names need {needed} bytes; the area for them holds {capacity}"
             ),
-            Error::NameTooLong { index, len } => write!(
+            Error::NameTooLong { index, len, max } => write!(
                 f,
-                "name {index} is {len} bytes long; a model holds names of at most {} bytes",
-                crate::format::MAX_NAME_LEN
+                "name {index} is {len} bytes long; a model holds names of at most {max} bytes"
             ),
             Error::NameCount { expected, found } => {
                 write!(f, "{found} names given for {expected} columns")
@@ -465,10 +468,9 @@ impl fmt::Display for Error {
                  64-bit floats",
             ),
             Error::NoValidModel => f.write_str("no valid model in either flash slot"),
-            Error::TooFewClasses { classes } => write!(
+            Error::TooFewClasses { classes, min } => write!(
                 f,
-                "a classifier needs at least {} classes; the data has {classes}",
-                crate::data::MIN_CLASSES
+                "a classifier needs at least {min} classes; the data has {classes}"
             ),
             Error::ClassOutOfRange {
                 sample,

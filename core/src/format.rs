@@ -92,7 +92,7 @@ pub use source::Source;
 
 use crate::crc::Crc32;
 use crate::optim::OptimizerState;
-use crate::shape::{expect_len, expect_width};
+use crate::slices::{expect_len, expect_width};
 use crate::{scaler, shape, Error, Model, Optimizer, Section};
 use bytes::{round_to_4, Reader, SliceSink, Writer};
 use sections::SECTION_HEADER;

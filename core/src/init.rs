@@ -5,7 +5,7 @@
 //! [`Lcg`]; biases are zero except in [`Init::Torch`], which draws them after the layer's
 //! weights.
 
-use crate::mlp::walk;
+use crate::layer_walk::walk;
 use crate::Lcg;
 
 /// How the weights (and biases) of every layer are drawn before training.

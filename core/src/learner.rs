@@ -12,8 +12,8 @@ use crate::format::{Buffers, Loaded};
 use crate::loss::Units;
 use crate::model;
 use crate::optim::{BiasCorrection, OptimizerState};
-use crate::shape::{expect_len, expect_width};
 use crate::slices::copy_prefix;
+use crate::slices::{expect_len, expect_width};
 use crate::{mlp, scaler, shape, Config, Error, Lcg, Model};
 
 /// How a learner started from a saved model ([`Learner::load`]).
@@ -666,7 +666,10 @@ fn check_widths<'d, T: Target>(
 pub(crate) fn check_loss(widths: &[usize], config: &Config) -> Result<(), Error> {
     let n_out = shape::output_width(widths);
     if config.loss == crate::loss::Loss::CrossEntropy && n_out < crate::data::MIN_CLASSES {
-        return Err(Error::TooFewClasses { classes: n_out });
+        return Err(Error::TooFewClasses {
+            classes: n_out,
+            min: crate::data::MIN_CLASSES,
+        });
     }
     Ok(())
 }

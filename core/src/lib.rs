@@ -70,6 +70,7 @@ pub mod error;
 pub mod format;
 pub mod init;
 mod lanes;
+mod layer_walk;
 pub mod learner;
 pub mod logistic;
 pub mod loss;

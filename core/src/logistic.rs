@@ -45,7 +45,7 @@
 //! # Ok::<(), tinytrain_core::Error>(())
 //! ```
 
-use crate::shape::{expect_len, expect_width};
+use crate::slices::{expect_len, expect_width};
 use crate::{scaler, shape, Dataset, Error, SplitPart};
 
 /// Steps L-BFGS remembers to model the curvature: Nocedal & Wright's advice, 3 to 20; 8 keeps the

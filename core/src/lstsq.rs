@@ -38,8 +38,8 @@
 //! # Ok::<(), tinytrain_core::Error>(())
 //! ```
 
-use crate::shape::expect_len;
 use crate::slices::at_least_one;
+use crate::slices::expect_len;
 use crate::{scaler, shape, Dataset, Error, SplitPart};
 
 /// The ridge term, relative to the number of samples: `λ = RIDGE × n` is added to the inputs'

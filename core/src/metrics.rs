@@ -9,7 +9,7 @@
 
 use crate::data::MIN_CLASSES;
 use crate::model;
-use crate::shape::{expect_len, expect_width};
+use crate::slices::{expect_len, expect_width};
 use crate::softmax::{argmax, class_loss, shifted_sum};
 use crate::{shape, Dataset, Error, Model};
 
@@ -43,7 +43,10 @@ impl<'a> Confusion<'a> {
     /// [`confusion_len`]`(classes)` values, zeroed here).
     pub fn new(counts: &'a mut [u32], classes: usize) -> Result<Self, Error> {
         if classes < MIN_CLASSES {
-            return Err(Error::TooFewClasses { classes });
+            return Err(Error::TooFewClasses {
+                classes,
+                min: crate::data::MIN_CLASSES,
+            });
         }
         let (needed, found) = (confusion_len(classes), counts.len());
         let counts = counts
@@ -343,7 +346,10 @@ mod tests {
         );
         assert_eq!(
             Confusion::new(&mut counts, 1).unwrap_err(),
-            Error::TooFewClasses { classes: 1 }
+            Error::TooFewClasses {
+                classes: 1,
+                min: crate::data::MIN_CLASSES
+            }
         );
         let mut m = Confusion::new(&mut counts, 2).unwrap();
         assert_eq!(m.total(), 0, "zeroed");

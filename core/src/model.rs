@@ -2,8 +2,8 @@
 
 use crate::data::{Sample, Target};
 use crate::loss::{Loss, Units};
-use crate::shape::{expect_len, expect_width};
 use crate::slices::{at_least_one, copy_prefix};
+use crate::slices::{expect_len, expect_width};
 use crate::{mlp, scaler, shape, Dataset, Error};
 
 /// A network and its standardisation, borrowed from caller storage.

@@ -115,7 +115,7 @@ impl OptimizerState<'_> {
         trainable_from: usize,
     ) -> usize {
         let trainable = match widths.split_at_checked(trainable_from) {
-            Some((_, rest)) => crate::shape::param_len(rest),
+            Some((_, rest)) => crate::layer_walk::param_len(rest),
             None => 0,
         };
         optimizer.state_per_param().saturating_mul(trainable)

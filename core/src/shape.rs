@@ -21,18 +21,7 @@
 use crate::config::{Config, StreamConfig};
 use crate::{Error, Optimizer};
 
-/// Parameters (weights and biases) of the network: per layer `fan_in × fan_out + fan_out`.
-pub const fn param_len(widths: &[usize]) -> usize {
-    let mut total: usize = 0;
-    let mut rest = widths;
-    while let [fan_in, tail @ ..] = rest {
-        if let [fan_out, ..] = tail {
-            total = total.saturating_add(fan_in.saturating_mul(*fan_out).saturating_add(*fan_out));
-        }
-        rest = tail;
-    }
-    total
-}
+pub use crate::layer_walk::param_len;
 
 /// Activations kept for back-propagation of one sample: the sum of all widths.
 pub const fn activation_len(widths: &[usize]) -> usize {
@@ -211,25 +200,6 @@ pub fn check(widths: &[usize]) -> Result<(), Error> {
         return Err(Error::NetworkTooLarge { max: MAX_PARAMS });
     }
     Ok(())
-}
-
-/// A buffer of `found` values where `needed` are required: [`Error::BufferSize`] unless equal.
-pub(crate) fn expect_len(found: usize, needed: usize) -> Result<(), Error> {
-    if found == needed {
-        Ok(())
-    } else {
-        Err(Error::BufferSize { needed, found })
-    }
-}
-
-/// A sample or model `found` values wide where `expected` are: [`Error::WidthMismatch`] unless
-/// equal.
-pub(crate) fn expect_width(found: usize, expected: usize) -> Result<(), Error> {
-    if found == expected {
-        Ok(())
-    } else {
-        Err(Error::WidthMismatch { expected, found })
-    }
 }
 
 #[cfg(test)]

@@ -71,8 +71,8 @@
 use crate::data::Sample;
 use crate::learner::{self, Learner, Step};
 use crate::scaler::{self, Moments};
-use crate::shape::expect_len;
 use crate::slices::copy_prefix;
+use crate::slices::expect_len;
 use crate::stopping::{Drift, Event, Monitor, StopReason};
 use crate::{shape, Config, Error, Field, Lcg, Model};
 

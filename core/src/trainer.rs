@@ -4,8 +4,8 @@ use crate::data::Label;
 use crate::format::{Buffers, Loaded};
 use crate::learner::{Learner, Start, Step};
 use crate::optim::OptimizerState;
-use crate::shape::expect_width;
 use crate::slices::copy_prefix;
+use crate::slices::expect_width;
 use crate::stopping::{Event, Monitor, StopReason};
 use crate::{scaler, shape, Config, Dataset, Error, Lcg, Model, Split};
 
@@ -317,7 +317,7 @@ impl<'a, const C: usize, L: Label> Trainer<'a, C, L> {
     /// step; the standardisation fitted on the training split stays.
     pub fn set_params(&mut self, params: &[f32]) -> Result<(), Error> {
         if self.started {
-            crate::shape::expect_len(params.len(), self.best.len())?;
+            crate::slices::expect_len(params.len(), self.best.len())?;
             return Err(Error::Finished);
         }
         self.learner.set_params(params)?;
@@ -749,7 +749,10 @@ mod tests {
         };
         assert_eq!(
             Trainer::new(&[1, 1], config, data, split, &mut arena).unwrap_err(),
-            Error::TooFewClasses { classes: 1 }
+            Error::TooFewClasses {
+                classes: 1,
+                min: crate::data::MIN_CLASSES
+            }
         );
     }
 

@@ -69,6 +69,7 @@ impl<'a> Names<'a> {
             return Err(Error::NameTooLong {
                 index,
                 len: name.len(),
+                max: MAX_NAME_LEN,
             });
         }
         if list.len() > usize::from(u16::MAX) {
@@ -226,7 +227,8 @@ mod tests {
             Names::new(&list),
             Err(Error::NameTooLong {
                 index: 1,
-                len: MAX_NAME_LEN + 1
+                len: MAX_NAME_LEN + 1,
+                max: MAX_NAME_LEN
             })
         );
     }
