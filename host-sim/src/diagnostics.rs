@@ -60,7 +60,7 @@ impl Diagnostics {
         noise: Option<NoiseFloor>,
     ) -> Self {
         let stop = run.stop();
-        let mut notes = run.ending_notes(stop.name());
+        let mut notes = run.ending_notes(run.stop_name());
         if stop == StopReason::Diverged && !settings.standardize {
             notes.push(
                 "the inputs and target are in their raw units (--no-standardize): \

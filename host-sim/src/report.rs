@@ -157,7 +157,7 @@ impl Report {
             baseline: Figures::new(&outcome.baseline_scores),
             epochs_run: run.report.epochs_run,
             best_epoch: run.report.best_epoch,
-            stop_reason: run.stop().name(),
+            stop_reason: run.stop_name(),
             diagnostics: Diagnostics::new(
                 &outcome.settings,
                 run,
