@@ -8,8 +8,8 @@
 //! 3. evaluate the test set once: cross-entropy, accuracy, the confusion matrix, each class's
 //!    precision and recall —
 //!
-//! every step a typed [`Line`] handed to a [`Log`], the same text on the host and on the device,
-//! every loss with its `f32` bits, so the two runs can be compared exactly.
+//! every step a typed [`Line`] handed to a [`Log`](crate::line::Log), the same text on the host
+//! and on the device, every loss with its `f32` bits, so the two runs can be compared exactly.
 
 pub mod data;
 pub mod line;
