@@ -45,7 +45,7 @@ impl<'a> Confusion<'a> {
         if classes < MIN_CLASSES {
             return Err(Error::TooFewClasses {
                 classes,
-                min: crate::data::MIN_CLASSES,
+                min: MIN_CLASSES,
             });
         }
         let (needed, found) = (confusion_len(classes), counts.len());
@@ -348,7 +348,7 @@ mod tests {
             Confusion::new(&mut counts, 1).unwrap_err(),
             Error::TooFewClasses {
                 classes: 1,
-                min: crate::data::MIN_CLASSES
+                min: MIN_CLASSES
             }
         );
         let mut m = Confusion::new(&mut counts, 2).unwrap();
